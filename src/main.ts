@@ -1,0 +1,215 @@
+#!/usr/bin/env bun
+// The CLI: a table of commands, each mapping its flags to one pipeline call (DESIGN.md, "main.ts").
+import { cac, type CAC } from "cac";
+import pkg from "../package.json" with { type: "json" };
+import { doctor } from "./pipeline/doctor.ts";
+import { CimlError, UsageError } from "./pipeline/errors.ts";
+import { parseBackend } from "./pipeline/tfjs-runtime.ts";
+import { closest, commandFromLinkName, joinMultiValues } from "./tui/argv.ts";
+import { runStep, type FaceFlags } from "./tui/run-step.ts";
+
+const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
+const DB_URI_HELP = `subunit2sql database URI: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path (default: $CIML_DB_URI, else ${ORIGINAL_DB_URI})`;
+
+type Flags = FaceFlags & Record<string, unknown>;
+
+let exitCode = 0;
+const run = async (code: Promise<number>) => {
+  exitCode = await code;
+};
+
+function notImplemented(command: string): () => Promise<void> {
+  return async () => {
+    throw new CimlError(`${command}: not implemented yet`);
+  };
+}
+
+/** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
+function rejectS3(flags: Flags): void {
+  if (flags.s3Profile !== undefined || flags.s3Url !== undefined) {
+    throw new CimlError("S3 storage (--s3-profile, --s3-url) is not supported yet; use a local --data-path");
+  }
+}
+
+function withS3(cmd: ReturnType<CAC["command"]>) {
+  return cmd.option("--s3-profile <name>", "S3 profile (not supported yet)").option("--s3-url <url>", "S3 endpoint (not supported yet)");
+}
+
+export function buildCli(): CAC {
+  const cli = cac("ciml");
+  cli
+    .option("--data-path <path>", "workspace root (default: $CIML_DATA_PATH, else ./data)")
+    .option("--json", "one JSON object per line on stdout, nothing else there")
+    .option("--quiet", "only warnings and errors")
+    .option("--no-tui", "plain lines even on a terminal");
+
+  withS3(
+    cli
+      .command("cache-data", "Fetch runs of a build name from the subunit2sql DB and their dstat files into the local cache")
+      .option("--build-name <name>", "run_metadata build_name of the runs to fetch", { default: "tempest-full" })
+      .option("--db-uri <uri>", DB_URI_HELP)
+      .option("--limit <n>", "stop when this many runs of the build name are cached (0 = no limit)", { default: 0 })
+      .option("--parallel <n>", "downloads in flight at once", { default: 8 })
+      .option("--dstat-path <path>", "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)")
+      .option("--timeout <seconds>", "overall time allowed per file download", { default: 60 }),
+  ).action(notImplemented("cache-data"));
+
+  cli
+    .command("simulate", "Write a synthetic CI history: a subunit2sql database and a log tree of dstat files")
+    .option("--runs <n>", "number of runs", { default: 500 })
+    .option("--failure-rate <p>", "fraction of failed runs", { default: 0.1 })
+    .option("--missing-rate <p>", "fraction of runs without a dstat file", { default: 0.02 })
+    .option("--build-name <name>", "build name of the runs (repeatable)")
+    .option("--seed <n>", "random seed", { default: 42 })
+    .option("--db-uri <uri>", "where to write the database", { default: "sqlite:///ci.db" })
+    .option("--log-root <dir>", "where to write the log tree", { default: "./logs" })
+    .action(notImplemented("simulate"));
+
+  withS3(
+    cli
+      .command("build-dataset", "Select cached runs, pick features, resample, normalise and split into numpy archives")
+      .option("--dataset <name>", "dataset name", { default: "dataset" })
+      .option("--build-name <name>", "cached run list to use", { default: "tempest-full" })
+      .option("--slicer <slice>", "python slice over the cached runs, e.g. :5000", { default: ":" })
+      .option("--sample-interval <alias>", "resample to a pandas offset alias (1s, 10s, 1min, 5min, ...)")
+      .option("--features-regex <regex>", "dstat columns to keep, searched in each name (default: all)")
+      .option("--class-label <label>", "status, node_provider, node_provider_all or any metadata key", { default: "status" })
+      .option("--tdt-split <t d s>", "training, dev and test in tenths, summing to 10", { default: "6 2 2" })
+      .option("--force", "overwrite an existing dataset")
+      .option("--visualize", "draw sizes_by_result.png/.svg into --data-plots-folder")
+      .option("--target-data-path <path>", "where the dataset is written (default: --data-path)")
+      .option("--data-plots-folder <dir>", "folder for plots", { default: "/tmp" })
+      .option("--aggregation-functions <name>", "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)")
+      .option("--seed <n>", "seed of the train/dev/test split")
+      .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
+  ).action(notImplemented("build-dataset"));
+
+  withS3(
+    cli
+      .command("setup-experiment", "Name a model and its hyper-parameters, stored as JSON in the workspace")
+      .option("--experiment <name>", "experiment name", { default: "experiment" })
+      .option("--estimator <name>", "tf.estimator.DNNClassifier (dnn) or tf.contrib.learn.SVM (svm)", { default: "tf.estimator.DNNClassifier" })
+      .option("--hidden-layers <units>", "units per hidden layer, separated by /", { default: "10/10/10" })
+      .option("--steps <n>", "maximum training steps", { default: 30 })
+      .option("--batch-size <n>", "batch size", { default: "1" })
+      .option("--epochs <n>", "number of epochs", { default: "1" })
+      .option("--optimizer <name>", "Adagrad, Adam, Ftrl, RMSProp, SGD or ProximalAdagrad", { default: "Adagrad" })
+      .option("--learning-rate <x>", "optimizer learning rate", { default: 0.05 })
+      .option("--force", "overwrite an existing experiment"),
+  ).action(notImplemented("setup-experiment"));
+
+  withS3(
+    cli
+      .command("train-model", "Train an experiment on a dataset, evaluate on the test set, write TensorBoard logs")
+      .option("--dataset <name>", "dataset to train on", { default: "dataset" })
+      .option("--experiment <name>", "experiment to run", { default: "experiment" })
+      .option("--eval-dataset <name>", "also evaluate this dataset's test set (repeatable)")
+      .option("--backend <name>", "tfjs backend: wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)", { default: "wasm" })
+      .option("--gpu", "accepted for compatibility; GPUs need --backend tensorflow")
+      .option("--debug", "verbose logging"),
+  ).action(notImplemented("train-model"));
+
+  withS3(
+    cli
+      .command("plot-data", "Bar charts of evaluation metrics across dataset/experiment pairs")
+      .option("--dataset-experiment-label <d e l>", "DATASET EXPERIMENT LABEL (repeatable)")
+      .option("--dataset-experiment-comp <d e>", "DATASET EXPERIMENT compared 1:1 with the list above (repeatable)")
+      .option("--experiment-sets-names <a b>", "legend names of the two compared sets")
+      .option("-k, --data-keys <key>", "eval metric keys to plot (repeatable)")
+      .option("--output <file>", "output image (.png or .svg)")
+      .option("--title <title>", "graph title"),
+  ).action(notImplemented("plot-data"));
+
+  cli
+    .command("mqtt-trainer", "Listen for finished CI runs on MQTT and publish a prediction for each")
+    .alias("mqtt-predict")
+    .option("--db-uri <uri>", DB_URI_HELP)
+    .option("--mqtt-hostname <host>", "MQTT broker", { default: "firehose.openstack.org" })
+    .option("--port <n>", "broker port (default 1883, 8883 with --tls)")
+    .option("--tls", "connect over TLS")
+    .option("--websocket", "connect over websockets")
+    .option("--username <user>", "broker user")
+    .option("--password <password>", "broker password")
+    .option("--client-id <id>", "MQTT client id")
+    .option("--qos <n>", "subscription QoS", { default: 1 })
+    .option("--topic <topic>", "topic to subscribe to", { default: "gearman-subunit/#" })
+    .option("--share-group <name>", "subscribe as $share/<name>/<topic> so several instances split the events")
+    .option("--publish-topic <topic>", "where predictions go (default: ciml/predictions/<build-name>)")
+    .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
+    .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
+    .option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used")
+    .option("--build-name <name>", "only predict runs of this build name", { default: "tempest-full" })
+    .option("--model-dir <path>", "accepted for compatibility; same as --data-path")
+    .option("--debug", "verbose logging")
+    .action(notImplemented("mqtt-trainer"));
+
+  cli
+    .command("db-predict <build_uuid>", "Predict the runs of one Zuul build from the database")
+    .option("--db-uri <uri>", DB_URI_HELP)
+    .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
+    .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
+    .option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used")
+    .option("--build-name <name>", "only predict runs of this build name", { default: "tempest-full" })
+    .option("--debug", "verbose logging")
+    .action(notImplemented("db-predict"));
+
+  cli
+    .command("db-batch-predict", "Predict every run of the dataset's build name that the dataset does not contain")
+    .option("--db-uri <uri>", DB_URI_HELP)
+    .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
+    .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
+    .option("--slice <slice>", "python slice over the runs to predict", { default: ":" })
+    .option("--gpu", "accepted for compatibility")
+    .option("--debug", "verbose logging")
+    .action(notImplemented("db-batch-predict"));
+
+  cli
+    .command("quickstart", "Run the whole pipeline on a simulated CI history (no server, no network)")
+    .option("--dir <dir>", "where to work", { default: "./ciml-quickstart" })
+    .action(notImplemented("quickstart"));
+
+  cli
+    .command("doctor", "Check this build's runtime: train a tiny model on the chosen tfjs backend")
+    .option("--backend <name>", "wasm, cpu or tensorflow", { default: "wasm" })
+    .action((flags: Flags) => run(runStep(doctor, { backend: parseBackend(String(flags.backend)) }, flags)));
+
+  cli.help();
+  cli.version(pkg.version);
+  return cli;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  const commands = cli.commands.flatMap((c) => [c.name.split(" ")[0]!, ...c.aliasNames]).filter((n) => n);
+  let args = joinMultiValues(argv.slice(2));
+  const linked = commandFromLinkName(process.argv0, commands) ?? commandFromLinkName(argv[1], commands);
+  if (linked) args = [linked, ...args];
+  try {
+    cli.parse(["ciml", "ciml", ...args], { run: false });
+    if (!cli.matchedCommand) {
+      const first = cli.args[0];
+      if (first !== undefined) {
+        const hint = closest(first, commands);
+        throw new UsageError(`unknown command "${first}"${hint ? `; did you mean "${hint}"?` : ""} Run \`ciml --help\` for the list`);
+      }
+      if (!cli.options.help && !cli.options.version) cli.outputHelp();
+      return 0;
+    }
+    if (cli.options.help) return 0;
+    rejectS3(cli.options as Flags);
+    await cli.runMatchedCommand();
+    return exitCode;
+  } catch (err) {
+    const usage = err instanceof Error && err.name === "CACError";
+    if (!(err instanceof CimlError) && !usage) throw err;
+    const command = cli.matchedCommand?.name.split(" ")[0];
+    const message = usage ? `${(err as Error).message}; run \`ciml ${command ? `${command} ` : ""}--help\`` : (err as Error).message;
+    if ((cli.options as Flags).json) process.stdout.write(`${JSON.stringify({ type: "error", message, exitCode: usage ? 2 : (err as CimlError).exitCode })}\n`);
+    else process.stderr.write(`error: ${message}\n`);
+    return usage ? 2 : (err as CimlError).exitCode;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv);
+}

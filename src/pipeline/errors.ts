@@ -1,0 +1,27 @@
+import { CimlError } from "../io/ciml-error.ts";
+
+export { CimlError };
+
+/** A usage mistake (bad flag value, unknown command): exit code 2. */
+export class UsageError extends CimlError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** The step stopped because its AbortSignal fired (Ctrl-C). */
+export class AbortedError extends Error {
+  override name = "AbortedError";
+  constructor(message = "interrupted") {
+    super(message);
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new AbortedError();
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof AbortedError || (err instanceof Error && err.name === "AbortError");
+}
