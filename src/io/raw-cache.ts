@@ -1,0 +1,63 @@
+// The raw cache of DESIGN.md: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
+// and the sorted run lists `.raw/<build_name>.json.gz` and `.raw/unavailable.json.gz`.
+import { existsSync, readFileSync } from "node:fs";
+import { strFromU8 } from "fflate";
+import { CimlError } from "./ciml-error.ts";
+import { gunzip, readJsonGz, writeJsonGz } from "./gzip-json.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
+import type { Workspace } from "./workspace.ts";
+
+/** What the original caches per run: status (0 pass, 1 fail), the log root, and every run_metadata key. */
+export interface RunMetadata {
+  status: 0 | 1;
+  artifact: string | null;
+  [key: string]: string | number | null;
+}
+
+export function readRunList(path: string): string[] {
+  const value = readJsonGz(path);
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new CimlError(`${path} is not a JSON list of run ids; delete it and run cache-data again`);
+  }
+  return value;
+}
+
+/** Lists are stored sorted so that the same cache gives the same order in every process (§12.12). */
+export function writeRunList(path: string, runs: Iterable<string>): void {
+  writeJsonGz(path, [...new Set(runs)].sort());
+}
+
+export function hasTrace(ws: Workspace, runUuid: string): boolean {
+  return existsSync(ws.rawTrace(runUuid));
+}
+
+/** The cached dstat text of a run, or undefined when it is not cached. Throws on a corrupt file. */
+export function readTraceText(ws: Workspace, runUuid: string): string | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(ws.rawTrace(runUuid));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  return strFromU8(gunzip(bytes));
+}
+
+/** Stores already-gzipped dstat bytes for a run, atomically. */
+export function writeTraceGz(ws: Workspace, runUuid: string, gzBytes: Uint8Array): void {
+  writeFileAtomic(ws.rawTrace(runUuid), gzBytes);
+}
+
+export function readRunMetadata(ws: Workspace, runUuid: string): RunMetadata | undefined {
+  const value = readJsonGz(ws.runMetadata(runUuid));
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || !("status" in value)) {
+    throw new CimlError(`${ws.runMetadata(runUuid)} is not run metadata; delete it and run cache-data again`);
+  }
+  return value as RunMetadata;
+}
+
+export function writeRunMetadata(ws: Workspace, runUuid: string, metadata: RunMetadata): void {
+  writeJsonGz(ws.runMetadata(runUuid), metadata);
+}
