@@ -5,6 +5,7 @@ import pkg from "../package.json" with { type: "json" };
 import { doctor } from "./pipeline/doctor.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
+import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
 import { closest, commandFromLinkName, joinMultiValues } from "./tui/argv.ts";
@@ -115,7 +116,21 @@ export function buildCli(): CAC {
       .option("--backend <name>", "tfjs backend: wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)", { default: "wasm" })
       .option("--gpu", "accepted for compatibility; GPUs need --backend tensorflow")
       .option("--debug", "verbose logging"),
-  ).action(notImplemented("train-model"));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        trainModel,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          dataset: String(flags.dataset),
+          experiment: String(flags.experiment),
+          evalDatasets: ([] as unknown[]).concat(flags.evalDataset ?? []).map(String),
+          backend: parseBackend(String(flags.backend)),
+        },
+        flags,
+      ),
+    ),
+  );
 
   withS3(
     cli
