@@ -44,8 +44,8 @@ export class Network {
       const limit = Math.sqrt(6 / (fanIn + fanOut));
       const w = new Float32Array(fanIn * fanOut);
       for (let i = 0; i < w.length; i++) w[i] = (random() * 2 - 1) * limit;
-      this.kernels.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `dense_${l}/kernel`));
-      this.biases.push(tf.variable(tf.zeros([fanOut]), true, `dense_${l}/bias`));
+      this.kernels.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut])));
+      this.biases.push(tf.variable(tf.zeros([fanOut])));
     }
   }
 
