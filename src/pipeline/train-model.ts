@@ -13,7 +13,7 @@ import { evaluate, type EvalMetrics, type Scored } from "./metrics.ts";
 import { metricsReport } from "./metrics-report.ts";
 import { Network, type Head } from "./network.ts";
 import { createOptimizer } from "./optimizers.ts";
-import { saveTrainedModel } from "./trained-model.ts";
+import { predictProbabilities, saveTrainedModel } from "./trained-model.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 import { trainLoop, type Matrix } from "./training-loop.ts";
 
@@ -217,14 +217,10 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     }
     emit({ type: "stage", stage: "evaluate", state: "finished" });
 
-    if (dev && devLabels && dev.n > 0) {
-      writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, score(net, dev, devLabels, classes)));
-    } else {
-      emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
-    }
     const mean = data.labels.map((l) => data.config.normalization_params[l]?.[0] ?? 0);
     const range = data.labels.map((l) => data.config.normalization_params[l]?.[1] ?? 1);
-    await saveTrainedModel(modelDir, net, {
+    const saved = net.toLayersModel();
+    await saveTrainedModel(modelDir, saved, {
       estimator: experiment.estimator,
       dataset: datasetName,
       experiment: experimentName,
@@ -235,6 +231,14 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
       normalization_mean: mean,
       normalization_range: range,
     });
+    if (dev && devLabels && dev.n > 0) {
+      // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
+      const probabilities = await predictProbabilities(saved, dev.x, dev.n, dev.features, classes.length);
+      writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }));
+    } else {
+      emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
+    }
+    saved.dispose();
     const own = evaluations[datasetName]!;
     emit({
       type: "result",
