@@ -6,6 +6,7 @@ import { writeJsonGz } from "../io/gzip-json.ts";
 import { EventFileWriter } from "../io/tensorboard.ts";
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
 import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "./dataset-arrays.ts";
+import type { ModelConfig } from "./dataset-config.ts";
 import { CimlError } from "./errors.ts";
 import type { JsonValue, Step } from "./events.ts";
 import { DNN, readExperiment, SVM, type Experiment } from "./experiment.ts";
@@ -41,8 +42,8 @@ const SVM_DEFAULT_L2 = 0.01;
 const EVAL_BATCH = 4096;
 
 /** Class names in a stable order: the dataset's own vocabulary if it saved one, else sorted (numerically when all are numbers). */
-export function classVocabulary(config: { classes?: unknown }, training: SplitArrays): string[] {
-  if (Array.isArray(config.classes) && config.classes.length) return config.classes.map(String);
+export function classVocabulary(config: ModelConfig, training: SplitArrays): string[] {
+  if (config.classes.length) return config.classes.map(String);
   const names = [...new Set(training.classes.map(String))];
   const numeric = names.every((c) => c.trim() !== "" && Number.isFinite(Number(c)));
   return names.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
@@ -151,7 +152,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   if (!training || training.n === 0) throw new CimlError(`dataset ${datasetName} has no training examples (training.npz); rebuild it with a larger --slicer or --tdt-split`);
   if (!test) throw new CimlError(`dataset ${datasetName} has no test set (test.npz) to evaluate on; rebuild it with a --tdt-split whose test part is not 0`);
   emit({ type: "info", message: `Training data shape: (${training.n}, ${training.features})` });
-  const classes = classVocabulary(data.config as { classes?: unknown }, training);
+  const classes = classVocabulary(data.config, training);
   if (classes.length < 2) throw new CimlError(`dataset ${datasetName}: every training example has class ${classes[0]}; a classifier needs at least two classes`);
   const trainLabels = classIds(training, classes, `dataset ${datasetName} training set`);
   const testLabels = classIds(test, classes, `dataset ${datasetName} test set`);
