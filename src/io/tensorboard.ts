@@ -59,17 +59,18 @@ class ProtoWriter {
     return this;
   }
   double(field: number, v: number): this {
-    this.key(field, 1);
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, v, true);
-    this.parts.push(...b);
-    return this;
+    return this.fixed(field, 1, b);
   }
   float(field: number, v: number): this {
-    this.key(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, v, true);
-    this.parts.push(...b);
+    return this.fixed(field, 5, b);
+  }
+  private fixed(field: number, wireType: 1 | 5, littleEndian: Uint8Array): this {
+    this.key(field, wireType);
+    this.parts.push(...littleEndian);
     return this;
   }
   bytes(field: number, v: Uint8Array): this {
