@@ -31,7 +31,8 @@ beforeAll(async () => {
   await buildDataset({ dataPath: root, dataset: "usr_1m-1min-status", buildName: "tempest-full", slicer: ":", sampleInterval: "1min", featuresRegex: "(usr|1m)", classLabel: "status", tdtSplit: ["6", "2", "2"], force: false, visualize: false, dataPlotsFolder: root, aggregationFunctions: [], seed: 1, dtype: "float32" }, ctx);
   await setupExperiment({ dataPath: root, experiment: "dnn-3x10", estimator: "dnn", hiddenLayers: "10/10/10", steps: 1000, batchSize: 8, epochs: 30, optimizer: "Adagrad", learningRate: 0.05 }, ctx);
   await trainModel({ dataPath: root, dataset: "usr_1m-1min-status", experiment: "dnn-3x10" }, ctx);
-});
+  // Training on 2 shared cores can outlast bun's 5 s default for hooks.
+}, 120_000);
 
 test("a model trained on build-dataset's output predicts a run's trace like train-model predicted its dev row", async () => {
   const ws = new Workspace(root);

@@ -44,7 +44,8 @@ beforeAll(async () => {
   await experiment("dnn", {});
   await experiment("svm", { estimator: "svm", optimizer: "SGD", learningRate: 0.01, epochs: 20 });
   dnn = await train("status", "dnn", ["status-other-norm"]);
-});
+  // Training on 2 shared cores can outlast bun's 5 s default for hooks.
+}, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function evalJson(dataset: string, exp: string, name = dataset) {
