@@ -127,6 +127,10 @@ describe("train-model errors are one line, exit 1", () => {
     expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "gpu"), 2, /--backend gpu: unknown backend/);
   });
 
+  test("the tensorflow backend without tfjs-node installed says how to get it", () => {
+    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "tensorflow"), 1, /backend "tensorflow" needs @tensorflow\/tfjs-node, which is not installed/);
+  });
+
   test("the cpu backend trains too", () => {
     const r = ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "cpu", "--no-tui");
     expect(r.code).toBe(0);

@@ -190,6 +190,22 @@ describe("--eval-dataset", () => {
   });
 });
 
+describe("interruption", () => {
+  test("an abort during training stops at the next batch and writes no model, eval or predictions", async () => {
+    await experiment("long", { epochs: 500 });
+    const controller = new AbortController();
+    const events: PipelineEvent[] = [];
+    const emit = (e: PipelineEvent) => {
+      events.push(e);
+      if (e.type === "epoch" && e.epoch === 2) controller.abort();
+    };
+    await expect(trainModel({ dataPath: root, dataset: "status", experiment: "long" }, { emit, signal: controller.signal })).rejects.toThrow("interrupted");
+    const dir = ws.modelDir("status", "long");
+    for (const f of ["model.json", "weights.bin", "eval_status.json.gz", "prediction_status.json.gz"]) expect(existsSync(join(dir, f))).toBe(false);
+    expect(events.filter((e) => e.type === "epoch")).toHaveLength(2);
+  });
+});
+
 describe("extra hyper-parameters", () => {
   test("patience stops when the dev loss stops improving and keeps the best epoch's weights", async () => {
     await experiment("patient", { epochs: 300, patience: 2, optimizer: "Adam", learningRate: 0.01 });
