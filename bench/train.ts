@@ -15,7 +15,24 @@ import { trainLoop, type TrainingSet } from "../src/pipeline/training-loop.ts";
 const N = 5000;
 const F = 2000;
 const BATCH = 128;
-const EPOCHS = Number(process.argv[process.argv.indexOf("--epochs") + 1]) || 5;
+const EPOCHS = Number(process.argv[process.argv.indexOf("--epochs") + 1]) || 7;
+
+/** The machine is shared: the median epoch is the figure least moved by a neighbour's burst. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function epochs(run: () => Promise<void> | void): Promise<number> {
+  await run(); // warm-up: kernels compiled, memory grown
+  const times: number[] = [];
+  for (let e = 0; e < EPOCHS; e++) {
+    const t = performance.now();
+    await run();
+    times.push((performance.now() - t) / 1000);
+  }
+  return median(times);
+}
 
 function dataset(): TrainingSet {
   const random = seededRandom(1);
@@ -33,11 +50,10 @@ async function ours(data: TrainingSet, hidden: number[], head: Head): Promise<nu
   const optimizer = createOptimizer("Adagrad", 0.05, net.variables);
   const options = { batchSize: BATCH, epochs: 1, maxSteps: Infinity, l2: head === "hinge" ? 0.01 : 0, dropout: 0, classWeights: Float32Array.of(1, 1), seed: 1, patience: 0 };
   const signal = new AbortController().signal;
-  await trainLoop(net, optimizer, data, options, () => ({}), () => {}, signal); // warm-up: kernels compiled, memory grown
-  const r = await trainLoop(net, optimizer, data, { ...options, epochs: EPOCHS }, () => ({}), () => {}, signal);
+  const seconds = await epochs(async () => void (await trainLoop(net, optimizer, data, options, () => ({}), () => {}, signal)));
   optimizer.dispose();
   net.dispose();
-  return r.seconds / EPOCHS;
+  return seconds;
 }
 
 /** The route we replaced first: tfjs's tape (tf.variableGrads) over the same network, our optimizer. */
@@ -45,7 +61,7 @@ async function tape(data: TrainingSet, hidden: number[]): Promise<number> {
   const net = new Network({ inputs: F, hidden, classes: 2, head: "sigmoid" }, 42);
   const optimizer = createOptimizer("Adagrad", 0.05, net.variables);
   const targets = net.targets(data.labels);
-  const epoch = () => {
+  const seconds = await epochs(async () => {
     for (let s = 0; s < N; s += BATCH) {
       const b = Math.min(BATCH, N - s);
       tf.tidy(() => {
@@ -55,12 +71,8 @@ async function tape(data: TrainingSet, hidden: number[]): Promise<number> {
         optimizer.apply(net.variables.map((v) => grads[v.name]!));
       });
     }
-  };
-  epoch();
-  const t = performance.now();
-  for (let e = 0; e < EPOCHS; e++) epoch();
-  await net.kernels[0]!.data();
-  const seconds = (performance.now() - t) / 1000 / EPOCHS;
+    await net.kernels[0]!.data();
+  });
   optimizer.dispose();
   net.dispose();
   return seconds;
@@ -74,10 +86,7 @@ async function modelFit(data: TrainingSet, hidden: number[]): Promise<number> {
   model.compile({ optimizer: tf.train.adagrad(0.05), loss: "binaryCrossentropy" });
   const xs = tf.tensor2d(data.x, [N, F]);
   const ys = tf.tensor2d(Float32Array.from(data.labels), [N, 1]);
-  await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 });
-  const t = performance.now();
-  await model.fit(xs, ys, { epochs: EPOCHS, batchSize: BATCH, verbose: 0 });
-  const seconds = (performance.now() - t) / 1000 / EPOCHS;
+  const seconds = await epochs(async () => void (await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 })));
   tf.dispose([xs, ys]);
   model.dispose();
   return seconds;
@@ -91,15 +100,19 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.linear_model import SGDClassifier
 warnings.filterwarnings("ignore")
 d = np.load(sys.argv[1]); x = d["examples"]; y = d["classes"]; epochs = int(sys.argv[2])
+classes = np.unique(y)
+def median_epoch(model):
+    model.partial_fit(x, y, classes=classes)  # warm-up; partial_fit is one pass over the data
+    times = []
+    for _ in range(epochs):
+        t = time.perf_counter()
+        model.partial_fit(x, y)
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
 out = {}
 for name, hidden in (("10/10/10", (10, 10, 10)), ("100x5", (100,) * 5)):
-    MLPClassifier(hidden_layer_sizes=hidden, batch_size=${BATCH}, max_iter=1, random_state=0).fit(x, y)
-    t = time.perf_counter()
-    MLPClassifier(hidden_layer_sizes=hidden, batch_size=${BATCH}, max_iter=epochs, tol=0, n_iter_no_change=10**9, random_state=0).fit(x, y)
-    out["mlp " + name] = (time.perf_counter() - t) / epochs
-t = time.perf_counter()
-SGDClassifier(loss="hinge", max_iter=epochs, tol=None, random_state=0).fit(x, y)
-out["sgd hinge"] = (time.perf_counter() - t) / epochs
+    out["mlp " + name] = median_epoch(MLPClassifier(hidden_layer_sizes=hidden, batch_size=${BATCH}, random_state=0))
+out["sgd hinge"] = median_epoch(SGDClassifier(loss="hinge", random_state=0))
 print(json.dumps(out))`;
   const p = Bun.spawnSync(["/usr/bin/python3", "-c", script, npz, String(EPOCHS)]);
   if (p.exitCode !== 0) throw new Error(`scikit-learn run failed: ${p.stderr.toString()}`);
@@ -111,7 +124,7 @@ const data = dataset();
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-train-"));
 const npz = join(dir, "training.npz");
 writeNpz(npz, { examples: { dtype: "<f4", shape: [N, F], data: data.x }, classes: { dtype: "<i8", shape: [N], data: BigInt64Array.from(data.labels, BigInt) } });
-console.log(`${N} × ${F} float32, batch ${BATCH}, ${EPOCHS} timed epochs after one warm-up; tfjs ${info.tfjsVersion} ${info.backend} (${info.wasmFlavour}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`);
+console.log(`${N} × ${F} float32, batch ${BATCH}, median of ${EPOCHS} epochs after one warm-up; tfjs ${info.tfjsVersion} ${info.backend} (${info.wasmFlavour}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`);
 const peer = sklearn(npz);
 rmSync(dir, { recursive: true, force: true });
 
