@@ -190,6 +190,20 @@ describe("--eval-dataset", () => {
   });
 });
 
+describe("datasets without a dev set (--tdt-split 7 0 3)", () => {
+  test("train and evaluate, warn that there are no dev predictions instead of crashing (fix of §12.11)", async () => {
+    writePlantedDataset(root, "no-dev", { seed: 21, sizes: { training: 400, dev: 0, test: 200 } });
+    await experiment("watchful", { patience: 2 });
+    const { events } = await train("no-dev", "watchful");
+    const warnings = events.filter((e) => e.type === "warning").map((e) => (e as { message: string }).message);
+    expect(warnings).toContain("patience 2 needs a dev set to watch; dataset no-dev has none, so training runs to the end");
+    expect(warnings).toContain("dataset no-dev has no dev set, so no prediction_no-dev.json.gz was written");
+    const m = evalJson("no-dev", "watchful");
+    expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.15);
+    expect(existsSync(join(ws.modelDir("no-dev", "watchful"), "eval_dev"))).toBe(false);
+  });
+});
+
 describe("interruption", () => {
   test("an abort during training stops at the next batch and writes no model, eval or predictions", async () => {
     await experiment("long", { epochs: 500 });

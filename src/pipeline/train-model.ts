@@ -157,7 +157,8 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   const trainLabels = classIds(training, classes, `dataset ${datasetName} training set`);
   const testLabels = classIds(test, classes, `dataset ${datasetName} test set`);
   const devLabels = dev ? classIds(dev, classes, `dataset ${datasetName} dev set`) : undefined;
-  const evalSets = (options.evalDatasets ?? []).map((name) => {
+  const evalNames = [...new Set(options.evalDatasets ?? [])].filter((name) => name !== datasetName);
+  const evalSets = evalNames.map((name) => {
     const set = evalSetFor(ws, checkName("dataset", name), data);
     return { name, set, labels: classIds(set, classes, `eval dataset ${name} test set`) };
   });
