@@ -169,22 +169,22 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   const isSvm = experiment.estimator === SVM;
   const head: Head = isSvm ? "hinge" : classes.length === 2 ? "sigmoid" : "softmax";
   const seed = hp.seed ?? DEFAULT_SEED;
+  const loopOptions = {
+    batchSize: Number(hp.batch_size),
+    epochs: Number(hp.epochs),
+    maxSteps: hp.steps,
+    l2: hp.l2 ?? (isSvm ? SVM_DEFAULT_L2 : 0),
+    dropout: isSvm ? 0 : (hp.dropout ?? 0),
+    classWeights: classWeights(experiment, classes, trainLabels),
+    seed,
+    patience: hp.patience ?? 0,
+  };
   const net = new Network({ inputs: training.features, hidden: isSvm ? [] : hp.hidden_units, classes: classes.length, head }, seed);
   const optimizer = createOptimizer(hp.optimizer, hp.learning_rate, net.variables);
   const modelDir = ws.modelDir(datasetName, experimentName);
   clearOldEvents(modelDir);
   const writers = { train: new EventFileWriter(modelDir), dev: dev ? new EventFileWriter(join(modelDir, "eval_dev")) : undefined, test: new EventFileWriter(join(modelDir, `eval_${datasetName}`)) };
   try {
-    const loopOptions = {
-      batchSize: Number(hp.batch_size),
-      epochs: Number(hp.epochs),
-      maxSteps: hp.steps,
-      l2: hp.l2 ?? (isSvm ? SVM_DEFAULT_L2 : 0),
-      dropout: isSvm ? 0 : (hp.dropout ?? 0),
-      classWeights: classWeights(experiment, classes, trainLabels),
-      seed,
-      patience: hp.patience ?? 0,
-    };
     if (loopOptions.patience > 0 && !dev) emit({ type: "warning", message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end` });
     emit({ type: "stage", stage: "train", state: "started", detail: `${experiment.estimator === DNN ? `DNN ${hp.hidden_units.join("/")}` : "linear SVM"}, ${hp.optimizer} ${hp.learning_rate}, batch ${loopOptions.batchSize}, ${loopOptions.epochs} epochs, ≤${hp.steps} steps` });
     const monitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => {
@@ -222,25 +222,28 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     const mean = data.labels.map((l) => data.config.normalization_params[l]?.[0] ?? 0);
     const range = data.labels.map((l) => data.config.normalization_params[l]?.[1] ?? 1);
     const saved = net.toLayersModel();
-    await saveTrainedModel(modelDir, saved, {
-      estimator: experiment.estimator,
-      dataset: datasetName,
-      experiment: experimentName,
-      class_label: data.config.class_label,
-      classes,
-      global_step: loop.steps,
-      features: data.labels,
-      normalization_mean: mean,
-      normalization_range: range,
-    });
-    if (dev && devLabels && dev.n > 0) {
-      // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
-      const probabilities = await predictProbabilities(saved, dev.x, dev.n, dev.features, classes.length);
-      writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }));
-    } else {
-      emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
+    try {
+      await saveTrainedModel(modelDir, saved, {
+        estimator: experiment.estimator,
+        dataset: datasetName,
+        experiment: experimentName,
+        class_label: data.config.class_label,
+        classes,
+        global_step: loop.steps,
+        features: data.labels,
+        normalization_mean: mean,
+        normalization_range: range,
+      });
+      if (dev && devLabels && dev.n > 0) {
+        // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
+        const probabilities = await predictProbabilities(saved, dev.x, dev.n, dev.features, classes.length);
+        writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }));
+      } else {
+        emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
+      }
+    } finally {
+      saved.dispose();
     }
-    saved.dispose();
     const own = evaluations[datasetName]!;
     emit({
       type: "result",
