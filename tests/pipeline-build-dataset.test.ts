@@ -8,7 +8,7 @@ import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset, type BuildDatasetOptions } from "../src/pipeline/build-dataset.ts";
 import { readModelConfig } from "../src/pipeline/dataset-config.ts";
-import { CimlError } from "../src/pipeline/errors.ts";
+import { AbortedError, CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { exampleFromTable } from "../src/pipeline/example-vector.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "./dataset-cache.ts";
@@ -365,5 +365,28 @@ describe("--visualize", () => {
       join(plots, "sizes_by_result.svg"),
     );
     expect(svg.trim()).toBe(`{http://www.w3.org/2000/svg}svg ${result.examples.training}`);
+  });
+});
+
+describe("Ctrl-C", () => {
+  test("an aborted build stops with AbortedError and leaves no dataset configuration behind", async () => {
+    const dataPath = freshDir();
+    writeCache(dataPath, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })));
+    await build({ dataPath, featuresRegex: "usr" });
+    const controller = new AbortController();
+    let error: unknown;
+    try {
+      await buildDataset(
+        { dataPath, dataset: "ds", buildName: "tempest-full", slicer: ":", classLabel: "status", tdtSplit: ["6", "2", "2"], force: true, visualize: false, dataPlotsFolder: dataPath, aggregationFunctions: [], dtype: "float32", featuresRegex: "1m" },
+        { emit: (e) => e.type === "progress" && e.stage === "dev" && controller.abort(), signal: controller.signal },
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AbortedError);
+    // the old configuration went first, the new one was never written: the dataset does not exist
+    expect(new Workspace(dataPath).datasetExists("ds")).toBe(false);
+    const again = await build({ dataPath, featuresRegex: "1m" });
+    expect(again.result.config.columns).toEqual(["1m"]);
   });
 });
