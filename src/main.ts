@@ -27,7 +27,8 @@ function notImplemented(command: string): () => Promise<void> {
 
 /** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
 function rejectS3(flags: Flags): void {
-  if (flags.s3Profile !== undefined || flags.s3Url !== undefined) {
+  // cac does not camel-case names that contain digits, so these keep their dashes.
+  if (flags["s3-profile"] !== undefined || flags["s3-url"] !== undefined) {
     throw new CimlError("S3 storage (--s3-profile, --s3-url) is not supported yet; use a local --data-path");
   }
 }
@@ -198,9 +199,13 @@ export function buildCli(): CAC {
     .option("--backend <name>", "wasm, cpu or tensorflow", { default: "wasm" })
     .action((flags: Flags) => run(runStep(doctor, { backend: parseBackend(String(flags.backend)) }, flags)));
 
+  cli.option("-v, --version", "print the version");
   cli.help();
-  cli.version(pkg.version);
   return cli;
+}
+
+export function versionLine(): string {
+  return `ciml ${pkg.version} (bun ${Bun.version}, ${process.platform}-${process.arch})`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -217,7 +222,8 @@ async function main(argv: string[]): Promise<number> {
         const hint = closest(first, commands);
         throw new UsageError(`unknown command "${first}"${hint ? `; did you mean "${hint}"?` : ""} Run \`ciml --help\` for the list`);
       }
-      if (!cli.options.help && !cli.options.version) cli.outputHelp();
+      if (cli.options.version) process.stdout.write(`${versionLine()}\n`);
+      else if (!cli.options.help) cli.outputHelp();
       return 0;
     }
     if (cli.options.help) return 0;

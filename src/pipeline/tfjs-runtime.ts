@@ -33,7 +33,7 @@ async function start(backend: BackendName): Promise<RuntimeInfo> {
   tf.env().set("PROD", true);
   if (backend === "tensorflow") {
     // A computed specifier keeps the bundler from trying to embed a package we do not ship.
-    const name = "@tensorflow/tfjs-node";
+    const name = ["@tensorflow", "tfjs-node"].join("/");
     try {
       await import(name);
     } catch {

@@ -1,0 +1,59 @@
+// The download-and-run binary: built with scripts/compile.ts, copied alone into an empty directory,
+// and run with the repository's node_modules hidden, so nothing can be picked up from the checkout.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const repo = resolve(import.meta.dir, "..");
+const work = mkdtempSync(join(tmpdir(), "ciml-binary-"));
+const bin = join(work, "run", "ciml");
+const empty = join(work, "empty");
+
+// A private mount namespace hides node_modules from the binary only (root on Linux); elsewhere the
+// binary still runs from a directory with no node_modules.
+const canHide = process.platform === "linux" && Bun.spawnSync(["unshare", "-m", "true"]).exitCode === 0;
+
+function runBinary(args: string[], name = "ciml") {
+  const exe = join(work, "run", name);
+  const argv = canHide ? ["unshare", "-m", "sh", "-c", `mount --bind "${empty}" "${join(repo, "node_modules")}" && exec "$0" "$@"`, exe, ...args] : [exe, ...args];
+  const p = Bun.spawnSync(argv, { cwd: join(work, "run"), env: { PATH: "/usr/bin:/bin", HOME: work, CI: "true" } });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+beforeAll(() => {
+  mkdirSync(join(work, "run"), { recursive: true });
+  mkdirSync(empty);
+  const build = Bun.spawnSync([process.execPath, join(repo, "scripts/compile.ts"), "--outdir", join(work, "dist")]);
+  if (build.exitCode !== 0) throw new Error(`compile failed: ${build.stderr}`);
+  copyFileSync(join(work, "dist", "ciml"), bin);
+  symlinkSync("ciml", join(work, "run", "ciml-doctor"));
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("compiled binary, alone in an empty directory", () => {
+  test("--help and --version", () => {
+    const help = runBinary(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("cache-data");
+    const version = runBinary(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^ciml \d+\.\d+\.\d+ \(bun /);
+  });
+
+  test("doctor trains a tiny model on the embedded wasm backend", () => {
+    const r = runBinary(["doctor", "--no-tui"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("on wasm (simd)");
+    expect(r.out).toContain("ciml runtime OK");
+  });
+
+  test("a link named ciml-doctor acts as `ciml doctor`", () => {
+    const r = runBinary(["--json"], "ciml-doctor");
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.out.trim().split("\n").at(-1)!);
+    expect(last).toMatchObject({ type: "result", stage: "doctor", summary: { backend: "wasm" } });
+  });
+});
