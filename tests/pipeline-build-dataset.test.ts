@@ -232,6 +232,21 @@ describe("errors are one clear line with exit code 1", () => {
     expect(readModelConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
   });
 
+  test("bad flag values are usage errors (exit 2) that name the flag", async () => {
+    const bad: [Partial<BuildDatasetOptions>, RegExp][] = [
+      [{ dtype: "float16" }, /--dtype float16 is not supported; use float32 or float64/],
+      [{ seed: "x" }, /--seed x must be a whole number/],
+      [{ sampleInterval: "fast" }, /--sample-interval "fast" is not a pandas offset alias/],
+      [{ aggregationFunctions: ["mode"] }, /--aggregation-functions mode is not known/],
+      [{ slicer: "a:b" }, /--slicer "a:b" is not a python slice/],
+    ];
+    for (const [options, message] of bad) {
+      const err = await failure({ dataPath, ...options });
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toMatch(message);
+    }
+  });
+
   test("the CLI prints the error as one line on stderr and exits 1", () => {
     const r = Bun.spawnSync([process.execPath, join(import.meta.dir, "../src/main.ts"), "build-dataset", "--data-path", dataPath, "--tdt-split", "5", "5", "5", "--no-tui"]);
     expect(r.exitCode).toBe(1);
