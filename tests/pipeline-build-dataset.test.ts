@@ -383,6 +383,19 @@ describe("--visualize", () => {
   });
 });
 
+describe("--visualize --plot-examples", () => {
+  test("the per-example plots of §6.9 for the first n training examples", async () => {
+    const dataPath = freshDir();
+    writeCache(dataPath, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })));
+    const plots = join(dataPath, "plots-here");
+    const { result } = await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", visualize: true, dataPlotsFolder: plots, plotExamples: 2 });
+    const perExample = ["downsampled", "fixedsize", "unrolled"].flatMap((kind) => [0, 1].map((i) => join(dataPath, "ds", "plots", `1min_${kind}_${i}.png`)));
+    const normalized = [0, 1].map((i) => join(plots, `1min_normalized_${i}.png`));
+    expect(result.plots.sort()).toEqual([...perExample, ...normalized, join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")].sort());
+    for (const file of [...perExample, ...normalized]) expect(readFileSync(file).subarray(1, 4).toString("latin1")).toBe("PNG");
+  });
+});
+
 describe("Ctrl-C", () => {
   test("an aborted build stops with AbortedError and leaves no dataset configuration behind", async () => {
     const dataPath = freshDir();
