@@ -341,7 +341,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         : stringArray(classes);
       writeNpz(npzPath, {
         examples: { dtype: dtype === "float32" ? "<f4" : "<f8", shape: [n, features], data: matrix.subarray(0, n * features) },
-        example_ids: stringArray(ids, Math.max(36, ...ids.map((id) => id.length))),
+        example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
         classes: classArray,
       });
     } else {
