@@ -228,6 +228,9 @@ describe("errors are one clear line with exit code 1", () => {
     const err = await failure({ dataPath, dataset: "twice" });
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/^Dataset twice already configured in .*; use --force to overwrite it$/);
+    // a --force rebuild that fails before it writes anything keeps the old dataset
+    await failure({ dataPath, dataset: "twice", force: true, featuresRegex: "^nothing$" });
+    expect(new Workspace(dataPath).datasetExists("twice")).toBe(true);
     const { result } = await build({ dataPath, dataset: "twice", force: true, featuresRegex: "usr" });
     expect(readModelConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
   });
