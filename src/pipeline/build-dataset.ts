@@ -96,7 +96,7 @@ export interface LoadedRun {
   metadata: RunMetadata;
 }
 
-/** A cached run, or the one-line reason it cannot be used (the prediction path reads runs the same way). */
+/** A cached run, or the one-line reason it cannot be used. */
 export function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
   let metadata: RunMetadata | undefined;
   let text: string | undefined;
