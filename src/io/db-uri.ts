@@ -77,10 +77,3 @@ function parseMysql(uri: string): MysqlTarget {
     ...(params.get("charset") ? { charset: params.get("charset")! } : {}),
   };
 }
-
-/** Where a target lives, for messages: host:port/db or the file path (never the password). */
-export function describeTarget(target: DbTarget): string {
-  if (target.kind === "sqlite") return target.path;
-  const where = target.socketPath ? `socket ${target.socketPath}` : `${target.host}:${target.port}`;
-  return `${target.user ? `${target.user}@` : ""}${where}/${target.database}`;
-}

@@ -171,8 +171,10 @@ export function generateTrace(spec: TraceSpec, seed: number): Trace {
       const idl = Math.max(0, 100 - usr - sys - wai - siq);
       used += (phase.usedBytes - used) * (1 - decay(300)) + rng.normal(0, 8e6);
       cach += (Math.min(NODE_MEMORY - used - buff - 0.12 * GIB, 1.9 * GIB + elapsed * 4e5) - cach) * (1 - decay(600));
-      cach = clamp(cach, 0.2 * GIB, NODE_MEMORY);
-      const free = Math.max(40e6, NODE_MEMORY - used - buff - cach);
+      // Under memory pressure the kernel evicts page cache first: the four always add up to the node's RAM.
+      used = Math.min(used, NODE_MEMORY - buff - 0.1 * GIB);
+      cach = clamp(cach, 0, NODE_MEMORY - used - buff - 40e6);
+      const free = NODE_MEMORY - used - buff - cach;
       const running = Math.max(0, phase.run + noiseRun + burst / 15);
       load1 = load1 * decay(60) + running * (1 - decay(60));
       load5 = load5 * decay(300) + running * (1 - decay(300));
