@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
+import { SCHEMA_TABLES } from "../src/io/subunit2sql-schema.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache.ts";
@@ -161,6 +162,20 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
+  });
+});
+
+describe("simulate into MariaDB", () => {
+  test("the schema has every subunit2sql table, with the real column types and indexes", async () => {
+    const tables = await queryDatabase<{ t: string }>(database, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY t", [database]);
+    expect(tables.map((r) => r.t).sort()).toEqual([...SCHEMA_TABLES].sort());
+    const indexes = await queryDatabase<{ i: string }>(database, "SELECT DISTINCT CONCAT(TABLE_NAME, '.', INDEX_NAME) AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND INDEX_NAME <> 'PRIMARY'", [database]);
+    expect(indexes).toHaveLength(21);
+    expect(indexes.map((r) => r.i)).toContain("run_metadata.uq_run_metadata");
+    const prefix = await queryDatabase<{ n: number }>(database, "SELECT SUB_PART AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'ix_tests_test_id'", [database]);
+    expect(prefix).toEqual([{ n: 30 }]);
+    const cols = await queryDatabase<{ c: string; t: string }>(database, "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'runs' ORDER BY ORDINAL_POSITION", [database]);
+    expect(cols.map((r) => `${r.c} ${r.t}`)).toEqual(["id bigint(20)", "uuid varchar(36)", "skips int(11)", "fails int(11)", "passes int(11)", "run_time float", "artifacts text", "run_at datetime"]);
   });
 });
 
