@@ -54,7 +54,7 @@ beforeAll(() => {
       return undefined;
     },
   });
-});
+}, 60_000);
 afterAll(() => server.stop());
 
 describe("fetchDstat over HTTP", () => {
@@ -67,65 +67,65 @@ describe("fetchDstat over HTTP", () => {
     expect(got.text).toBe(REAL_TEXT);
     const tried = server.requests.filter((p) => p.startsWith("/real/"));
     expect(tried).toEqual(DEFAULT_DSTAT_PATHS.map((p) => `/real/${p}`));
-  });
+  }, 60_000);
 
   test("Content-Encoding: gzip is undone by the client; the text is the file's text", async () => {
     const got = await fetchDstat(`${server.url}/encoded/`, policy, check, signal);
     expect(got.kind === "found" && got.text).toBe(REAL_TEXT);
-  });
+  }, 60_000);
 
   test("a plain-text dstat at the 3rd path", async () => {
     const got = await fetchDstat(`${server.url}/plain`, policy, check, signal);
     expect(got.kind === "found" && got.url).toBe(`${server.url}/plain/logs/dstat-csv_log.txt`);
-  });
+  }, 60_000);
 
   test("500 then 200: retried and found", async () => {
     const got = await fetchDstat(`${server.url}/flaky`, policy, check, signal);
     expect(got.kind).toBe("found");
     expect(got.kind === "found" && got.attempts).toBe(2);
-  });
+  }, 60_000);
 
   test("5xx every time: failed after the retries, not missing", async () => {
     const got = await fetchDstat(`${server.url}/down`, policy, check, signal);
     expect(got).toMatchObject({ kind: "failed", url: `${server.url}/down/logs/dstat-csv_log.txt.gz` });
     expect(got.kind === "failed" && got.reason).toContain("HTTP 503 (after 3 attempts)");
     expect(hits.get("/down/logs/dstat-csv_log.txt.gz")).toBe(3);
-  });
+  }, 60_000);
 
   test("a stalled read times out, is retried, then reported as a failure", async () => {
     const got = await fetchDstat(`${server.url}/stall`, policy, check, signal);
     expect(got.kind).toBe("failed");
     expect(got.kind === "failed" && got.reason).toMatch(/^timeout: read stalled .* \(after 3 attempts\)$/);
     expect(hits.get("/stall/logs/dstat-csv_log.txt.gz")).toBe(3);
-  });
+  }, 60_000);
 
   test("an HTML error page with status 200 is not data", async () => {
     const got = await fetchDstat(`${server.url}/html`, policy, check, signal);
     expect(got.kind).toBe("failed");
     expect(got.kind === "failed" && got.reason).toContain("not a dstat CSV");
-  });
+  }, 60_000);
 
   test("dstat screen output saved as a file is not data", async () => {
     const got = await fetchDstat(`${server.url}/junk`, policy, check, signal);
     expect(got.kind).toBe("failed");
-  });
+  }, 60_000);
 
   test("a truncated gzip is not data", async () => {
     const got = await fetchDstat(`${server.url}/truncated`, policy, check, signal);
     expect(got.kind).toBe("failed");
     expect(got.kind === "failed" && got.reason).toMatch(/gzip/);
-  });
+  }, 60_000);
 
   test("404 on every path: missing, with the four URLs tried", async () => {
     const got = await fetchDstat(`${server.url}/nothing/here`, policy, check, signal);
     expect(got).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${server.url}/nothing/here/${p}`) });
-  });
+  }, 60_000);
 
   test("403 is a failure, never missing", async () => {
     const got = await fetchDstat(`${server.url}/forbidden`, policy, check, signal);
     expect(got.kind).toBe("failed");
     expect(hits.get("/forbidden/logs/dstat-csv_log.txt.gz")).toBe(1);
-  });
+  }, 60_000);
 
   test("size caps: a body over maxBytes and a gzip that expands past maxTextBytes are refused", async () => {
     const small = { ...policy, maxBytes: 10_000 };
@@ -133,13 +133,13 @@ describe("fetchDstat over HTTP", () => {
     expect(big.kind === "failed" && big.reason).toMatch(/limit/);
     const bomb = await fetchDstat(`${server.url}/bomb`, { ...policy, maxTextBytes: 1024 * 1024 }, check, signal);
     expect(bomb.kind === "failed" && bomb.reason).toMatch(/expands beyond/);
-  });
+  }, 60_000);
 
   test("--dstat-path replaces the defaults", async () => {
     const got = await fetchDstat(`${server.url}/plain`, { ...policy, paths: ["logs/dstat-csv_log.txt"] }, check, signal);
     expect(got.kind).toBe("found");
     expect(server.requests.filter((p) => p.startsWith("/plain/")).at(-1)).toBe("/plain/logs/dstat-csv_log.txt");
-  });
+  }, 60_000);
 
   test("connection refused is retried then reported as a failure", async () => {
     const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
@@ -148,14 +148,14 @@ describe("fetchDstat over HTTP", () => {
     const got = await fetchDstat(`http://127.0.0.1:${port}/x`, policy, check, signal);
     expect(got.kind).toBe("failed");
     expect(got.kind === "failed" && got.reason).toMatch(/^connection error/);
-  });
+  }, 60_000);
 
   test("an abort stops the download", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const stalled = { ...policy, readTimeoutMs: 10_000 };
     await expect(fetchDstat(`${server.url}/stall`, stalled, check, controller.signal)).rejects.toMatchObject({ name: "AbortError" });
-  });
+  }, 60_000);
 });
 
 describe("fetchDstat over file://", () => {
@@ -170,11 +170,11 @@ describe("fetchDstat over file://", () => {
     expect(got.kind === "found" && Buffer.from(gunzipSync(got.body)).toString()).toBe(REAL_TEXT);
     const none = await fetchDstat(`${root}/run2`, policy, check, signal);
     expect(none.kind).toBe("missing");
-  });
+  }, 60_000);
 });
 
 test("backoff doubles per attempt and jitters within ±50 %", () => {
   expect(backoffDelay(100, 0, () => 0)).toBe(50);
   expect(backoffDelay(100, 0, () => 0.999999)).toBeCloseTo(150, 3);
   expect(backoffDelay(100, 3, () => 0.5)).toBe(800);
-});
+}, 60_000);

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const writer = await openSubunit2sqlWriter(`sqlite:///${join(dir, "ci.db")}`);
   await writer.insertRuns(FAULTS.map((f) => ({ uuid: uuidOf(f), skips: 0, fails: 0, passes: 10, runTime: 1, artifacts: `${server.url}/${f}`, runAt: "2019-05-01 00:00:00", metadata: { build_name: "tempest-full", fault: f } })));
   await writer.close();
-});
+}, 60_000);
 afterAll(() => {
   server.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -80,7 +80,7 @@ test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated g
   expect(warnings.find((w) => w.startsWith("run-truncated:"))).toContain("gzip");
   const final = events.find((e) => e.type === "result");
   expect(final?.type === "result" && final.lines?.[1]).toBe("3 runs could not be fetched this time; run cache-data again to retry them");
-});
+}, 60_000);
 
 test("once the server recovers, the next run completes the cache", async () => {
   broken = false;
@@ -91,7 +91,7 @@ test("once the server recovers, the next run completes the cache", async () => {
     expect(gunzipSync(await Bun.file(ws.rawTrace(uuidOf(f))).bytes()).toString()).toBe(traces.get(f)!);
     expect(readRunMetadata(ws, uuidOf(f))).toMatchObject({ status: 0, artifact: `${server.url}/${f}`, build_name: "tempest-full", fault: f });
   }
-});
+}, 60_000);
 
 test("ensureRunCached (the prediction path) reuses a cached run and replaces a corrupt cache file", async () => {
   const ws = new Workspace(join(dir, "data"));
@@ -111,4 +111,4 @@ test("ensureRunCached (the prediction path) reuses a cached run and replaces a c
   } finally {
     await db.close();
   }
-});
+}, 60_000);

@@ -85,7 +85,7 @@ beforeAll(async () => {
     })),
   );
   await writer.close();
-});
+}, 60_000);
 
 afterAll(async () => {
   server?.stop();
@@ -124,7 +124,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     expect(progress.some((e) => e.type === "progress" && (e.current ?? []).some((u) => u.startsWith(server.url)))).toBe(true);
     const warnings = events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""));
     expect(warnings.some((w) => w.includes("NOT-CSV") && w.includes("not a usable dstat CSV"))).toBe(true);
-  });
+  }, 60_000);
 
   test("re-running fetches nothing it has: only the run that was not dstat is asked for again", async () => {
     const before = server.requests.length;
@@ -135,7 +135,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     expect(result.ignored).toBe(missing);
     expect(asked.length).toBeGreaterThan(0);
     expect(asked.every((p) => p.includes("NOT-CSV"))).toBe(true);
-  });
+  }, 60_000);
 
   test("--limit stops when that many runs of the build name are cached, counting those cached before", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "ciml-data-"));
@@ -152,7 +152,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   test("mysql:// with ?charset= reads the same database", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "ciml-data-"));
@@ -162,7 +162,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
 
 describe("simulate into MariaDB", () => {
@@ -176,7 +176,7 @@ describe("simulate into MariaDB", () => {
     expect(prefix).toEqual([{ n: 30 }]);
     const cols = await queryDatabase<{ c: string; t: string }>(database, "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'runs' ORDER BY ORDINAL_POSITION", [database]);
     expect(cols.map((r) => `${r.c} ${r.t}`)).toEqual(["id bigint(20)", "uuid varchar(36)", "skips int(11)", "fails int(11)", "passes int(11)", "run_time float", "artifacts text", "run_at datetime"]);
-  });
+  }, 60_000);
 });
 
 describe("cache-data: database faults", () => {
@@ -184,16 +184,16 @@ describe("cache-data: database faults", () => {
     const { error } = await collectFailure(cacheData, { ...options(), dbUri: `mysql+pymysql://root:s3cret-Pw@127.0.0.1:3306/${database}` });
     expect(error.message).toBe(`database mysql+pymysql://root:***@127.0.0.1:3306/${database}: access denied for user "root" (wrong user or password)`);
     expect((error as { exitCode?: number }).exitCode).toBe(1);
-  });
+  }, 60_000);
 
   test("a host that does not answer gives one line naming the connect timeout", async () => {
     const { error } = await collectFailure(cacheData, { ...options(), dbUri: "mysql+pymysql://ci:pw@10.255.255.1:3306/subunit2sql", dbConnectTimeoutMs: 1000 });
     expect(error.message).toMatch(/^database mysql\+pymysql:\/\/ci:\*\*\*@10\.255\.255\.1:3306\/subunit2sql: (no answer within the connect timeout|host unreachable|connection refused)/);
     expect(error.message).not.toContain("\n");
-  });
+  }, 60_000);
 
   test("a server that is not listening gives one line", async () => {
     const { error } = await collectFailure(cacheData, { ...options(), dbUri: "mysql://root@127.0.0.1:1/subunit2sql" });
     expect(error.message).toBe("database mysql://root@127.0.0.1:1/subunit2sql: connection refused (is the server running, and on this port?)");
-  });
+  }, 60_000);
 });

@@ -24,7 +24,7 @@ beforeAll(async () => {
   dbPath = join(dir, "ci.db");
   const { result } = await collect(simulate, { runs: RUNS, failureRate: 0.2, missingRate: 0.05, buildNames: ["tempest-full", "tempest-full-py3"], seed: 5, dbUri: `sqlite:///${dbPath}`, logRoot: join(dir, "logs"), intervalSeconds: 30 });
   missing = result.missing;
-});
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const options = (dataPath: string, buildName = "tempest-full"): CacheOptions => ({ dataPath, buildName, dbUri: `sqlite:////${dbPath.replace(/^\//, "")}`, limit: 0, parallel: 8, timeoutSeconds: 20 });
@@ -64,7 +64,7 @@ describe("simulate into SQLite", () => {
     expect(indexes).toContain("ix_run_key_value");
     expect(indexes).toHaveLength(21);
     expect(Object.fromEntries(runCols.map((c) => [c.name, c.type]))).toEqual({ id: "INTEGER", uuid: "VARCHAR(36)", skips: "INT", fails: "INT", passes: "INT", run_time: "FLOAT", artifacts: "TEXT", run_at: "DATETIME" });
-  });
+  }, 60_000);
 });
 
 describe("cache-data: SQLite + file://", () => {
@@ -89,7 +89,7 @@ describe("cache-data: SQLite + file://", () => {
       expect(readRunMetadata(ws, run.uuid)).toEqual({ status: run.fails > 0 || run.passes === 0 ? 1 : 0, artifact: run.artifacts, ...Object.fromEntries(meta.map((m) => [m.key, m.value])) });
     }
     db.close();
-  });
+  }, 60_000);
 
   test("re-running touches nothing", async () => {
     const ws = new Workspace(data());
@@ -98,14 +98,14 @@ describe("cache-data: SQLite + file://", () => {
     const { result } = await collect(cacheData, options(data()));
     expect(result).toMatchObject({ cached: 0, already: list.length, unavailable: 0, stored: list.length });
     expect(list.map((u) => statSync(ws.rawTrace(u)).mtimeMs)).toEqual(mtimes);
-  });
+  }, 60_000);
 
   test("a second build name gets its own list; unavailable runs are shared", async () => {
     const { result } = await collect(cacheData, options(data(), "tempest-full-py3"));
     const ws = new Workspace(data());
     expect(readRunList(ws.buildRuns("tempest-full-py3"))).toHaveLength(result.stored);
     expect(readRunList(ws.unavailableRuns)).toHaveLength(missing);
-  });
+  }, 60_000);
 
   test("aborted half-way: nothing partial on disk, and the next run completes the cache", async () => {
     const fresh = join(dir, "aborted");
@@ -133,11 +133,11 @@ describe("cache-data: SQLite + file://", () => {
     expect(result.already).toBe(traces.length);
     expect(result.cached).toBe(expected.length - traces.length);
     expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(expected);
-  });
+  }, 60_000);
 
   test("a missing SQLite file is one clear line", async () => {
     const { error } = await collectFailure(cacheData, { ...options(data()), dbUri: `sqlite:///${join(dir, "nope.db")}` });
     expect(error.message).toContain("does not exist");
     expect(error.message).not.toContain("\n");
-  });
+  }, 60_000);
 });

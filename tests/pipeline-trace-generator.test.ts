@@ -28,7 +28,7 @@ describe("generateTrace", () => {
     expect(table.rows).toBe(trace.rows);
     expect(table.times[0]).toBe(START);
     expect(table.times[1]! - table.times[0]!).toBe(1000);
-  });
+  }, 60_000);
 
   test("values stay physical: CPU shares sum to 100, memory adds up to the 8 GiB node, no NaN", () => {
     const t = parseDstatCsv(generateTrace(spec("timeout", 5), 7).csv);
@@ -41,19 +41,19 @@ describe("generateTrace", () => {
       expect(mem / 2 ** 30).toBeLessThan(8.2);
       for (const v of t.values) expect(Number.isFinite(v[i]!)).toBe(true);
     }
-  });
+  }, 60_000);
 
   test("the same seed gives the same bytes; another seed does not", () => {
     expect(generateTrace(spec("none", 10), 42).csv).toBe(generateTrace(spec("none", 10), 42).csv);
     expect(generateTrace(spec("none", 10), 43).csv).not.toBe(generateTrace(spec("none", 10), 42).csv);
-  });
+  }, 60_000);
 
   test("the interval sets the row spacing, not the run's length", () => {
     const one = generateTrace(spec("none", 1), 5);
     const ten = generateTrace(spec("none", 10), 5);
     expect(Math.abs(one.durationSeconds - ten.durationSeconds)).toBeLessThan(60);
     expect(Math.abs(ten.rows * 10 - one.rows)).toBeLessThan(60);
-  });
+  }, 60_000);
 
   test("failures are shorter and busier on average, yet overlap passes", () => {
     const rng = new Rng(3);
@@ -71,5 +71,5 @@ describe("generateTrace", () => {
     expect(fail.filter((s) => s.seconds > shortestPass).length).toBeGreaterThan(5);
     // A flaky failure leaves no resource signature: its trace is drawn like a pass's.
     expect(generateTrace(spec("flaky", 30), 9).csv).toBe(generateTrace(spec("none", 30), 9).csv);
-  });
+  }, 60_000);
 });
