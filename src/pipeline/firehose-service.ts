@@ -86,7 +86,6 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
         await publishAll(outcome.predictions, item);
         counts.matched++;
       }
-      progress();
     },
     {
       concurrency: options.concurrency,
@@ -98,15 +97,14 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
       retrying: (item, attempt, err) => {
         counts.retries++;
         emit({ type: "warning", subject: item.event.buildUuid, message: `build ${item.event.buildUuid}: attempt ${attempt} of ${options.maxAttempts} failed (${messageOf(err)}); retrying` });
-        progress();
       },
       failed: (item, attempts, err) => {
         counts.failed++;
         // Forgotten, so that a later event for the same build gets a fresh chance.
         seen.release(item.event.buildUuid);
         emit({ type: "warning", subject: item.event.buildUuid, message: `build ${item.event.buildUuid}: gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${messageOf(err)}` });
-        progress();
       },
+      settled: () => progress(),
     },
   );
 

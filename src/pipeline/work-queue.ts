@@ -15,6 +15,8 @@ export interface WorkQueueOptions {
 export interface WorkQueueHooks<T> {
   retrying?(item: T, attempt: number, err: unknown): void;
   failed?(item: T, attempts: number, err: unknown): void;
+  /** after every attempt, once the counts (inFlight, queued) are up to date */
+  settled?(): void;
 }
 
 export type Work<T> = (item: T, signal: AbortSignal) => Promise<void>;
@@ -102,6 +104,7 @@ export class WorkQueue<T> {
     } finally {
       this.running--;
       this.pump();
+      this.hooks.settled?.();
       if (this.running === 0 && this.closed) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
