@@ -3,6 +3,9 @@
 import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
 import { doctor } from "./pipeline/doctor.ts";
+import type { ExperimentFlags } from "./pipeline/experiment.ts";
+import { setupExperiment } from "./pipeline/setup-experiment.ts";
+import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
 import { closest, commandFromLinkName, joinMultiValues } from "./tui/argv.ts";
@@ -96,8 +99,13 @@ export function buildCli(): CAC {
       .option("--epochs <n>", "number of epochs", { default: "1" })
       .option("--optimizer <name>", "Adagrad, Adam, Ftrl, RMSProp, SGD or ProximalAdagrad", { default: "Adagrad" })
       .option("--learning-rate <x>", "optimizer learning rate", { default: 0.05 })
-      .option("--force", "overwrite an existing experiment"),
-  ).action(notImplemented("setup-experiment"));
+      .option("--force", "overwrite an existing experiment")
+      .option("--dropout <p>", "fraction of hidden units dropped while training (default 0, as TF)")
+      .option("--l2 <x>", "L2 penalty on the weights (default 0 for dnn, 0.01 for svm)")
+      .option("--class-weights <w>", "balanced, or label=weight pairs such as 0=1,1=10")
+      .option("--patience <n>", "stop after this many epochs without a better dev loss (default 0 = never)")
+      .option("--seed <n>", "seed of initial weights, shuffling and dropout (default 42)"),
+  ).action((flags: Flags) => run(runStep(setupExperiment, { ...(flags as unknown as ExperimentFlags), experiment: String(flags.experiment), force: Boolean(flags.force), dataPath: flags.dataPath as string | undefined }, flags)));
 
   withS3(
     cli
@@ -108,7 +116,21 @@ export function buildCli(): CAC {
       .option("--backend <name>", "tfjs backend: wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)", { default: "wasm" })
       .option("--gpu", "accepted for compatibility; GPUs need --backend tensorflow")
       .option("--debug", "verbose logging"),
-  ).action(notImplemented("train-model"));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        trainModel,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          dataset: String(flags.dataset),
+          experiment: String(flags.experiment),
+          evalDatasets: ([] as unknown[]).concat(flags.evalDataset ?? []).map(String),
+          backend: parseBackend(String(flags.backend)),
+        },
+        flags,
+      ),
+    ),
+  );
 
   withS3(
     cli

@@ -1,0 +1,176 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { DstatParseError, parseDstatCsv, pandasDedupe } from "../src/io/dstat-csv.ts";
+import { CimlError } from "../src/io/ciml-error.ts";
+import { sharedData } from "./fixtures.ts";
+
+const dir = sharedData("dstat");
+
+function readText(name: string): string {
+  const bytes = readFileSync(`${dir}/${name}`);
+  return (name.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+/** index.csv says how many columns and data rows each file has (its own count, header columns incl. time). */
+function indexRows(): Record<string, string>[] {
+  const [head, ...lines] = readFileSync(`${dir}/index.csv`, "utf8").trim().split("\n");
+  const keys = head!.split(",");
+  return lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [keys[i], v])));
+}
+
+describe("parseDstatCsv on every real file in shared/data/dstat", () => {
+  const files = readdirSync(dir).filter((f) => !f.endsWith(".md") && f !== "index.csv");
+  const index = new Map(indexRows().map((r) => [r.file!, r]));
+
+  test("the folder holds the files we expect to cover", () => {
+    expect(files.length).toBeGreaterThanOrEqual(23);
+  });
+
+  for (const file of files) {
+    const meta = index.get(file);
+    if (file.includes("NOT-CSV")) {
+      test(`${file} is rejected`, () => {
+        expect(() => parseDstatCsv(readText(file))).toThrow(DstatParseError);
+      });
+      continue;
+    }
+    test(`${file} parses into numeric columns`, () => {
+      const table = parseDstatCsv(readText(file));
+      expect(table.rows).toBeGreaterThan(0);
+      expect(table.values.length).toBe(table.columns.length);
+      for (const column of table.values) expect(column.length).toBe(table.rows);
+      expect(table.times.length).toBe(table.rows);
+      expect(new Set(table.columns).size).toBe(table.columns.length);
+      // Every column but free-text ones (the --top-io-adv process name) carries numbers.
+      const numeric = table.values.filter((v) => v.some((x) => Number.isFinite(x)));
+      expect(numeric.length).toBeGreaterThanOrEqual(table.columns.length - 1);
+      if (meta && meta.preamble_blocks === "1") {
+        // One block: every data row is kept except a pcp-dstat short first row.
+        const expected = Number(meta.data_rows);
+        const shortFirst = (meta.producer_version ?? "").startsWith("pcp-dstat") ? 1 : 0;
+        expect(table.rows).toBe(expected - shortFirst);
+        const timed = meta.time_column !== "";
+        expect(Number.isNaN(table.times[0]!)).toBe(!timed);
+      }
+    });
+  }
+});
+
+describe("header variants", () => {
+  test("pcp-dstat (OpenStack devstack 2021): classic names, short first row dropped, KiB memory → bytes, year from Date:", () => {
+    const t = parseDstatCsv(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));
+    expect(t.columns).toEqual(
+      "usr sys idl wai stl used free buf cach recv send read writ read.1 writ.1 int csw 1m 5m 15m run blk new in out lis act syn tim clo".split(" "),
+    );
+    expect(t.rows).toBe(533);
+    // line 8 of the file: 21-10 21:58:40,8.368,7.619,81.431,0.125,0.125,738924,...
+    expect(t.times[0]).toBe(Date.UTC(2021, 9, 21, 21, 58, 40));
+    expect(t.values[0]![0]).toBe(8.368);
+    expect(t.values[5]![0]).toBe(738924 * 1024);
+    expect(t.values[t.columns.indexOf("1m")]![0]).toBe(0.96);
+    expect(t.values[t.columns.indexOf("read.1")]![0]).toBe(0);
+    expect(t.values[t.columns.indexOf("writ.1")]![0]).toBe(48.959);
+  });
+
+  test("pcp-dstat with time as the last column and a 'missed ticks' trailing field", () => {
+    const last = parseDstatCsv(readText("elcfin-pcp-dstat-6.2.0-time-last.csv"));
+    expect(last.columns).not.toContain("time");
+    expect(last.times[0]).toBe(Date.UTC(2025, 5, 20, 2, 7, 19));
+    const first = parseDstatCsv(readText("elcfin-pcp-dstat-6.2.0-time-first.csv"));
+    const missed = first.times.findIndex((t) => t === Date.UTC(2025, 5, 20, 1, 42, 56));
+    expect(first.values[0]![missed]).toBe(0.091);
+  });
+
+  test("0.7.0 date/time column and epoch columns become the time index", () => {
+    const old = parseDstatCsv(readText("octu0-cpu-mem-disk-io-net-int-sys-tcp-0.7.0.csv"));
+    expect(old.columns).not.toContain("date/time");
+    expect(old.times[0]).toBe(Date.UTC(2020, 11, 9, 15, 12, 54));
+    const epoch = parseDstatCsv(readText("dosgroup-epoch-percpu-perdisk-0.7.2.csv"));
+    expect(epoch.times[0]).toBeCloseTo(1436528507220, 0);
+    expect(epoch.columns.slice(0, 6)).toEqual(["used", "buff", "cach", "free", "used.1", "free.1"]);
+  });
+
+  test("appended file: the last block with its own column set is used", () => {
+    const t = parseDstatCsv(readText("bigdatalyn-two-runs-appended-0.7.3.csv"));
+    expect(t.columns).toContain("cpu0 usage:usr");
+    expect(t.rows).toBe(69);
+  });
+
+  test("no time column: times are NaN; no preamble at all still parses", () => {
+    const t = parseDstatCsv(readText("jackzones-column-row-only-EDGE.csv"));
+    expect(t.columns.at(-2)).toBe("used.1");
+    expect(t.times.every((x) => Number.isNaN(x))).toBe(true);
+    expect(t.values[0]![0]).toBe(26.52);
+  });
+
+  test("options.year is used only when the header has no Date:", () => {
+    const body = '"time","usr"\n31-12 23:59:59,1\n';
+    expect(parseDstatCsv(body, { year: 2017 }).times[0]).toBe(Date.UTC(2017, 11, 31, 23, 59, 59));
+    const dated = `"Cmdline:","dstat",,,,"Date:","31 Dec 2018 23:59:58 UTC"\n${body}01-01 00:00:01,2\n`;
+    const t = parseDstatCsv(dated, { year: 2017 });
+    expect(t.times[0]).toBe(Date.UTC(2018, 11, 31, 23, 59, 59));
+    // crossing New Year moves to the next year
+    expect(t.times[1]).toBe(Date.UTC(2019, 0, 1, 0, 0, 1));
+  });
+
+  test("numbers match the values pandas reads from the same classic file", () => {
+    const file = `${dir}/jschaub30-spark-terasort-vmstat-net-5s-0.7.2.csv`;
+    const py = Bun.spawnSync([
+      "/usr/bin/python3",
+      "-c",
+      "import pandas as pd,sys,json; d=pd.read_csv(sys.argv[1],skiprows=6); print(json.dumps({'cols':list(d.columns),'v':d.drop(columns=['time']).values.tolist()}))",
+      file,
+    ]);
+    expect(py.exitCode).toBe(0);
+    const want = JSON.parse(py.stdout.toString()) as { cols: string[]; v: number[][] };
+    const t = parseDstatCsv(readFileSync(file, "utf8"));
+    expect(t.columns).toEqual(want.cols.filter((c) => c !== "time"));
+    for (let r = 0; r < t.rows; r++) {
+      for (let c = 0; c < t.columns.length; c++) expect(t.values[c]![r]).toBe(want.v[r]![c]!);
+    }
+  });
+});
+
+describe("junk is rejected with a reason", () => {
+  const cases: [string, string, RegExp][] = [
+    ["empty", "", /empty/],
+    ["whitespace", "  \n\n", /empty/],
+    ["HTML error page", "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", /HTML/],
+    ["binary", "\u0000\u0001\u0002gzip?", /binary/],
+    ["header only", '"Dstat 0.7.2 CSV output"\n"time","usr","sys"\n', /no data rows/],
+    ["plain prose", "hello world, this is not dstat\nnor is this\n", /no complete data rows/],
+    ["words under a header", '"time","usr"\nfoo,bar\nbaz,qux\n', /no data rows/],
+    ["text cells under a header", '"time","usr","sys"\n01-01 00:00:00,x1,y2\n', /most data cells are not numbers/],
+  ];
+  for (const [name, text, reason] of cases) {
+    test(name, () => {
+      let error: unknown;
+      try {
+        parseDstatCsv(text);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(DstatParseError);
+      expect(error).toBeInstanceOf(CimlError);
+      expect((error as Error).message).toMatch(reason);
+      expect((error as Error).message).not.toContain("\n");
+    });
+  }
+
+  test("dstat screen output saved as .txt", () => {
+    expect(() => parseDstatCsv(readText("jpfmm-terminal-output-NOT-CSV.txt"))).toThrow(/not a dstat CSV/);
+  });
+});
+
+test("pandasDedupe renames repeats exactly as pandas.read_csv does", () => {
+  const names = ["read", "writ", "read", "writ", "read", "read.1", "usr", "usr"];
+  const py = Bun.spawnSync([
+    "/usr/bin/python3",
+    "-c",
+    "import pandas as pd,io,sys,json; print(json.dumps(list(pd.read_csv(io.StringIO(sys.argv[1]+'\\n'+','.join(['1']*8))).columns)))",
+    names.join(","),
+  ]);
+  expect(py.exitCode).toBe(0);
+  expect(pandasDedupe(names)).toEqual(JSON.parse(py.stdout.toString()));
+});

@@ -1,0 +1,129 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeNpy, encodeNpy, NpyError, readNpz, stringArray, writeNpz, type NpyArray } from "../src/io/npy.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ciml-npy-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function python(script: string, ...args: string[]): string {
+  const r = Bun.spawnSync(["/usr/bin/python3", "-c", script, ...args]);
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  return r.stdout.toString();
+}
+
+// Values that survive float32 exactly and some that do not, negative, tiny, huge.
+const f32 = Float32Array.from([0, 1.5, -2.25, 3.4e38, 1e-40, 0.1, Math.PI]);
+const f64 = Float64Array.from([0, 0.1, -1e300, 5e-324, Math.E, 123456789.123]);
+
+describe("numpy reads what we write", () => {
+  test("npz with every dtype: shapes, dtypes and values", () => {
+    const path = join(dir, "all.npz");
+    const examples = new Float32Array(3 * 4).map((_, i) => i / 7 - 0.5);
+    writeNpz(path, {
+      examples: { dtype: "<f4", shape: [3, 4], data: examples },
+      wide: { dtype: "<f8", shape: [f64.length], data: f64 },
+      narrow: { dtype: "<f4", shape: [f32.length], data: f32 },
+      classes: { dtype: "<i8", shape: [3], data: BigInt64Array.from([0n, 1n, -9007199254740993n]) },
+      example_ids: stringArray(["2c1e9a7e-8a2b-4c6e-9f1d-0123456789ab", "b", ""], 36),
+      labels: stringArray(["usr0", "1m91", "ünïcödé", "😀x"]),
+    });
+    const out = JSON.parse(
+      python(
+        `import numpy as np,sys,json
+z=np.load(sys.argv[1])
+print(json.dumps({k:{'dtype':z[k].dtype.str,'shape':list(z[k].shape),'values':[repr(x) for x in z[k].ravel().tolist()]} for k in z.files}))`,
+        path,
+      ),
+    ) as Record<string, { dtype: string; shape: number[]; values: string[] }>;
+    expect(out.examples!.dtype).toBe("<f4");
+    expect(out.examples!.shape).toEqual([3, 4]);
+    // repr of a Python float is the shortest round-trip form; compare as numbers
+    expect(out.examples!.values.map(Number)).toEqual([...examples]);
+    expect(out.wide!.values.map(Number)).toEqual([...f64]);
+    expect(out.narrow!.values.map(Number)).toEqual([...f32]);
+    expect(out.classes!.dtype).toBe("<i8");
+    expect(out.classes!.values).toEqual(["0", "1", "-9007199254740993"]);
+    expect(out.example_ids!.dtype).toBe("<U36");
+    expect(out.example_ids!.values).toEqual(["'2c1e9a7e-8a2b-4c6e-9f1d-0123456789ab'", "'b'", "''"]);
+    expect(out.labels!.dtype).toBe("<U7");
+    expect(out.labels!.values).toEqual(["'usr0'", "'1m91'", "'ünïcödé'", "'😀x'"]);
+  });
+
+  test("a single .npy file with an empty array and a 3-d array", () => {
+    const empty = join(dir, "empty.npy");
+    writeFileSync(empty, encodeNpy({ dtype: "<f8", shape: [0, 5], data: new Float64Array(0) }));
+    const cube = join(dir, "cube.npy");
+    writeFileSync(cube, encodeNpy({ dtype: "<f8", shape: [2, 3, 2], data: Float64Array.from({ length: 12 }, (_, i) => i) }));
+    const out = python(
+      "import numpy as np,sys; a=np.load(sys.argv[1]); b=np.load(sys.argv[2]); print(a.shape, a.dtype, b.shape, b[1,2,1], b[0,1,0])",
+      empty,
+      cube,
+    );
+    expect(out.trim()).toBe("(0, 5) float64 (2, 3, 2) 11.0 2.0");
+  });
+
+  test("headers are padded so the data starts 64-byte aligned", () => {
+    for (const shape of [[1], [10, 20], [123456, 7]]) {
+      const bytes = encodeNpy({ dtype: "<f4", shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+      const headerEnd = 10 + (bytes[8]! | (bytes[9]! << 8));
+      expect(headerEnd % 64).toBe(0);
+      expect(bytes[headerEnd - 1]).toBe(0x0a);
+    }
+  });
+});
+
+describe("we read what numpy writes", () => {
+  for (const fn of ["savez", "savez_compressed"]) {
+    test(`np.${fn} (zip64 extras, every dtype we use)`, () => {
+      const path = join(dir, `${fn}.npz`);
+      python(
+        `import numpy as np,sys
+np.${fn}(sys.argv[1], examples=np.arange(12,dtype=np.float32).reshape(3,4)/3, wide=np.array([0.1,-1e300,5e-324]),
+  classes=np.array([0,1,1],dtype=np.int64), example_ids=np.array(['abc','de','']), labels=np.array(['usr0','ünï😀']))`,
+        path,
+      );
+      const z = readNpz(path);
+      expect(z.examples!.dtype).toBe("<f4");
+      expect(z.examples!.shape).toEqual([3, 4]);
+      expect([...(z.examples!.data as Float32Array)]).toEqual([...Float32Array.from({ length: 12 }, (_, i) => i / 3)]);
+      expect([...(z.wide!.data as Float64Array)]).toEqual([0.1, -1e300, 5e-324]);
+      expect(z.classes!.dtype).toBe("<i8");
+      expect([...(z.classes!.data as BigInt64Array)]).toEqual([0n, 1n, 1n]);
+      expect(z.example_ids!.dtype).toBe("<U3");
+      expect(z.example_ids!.data).toEqual(["abc", "de", ""]);
+      expect(z.labels!.data).toEqual(["usr0", "ünï😀"]);
+    });
+  }
+
+  test("round trip through our own encoder keeps every value", () => {
+    const arrays: NpyArray[] = [
+      { dtype: "<f4", shape: [7], data: f32 },
+      { dtype: "<f8", shape: [2, 3], data: f64 },
+      { dtype: "<i8", shape: [2], data: BigInt64Array.from([-1n, 2n ** 62n]) },
+      stringArray(["a", "bcd"]),
+    ];
+    for (const a of arrays) expect(decodeNpy(encodeNpy(a))).toEqual(a);
+  });
+});
+
+describe("bad input is refused with a reason", () => {
+  test("not npy, fortran order, unsupported dtype, wrong data length, string too long", () => {
+    expect(() => decodeNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toThrow(/bad magic/);
+    const fortran = join(dir, "f.npy");
+    python("import numpy as np,sys; np.save(sys.argv[1], np.asfortranarray(np.ones((2,3))))", fortran);
+    const bool = join(dir, "b.npy");
+    python("import numpy as np,sys; np.save(sys.argv[1], np.ones(3,dtype=bool))", bool);
+    const boolBytes = new Uint8Array(readFileSync(bool));
+    expect(() => decodeNpy(boolBytes)).toThrow(/not supported/);
+    const fortranBytes = new Uint8Array(readFileSync(fortran));
+    expect(() => decodeNpy(fortranBytes)).toThrow(/Fortran/);
+    expect(() => encodeNpy({ dtype: "<f4", shape: [3], data: new Float32Array(2) })).toThrow(NpyError);
+    expect(() => encodeNpy({ dtype: "<f4", shape: [2], data: new Float64Array(2) })).toThrow(/Float32Array/);
+    expect(() => encodeNpy({ dtype: "<U2", shape: [1], data: ["abc"] })).toThrow(/does not fit/);
+    const junk = join(dir, "junk.npz");
+    writeFileSync(junk, "<html>not a zip</html>");
+    expect(() => readNpz(junk)).toThrow(/not a readable npz/);
+  });
+});
