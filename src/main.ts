@@ -2,13 +2,14 @@
 // The CLI: a table of commands, each mapping its flags to one pipeline call (DESIGN.md, "main.ts").
 import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
+import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";
 import { doctor } from "./pipeline/doctor.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
 import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
-import { closest, commandFromLinkName, joinMultiValues } from "./tui/argv.ts";
+import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./tui/argv.ts";
 import { runStep, type FaceFlags } from "./tui/run-step.ts";
 
 const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
@@ -84,9 +85,33 @@ export function buildCli(): CAC {
       .option("--target-data-path <path>", "where the dataset is written (default: --data-path)")
       .option("--data-plots-folder <dir>", "folder for plots", { default: "/tmp" })
       .option("--aggregation-functions <name>", "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)")
-      .option("--seed <n>", "seed of the train/dev/test split")
+      .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
-  ).action(notImplemented("build-dataset"));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        buildDataset,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          targetDataPath: flags.targetDataPath as string | undefined,
+          dataset: String(flags.dataset),
+          buildName: String(flags.buildName),
+          slicer: String(flags.slicer),
+          sampleInterval: flags.sampleInterval === undefined ? undefined : String(flags.sampleInterval),
+          featuresRegex: flags.featuresRegex === undefined ? undefined : String(flags.featuresRegex),
+          classLabel: String(flags.classLabel),
+          tdtSplit: splitMultiValue(String(flags.tdtSplit)),
+          force: flags.force === true,
+          visualize: flags.visualize === true,
+          dataPlotsFolder: String(flags.dataPlotsFolder),
+          aggregationFunctions: [flags.aggregationFunctions ?? []].flat().map(String),
+          seed: flags.seed as string | number,
+          dtype: String(flags.dtype),
+        },
+        flags,
+      ),
+    ),
+  );
 
   withS3(
     cli

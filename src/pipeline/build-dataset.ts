@@ -1,0 +1,382 @@
+// `ciml build-dataset` (§6): cached traces of one build name → normalised training/dev/test numpy
+// archives plus the configuration every later step reads. Cache only, one trace in memory at a time,
+// each set's examples written straight into one preallocated matrix. Runs that cannot make an example
+// are left out, warned about and listed in excluded.json.gz — never kept as garbage rows (§12.6–9).
+import { existsSync, rmSync } from "node:fs";
+import { DstatParseError, parseDstatCsv, type DstatTable } from "../io/dstat-csv.ts";
+import { writeJsonGz } from "../io/gzip-json.ts";
+import { stringArray, writeNpz, type NpyArray } from "../io/npy.ts";
+import { readRunList, readRunMetadata, readTraceText, type RunMetadata } from "../io/raw-cache.ts";
+import { resolveDataPath, Workspace } from "../io/workspace.ts";
+import { checkAggregations } from "./aggregation.ts";
+import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
+import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset-config.ts";
+import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
+import { writeSizesByResult } from "./dataset-plots.ts";
+import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset-split.ts";
+import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
+import type { Emit, Step } from "./events.ts";
+import { matchingColumns, normalizeInPlace, rawExampleInto, type Normalization } from "./example-vector.ts";
+import { parseSampleInterval } from "./sample-interval.ts";
+
+export interface BuildDatasetOptions {
+  /** --data-path as given: the workspace holding the raw cache (.raw, .metadata); resolved like every command's */
+  dataPath?: string;
+  /** --target-data-path as given: where the dataset, its run lists and _splits go; default: the data path */
+  targetDataPath?: string;
+  dataset: string;
+  buildName: string;
+  slicer: string;
+  sampleInterval?: string;
+  featuresRegex?: string;
+  classLabel: string;
+  /** the three values of --tdt-split */
+  tdtSplit: string[];
+  force: boolean;
+  visualize: boolean;
+  dataPlotsFolder: string;
+  aggregationFunctions: string[];
+  seed?: string | number;
+  dtype: string;
+}
+
+export type SetName = "training" | "dev" | "test";
+export const SET_NAMES: readonly SetName[] = ["training", "dev", "test"];
+
+export interface Exclusion {
+  run: string;
+  set: SetName;
+  reason: string;
+}
+
+export interface BuildDatasetResult {
+  config: ModelConfig;
+  examples: Record<SetName, number>;
+  excluded: Exclusion[];
+  plots: string[];
+}
+
+export const DEFAULT_SEED = 42;
+
+/** Live histograms are redrawn this often (plain output prints each one as a line). */
+const HISTOGRAM_EVERY_MS = 2000;
+
+function parseSeed(seed: string | number | undefined): number {
+  if (seed === undefined || seed === "") return DEFAULT_SEED;
+  const n = Number(seed);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed ${seed} must be a whole number from 0 to 4294967295`);
+  return n;
+}
+
+function parseDtype(dtype: string): ExampleDtype {
+  if (dtype === "float32" || dtype === "float64") return dtype;
+  throw new UsageError(`--dtype ${dtype} is not supported; use float32 or float64`);
+}
+
+function compileRegex(source: string | undefined): RegExp | null {
+  if (source === undefined || source === "") return null;
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new CimlError(`--features-regex ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+interface LoadedRun {
+  table: DstatTable;
+  metadata: RunMetadata;
+}
+
+/** A cached run, or the one-line reason it cannot be used. */
+function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
+  let metadata: RunMetadata | undefined;
+  let text: string | undefined;
+  try {
+    metadata = readRunMetadata(ws, run);
+    if (metadata === undefined) return "no metadata in the cache (.metadata)";
+    text = readTraceText(ws, run);
+  } catch (err) {
+    return `unreadable cache file: ${(err as Error).message}`;
+  }
+  if (text === undefined) return "no dstat file in the cache (.raw)";
+  const runAt = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : Number.NaN;
+  try {
+    return { table: parseDstatCsv(text, Number.isInteger(runAt) ? { year: runAt } : {}), metadata };
+  } catch (err) {
+    if (err instanceof DstatParseError) return err.message;
+    throw err;
+  }
+}
+
+/** Per-feature mean and max − min of the first `rows` rows (zero range → 1), accumulated row by row. */
+function trainingNormalization(matrix: Float32Array | Float64Array, rows: number, features: number): Normalization {
+  const sum = new Float64Array(features);
+  const min = new Float64Array(features).fill(Number.POSITIVE_INFINITY);
+  const max = new Float64Array(features).fill(Number.NEGATIVE_INFINITY);
+  for (let r = 0; r < rows; r++) {
+    const base = r * features;
+    for (let j = 0; j < features; j++) {
+      const v = matrix[base + j]!;
+      sum[j]! += v;
+      if (v < min[j]!) min[j] = v;
+      if (v > max[j]!) max[j] = v;
+    }
+  }
+  const range = new Float64Array(features);
+  for (let j = 0; j < features; j++) {
+    sum[j]! /= rows;
+    const r = max[j]! - min[j]!;
+    range[j] = r === 0 ? 1 : r;
+  }
+  return { mean: sum, range };
+}
+
+/** Lets the faces draw and Ctrl-C arrive between traces without slowing the loop down. */
+class Breather {
+  private last = performance.now();
+  async maybe(signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (performance.now() - this.last < 50) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+    throwIfAborted(signal);
+  }
+}
+
+function progressEmitter(emit: Emit, stage: SetName, total: number) {
+  const started = performance.now();
+  let lastEmit = 0;
+  return (done: number, excluded: number, current: string | undefined, force = false) => {
+    const now = performance.now();
+    if (!force && now - lastEmit < 100 && done < total) return;
+    lastEmit = now;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : undefined;
+    emit({
+      type: "progress",
+      stage,
+      done,
+      total,
+      unit: "runs",
+      rate,
+      etaSeconds: rate ? (total - done) / rate : undefined,
+      counts: { excluded },
+      current: current ? [current] : undefined,
+    });
+  };
+}
+
+export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
+  const dtype = parseDtype(options.dtype);
+  const seed = parseSeed(options.seed);
+  const split = parseTdtSplit(options.tdtSplit);
+  const interval = options.sampleInterval ? parseSampleInterval(options.sampleInterval) : null;
+  const aggregations = checkAggregations(options.aggregationFunctions);
+  const regex = compileRegex(options.featuresRegex);
+  const cache = new Workspace(resolveDataPath(options.dataPath));
+  const target = options.targetDataPath === undefined ? cache : new Workspace(resolveDataPath(options.targetDataPath));
+  const dataset = options.dataset;
+  target.datasetDir(dataset);
+
+  if (target.datasetExists(dataset)) {
+    if (!options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
+    // Until the new configuration is written the dataset does not exist, so an interrupted rebuild
+    // can never leave an old config describing new archives.
+    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
+  }
+
+  const runListPath = cache.buildRuns(options.buildName);
+  if (!existsSync(runListPath)) {
+    throw new CimlError(`no cached runs for build name ${options.buildName} in ${cache.rawDir}; run cache-data --build-name ${options.buildName} first`);
+  }
+  const allRuns = readRunList(runListPath);
+  const runs = pythonSlice(allRuns, options.slicer);
+  if (runs.length === 0) {
+    throw new CimlError(`--slicer ${options.slicer} selects no runs of the ${allRuns.length} cached for build name ${options.buildName}`);
+  }
+  emit({ type: "info", message: `Obtained ${runs.length} runs for build ${options.buildName}` });
+
+  const splitFile = loadOrMakeSplit(target, runs.length, split, seed);
+  emit({
+    type: "info",
+    message: splitFile.reused
+      ? `Splits found for size ${runs.length}: ${splitFile.path} (seed not used)`
+      : `Splits not found. Size ${runs.length}, t ${split.training}, d ${split.dev}; seed ${seed}. Splits saved to ${splitFile.path}`,
+  });
+
+  // The first run that loads fixes the columns (the original took the first run, loadable or not).
+  emit({ type: "stage", stage: "columns", state: "started" });
+  let columns: string[] | null = null;
+  let firstProblem = "";
+  for (const run of runs) {
+    throwIfAborted(signal);
+    const loaded = loadCachedRun(cache, run);
+    if (typeof loaded === "string") {
+      firstProblem ||= `${run}: ${loaded}`;
+      continue;
+    }
+    columns = matchingColumns(loaded.table, regex);
+    if (columns.length === 0) {
+      throw new CimlError(`--features-regex ${JSON.stringify(options.featuresRegex)} matches no column of run ${run} (its columns: ${loaded.table.columns.join(", ")})`);
+    }
+    break;
+  }
+  if (columns === null) throw new CimlError(`none of the ${runs.length} selected runs could be loaded from the cache (first: ${firstProblem})`);
+  emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
+
+  const L = exampleLength(interval?.alias ?? null, aggregations);
+  const labels = featureLabels(columns, L, aggregations);
+  const features = labels.length;
+  const shape = { columns, sample_interval: interval?.alias ?? null, aggregation_functions: aggregations, normalized_length: L };
+  const present = new Int32Array(columns.length);
+  const missing = new Int32Array(columns.length);
+
+  const setRuns: Record<SetName, string[]> = {
+    training: splitFile.indices.training.map((i) => runs[i]!),
+    dev: splitFile.indices.dev.map((i) => runs[i]!),
+    test: splitFile.indices.test.map((i) => runs[i]!),
+  };
+  const included: Record<SetName, string[]> = { training: [], dev: [], test: [] };
+  const classesBySet: Record<SetName, string[]> = { training: [], dev: [], test: [] };
+  const excluded: Exclusion[] = [];
+  const trainingLengths: number[] = [];
+  const allLengths: number[] = [];
+  const allClasses: string[] = [];
+  let normalization: Normalization | null = null;
+  const breather = new Breather();
+  let lastHistogram = performance.now();
+
+  // Class values can be any string (node_provider ...), so the vocabulary is only final at the end;
+  // the npz stores class values themselves, not ids, as the original did.
+  const liveVocabulary = () => classVocabulary(options.classLabel, allClasses);
+
+  for (const set of SET_NAMES) {
+    const list = setRuns[set];
+    emit({ type: "stage", stage: set, state: "started", detail: `${list.length} runs` });
+    const matrix = dtype === "float32" ? new Float32Array(list.length * features) : new Float64Array(list.length * features);
+    const progress = progressEmitter(emit, set, list.length);
+    const ids = included[set];
+    const classes = classesBySet[set];
+    let excludedHere = 0;
+    const setExcluded = () => excludedHere;
+    const exclude = (run: string, reason: string) => {
+      excludedHere++;
+      excluded.push({ run, set, reason });
+      emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
+    };
+    for (let i = 0; i < list.length; i++) {
+      await breather.maybe(signal);
+      const run = list[i]!;
+      progress(i, setExcluded(), run);
+      const loaded = loadCachedRun(cache, run);
+      if (typeof loaded === "string") {
+        exclude(run, loaded);
+        continue;
+      }
+      columns.forEach((c, j) => (loaded.table.columns.includes(c) ? present[j]!++ : missing[j]!++));
+      let cls: string;
+      try {
+        cls = classOf(loaded.metadata, options.classLabel);
+      } catch (err) {
+        exclude(run, (err as Error).message);
+        continue;
+      }
+      const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
+      let length: number;
+      try {
+        length = rawExampleInto(loaded.table, shape, row);
+      } catch (err) {
+        if (!(err instanceof CimlError)) throw err;
+        exclude(run, err.message);
+        continue;
+      }
+      if (normalization) normalizeInPlace(row, normalization);
+      ids.push(run);
+      classes.push(cls);
+      allLengths.push(length);
+      allClasses.push(cls);
+      if (set === "training") trainingLengths.push(length);
+      if (performance.now() - lastHistogram > HISTOGRAM_EVERY_MS) {
+        lastHistogram = performance.now();
+        emit(lengthHistogram(allLengths, allClasses, liveVocabulary(), L));
+        emit(columnsHistogram(columns, present, missing));
+      }
+    }
+    progress(list.length, setExcluded(), undefined, true);
+
+    const n = ids.length;
+    if (set === "training") {
+      if (n === 0) {
+        throw new CimlError(`no training examples: none of the ${list.length} training runs could be used (${excluded[0]?.reason ?? "the training split is empty"}); check the cache or --tdt-split`);
+      }
+      normalization = trainingNormalization(matrix, n, features);
+      for (let r = 0; r < n; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), normalization);
+    }
+    const npzPath = target.datasetFile(dataset, `${set}.npz`);
+    if (n > 0) {
+      const classArray: NpyArray = isNumericLabel(options.classLabel)
+        ? { dtype: "<i8", shape: [n], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
+        : stringArray(classes);
+      writeNpz(npzPath, {
+        examples: { dtype: dtype === "float32" ? "<f4" : "<f8", shape: [n, features], data: matrix.subarray(0, n * features) },
+        example_ids: stringArray(ids, Math.max(36, ...ids.map((id) => id.length))),
+        classes: classArray,
+      });
+    } else {
+      // An empty set has no archive (§6.10); a stale one from an earlier build must not linger.
+      rmSync(npzPath, { force: true });
+    }
+    writeJsonGz(target.datasetFile(dataset, `${set}.json.gz`), ids);
+    emit({ type: "info", message: `${set} set: examples: (${n}, ${features}), classes: (${n},), example IDs: (${n},)` });
+    emit({ type: "stage", stage: set, state: "finished", detail: `${n} examples, ${setExcluded()} excluded` });
+  }
+
+  const vocabulary = liveVocabulary();
+  emit(lengthHistogram(allLengths, allClasses, vocabulary, L));
+  emit(balanceHistogram(classesBySet, vocabulary));
+  emit(columnsHistogram(columns, present, missing));
+
+  const norm = normalization!;
+  const config: ModelConfig = {
+    build_name: options.buildName,
+    sample_interval: interval?.alias ?? null,
+    features_regex: options.featuresRegex ?? null,
+    class_label: options.classLabel,
+    aggregation_functions: aggregations,
+    training_set: split.training,
+    dev_set: split.dev,
+    test_set: split.test,
+    normalized_length: L,
+    labels,
+    num_columns: columns.length,
+    num_features: features,
+    normalization_params: Object.fromEntries(labels.map((label, j) => [label, [norm.mean[j]!, norm.range[j]!]])),
+    columns,
+    dtype,
+    seed: splitFile.reused ? null : seed,
+    classes: vocabulary,
+  };
+  writeNpz(target.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
+  const left = new Set(excluded.map((e) => e.run));
+  writeJsonGz(target.datasetFile(dataset, "runs.json.gz"), runs.filter((r) => !left.has(r)));
+  writeJsonGz(target.datasetFile(dataset, "excluded.json.gz"), excluded);
+
+  let plots: string[] = [];
+  if (options.visualize) {
+    emit({ type: "stage", stage: "visualize", state: "started" });
+    plots = await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval);
+    emit({ type: "stage", stage: "visualize", state: "finished", detail: plots.join(", ") });
+  }
+  writeModelConfig(target, dataset, config);
+
+  const examples = { training: included.training.length, dev: included.dev.length, test: included.test.length };
+  const lines = [`Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`];
+  if (excluded.length > 0) lines.push(`${excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
+  emit({
+    type: "result",
+    stage: "build-dataset",
+    summary: { dataset, ...examples, excluded: excluded.length, features, length: L, columns: columns.join(","), seed: config.seed, dtype },
+    lines,
+  });
+  return { config, examples, excluded, plots };
+};

@@ -1,0 +1,114 @@
+// Which cached runs a dataset uses and how they split into training/dev/test (§6.1–6.2).
+import { existsSync } from "node:fs";
+import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
+import type { Workspace } from "../io/workspace.ts";
+import { CimlError, UsageError } from "./errors.ts";
+
+/** Python's `list[start:stop:step]` for --slicer ("", ":5000", "100:", "::2", "-10:"). */
+export function pythonSlice<T>(items: T[], slicer: string): T[] {
+  const parts = slicer.trim() === "" ? [""] : slicer.split(":");
+  if (parts.length > 3 || parts.some((p) => p.trim() !== "" && !/^[-+]?\d+$/.test(p.trim()))) {
+    throw new UsageError(`--slicer ${JSON.stringify(slicer)} is not a python slice; use start:stop[:step], e.g. :5000 or 100:200`);
+  }
+  const [a, b, c] = parts.map((p) => (p.trim() === "" ? undefined : Number(p)));
+  if (parts.length === 1) {
+    if (a === undefined) return [...items];
+    throw new UsageError(`--slicer ${JSON.stringify(slicer)} is an index, not a slice; write ${a}:${a + 1}`);
+  }
+  const step = c ?? 1;
+  if (step === 0) throw new UsageError("--slicer step must not be zero");
+  const n = items.length;
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const norm = (v: number | undefined, dflt: number, lo: number, hi: number) => (v === undefined ? dflt : clamp(v < 0 ? v + n : v, lo, hi));
+  const out: T[] = [];
+  if (step > 0) {
+    const start = norm(a, 0, 0, n);
+    const stop = norm(b, n, 0, n);
+    for (let i = start; i < stop; i += step) out.push(items[i]!);
+  } else {
+    const start = norm(a, n - 1, -1, n - 1);
+    const stop = norm(b, -1, -1, n - 1);
+    for (let i = start; i > stop; i += step) out.push(items[i]!);
+  }
+  return out;
+}
+
+export interface TdtSplit {
+  training: number;
+  dev: number;
+  test: number;
+}
+
+/** --tdt-split: three integers in tenths; the original's message when they do not sum to 10. */
+export function parseTdtSplit(values: string[]): TdtSplit {
+  if (values.length !== 3 || values.some((v) => !/^\d+$/.test(v))) {
+    throw new UsageError(`--tdt-split needs three whole numbers (training dev test in tenths), e.g. --tdt-split 6 2 2; got ${JSON.stringify(values.join(" "))}`);
+  }
+  const [t, d, s] = values.map(Number) as [number, number, number];
+  if (t + d + s !== 10) throw new CimlError(`Training (${t}) + dev (${d}) + test (${s}) != 10`);
+  return { training: t / 10, dev: d / 10, test: s / 10 };
+}
+
+export interface SplitIndices {
+  training: number[];
+  dev: number[];
+  test: number[];
+}
+
+/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** random.sample: k distinct items in random order (partial Fisher–Yates). */
+function sample(pool: number[], k: number, random: () => number): number[] {
+  const a = [...pool];
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (a.length - i));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, k);
+}
+
+/** §6.2: floor(N·t) training, floor(N·d) dev from the rest, test = what remains unless t + d = 1. */
+export function makeSplit(size: number, split: TdtSplit, seed: number): SplitIndices {
+  const random = seededRandom(seed);
+  const all = Array.from({ length: size }, (_, i) => i);
+  const training = sample(all, Math.floor(size * split.training), random);
+  const taken = new Set(training);
+  const dev = sample(all.filter((i) => !taken.has(i)), Math.floor(size * split.dev), random);
+  for (const i of dev) taken.add(i);
+  const test = split.training + split.dev < 1 ? all.filter((i) => !taken.has(i)) : [];
+  return { training, dev, test };
+}
+
+function isSplit(value: unknown, size: number): value is SplitIndices {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return ["training", "dev", "test"].every(
+    (k) => Array.isArray(v[k]) && (v[k] as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < size),
+  );
+}
+
+/**
+ * The shared `_splits/<N>/<t>_<d>.json.gz` if one exists (so datasets of the same size and ratio use
+ * the same indices), else a new seeded split that is saved there.
+ */
+export function loadOrMakeSplit(ws: Workspace, size: number, split: TdtSplit, seed: number): { indices: SplitIndices; reused: boolean; path: string } {
+  const path = ws.splits(size, split.training, split.dev);
+  if (existsSync(path)) {
+    const value = readJsonGz(path);
+    if (!isSplit(value, size)) throw new CimlError(`${path} is not a split of ${size} runs; delete it to make a new one`);
+    return { indices: value, reused: true, path };
+  }
+  const indices = makeSplit(size, split, seed);
+  writeJsonGz(path, indices);
+  return { indices, reused: false, path };
+}
