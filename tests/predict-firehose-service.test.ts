@@ -40,7 +40,7 @@ function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
   const done = serveFirehose(opts, { emit: (e) => events.push(e), signal: controller.signal }, handler);
   const counts = (): Record<string, number> => {
     const last = events.findLast((e) => e.type === "progress");
-    return last?.type === "progress" ? (last.counts ?? {}) : {};
+    return last?.type === "progress" ? { ...last.counts, messages: last.done } : {};
   };
   const waitFor = async (what: string, cond: () => boolean, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -95,7 +95,7 @@ describe("serveFirehose", () => {
     expect(warnings.some((w) => w.includes("not UTF-8"))).toBe(true);
     expect(svc.events.some((e) => e.type === "info" && e.message === "no runs for build unknown0")).toBe(true);
     expect(svc.events.filter((e) => e.type === "prediction").length).toBe(2);
-  });
+  }, 60_000);
 
   test("retries a failing build a bounded number of times, reports it, and tries it again on a later event", async () => {
     const base = uniqueTopic("retries");
@@ -128,7 +128,7 @@ describe("serveFirehose", () => {
     const counts = await svc.stop();
     expect(counts).toMatchObject({ failed: 1, retries: 3, predictions: 2, duplicates: 0 });
     expect(collector.json<PredictionMessage>().map((m) => m.build_uuid).sort()).toEqual(["down01", "flaky01"]);
-  });
+  }, 60_000);
 
   test("reconnects after the broker restarts, says so once per outage, and processes later events", async () => {
     const broker = await PrivateMosquitto.start();
@@ -164,7 +164,7 @@ describe("serveFirehose", () => {
     const reconnected = svc.events.find((e) => e.type === "info" && e.message.startsWith("reconnected"));
     const attempts = Number(/\((\d+) attempts?\)/.exec(reconnected?.type === "info" ? reconnected.message : "")?.[1]);
     expect(attempts).toBeGreaterThan(1);
-  });
+  }, 60_000);
 
   test("on abort, work in flight finishes and is published before the service returns", async () => {
     const base = uniqueTopic("drain");
@@ -187,7 +187,7 @@ describe("serveFirehose", () => {
     expect(counts).toMatchObject({ predictions: 1, abandoned: 0 });
     await collector.waitFor(1);
     expect(collector.json<PredictionMessage>()[0]!.build_uuid).toBe("slow01");
-  });
+  }, 60_000);
 
   test("two instances in one share group split 200 events: 200 predictions, none twice", async () => {
     const base = uniqueTopic("share");
@@ -214,5 +214,5 @@ describe("serveFirehose", () => {
     expect(ca.predictions + cb.predictions).toBe(200);
     expect(ca.predictions).toBeGreaterThan(0);
     expect(cb.predictions).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });

@@ -60,6 +60,8 @@ export interface PredictionMessage {
   latency_ms: number;
 }
 
+const RARE = ["retries", "failed", "dropped", "abandoned"] as const;
+
 interface WorkItem {
   event: FirehoseEvent;
   receivedAt: number;
@@ -70,7 +72,9 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
   const started = performance.now();
   const progress = () => {
     const seconds = (performance.now() - started) / 1000;
-    emit({ type: "progress", stage: "events", done: counts.messages, total: null, unit: "events", rate: seconds > 0 ? counts.messages / seconds : 0, counts: { ...counts, inFlight: queue.inFlight, queued: queue.queued } });
+    // Rare outcomes appear only once they happen, so the live view's line stays short.
+    const rare = Object.fromEntries(RARE.filter((k) => counts[k] > 0).map((k) => [k, counts[k]]));
+    emit({ type: "progress", stage: "events", done: counts.messages, total: null, unit: "events", rate: seconds > 0 ? counts.messages / seconds : 0, counts: { matched: counts.matched, predictions: counts.predictions, skipped: counts.skipped, duplicates: counts.duplicates, irrelevant: counts.irrelevant, malformed: counts.malformed, ...rare, inFlight: queue.inFlight, queued: queue.queued } });
   };
   const seen = new SeenBuilds();
   let refused: string | null = null;
