@@ -85,6 +85,7 @@ export function buildCli(): CAC {
       .option("--target-data-path <path>", "where the dataset is written (default: --data-path)")
       .option("--data-plots-folder <dir>", "folder for plots", { default: "/tmp" })
       .option("--aggregation-functions <name>", "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)")
+      .option("--plot-examples <n>", "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples", { default: 0 })
       .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
   ).action((flags: Flags) =>
@@ -104,6 +105,7 @@ export function buildCli(): CAC {
           force: flags.force === true,
           visualize: flags.visualize === true,
           dataPlotsFolder: String(flags.dataPlotsFolder),
+          plotExamples: flags.plotExamples as number | string,
           aggregationFunctions: [flags.aggregationFunctions ?? []].flat().map(String),
           seed: flags.seed as string | number,
           dtype: String(flags.dtype),

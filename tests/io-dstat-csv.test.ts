@@ -114,6 +114,16 @@ describe("header variants", () => {
     expect(t.times[1]).toBe(Date.UTC(2019, 0, 1, 0, 0, 1));
   });
 
+  test("CRLF line ends and a byte-order mark change nothing", () => {
+    const text = readText("inada-isucon-tam-0.7.2.csv");
+    const plain = parseDstatCsv(text);
+    const windows = parseDstatCsv(`\ufeff${text.replace(/\n/g, "\r\n")}`);
+    expect(windows.columns).toEqual(plain.columns);
+    expect(windows.rows).toBe(plain.rows);
+    expect([...windows.times]).toEqual([...plain.times]);
+    expect(windows.values.map((v) => [...v])).toEqual(plain.values.map((v) => [...v]));
+  });
+
   test("numbers match the values pandas reads from the same classic file", () => {
     const file = `${dir}/jschaub30-spark-terasort-vmstat-net-5s-0.7.2.csv`;
     const py = Bun.spawnSync([

@@ -68,7 +68,9 @@ interface Block {
   dataRows: number;
 }
 
-export function parseDstatCsv(text: string, options: DstatParseOptions = {}): DstatTable {
+export function parseDstatCsv(input: string, options: DstatParseOptions = {}): DstatTable {
+  // A byte-order mark (files saved by Windows editors) would hide the first preamble line.
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   rejectJunk(text);
   const scan = scanBlocks(text);
   const block = [...scan.blocks].reverse().find((b) => b.dataRows > 0);

@@ -1,6 +1,6 @@
 // The original tool stores every JSON artefact gzip-compressed; Python's gzip+json must read ours.
 import { readFileSync } from "node:fs";
-import { gunzipSync, gzipSync, strFromU8, strToU8 } from "fflate";
+import { gzipSync, strFromU8, strToU8 } from "fflate";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -14,8 +14,9 @@ export function gzip(bytes: Uint8Array): Uint8Array {
   return gzipSync(bytes, { level: 6 });
 }
 
+/** Bun's native zlib: about 10× fflate's speed on cached dstat files (bench/dataset.ts measures both). */
 export function gunzip(bytes: Uint8Array): Uint8Array {
-  return gunzipSync(bytes);
+  return Bun.gunzipSync(bytes as Uint8Array<ArrayBuffer>);
 }
 
 export function encodeJsonGz(value: unknown): Uint8Array {

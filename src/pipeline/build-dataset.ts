@@ -12,11 +12,12 @@ import { checkAggregations } from "./aggregation.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
 import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset-config.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
-import { writeSizesByResult } from "./dataset-plots.ts";
+import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset-plots.ts";
 import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset-split.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
-import { matchingColumns, normalizeInPlace, rawExampleInto, type Normalization } from "./example-vector.ts";
+import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type Normalization } from "./example-vector.ts";
+import type { TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 export interface BuildDatasetOptions {
@@ -35,6 +36,8 @@ export interface BuildDatasetOptions {
   force: boolean;
   visualize: boolean;
   dataPlotsFolder: string;
+  /** with visualize: draw §6.9's per-example plots for this many training examples (0 = none) */
+  plotExamples?: number | string;
   aggregationFunctions: string[];
   seed?: string | number;
   dtype: string;
@@ -65,6 +68,12 @@ function parseSeed(seed: string | number | undefined): number {
   if (seed === undefined || seed === "") return DEFAULT_SEED;
   const n = Number(seed);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed ${seed} must be a whole number from 0 to 4294967295`);
+  return n;
+}
+
+function parsePlotExamples(value: number | string | undefined): number {
+  const n = Number(value ?? 0);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--plot-examples ${value} must be a whole number of examples (0 for none)`);
   return n;
 }
 
@@ -173,6 +182,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const interval = options.sampleInterval ? parseSampleInterval(options.sampleInterval) : null;
   const aggregations = checkAggregations(options.aggregationFunctions);
   const regex = compileRegex(options.featuresRegex);
+  const plotExamples = options.visualize ? parsePlotExamples(options.plotExamples) : 0;
   const cache = new Workspace(resolveDataPath(options.dataPath));
   const target = options.targetDataPath === undefined ? cache : new Workspace(resolveDataPath(options.targetDataPath));
   const dataset = options.dataset;
@@ -244,6 +254,10 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const allClasses: string[] = [];
   let normalization: Normalization | null = null;
   const breather = new Breather();
+  const plots: string[] = [];
+  if (plotExamples > 0 && aggregations.length > 0) {
+    emit({ type: "warning", message: "per-example plots need fixed-length examples; --plot-examples is ignored with --aggregation-functions" });
+  }
   let lastHistogram = performance.now();
 
   // Class values can be any string (node_provider ...), so the vocabulary is only final at the end;
@@ -282,13 +296,18 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         continue;
       }
       const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
-      let length: number;
+      let trace: TraceColumns;
       try {
-        length = rawExampleInto(loaded.table, shape, row);
+        trace = prepareTrace(loaded.table, shape);
       } catch (err) {
         if (!(err instanceof CimlError)) throw err;
         exclude(run, err.message);
         continue;
+      }
+      unrollInto(trace, shape, row);
+      const length = trace.rows;
+      if (set === "training" && ids.length < plotExamples && aggregations.length === 0) {
+        plots.push(...(await writeExamplePlots(target.datasetFile(dataset, "plots"), shape.sample_interval, ids.length, columns, trace, row, L)));
       }
       if (normalization) normalizeInPlace(row, normalization);
       ids.push(run);
@@ -311,6 +330,9 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       }
       normalization = trainingNormalization(matrix, n, features);
       for (let r = 0; r < n; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), normalization);
+      for (let r = 0; r < Math.min(n, aggregations.length === 0 ? plotExamples : 0); r++) {
+        plots.push(await writeNormalizedPlot(options.dataPlotsFolder, shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)));
+      }
     }
     const npzPath = target.datasetFile(dataset, `${set}.npz`);
     if (n > 0) {
@@ -361,11 +383,10 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   writeJsonGz(target.datasetFile(dataset, "runs.json.gz"), runs.filter((r) => !left.has(r)));
   writeJsonGz(target.datasetFile(dataset, "excluded.json.gz"), excluded);
 
-  let plots: string[] = [];
   if (options.visualize) {
     emit({ type: "stage", stage: "visualize", state: "started" });
-    plots = await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval);
-    emit({ type: "stage", stage: "visualize", state: "finished", detail: plots.join(", ") });
+    plots.push(...(await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval)));
+    emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
   }
   writeModelConfig(target, dataset, config);
 

@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import { dropIncompleteRows, resampleMean } from "../src/pipeline/resample.ts";
+import { normalizedLength, parseSampleInterval } from "../src/pipeline/sample-interval.ts";
+import { CimlError, UsageError } from "../src/pipeline/errors.ts";
+
+function python(script: string, ...args: string[]): string {
+  const r = Bun.spawnSync(["/usr/bin/python3", "-c", script, ...args]);
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  return r.stdout.toString();
+}
+
+describe("resampleMean is pandas resample().mean().dropna()", () => {
+  // Irregular times across midnight with a gap, out-of-order rows and NaN cells.
+  const base = Date.UTC(2019, 0, 31, 23, 58, 50);
+  const offsets = [0, 1, 3, 7, 2, 12, 30, 31, 95, 96, 97, 250, 251, 252, 253, 400];
+  const a = [1, 2, 3, Number.NaN, 5, 6, 7, 8, 9, 10, 11, 12, Number.NaN, 14, 15, 16];
+  const b = [0.5, Number.NaN, 1.5, 2.5, 3.5, Number.NaN, Number.NaN, Number.NaN, 4, 4.25, 1e9, 7, 8, 9, 10, 11];
+  const times = Float64Array.from(offsets, (o) => base + o * 1000);
+
+  for (const alias of ["1s", "5s", "10s", "30s", "1min", "2min", "1h"]) {
+    test(alias, () => {
+      const want = JSON.parse(
+        python(
+          `import pandas as pd, numpy as np, json, sys
+t = pd.to_datetime(json.loads(sys.argv[1]), unit="ms")
+d = pd.DataFrame({"a": json.loads(sys.argv[2]), "b": json.loads(sys.argv[3])}, index=t).sort_index()
+r = d.resample(sys.argv[4]).mean().dropna()
+print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].tolist(), "b": r["b"].tolist()}))`,
+          JSON.stringify([...times]),
+          JSON.stringify(a.map((x) => (Number.isNaN(x) ? null : x))),
+          JSON.stringify(b.map((x) => (Number.isNaN(x) ? null : x))),
+          alias,
+        ),
+      ) as { t: number[]; a: number[]; b: number[] };
+      const out = resampleMean({ times, values: [Float64Array.from(a), Float64Array.from(b)], rows: times.length }, parseSampleInterval(alias).seconds);
+      expect([...out.times]).toEqual(want.t);
+      expect([...out.values[0]!]).toEqual(want.a);
+      expect([...out.values[1]!]).toEqual(want.b);
+    });
+  }
+
+  test("no usable time: a clear error", () => {
+    const nan = new Float64Array(3).fill(Number.NaN);
+    expect(() => resampleMean({ times: nan, values: [new Float64Array(3)], rows: 3 }, 60)).toThrow(CimlError);
+  });
+
+  test("dropIncompleteRows drops rows with a NaN in any column", () => {
+    const out = dropIncompleteRows({ times: Float64Array.from([1, 2, 3]), values: [Float64Array.from([1, Number.NaN, 3]), Float64Array.from([4, 5, 6])], rows: 3 });
+    expect([...out.times]).toEqual([1, 3]);
+    expect([...out.values[1]!]).toEqual([4, 6]);
+  });
+});
+
+describe("sample interval and length", () => {
+  test("L = ceil(5500 / seconds) as §6.3 lists it", () => {
+    const table: [string, number][] = [["1s", 5500], ["10s", 550], ["30s", 184], ["1min", 92], ["5min", 19], ["10min", 10], ["T", 92], ["2T", 46], ["1h", 2], ["S", 5500]];
+    for (const [alias, L] of table) expect(normalizedLength(parseSampleInterval(alias))).toBe(L);
+    expect(normalizedLength(null)).toBe(5500);
+  });
+
+  test("bad aliases are usage errors", () => {
+    for (const bad of ["", "1", "min1", "0min", "1 d", "1ms", "fast"]) expect(() => parseSampleInterval(bad)).toThrow(UsageError);
+  });
+});
