@@ -91,13 +91,13 @@ function compileRegex(source: string | undefined): RegExp | null {
   }
 }
 
-interface LoadedRun {
+export interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
 }
 
 /** A cached run, or the one-line reason it cannot be used. */
-function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
+export function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
   let metadata: RunMetadata | undefined;
   let text: string | undefined;
   try {
