@@ -16,7 +16,7 @@ export function brokerSettings(flags: BrokerFlags): MqttSettings {
   if (!flags.host || /[\s/]/.test(flags.host)) throw new UsageError(`--mqtt-hostname ${JSON.stringify(flags.host)} is not a host name; give e.g. firehose.openstack.org or 127.0.0.1`);
   const tls = flags.tls === true;
   const websocket = flags.websocket === true;
-  const port = flags.port === undefined ? defaultPort(tls, websocket) : positiveInt("--port", flags.port, 65535);
+  const port = flags.port === undefined ? defaultPort(tls, websocket) : wholeNumber("--port", flags.port, 1, 65535);
   if (flags.password !== undefined && flags.username === undefined) throw new UsageError("--password needs --username too");
   return { host: flags.host, port, tls, websocket, username: flags.username, password: flags.password, clientId: flags.clientId };
 }
@@ -42,9 +42,9 @@ export function publishTopic(flag: string | undefined, buildName: string): strin
   return topic;
 }
 
-export function positiveInt(name: string, value: string | number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${name} ${value} must be a whole number from 1 to ${max}`);
+export function wholeNumber(name: string, value: string | number, min: number, max: number): number {
+  const n = typeof value === "number" ? value : value.trim() === "" ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} ${value} must be a whole number from ${min} to ${max}`);
   return n;
 }
 
