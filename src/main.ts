@@ -3,9 +3,11 @@
 import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
 import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";
+import { cacheData } from "./pipeline/cache.ts";
 import { doctor } from "./pipeline/doctor.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
+import { simulate } from "./pipeline/simulate.ts";
 import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
@@ -21,6 +23,17 @@ let exitCode = 0;
 const run = async (code: Promise<number>) => {
   exitCode = await code;
 };
+
+/** --db-uri, else $CIML_DB_URI, else the original's public database. */
+function dbUriFlag(flags: Flags): string {
+  return flags.dbUri !== undefined ? String(flags.dbUri) : process.env.CIML_DB_URI || ORIGINAL_DB_URI;
+}
+
+/** A repeatable option: cac gives one value or an array; undefined when not given. */
+function listFlag(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
 
 function notImplemented(command: string): () => Promise<void> {
   return async () => {
@@ -57,7 +70,23 @@ export function buildCli(): CAC {
       .option("--parallel <n>", "downloads in flight at once", { default: 8 })
       .option("--dstat-path <path>", "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)")
       .option("--timeout <seconds>", "overall time allowed per file download", { default: 60 }),
-  ).action(notImplemented("cache-data"));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        cacheData,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          buildName: String(flags.buildName),
+          dbUri: dbUriFlag(flags),
+          limit: Number(flags.limit),
+          parallel: Number(flags.parallel),
+          dstatPaths: listFlag(flags.dstatPath),
+          timeoutSeconds: Number(flags.timeout),
+        },
+        flags,
+      ),
+    ),
+  );
 
   cli
     .command("simulate", "Write a synthetic CI history: a subunit2sql database and a log tree of dstat files")
@@ -68,7 +97,27 @@ export function buildCli(): CAC {
     .option("--seed <n>", "random seed", { default: 42 })
     .option("--db-uri <uri>", "where to write the database", { default: "sqlite:///ci.db" })
     .option("--log-root <dir>", "where to write the log tree", { default: "./logs" })
-    .action(notImplemented("simulate"));
+    .option("--log-url <url>", "log root URL stored in runs.artifacts, e.g. where an HTTP server will serve --log-root (default: file://<log-root>)")
+    .option("--interval <seconds>", "seconds between dstat rows (devstack used 1)", { default: 1 })
+    .action((flags: Flags) =>
+      run(
+        runStep(
+          simulate,
+          {
+            runs: Number(flags.runs),
+            failureRate: Number(flags.failureRate),
+            missingRate: Number(flags.missingRate),
+            buildNames: listFlag(flags.buildName) ?? ["tempest-full"],
+            seed: Number(flags.seed),
+            dbUri: String(flags.dbUri),
+            logRoot: String(flags.logRoot),
+            logUrl: flags.logUrl === undefined ? undefined : String(flags.logUrl),
+            intervalSeconds: Number(flags.interval),
+          },
+          flags,
+        ),
+      ),
+    );
 
   withS3(
     cli

@@ -1,0 +1,258 @@
+// Fetching a run's dstat file from its log root (`runs.artifacts`): http(s):// or file://.
+// The original (reference §4.6) took any non-404 answer as data and any error as "no data"; here only a
+// 404/ENOENT on every candidate path means "not there", and passing trouble (timeouts, refused or reset
+// connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
+import { readFile, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+
+/** Where devstack jobs left dstat's CSV, in the original's order: multinode layout first. */
+export const DEFAULT_DSTAT_PATHS = [
+  "controller/logs/dstat-csv_log.txt.gz",
+  "controller/logs/dstat-csv_log.txt",
+  "logs/dstat-csv_log.txt",
+  "logs/dstat-csv_log.txt.gz",
+] as const;
+
+export interface FetchPolicy {
+  /** candidate paths under the log root, tried in order */
+  paths: readonly string[];
+  /** until the response headers arrive (TCP connect + the server's first answer) */
+  connectTimeoutMs: number;
+  /** longest silence while the body streams */
+  readTimeoutMs: number;
+  /** the whole download of one file, retries excluded */
+  totalTimeoutMs: number;
+  /** extra attempts after the first, for retryable trouble */
+  retries: number;
+  /** first backoff delay; doubles on each retry, with ±50 % jitter */
+  backoffMs: number;
+  /** most bytes accepted from the wire (after HTTP content-encoding) */
+  maxBytes: number;
+  /** most bytes a gzip body may expand to (zip-bomb guard) */
+  maxTextBytes: number;
+}
+
+export const DEFAULT_FETCH_POLICY: FetchPolicy = {
+  paths: DEFAULT_DSTAT_PATHS,
+  connectTimeoutMs: 3050,
+  readTimeoutMs: 15_000,
+  totalTimeoutMs: 60_000,
+  retries: 3,
+  backoffMs: 500,
+  maxBytes: 64 * 1024 * 1024,
+  maxTextBytes: 256 * 1024 * 1024,
+};
+
+/** A body that arrived whole; `text` is the dstat text (gunzipped when the body was gzip). */
+export interface Found {
+  kind: "found";
+  url: string;
+  body: Uint8Array;
+  text: string;
+  attempts: number;
+}
+/** Not found at any candidate path (404/410/ENOENT everywhere): the run has no dstat file. */
+export interface Missing {
+  kind: "missing";
+  urls: string[];
+}
+/** Something went wrong that may go right later; never a reason to mark the run unavailable. */
+export interface Failed {
+  kind: "failed";
+  url: string;
+  reason: string;
+}
+export type DstatFetch = Found | Missing | Failed;
+
+/** Lets the caller look at a body before it is accepted; a string is the reason it is not usable. */
+export type BodyCheck = (text: string, url: string) => string | null;
+
+/** One attempt's outcome at one URL. */
+type Attempt =
+  | { kind: "body"; body: Uint8Array }
+  | { kind: "missing" }
+  | { kind: "retry"; reason: string }
+  | { kind: "fail"; reason: string };
+
+class Interrupted extends Error {
+  override name = "AbortError";
+}
+
+export function joinUrl(root: string, path: string): string {
+  return `${root.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+export function isSupportedLogRoot(root: string): boolean {
+  return /^(https?|file):\/\//i.test(root);
+}
+
+export async function fetchDstat(root: string, policy: FetchPolicy, check: BodyCheck, signal: AbortSignal, onUrl?: (url: string) => void): Promise<DstatFetch> {
+  if (!isSupportedLogRoot(root)) return { kind: "failed", url: root, reason: "log root is not an http://, https:// or file:// URL" };
+  const urls = policy.paths.map((p) => joinUrl(root, p));
+  let firstFailure: Failed | undefined;
+  for (const url of urls) {
+    onUrl?.(url);
+    const outcome = await fetchWithRetries(url, policy, signal);
+    if (outcome.kind === "missing") continue;
+    if (outcome.kind === "fail") {
+      firstFailure ??= { kind: "failed", url, reason: outcome.reason };
+      // A host that cannot be reached will not answer the next path either.
+      if (/^(connection|timeout)/.test(outcome.reason)) return firstFailure;
+      continue;
+    }
+    const decoded = decodeBody(outcome.body, policy.maxTextBytes);
+    const problem = typeof decoded === "string" ? decoded : check(decoded.text, url);
+    if (problem !== null) {
+      firstFailure ??= { kind: "failed", url, reason: problem };
+      continue;
+    }
+    return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
+  }
+  return firstFailure ?? { kind: "missing", urls };
+}
+
+/** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
+function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | string {
+  if (body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b) {
+    try {
+      return { text: new TextDecoder().decode(gunzipSync(body, { maxOutputLength: maxTextBytes })) };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/larger than|maxOutputLength|buffer/i.test(message)) return `gzip body expands beyond ${maxTextBytes} bytes (limit)`;
+      return `corrupt or truncated gzip (${message.split("\n")[0]})`;
+    }
+  }
+  return { text: new TextDecoder().decode(body) };
+}
+
+async function fetchWithRetries(url: string, policy: FetchPolicy, signal: AbortSignal): Promise<{ kind: "body"; body: Uint8Array; attempts: number } | { kind: "missing" } | { kind: "fail"; reason: string }> {
+  for (let attempt = 0; ; attempt++) {
+    if (signal.aborted) throw new Interrupted("interrupted");
+    const outcome = url.startsWith("file:") ? await readLocal(url, policy) : await getOnce(url, policy, signal);
+    if (outcome.kind === "body") return { ...outcome, attempts: attempt + 1 };
+    if (outcome.kind === "missing" || outcome.kind === "fail") return outcome;
+    if (attempt >= policy.retries) return { kind: "fail", reason: `${outcome.reason} (after ${attempt + 1} attempts)` };
+    await sleep(backoffDelay(policy.backoffMs, attempt), signal);
+  }
+}
+
+/** Exponential backoff with ±50 % jitter, so parallel downloads that failed together do not retry together. */
+export function backoffDelay(baseMs: number, attempt: number, random = Math.random): number {
+  return baseMs * 2 ** attempt * (0.5 + random());
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Interrupted("interrupted"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch (err) {
+    return { kind: "fail", reason: `bad file URL (${(err as Error).message})` };
+  }
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return { kind: "fail", reason: "not a regular file" };
+    if (info.size > policy.maxBytes) return { kind: "fail", reason: `file is ${info.size} bytes, over the ${policy.maxBytes}-byte limit` };
+    return { kind: "body", body: new Uint8Array(await readFile(path)) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
+    // A flaky network file system answers EIO/EAGAIN now and may not later.
+    if (code === "EIO" || code === "EAGAIN" || code === "EBUSY") return { kind: "retry", reason: `read error ${code}` };
+    return { kind: "fail", reason: `cannot read ${path}: ${code ?? (err as Error).message}` };
+  }
+}
+
+/** One HTTP GET under the three timeouts and the size cap. */
+async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+  const controller = new AbortController();
+  let why = "";
+  const abortWith = (reason: string) => {
+    why ||= reason;
+    controller.abort();
+  };
+  const onOuter = () => abortWith("interrupted");
+  outer.addEventListener("abort", onOuter, { once: true });
+  const total = setTimeout(() => abortWith(`timeout: no complete file within ${policy.totalTimeoutMs / 1000} s`), policy.totalTimeoutMs);
+  let idle = setTimeout(() => abortWith(`timeout: no response within ${policy.connectTimeoutMs / 1000} s`), policy.connectTimeoutMs);
+  const touch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => abortWith(`timeout: read stalled for ${policy.readTimeoutMs / 1000} s`), policy.readTimeoutMs);
+  };
+  try {
+    const response = await fetch(url, { signal: controller.signal, redirect: "follow", headers: { "accept-encoding": "gzip, deflate" } });
+    touch();
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel();
+      return { kind: "missing" };
+    }
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      await response.body?.cancel();
+      return { kind: "retry", reason: `server error: HTTP ${response.status}` };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { kind: "fail", reason: `HTTP ${response.status}` };
+    }
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    // With Content-Encoding the header counts compressed bytes; the streamed count below is what matters.
+    if (!response.headers.get("content-encoding") && declared > policy.maxBytes) {
+      await response.body?.cancel();
+      return { kind: "fail", reason: `file is ${declared} bytes, over the ${policy.maxBytes}-byte limit` };
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      for await (const chunk of response.body) {
+        touch();
+        size += chunk.length;
+        if (size > policy.maxBytes) {
+          controller.abort();
+          return { kind: "fail", reason: `body exceeds the ${policy.maxBytes}-byte limit` };
+        }
+        chunks.push(chunk);
+      }
+    }
+    return { kind: "body", body: concat(chunks, size) };
+  } catch (err) {
+    if (outer.aborted) throw new Interrupted("interrupted");
+    if (why) return { kind: "retry", reason: why };
+    const message = (err as Error).message ?? String(err);
+    const code = (err as { code?: string }).code ?? "";
+    // A body cut short by the server (a reset, a truncated chunked stream) is a connection problem too.
+    return { kind: "retry", reason: `connection error: ${code || message.split("\n")[0]}` };
+  } finally {
+    clearTimeout(total);
+    clearTimeout(idle);
+    outer.removeEventListener("abort", onOuter);
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export function isInterrupted(err: unknown): boolean {
+  return err instanceof Interrupted;
+}

@@ -1,0 +1,317 @@
+// `ciml cache-data`: the caching loop of the original (reference §4.5) with the SPEC's fixes — parallel
+// downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
+// "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
+//
+// A run counts as cached when its `.raw/<uuid>.csv.gz` exists: its metadata is written first, then the
+// trace, both atomically, so a run is in the cache whole or not at all. The lists (`<build>.json.gz`,
+// `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
+import { rmSync } from "node:fs";
+import { parseDstatCsv } from "../io/dstat-csv.ts";
+import { isGzip, gzip } from "../io/gzip-json.ts";
+import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
+import { hasTrace, readRunList, readRunMetadata, readTraceText, writeRunList, writeRunMetadata, writeTraceGz, type RunMetadata } from "../io/raw-cache.ts";
+import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
+import { sweepTemps } from "../io/atomic-file.ts";
+import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
+import type { Emit, Step } from "./events.ts";
+
+export interface CacheOptions {
+  dataPath?: string;
+  buildName: string;
+  dbUri: string;
+  /** stop once this many runs of the build name are cached; 0 = no limit */
+  limit: number;
+  /** downloads in flight at once */
+  parallel: number;
+  /** replaces the four default dstat paths when given */
+  dstatPaths?: string[];
+  /** overall seconds per file download */
+  timeoutSeconds: number;
+  /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
+  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
+  /** how long the database may take to answer a connection */
+  dbConnectTimeoutMs?: number;
+}
+
+export interface CacheResult {
+  /** runs of the build name in the database */
+  total: number;
+  /** newly cached in this run */
+  cached: number;
+  /** cached before */
+  already: number;
+  /** newly found to have no dstat file anywhere */
+  unavailable: number;
+  /** skipped because an earlier run found them unavailable */
+  ignored: number;
+  /** not cached because of an error worth retrying later */
+  failed: number;
+  /** bytes of dstat data downloaded */
+  bytes: number;
+  seconds: number;
+  /** size of the build's run list after this run */
+  stored: number;
+}
+
+export type RunOutcome =
+  | { kind: "cached"; url: string; bytes: number }
+  | { kind: "already" }
+  | { kind: "unavailable"; urls: string[] }
+  | { kind: "failed"; url: string; reason: string };
+
+export interface EnsureOptions {
+  policy: FetchPolicy;
+  /** told each URL as it is tried, for progress views */
+  onUrl?: (url: string) => void;
+}
+
+const CHECKPOINT_RUNS = 50;
+const CHECKPOINT_MS = 5000;
+const MAX_FAILURE_WARNINGS = 20;
+const MAX_PARALLEL = 64;
+
+/** The policy for a CLI run: the defaults, the user's dstat paths and overall timeout, and any finer knobs. */
+export function fetchPolicyFor(options: Pick<CacheOptions, "dstatPaths" | "timeoutSeconds" | "fetch">): FetchPolicy {
+  return {
+    ...DEFAULT_FETCH_POLICY,
+    ...options.fetch,
+    paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : DEFAULT_DSTAT_PATHS,
+    totalTimeoutMs: options.timeoutSeconds * 1000,
+  };
+}
+
+/** A dstat text is usable when it parses with rows; the reason when it does not. */
+function dstatProblem(year: number | undefined) {
+  return (text: string): string | null => {
+    try {
+      parseDstatCsv(text, year === undefined ? {} : { year });
+      return null;
+    } catch (err) {
+      return `not a usable dstat CSV: ${(err as Error).message}`;
+    }
+  };
+}
+
+function runYear(run: RunRow): number | undefined {
+  const year = Number(run.run_at?.slice(0, 4));
+  return Number.isInteger(year) && year > 1970 ? year : undefined;
+}
+
+/** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
+async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
+  const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
+  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
+  return metadata;
+}
+
+/**
+ * Makes sure one run's dstat trace and metadata are in the cache, fetching them if needed.
+ * Shared by cache-data and the prediction path. Never marks anything unavailable itself: it says so.
+ */
+export async function ensureRunCached(ws: Workspace, run: RunRow, db: Subunit2sql, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
+  throwIfAborted(signal);
+  const year = runYear(run);
+  if (hasTrace(ws, run.uuid)) {
+    let problem: string | null;
+    try {
+      problem = dstatProblem(year)(readTraceText(ws, run.uuid) ?? "");
+    } catch (err) {
+      problem = `corrupt cache file (${(err as Error).message})`;
+    }
+    if (problem === null) {
+      if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataFor(db, run));
+      return { kind: "already" };
+    }
+    // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
+    rmSync(ws.rawTrace(run.uuid), { force: true });
+  }
+  if (!run.artifacts) return { kind: "unavailable", urls: [] };
+  let fetched;
+  try {
+    fetched = await fetchDstat(run.artifacts, options.policy, dstatProblem(year), signal, options.onUrl);
+  } catch (err) {
+    if (isInterrupted(err)) throw new AbortedError();
+    throw err;
+  }
+  if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
+  if (fetched.kind === "failed") return fetched;
+  const metadata = await metadataFor(db, run);
+  throwIfAborted(signal);
+  writeRunMetadata(ws, run.uuid, metadata);
+  writeTraceGz(ws, run.uuid, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
+  return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
+}
+
+function checkCacheOptions(o: CacheOptions): void {
+  checkName("build name", o.buildName);
+  if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
+  if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL) throw new UsageError(`--parallel ${o.parallel}: give a whole number from 1 to ${MAX_PARALLEL}`);
+  if (!(o.timeoutSeconds > 0)) throw new UsageError(`--timeout ${o.timeoutSeconds}: give the seconds allowed per file, e.g. 60`);
+  for (const p of o.dstatPaths ?? []) {
+    if (!p || p.startsWith("/") || p.split("/").includes("..")) throw new UsageError(`--dstat-path ${p}: give a path relative to the run's log root, e.g. logs/dstat-csv_log.txt.gz`);
+  }
+}
+
+/** The running tallies and the progress line made from them. */
+class Tally {
+  readonly started = performance.now();
+  done = 0;
+  cached = 0;
+  already = 0;
+  unavailable = 0;
+  ignored = 0;
+  failed = 0;
+  bytes = 0;
+  total = 0;
+  readonly current = new Map<string, string>();
+  constructor(private readonly emit: Emit) {}
+
+  get seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  report(): void {
+    const seconds = Math.max(this.seconds, 1e-3);
+    const rate = this.done / seconds;
+    this.emit({
+      type: "progress",
+      stage: "cache",
+      done: this.done,
+      total: this.total,
+      unit: "runs",
+      rate,
+      bytes: this.bytes,
+      counts: { cached: this.cached, already: this.already, unavailable: this.unavailable + this.ignored, failed: this.failed },
+      current: [...this.current.values()],
+      ...(rate > 0 ? { etaSeconds: Math.max(0, this.total - this.done) / rate } : {}),
+    });
+  }
+}
+
+export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit, signal }) => {
+  checkCacheOptions(options);
+  const ws = new Workspace(resolveDataPath(options.dataPath));
+  ws.ensureDirs();
+  sweepTemps(ws.rawDir);
+  sweepTemps(ws.metadataDir);
+  const policy = fetchPolicyFor(options);
+  const listPath = ws.buildRuns(options.buildName);
+  const dataRuns = new Set(readRunList(listPath));
+  const noDataRuns = new Set(readRunList(ws.unavailableRuns));
+  const save = () => {
+    writeRunList(listPath, dataRuns);
+    writeRunList(ws.unavailableRuns, noDataRuns);
+  };
+
+  emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
+  const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
+  const tally = new Tally(emit);
+  let fatal: unknown;
+  try {
+    tally.total = await db.countRunsByKeyValue("build_name", options.buildName);
+    emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the DB` });
+    emit({ type: "stage", stage: "query", state: "finished" });
+    emit({ type: "stage", stage: "cache", state: "started", detail: `${options.parallel} downloads at a time into ${ws.rawDir}` });
+
+    const inFlight = new Set<Promise<void>>();
+    let sinceCheckpoint = 0;
+    let lastCheckpoint = performance.now();
+    const limitReached = () => options.limit > 0 && dataRuns.size >= options.limit;
+    const checkpoint = () => {
+      if (sinceCheckpoint < CHECKPOINT_RUNS && performance.now() - lastCheckpoint < CHECKPOINT_MS) return;
+      save();
+      emit({ type: "info", message: `Check-point ${tally.done}/${tally.total}, saved ${dataRuns.size}, skipped ${noDataRuns.size}` });
+      sinceCheckpoint = 0;
+      lastCheckpoint = performance.now();
+    };
+    const finish = (run: RunRow, outcome: RunOutcome) => {
+      tally.done++;
+      sinceCheckpoint++;
+      tally.current.delete(run.uuid);
+      switch (outcome.kind) {
+        case "cached":
+          tally.cached++;
+          tally.bytes += outcome.bytes;
+          dataRuns.add(run.uuid);
+          break;
+        case "already":
+          tally.already++;
+          dataRuns.add(run.uuid);
+          break;
+        case "unavailable":
+          tally.unavailable++;
+          noDataRuns.add(run.uuid);
+          break;
+        case "failed":
+          tally.failed++;
+          if (tally.failed <= MAX_FAILURE_WARNINGS) emit({ type: "warning", subject: run.uuid, message: `${run.uuid}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again` });
+          if (tally.failed === MAX_FAILURE_WARNINGS + 1) emit({ type: "warning", message: "more runs failed to download; the summary counts them" });
+          break;
+      }
+      checkpoint();
+      tally.report();
+    };
+    const start = (run: RunRow) => {
+      const task: Promise<void> = ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal)
+        .then((outcome) => finish(run, outcome))
+        .catch((err) => {
+          fatal ??= err;
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    };
+
+    if (limitReached()) emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
+    else {
+      for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
+        if (signal.aborted || fatal !== undefined) break;
+        if (noDataRuns.has(run.uuid)) {
+          tally.ignored++;
+          tally.done++;
+          tally.report();
+          continue;
+        }
+        if (dataRuns.has(run.uuid) && hasTrace(ws, run.uuid)) {
+          tally.already++;
+          tally.done++;
+          tally.report();
+          continue;
+        }
+        // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
+        while (inFlight.size > 0 && (inFlight.size >= options.parallel || (options.limit > 0 && dataRuns.size + inFlight.size >= options.limit))) {
+          await Promise.race(inFlight);
+        }
+        if (limitReached() || signal.aborted || fatal !== undefined) break;
+        start(run);
+        tally.report();
+      }
+      await Promise.all(inFlight);
+    }
+  } finally {
+    // Whatever happened, the lists describe exactly the files that are complete on disk.
+    save();
+    await db.close().catch(() => undefined);
+  }
+  if (signal.aborted) throw new AbortedError();
+  if (fatal !== undefined) throw fatal;
+  emit({ type: "stage", stage: "cache", state: "finished" });
+  const result: CacheResult = {
+    total: tally.total,
+    cached: tally.cached,
+    already: tally.already,
+    unavailable: tally.unavailable,
+    ignored: tally.ignored,
+    failed: tally.failed,
+    bytes: tally.bytes,
+    seconds: Number(tally.seconds.toFixed(2)),
+    stored: dataRuns.size,
+  };
+  emit({
+    type: "result",
+    stage: "cache-data",
+    summary: { ...result },
+    lines: [`Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`, ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : [])],
+  });
+  return result;
+};
