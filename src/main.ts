@@ -4,12 +4,16 @@ import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
 import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";
 import { cacheData } from "./pipeline/cache.ts";
+import { dbBatchPredict } from "./pipeline/db-batch-predict.ts";
+import { dbPredict } from "./pipeline/db-predict.ts";
 import { doctor } from "./pipeline/doctor.ts";
+import { mqttTrainer } from "./pipeline/mqtt-trainer.ts";
+import type { PredictorOptions } from "./pipeline/predict-build.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
 import { plotData } from "./pipeline/plot-data.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
-import { trainModel } from "./pipeline/train-model.ts";
 import { simulate } from "./pipeline/simulate.ts";
+import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
 import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./tui/argv.ts";
@@ -17,6 +21,7 @@ import { runStep, type FaceFlags } from "./tui/run-step.ts";
 
 const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
 const DB_URI_HELP = `subunit2sql database URI: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path (default: $CIML_DB_URI, else ${ORIGINAL_DB_URI})`;
+const DSTAT_PATH_HELP = "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)";
 
 type Flags = FaceFlags & Record<string, unknown>;
 
@@ -50,6 +55,22 @@ function rejectS3(flags: Flags): void {
   }
 }
 
+function optionalString(value: unknown): string | undefined {
+  return value === undefined ? undefined : String(value);
+}
+
+/** The flags every prediction command shares; --model-dir is the original mqtt-predict's name for the data path. */
+function predictorFlags(flags: Flags): PredictorOptions {
+  return {
+    dataPath: optionalString(flags.dataPath ?? flags.modelDir),
+    dbUri: dbUriFlag(flags),
+    dataset: String(flags.dataset),
+    experiment: String(flags.experiment),
+    dstatPaths: listFlag(flags.dstatPath),
+    timeoutSeconds: Number(flags.timeout),
+  };
+}
+
 function withS3(cmd: ReturnType<CAC["command"]>) {
   return cmd.option("--s3-profile <name>", "S3 profile (not supported yet)").option("--s3-url <url>", "S3 endpoint (not supported yet)");
 }
@@ -69,7 +90,7 @@ export function buildCli(): CAC {
       .option("--db-uri <uri>", DB_URI_HELP)
       .option("--limit <n>", "stop when this many runs of the build name are cached (0 = no limit)", { default: 0 })
       .option("--parallel <n>", "downloads in flight at once", { default: 8 })
-      .option("--dstat-path <path>", "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)")
+      .option("--dstat-path <path>", DSTAT_PATH_HELP)
       .option("--timeout <seconds>", "overall time allowed per file download", { default: 60 }),
   ).action((flags: Flags) =>
     run(
@@ -257,8 +278,33 @@ export function buildCli(): CAC {
     .option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used")
     .option("--build-name <name>", "only predict runs of this build name", { default: "tempest-full" })
     .option("--model-dir <path>", "accepted for compatibility; same as --data-path")
-    .option("--debug", "verbose logging")
-    .action(notImplemented("mqtt-trainer"));
+    .option("--dstat-path <path>", DSTAT_PATH_HELP)
+    .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
+    .option("--concurrency <n>", "builds predicted at once", { default: 4 })
+    .option("--retries <n>", "further attempts for a build whose data cannot be fetched yet", { default: 3 })
+    .option("--queue-size <n>", "builds waiting at most; more are dropped with a warning", { default: 1000 })
+    .option("--debug", "also print events that are not for us, and each run's dstat fetch")
+    .action((flags: Flags) =>
+      run(
+        runStep(
+          mqttTrainer,
+          {
+            ...predictorFlags(flags),
+            broker: { host: String(flags.mqttHostname), port: flags.port as string | undefined, tls: Boolean(flags.tls), websocket: Boolean(flags.websocket), username: optionalString(flags.username), password: optionalString(flags.password), clientId: optionalString(flags.clientId) },
+            qos: flags.qos as string | number,
+            topic: String(flags.topic),
+            shareGroup: optionalString(flags.shareGroup),
+            publishTopic: optionalString(flags.publishTopic),
+            buildName: String(flags.buildName),
+            concurrency: flags.concurrency as string | number,
+            retries: flags.retries as string | number,
+            queueSize: flags.queueSize as string | number,
+            debug: Boolean(flags.debug),
+          },
+          flags,
+        ),
+      ),
+    );
 
   cli
     .command("db-predict <build_uuid>", "Predict the runs of one Zuul build from the database")
@@ -267,8 +313,10 @@ export function buildCli(): CAC {
     .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
     .option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used")
     .option("--build-name <name>", "only predict runs of this build name", { default: "tempest-full" })
+    .option("--dstat-path <path>", DSTAT_PATH_HELP)
+    .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
     .option("--debug", "verbose logging")
-    .action(notImplemented("db-predict"));
+    .action((buildUuid: string, flags: Flags) => run(runStep(dbPredict, { ...predictorFlags(flags), buildUuid: String(buildUuid), buildName: String(flags.buildName) }, flags)));
 
   cli
     .command("db-batch-predict", "Predict every run of the dataset's build name that the dataset does not contain")
@@ -276,9 +324,12 @@ export function buildCli(): CAC {
     .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
     .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
     .option("--slice <slice>", "python slice over the runs to predict", { default: ":" })
-    .option("--gpu", "accepted for compatibility")
+    .option("--parallel <n>", "downloads in flight at once", { default: 8 })
+    .option("--dstat-path <path>", DSTAT_PATH_HELP)
+    .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
+    .option("--gpu [value]", "accepted for compatibility (a value option in the original)")
     .option("--debug", "verbose logging")
-    .action(notImplemented("db-batch-predict"));
+    .action((flags: Flags) => run(runStep(dbBatchPredict, { ...predictorFlags(flags), slice: String(flags.slice), parallel: flags.parallel as string | number }, flags)));
 
   cli
     .command("quickstart", "Run the whole pipeline on a simulated CI history (no server, no network)")

@@ -1,0 +1,33 @@
+// `ciml db-predict BUILD_UUID` (§2.8, §9.4): one MQTT event's work, with the build UUID from the command line.
+import type { Step } from "./events.ts";
+import { predictBuild, withPredictor, type PredictorOptions } from "./predict-build.ts";
+import type { RunPrediction } from "./predict-run.ts";
+
+export interface DbPredictOptions extends PredictorOptions {
+  buildUuid: string;
+  buildName: string;
+}
+
+export interface DbPredictResult {
+  buildUuid: string;
+  predictions: RunPrediction[];
+  /** why runs of the build were not predicted */
+  skipped: string[];
+}
+
+export const dbPredict: Step<DbPredictOptions, DbPredictResult> = (options, { emit, signal }) =>
+  withPredictor(options, emit, async (predictor) => {
+    emit({ type: "stage", stage: "predict", state: "started", detail: `build ${options.buildUuid}` });
+    const outcome = await predictBuild(predictor, options.buildUuid, options.buildName, signal, emit);
+    for (const p of outcome.predictions) {
+      emit({ type: "prediction", runUuid: p.runUuid, buildUuid: options.buildUuid, predictedClass: p.predictedClass, probabilities: p.probabilities, ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}) });
+    }
+    emit({ type: "stage", stage: "predict", state: "finished" });
+    emit({
+      type: "result",
+      stage: "db-predict",
+      summary: { build_uuid: options.buildUuid, predictions: outcome.predictions.length, skipped: outcome.skipped.length },
+      lines: outcome.predictions.length === 0 ? [`No run of ${options.buildName} to predict for build uuid ${options.buildUuid}.`] : [],
+    });
+    return { buildUuid: options.buildUuid, ...outcome };
+  });

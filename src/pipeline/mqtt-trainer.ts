@@ -1,0 +1,47 @@
+// `ciml mqtt-trainer` / `mqtt-predict` (§2.7, §9, SPEC.md "Prediction"): listen for finished builds, predict
+// their runs through the one prediction path, publish each prediction. Runs until aborted, then drains.
+import type { Step } from "./events.ts";
+import { serveFirehose, type EventCounts } from "./firehose-service.ts";
+import { brokerSettings, parseQos, publishTopic, subscriptionTopic, wholeNumber, type BrokerFlags } from "./mqtt-settings.ts";
+import { predictBuild, withPredictor, type PredictorOptions } from "./predict-build.ts";
+
+export interface MqttTrainerOptions extends PredictorOptions {
+  broker: BrokerFlags;
+  qos: string | number;
+  topic: string;
+  shareGroup?: string;
+  publishTopic?: string;
+  buildName: string;
+  /** builds predicted at once */
+  concurrency: string | number;
+  /** further attempts for a build whose work failed (log server or DB down) */
+  retries: string | number;
+  /** builds waiting at most; more are dropped with a warning */
+  queueSize: string | number;
+  debug?: boolean;
+}
+
+const DRAIN_TIMEOUT_MS = 30_000;
+const FIRST_RETRY_MS = 2_000;
+
+export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options, ctx) => {
+  // Flags are checked before the model loads, so a typo costs nothing.
+  const broker = brokerSettings(options.broker);
+  const topic = subscriptionTopic(options.topic, options.shareGroup);
+  const qos = parseQos(options.qos);
+  const publish = publishTopic(options.publishTopic, options.buildName);
+  const concurrency = wholeNumber("--concurrency", options.concurrency, 1, 64);
+  const maxAttempts = 1 + wholeNumber("--retries", options.retries, 0, 100);
+  const queueCapacity = wholeNumber("--queue-size", options.queueSize, 1, 1_000_000);
+  return withPredictor(options, ctx.emit, (predictor) =>
+    serveFirehose(
+      { broker, topic, qos, publishTopic: publish, model: { dataset: predictor.dataset, experiment: predictor.experiment }, concurrency, queueCapacity, maxAttempts, retryDelayMs: FIRST_RETRY_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS, debug: options.debug },
+      ctx,
+      async (event, signal) => {
+        const outcome = await predictBuild(predictor, event.buildUuid, options.buildName, signal, options.debug ? ctx.emit : undefined);
+        if (outcome.predictions.length > 0) return { kind: "predicted", predictions: outcome.predictions };
+        return { kind: "skipped", reason: outcome.skipped[0] ?? `Build uuid: ${event.buildUuid} has no runs in the database, skipping` };
+      },
+    ),
+  );
+};

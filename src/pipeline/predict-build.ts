@@ -1,0 +1,114 @@
+// Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
+// (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
+// workspace, database and model opened once for a whole command.
+import type { FetchPolicy } from "../io/log-server.ts";
+import { readRunList, writeRunList } from "../io/raw-cache.ts";
+import { openSubunit2sql, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
+import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "./cache.ts";
+import { CimlError, UsageError } from "./errors.ts";
+import type { Emit } from "./events.ts";
+import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel, type RunExample, type RunPrediction } from "./predict-run.ts";
+
+export interface Predictor extends PredictionModel {
+  ws: Workspace;
+  db: Subunit2sql;
+  policy: FetchPolicy;
+}
+
+/** What every prediction command takes beside its own flags. */
+export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths" | "fetch" | "dbConnectTimeoutMs">> {
+  dataPath?: string;
+  dbUri: string;
+  dataset: string;
+  experiment: string;
+  /** overall seconds per dstat download */
+  timeoutSeconds?: number;
+}
+
+/** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
+export class FetchFailedError extends CimlError {
+  override name = "FetchFailedError";
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
+/**
+ * Opens the workspace, the model and the database once, runs `body`, and lets go of all three however it
+ * ends. The dataset and model are checked before the database is touched: they are the likelier mistake.
+ */
+export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
+  const ws = new Workspace(resolveDataPath(options.dataPath));
+  checkName("dataset", options.dataset);
+  checkName("experiment", options.experiment);
+  const timeout = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (!(timeout > 0)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
+  emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
+  const model = await loadPredictionModel(ws, options.dataset, options.experiment);
+  emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
+  try {
+    const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
+    try {
+      ws.ensureDirs();
+      return await body({ ...model, ws, db, policy });
+    } finally {
+      await db.close();
+    }
+  } finally {
+    model.model.dispose();
+  }
+}
+
+/**
+ * §4.7: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
+ * one and that are not multinode. `skipped` holds the original's line for each run left out.
+ */
+export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+  const runs: RunRow[] = [];
+  const skipped: string[] = [];
+  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) {
+    const name = (await db.runMetadata(run.uuid)).build_name;
+    if (name !== buildName) skipped.push(`Build uuid: ${buildUuid} is not of proper build_name, skipping`);
+    else if (name.includes("multinode")) skipped.push(`Build uuid: ${buildUuid} is a multinode build, skipping`);
+    else runs.push(run);
+  }
+  return { runs, skipped };
+}
+
+/**
+ * A run from the database as a model input, downloading it into the cache first if needed. A fetch that
+ * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
+ */
+export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
+  const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
+  if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
+  if (cached.kind === "unavailable") return { kind: "unusable", runUuid: run.uuid, reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`, downloaded: false };
+  return { ...exampleOfCachedRun(p.ws, p, run.uuid), downloaded: cached.kind === "cached" };
+}
+
+/**
+ * Adds newly downloaded runs to the build's run list, so build-dataset sees the cache grow as CI runs.
+ * The list is an index over the files: a lost update (two processes at once) is repaired by cache-data.
+ */
+export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]): void {
+  if (runUuids.length === 0) return;
+  const path = ws.buildRuns(buildName);
+  writeRunList(path, [...readRunList(path), ...runUuids]);
+}
+
+/** One build end to end: its runs, their data through the cache, one model call. */
+export async function predictBuild(p: Predictor, buildUuid: string, buildName: string, signal: AbortSignal, emit?: Emit): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
+  const { runs, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
+  const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
+  const usable: Extract<RunExample, { kind: "example" }>[] = [];
+  for (const e of examples) {
+    if (e.kind === "unusable") skipped.push(e.reason);
+    else {
+      usable.push(e);
+      emit?.({ type: "info", message: `Obtained dstat file for ${e.runUuid}` });
+    }
+  }
+  indexRuns(p.ws, buildName, examples.filter((e) => e.downloaded).map((e) => e.runUuid));
+  return { predictions: await predictExamples(p, usable), skipped };
+}

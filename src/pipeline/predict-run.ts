@@ -1,0 +1,96 @@
+// The one prediction path (SPEC.md "Prediction"): db-predict, db-batch-predict and mqtt-trainer all turn
+// a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
+// exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
+// Getting the run into the cache first is predict-build.ts's part.
+import type { RunMetadata } from "../io/raw-cache.ts";
+import type { Workspace } from "../io/workspace.ts";
+import { loadCachedRun } from "./build-dataset.ts";
+import { classOf } from "./class-label.ts";
+import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
+import { CimlError } from "./errors.ts";
+import { exampleFromTable } from "./example-vector.ts";
+import { loadTrainedModel, type TrainedModel } from "./trained-model.ts";
+
+/** One run's prediction, as every face and the MQTT message report it. */
+export interface RunPrediction {
+  runUuid: string;
+  buildUuid: string | null;
+  buildName: string;
+  predictedClass: string;
+  /** class → probability, summing to 1 */
+  probabilities: Record<string, number>;
+  /** the run's class by the dataset's --class-label, when its metadata has it */
+  actualClass: string | null;
+}
+
+/** A dataset's config with the experiment's model: what predicting needs, loaded once per process. */
+export interface PredictionModel {
+  dataset: string;
+  experiment: string;
+  config: ModelConfig;
+  model: TrainedModel;
+}
+
+export async function loadPredictionModel(ws: Workspace, dataset: string, experiment: string): Promise<PredictionModel> {
+  const config = readModelConfig(ws, dataset);
+  const model = await loadTrainedModel(ws, dataset, experiment);
+  const vocabulary = config.classes?.map(String);
+  // A model trained on another build of the dataset would silently mean other classes by the same outputs.
+  if (vocabulary && vocabulary.join("\u0000") !== model.classes.join("\u0000")) {
+    model.dispose();
+    throw new CimlError(`experiment ${experiment} was trained with classes ${model.classes.join(", ")} but dataset ${dataset} now has ${vocabulary.join(", ")}; train it again with \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``);
+  }
+  return { dataset, experiment, config, model };
+}
+
+export type RunExample = { kind: "example"; runUuid: string; example: Float32Array; metadata: RunMetadata } | { kind: "unusable"; runUuid: string; reason: string };
+
+/** A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns). */
+export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string): RunExample {
+  const loaded = loadCachedRun(ws, runUuid);
+  if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
+  try {
+    return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
+  } catch (err) {
+    // A trace without the dataset's columns (another dstat version, §12.8) can never be predicted.
+    if (err instanceof CimlError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** One model call over a batch of examples; predictions in the order given. */
+export async function predictExamples(m: PredictionModel, examples: Extract<RunExample, { kind: "example" }>[]): Promise<RunPrediction[]> {
+  if (examples.length === 0) return [];
+  const width = m.config.num_features;
+  const rows = new Float32Array(examples.length * width);
+  examples.forEach((e, i) => rows.set(e.example, i * width));
+  const probs = await m.model.predict(rows, examples.length);
+  const classes = m.model.classes;
+  return examples.map((e, i) => {
+    const row = probs.subarray(i * classes.length, (i + 1) * classes.length);
+    const probabilities: Record<string, number> = {};
+    classes.forEach((c, k) => (probabilities[c] = row[k]!));
+    let best = 0;
+    for (let k = 1; k < classes.length; k++) if (row[k]! > row[best]!) best = k;
+    return {
+      runUuid: e.runUuid,
+      buildUuid: stringOrNull(e.metadata.build_uuid),
+      buildName: stringOrNull(e.metadata.build_name) ?? m.config.build_name,
+      predictedClass: classes[best]!,
+      probabilities,
+      actualClass: actualClass(e.metadata, m.config.class_label),
+    };
+  });
+}
+
+function actualClass(metadata: RunMetadata, classLabel: string): string | null {
+  try {
+    return classOf(metadata, classLabel);
+  } catch {
+    return null;
+  }
+}
+
+function stringOrNull(v: string | number | null | undefined): string | null {
+  return v === undefined || v === null ? null : String(v);
+}

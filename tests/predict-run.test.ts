@@ -1,0 +1,66 @@
+// The one prediction path on cached runs must give what train-model itself predicted for the same runs
+// (its dev set, built by build-dataset): same regex, interval, length, unroll, normalisation and model.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readJsonGz } from "../src/io/gzip-json.ts";
+import { readRunList } from "../src/io/raw-cache.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict-run.ts";
+import { realText, writeCache } from "./dataset-cache.ts";
+import { sharedData } from "./fixtures.ts";
+import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
+
+let root: string;
+let ws: Workspace;
+let model: PredictionModel;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), "ciml-predict-run-"));
+  await trainedWorkspace(root);
+  ws = new Workspace(root);
+  model = await loadPredictionModel(ws, DATASET, EXPERIMENT);
+}, 120_000);
+
+afterAll(() => {
+  model?.model.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+type DevRecord = [string, { probabilities: number[]; classes: string[] }, number | string];
+
+describe("predict-run", () => {
+  test("predicts the dev runs exactly as train-model did", async () => {
+    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    expect(dev.length).toBeGreaterThan(5);
+    const examples = dev.map((uuid) => exampleOfCachedRun(ws, model, uuid));
+    const usable = examples.filter((e) => e.kind === "example");
+    expect(usable.length).toBe(dev.length);
+    const ours = await predictExamples(model, usable);
+    const theirs = new Map((readJsonGz(join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`)) as DevRecord[]).map((r) => [r[0], r]));
+    for (const p of ours) {
+      const [, record, actual] = theirs.get(p.runUuid)!;
+      expect(p.predictedClass).toBe(record.classes[0]!);
+      expect(p.probabilities["0"]!).toBeCloseTo(record.probabilities[0]!, 5);
+      expect(p.probabilities["1"]!).toBeCloseTo(record.probabilities[1]!, 5);
+      expect(p.actualClass).toBe(String(actual));
+    }
+  });
+
+  test("the model learned the fixture: most dev runs are predicted right", async () => {
+    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const ours = await predictExamples(model, dev.map((u) => exampleOfCachedRun(ws, model, u)).filter((e) => e.kind === "example"));
+    const right = ours.filter((p) => p.predictedClass === p.actualClass).length;
+    expect(right / ours.length).toBeGreaterThan(0.8);
+  });
+
+  test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", () => {
+    expect(exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({ kind: "unusable", reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef") });
+    // dstat's default columns (cpu, disk, net, paging, system) have usr but no load average "1m"
+    writeCache(join(root, "other"), "tempest-full", [{ uuid: "other-columns-run", trace: realText(sharedData("dstat", "ndomi-default-columns-0.7.2.csv")), status: 0, metadata: {} }]);
+    const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
+    expect(other.kind).toBe("unusable");
+    expect(other.kind === "unusable" && other.reason).toMatch(/^other-columns-run: .*1m/);
+  });
+});
