@@ -275,7 +275,6 @@ function readRows(text: string, block: Block, header: Header, year: number, date
   const times = new Float64Array(capacity);
   const { target, fields: nfields, timeField } = header;
   const clock = new ClockParser(year, dateMonth);
-  const rowBuf = new Float64Array(ncols);
   let rows = 0;
   let badCells = 0;
   let cells = 0;
@@ -309,14 +308,14 @@ function readRows(text: string, block: Block, header: Header, year: number, date
       if (field === timeField) {
         time = header.timeKind === "epoch" ? parseNumber(text, start, stop) * 1000 : clock.parse(text, start, stop);
       } else if (quoted) {
-        rowBuf[col] = Number.NaN;
+        values[col]![rows] = Number.NaN;
         rowBad++;
       } else if (start === stop) {
-        rowBuf[col] = Number.NaN;
+        values[col]![rows] = Number.NaN;
       } else {
         const v = parseNumber(text, start, stop);
         if (v !== v) rowBad++;
-        rowBuf[col] = v * header.scale[col]!;
+        values[col]![rows] = v * header.scale[col]!;
       }
       field++;
       if (quoted) {
@@ -326,8 +325,8 @@ function readRows(text: string, block: Block, header: Header, year: number, date
         start = stop + 1;
       }
     }
+    // Cells go straight into row `rows`; an incomplete row is simply overwritten by the next one.
     if (field === nfields) {
-      for (let c = 0; c < ncols; c++) values[c]![rows] = rowBuf[c]!;
       times[rows] = time;
       rows++;
       cells += ncols;
@@ -398,10 +397,10 @@ class ClockParser {
   parse(text: string, start: number, end: number): number {
     const space = text.indexOf(" ", start);
     if (space < 0 || space >= end) return Number.NaN;
-    const day = text.slice(start, space);
-    if (day !== this.cachedDay) {
-      this.cachedDay = day;
-      this.cachedDayMs = this.dayMs(day);
+    // Consecutive rows share their day: compare in place instead of slicing a string per row.
+    if (!text.startsWith(this.cachedDay, start) || space - start !== this.cachedDay.length) {
+      this.cachedDay = text.slice(start, space);
+      this.cachedDayMs = this.dayMs(this.cachedDay);
     }
     const secs = clockSeconds(text, space + 1, end);
     return this.cachedDayMs + secs * 1000;
