@@ -89,6 +89,11 @@ describe("header variants", () => {
     const epoch = parseDstatCsv(readText("dosgroup-epoch-percpu-perdisk-0.7.2.csv"));
     expect(epoch.times[0]).toBeCloseTo(1436528507220, 0);
     expect(epoch.columns.slice(0, 6)).toEqual(["used", "buff", "cach", "free", "used.1", "free.1"]);
+    // --time --epoch: the clock is the index and the epoch column is no feature either
+    const both = parseDstatCsv(readText("shaoguangleo-time-epoch-cpu-disk-net-sys-0.7.2.csv"));
+    expect(both.columns[0]).toBe("usr");
+    expect(both.columns).not.toContain("epoch");
+    expect(both.times[0]).toBe(Date.UTC(2020, 9, 2, 9, 1, 17));
   });
 
   test("appended file: the last block with its own column set is used", () => {

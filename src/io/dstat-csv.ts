@@ -17,7 +17,8 @@
 // - pcp-dstat writes memory (and swap) in KiB; we scale it to bytes, the unit classic dstat writes, so
 //   traces of both producers share one scale.
 // - The index column is `time` (dd-mm HH:MM:SS, year from the header's Date:, or dd/mm/yyyy), else
-//   `date/time` (0.7.0), else `epoch` (unix seconds). It is not one of `columns`. Without one, times are NaN.
+//   `date/time` (0.7.0), else `epoch` (unix seconds). Neither it nor a second clock column (`--time
+//   --epoch`) is one of `columns`. Without one, times are NaN.
 import { CimlError } from "./ciml-error.ts";
 
 export interface DstatTable {
@@ -175,7 +176,7 @@ function stripCr(line: string): string {
 interface Header {
   /** number of fields a complete data row has */
   fields: number;
-  /** field index → output column index, -1 for the time field */
+  /** field index → output column index, -1 for time fields */
   target: Int32Array;
   columns: string[];
   timeField: number;
@@ -198,7 +199,8 @@ function readHeader(block: Block, pcp: boolean): Header {
   const columns: string[] = [];
   const scale: number[] = [];
   for (let i = 0; i < names.length; i++) {
-    if (i === timeField) {
+    // A second clock (`--time --epoch`) is a timestamp too, not a resource measurement: never a feature.
+    if (TIME_COLUMNS.includes(deduped[i]!)) {
       target[i] = -1;
       continue;
     }
@@ -307,6 +309,8 @@ function readRows(text: string, block: Block, header: Header, year: number, date
       const col = target[field]!;
       if (field === timeField) {
         time = header.timeKind === "epoch" ? parseNumber(text, start, stop) * 1000 : clock.parse(text, start, stop);
+      } else if (col < 0) {
+        // a second clock: its value is already in `times`
       } else if (quoted) {
         values[col]![rows] = Number.NaN;
         rowBad++;
