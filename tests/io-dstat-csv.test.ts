@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { DstatParseError, parseDstatCsv, pandasDedupe } from "../src/io/dstat-csv.ts";
+import { DstatParseError, parseDstatCsv, pandasDedupe, parseNumber } from "../src/io/dstat-csv.ts";
 import { CimlError } from "../src/io/ciml-error.ts";
 import { sharedData } from "./fixtures.ts";
 
@@ -188,4 +188,18 @@ test("pandasDedupe renames repeats exactly as pandas.read_csv does", () => {
   ]);
   expect(py.exitCode).toBe(0);
   expect(pandasDedupe(names)).toEqual(JSON.parse(py.stdout.toString()));
+});
+
+test("parseNumber gives exactly the double Number() gives for dstat's decimals, NaN for the rest", () => {
+  const samples = ["0", "0.0", "1", "-0.5", "8.368", "738924", "1101619200.0", "2.05011812352e+11", "1e-3", "123456789012345", "1234567890123456789", "0.1234567890123456789", ".5", "5."];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 5000; i++) {
+    const digits = Math.floor(rnd() * 15) + 1;
+    const whole = String(Math.floor(rnd() * 10 ** digits));
+    const frac = Math.floor(rnd() * 7);
+    samples.push(frac === 0 ? whole : `${whole.slice(0, Math.max(1, whole.length - frac))}.${whole.slice(-frac).padStart(frac, "0")}`);
+  }
+  for (const s of samples) expect(parseNumber(s, 0, s.length)).toBe(Number(s));
+  for (const junk of ["inf", "-inf", "nan", "abc", "1.2.3", "1e", "--1", "0x10", "Top: conky"]) expect(parseNumber(junk, 0, junk.length)).toBeNaN();
 });

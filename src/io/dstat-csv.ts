@@ -383,9 +383,10 @@ export function parseNumber(text: string, start: number, end: number): number {
 
 function slowNumber(text: string, start: number, end: number): number {
   const s = text.slice(start, end).trim();
-  if (s === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|nan)$/i.test(s)) return Number.NaN;
-  if (/inf/i.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
-  return Number(s);
+  // Only finite decimals: an "inf" cell would poison the training statistics and JSON cannot hold it.
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number.NaN;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : Number.NaN;
 }
 
 /** `dd-mm HH:MM:SS` (year from the header) or `dd/mm/yyyy HH:MM:SS`, as UTC milliseconds. */
