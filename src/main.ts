@@ -11,6 +11,7 @@ import { mqttTrainer } from "./pipeline/mqtt-trainer.ts";
 import type { PredictorOptions } from "./pipeline/predict-build.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
 import { plotData } from "./pipeline/plot-data.ts";
+import { quickstart } from "./pipeline/quickstart.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
 import { simulate } from "./pipeline/simulate.ts";
 import { trainModel } from "./pipeline/train-model.ts";
@@ -334,7 +335,10 @@ export function buildCli(): CAC {
   cli
     .command("quickstart", "Run the whole pipeline on a simulated CI history (no server, no network)")
     .option("--dir <dir>", "where to work", { default: "./ciml-quickstart" })
-    .action(notImplemented("quickstart"));
+    .option("--runs <n>", "simulated runs", { default: 300 })
+    .option("--seed <n>", "seed of the simulation, split and training", { default: 42 })
+    .option("--force", "start afresh over an earlier quickstart in --dir")
+    .action((flags: Flags) => run(runStep(quickstart, { dir: String(flags.dir), runs: flags.runs as string | number, seed: flags.seed as string | number, force: Boolean(flags.force) }, flags)));
 
   cli
     .command("doctor", "Check this build's runtime: train a tiny model on the chosen tfjs backend")

@@ -1,7 +1,7 @@
 // The download-and-run binary: built with scripts/compile.ts, copied alone into an empty directory,
 // and run with the repository's node_modules hidden, so nothing can be picked up from the checkout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
@@ -68,4 +68,13 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
     expect(png.length).toBeGreaterThan(5000);
   });
+
+  test("completes quickstart with no server, no network and no node_modules", () => {
+    const r = runBinary(["quickstart", "--runs", "100", "--no-tui"]);
+    expect(r.code).toBe(0);
+    const dataset = join(work, "run", "ciml-quickstart", "data", "usr_1m-1min-status");
+    for (const f of ["training.npz", "dnn-3x10/model.json", "svm/eval_usr_1m-1min-status.json.gz"]) expect(existsSync(join(dataset, f))).toBe(true);
+    expect(existsSync(join(work, "run", "ciml-quickstart", "plots", "sizes_by_result.png"))).toBe(true);
+    expect(r.out).toContain("quickstart done:");
+  }, 300_000);
 });

@@ -25,7 +25,9 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
     case "stage": {
       const stages = s.stages.filter((x) => x.name !== e.stage);
       stages.push({ name: e.stage, state: e.state, detail: e.detail });
-      return { ...s, stages };
+      // A new training run (quickstart trains several) starts its own curves.
+      const epochs = e.state === "started" && /(^|\W)train$/.test(e.stage) ? [] : s.epochs;
+      return { ...s, stages, epochs };
     }
     case "progress":
       return { ...s, progress: new Map(s.progress).set(e.stage, e) };

@@ -1,0 +1,137 @@
+// `ciml quickstart`: the whole pipeline on a simulated CI history, with no server and no network.
+// Every stage is the real step a user would run by hand; this only chains them with settings that
+// finish in well under a minute on a laptop, then says where everything is and what to try next.
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { buildDataset } from "./build-dataset.ts";
+import { cacheData } from "./cache.ts";
+import { dbBatchPredict } from "./db-batch-predict.ts";
+import { CimlError } from "./errors.ts";
+import type { Emit, PipelineEvent, Step, StepContext } from "./events.ts";
+import { setupExperiment } from "./setup-experiment.ts";
+import { wholeNumber } from "./mqtt-settings.ts";
+import { simulate } from "./simulate.ts";
+import { trainModel } from "./train-model.ts";
+
+export interface QuickstartOptions {
+  /** where to work; created, and refused if it holds anything but an earlier quickstart */
+  dir: string;
+  runs: number | string;
+  seed: number | string;
+  force: boolean;
+}
+
+export interface QuickstartResult {
+  dir: string;
+  dbUri: string;
+  dataPath: string;
+  dataset: string;
+  plots: string[];
+  /** test-set accuracy and its majority baseline, per experiment */
+  accuracy: Record<string, { accuracy: number; baseline: number }>;
+  /** accuracy of db-batch-predict on the runs the dataset left out, per experiment */
+  batchAccuracy: Record<string, number | null>;
+  next: string[];
+}
+
+const BUILD_NAME = "tempest-full";
+const DATASET = "usr_1m-1min-status";
+/** Runs kept out of the dataset, so db-batch-predict has unseen history to predict. */
+const HELD_OUT_FRACTION = 0.2;
+const QUICKSTART_MARKERS = ["ci.db", "logs", "data", "plots"];
+
+/** The experiments a new user compares: the authors' default network and a linear SVM. */
+const EXPERIMENTS = [
+  { name: "dnn-3x10", estimator: "dnn", hiddenLayers: "10/10/10", optimizer: "Adam", learningRate: 0.01, l2: undefined },
+  { name: "svm", estimator: "svm", hiddenLayers: "10/10/10", optimizer: "Adam", learningRate: 0.01, l2: 0.01 },
+] as const;
+
+/** Prefixes a sub-step's stage names, so the one screen shows which part of the pipeline is talking. */
+function within(emit: Emit, prefix: string): Emit {
+  return (e: PipelineEvent) => emit("stage" in e ? { ...e, stage: `${prefix} ${e.stage}` } : e);
+}
+
+function prepareDir(dir: string, force: boolean): void {
+  if (!existsSync(dir)) return;
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return;
+  const foreign = entries.filter((e) => !QUICKSTART_MARKERS.some((m) => e === m || e.startsWith(`${m}-`)));
+  if (foreign.length > 0) throw new CimlError(`${dir} holds files quickstart did not write (${foreign.slice(0, 3).join(", ")}); choose another --dir`);
+  if (!force) throw new CimlError(`${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (options, { emit, signal }) => {
+  // Fewer runs than this leave the test set without failures to score.
+  const runs = wholeNumber("--runs", options.runs, 50, 100_000);
+  const seed = wholeNumber("--seed", options.seed, 0, 2 ** 31 - 1);
+  const dir = resolve(options.dir);
+  prepareDir(dir, options.force);
+  const dbUri = `sqlite:///${join(dir, "ci.db")}`;
+  const dataPath = join(dir, "data");
+  const plotsDir = join(dir, "plots");
+  const part = (prefix: string): StepContext => ({ emit: within(emit, prefix), signal });
+
+  emit({ type: "info", message: `quickstart in ${dir}: a simulated CI history of ${runs} ${BUILD_NAME} runs, then the five commands of the workflow` });
+
+  await simulate({ runs, failureRate: 0.2, missingRate: 0.02, buildNames: [BUILD_NAME], seed, dbUri, logRoot: join(dir, "logs"), intervalSeconds: 1 }, part("1/5 simulate ·"));
+
+  const cached = await cacheData({ dataPath, buildName: BUILD_NAME, dbUri, limit: 0, parallel: 8, timeoutSeconds: 60 }, part("2/5 cache-data ·"));
+
+  const inDataset = Math.round(cached.stored * (1 - HELD_OUT_FRACTION));
+  const built = await buildDataset(
+    {
+      dataPath,
+      dataset: DATASET,
+      buildName: BUILD_NAME,
+      slicer: `:${inDataset}`,
+      sampleInterval: "1min",
+      featuresRegex: "(usr|1m)",
+      classLabel: "status",
+      tdtSplit: ["6", "2", "2"],
+      force: false,
+      visualize: true,
+      dataPlotsFolder: plotsDir,
+      aggregationFunctions: [],
+      seed,
+      dtype: "float32",
+    },
+    part("3/5 build-dataset ·"),
+  );
+
+  const accuracy: QuickstartResult["accuracy"] = {};
+  const batchAccuracy: QuickstartResult["batchAccuracy"] = {};
+  for (const x of EXPERIMENTS) {
+    await setupExperiment(
+      { dataPath, experiment: x.name, estimator: x.estimator, hiddenLayers: x.hiddenLayers, steps: 100_000, batchSize: "16", epochs: "60", optimizer: x.optimizer, learningRate: x.learningRate, l2: x.l2, seed },
+      part(`4/5 ${x.name} ·`),
+    );
+    const trained = await trainModel({ dataPath, dataset: DATASET, experiment: x.name }, part(`4/5 ${x.name} ·`));
+    const test = trained.evaluations[DATASET];
+    // accuracy_baseline exists for binary classes only; status is binary.
+    if (test) accuracy[x.name] = { accuracy: Number(test.accuracy), baseline: Number(test.accuracy_baseline ?? NaN) };
+    const predicted = await dbBatchPredict({ dataPath, dbUri, dataset: DATASET, experiment: x.name, slice: ":", parallel: 8 }, part(`5/5 ${x.name} ·`));
+    batchAccuracy[x.name] = predicted.accuracy;
+  }
+
+  const example = `--data-path ${dataPath}`;
+  const next = [
+    `tensorboard --logdir ${join(dataPath, DATASET)}`,
+    `ciml build-dataset ${example} --dataset usr_1m-10s-status --features-regex '(usr|1m)' --sample-interval 10s --slicer :${inDataset}`,
+    `ciml train-model ${example} --dataset usr_1m-10s-status --experiment dnn-3x10`,
+    `ciml db-predict <build_uuid> ${example} --db-uri ${dbUri} --dataset ${DATASET} --experiment dnn-3x10`,
+    `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10   (see docs/mqtt.md)`,
+  ];
+  const lines = [
+    `database     ${dbUri}`,
+    `logs         ${join(dir, "logs")}`,
+    `cache        ${join(dataPath, ".raw")}`,
+    `dataset      ${join(dataPath, DATASET)}  (${built.examples.training}/${built.examples.dev}/${built.examples.test} examples)`,
+    `plots        ${built.plots.join(", ")}`,
+    ...EXPERIMENTS.map((x) => `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`),
+    "Try next:",
+    ...next.map((n) => `  ${n}`),
+  ];
+  emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines });
+  return { dir, dbUri, dataPath, dataset: DATASET, plots: built.plots, accuracy, batchAccuracy, next };
+};
