@@ -161,9 +161,19 @@ export function StepView({ state }: { state: ViewState }) {
           ⚠ {w}
         </Text>
       ))}
-      {state.results.map((r, i) => (
-        <ResultView key={i} r={r} />
+      {/* Chained steps (quickstart) end many times: earlier outcomes shrink to a line, the last one gets the box. */}
+      {state.results.slice(0, -1).map((r, i) => (
+        <Text key={i} color="green">
+          ✔ {r.stage}{" "}
+          <Text dimColor>
+            {Object.entries(r.summary)
+              .slice(0, 4)
+              .map(([k, v]) => `${k}=${formatValue(v)}`)
+              .join(" ")}
+          </Text>
+        </Text>
       ))}
+      {state.results.length > 0 ? <ResultView r={state.results[state.results.length - 1]!} /> : null}
       {state.error ? <Text color="red">✖ {state.error}</Text> : null}
     </Box>
   );
