@@ -68,6 +68,29 @@ describe("simulate into SQLite", () => {
   }, 60_000);
 });
 
+describe("simulate: reproducible, and extending a history never repeats it", () => {
+  test("the same seed writes the same rows; a second simulate adds new runs after the last one", async () => {
+    const a = join(dir, "a.db");
+    const b = join(dir, "b.db");
+    const sim = (path: string) => collect(simulate, { runs: 12, failureRate: 0.3, missingRate: 0.1, buildNames: ["tempest-full"], seed: 9, dbUri: `sqlite:///${path}`, logRoot: join(dir, "extend-logs"), intervalSeconds: 600 });
+    await sim(a);
+    await sim(b);
+    const rows = (path: string) => {
+      const db = new Database(path, { readonly: true });
+      const out = db.query("SELECT id, uuid, fails, passes, artifacts, run_at FROM runs ORDER BY id").all() as { uuid: string; run_at: string }[];
+      db.close();
+      return out;
+    };
+    expect(rows(b)).toEqual(rows(a));
+    const { events } = await sim(a);
+    expect(events).toContainEqual({ type: "info", message: `sqlite:///${a} already holds 12 runs; adding 12 more after them` });
+    const all = rows(a);
+    expect(all).toHaveLength(24);
+    expect(new Set(all.map((r) => r.uuid)).size).toBe(24);
+    expect(all[12]!.run_at > all[11]!.run_at).toBe(true);
+  }, 60_000);
+});
+
 describe("subunit2sql queries (§4.2) over SQLite", () => {
   test("runs by key/value are streamed in id order; run metadata and test runs by run uuid", async () => {
     const expected = dbRuns("tempest-full-py3");
