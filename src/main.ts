@@ -5,7 +5,11 @@ import pkg from "../package.json" with { type: "json" };
 import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";
 import { cacheData } from "./pipeline/cache.ts";
 import { doctor } from "./pipeline/doctor.ts";
+import type { ExperimentFlags } from "./pipeline/experiment.ts";
+import { plotData } from "./pipeline/plot-data.ts";
+import { setupExperiment } from "./pipeline/setup-experiment.ts";
 import { simulate } from "./pipeline/simulate.ts";
+import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/tfjs-runtime.ts";
 import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./tui/argv.ts";
@@ -131,6 +135,7 @@ export function buildCli(): CAC {
       .option("--target-data-path <path>", "where the dataset is written (default: --data-path)")
       .option("--data-plots-folder <dir>", "folder for plots", { default: "/tmp" })
       .option("--aggregation-functions <name>", "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)")
+      .option("--plot-examples <n>", "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples", { default: 0 })
       .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
   ).action((flags: Flags) =>
@@ -150,6 +155,7 @@ export function buildCli(): CAC {
           force: flags.force === true,
           visualize: flags.visualize === true,
           dataPlotsFolder: String(flags.dataPlotsFolder),
+          plotExamples: flags.plotExamples as number | string,
           aggregationFunctions: [flags.aggregationFunctions ?? []].flat().map(String),
           seed: flags.seed as string | number,
           dtype: String(flags.dtype),
@@ -170,8 +176,13 @@ export function buildCli(): CAC {
       .option("--epochs <n>", "number of epochs", { default: "1" })
       .option("--optimizer <name>", "Adagrad, Adam, Ftrl, RMSProp, SGD or ProximalAdagrad", { default: "Adagrad" })
       .option("--learning-rate <x>", "optimizer learning rate", { default: 0.05 })
-      .option("--force", "overwrite an existing experiment"),
-  ).action(notImplemented("setup-experiment"));
+      .option("--force", "overwrite an existing experiment")
+      .option("--dropout <p>", "fraction of hidden units dropped while training (default 0, as TF)")
+      .option("--l2 <x>", "L2 penalty on the weights (default 0 for dnn, 0.01 for svm)")
+      .option("--class-weights <w>", "balanced, or label=weight pairs such as 0=1,1=10")
+      .option("--patience <n>", "stop after this many epochs without a better dev loss (default 0 = never)")
+      .option("--seed <n>", "seed of initial weights, shuffling and dropout (default 42)"),
+  ).action((flags: Flags) => run(runStep(setupExperiment, { ...(flags as unknown as ExperimentFlags), experiment: String(flags.experiment), force: Boolean(flags.force), dataPath: flags.dataPath as string | undefined }, flags)));
 
   withS3(
     cli
@@ -182,7 +193,21 @@ export function buildCli(): CAC {
       .option("--backend <name>", "tfjs backend: wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)", { default: "wasm" })
       .option("--gpu", "accepted for compatibility; GPUs need --backend tensorflow")
       .option("--debug", "verbose logging"),
-  ).action(notImplemented("train-model"));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        trainModel,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          dataset: String(flags.dataset),
+          experiment: String(flags.experiment),
+          evalDatasets: ([] as unknown[]).concat(flags.evalDataset ?? []).map(String),
+          backend: parseBackend(String(flags.backend)),
+        },
+        flags,
+      ),
+    ),
+  );
 
   withS3(
     cli
@@ -193,7 +218,24 @@ export function buildCli(): CAC {
       .option("-k, --data-keys <key>", "eval metric keys to plot (repeatable)")
       .option("--output <file>", "output image (.png or .svg)")
       .option("--title <title>", "graph title"),
-  ).action(notImplemented("plot-data"));
+  ).action((flags: Flags) => {
+    const multi = (v: unknown) => ([] as unknown[]).concat(v ?? []).map((x) => splitMultiValue(String(x)));
+    return run(
+      runStep(
+        plotData,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          labels: multi(flags.datasetExperimentLabel),
+          comparisons: multi(flags.datasetExperimentComp),
+          setNames: flags.experimentSetsNames === undefined ? undefined : splitMultiValue(String(flags.experimentSetsNames)),
+          keys: ([] as unknown[]).concat(flags.dataKeys ?? []).map(String),
+          output: flags.output as string | undefined,
+          title: flags.title as string | undefined,
+        },
+        flags,
+      ),
+    );
+  });
 
   cli
     .command("mqtt-trainer", "Listen for finished CI runs on MQTT and publish a prediction for each")

@@ -12,11 +12,12 @@ import { checkAggregations } from "./aggregation.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
 import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset-config.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
-import { writeSizesByResult } from "./dataset-plots.ts";
+import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset-plots.ts";
 import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset-split.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
-import { matchingColumns, normalizeInPlace, rawExampleInto, type Normalization } from "./example-vector.ts";
+import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type Normalization } from "./example-vector.ts";
+import type { TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 export interface BuildDatasetOptions {
@@ -35,6 +36,8 @@ export interface BuildDatasetOptions {
   force: boolean;
   visualize: boolean;
   dataPlotsFolder: string;
+  /** with visualize: draw §6.9's per-example plots for this many training examples (0 = none) */
+  plotExamples?: number | string;
   aggregationFunctions: string[];
   seed?: string | number;
   dtype: string;
@@ -68,6 +71,12 @@ function parseSeed(seed: string | number | undefined): number {
   return n;
 }
 
+function parsePlotExamples(value: number | string | undefined): number {
+  const n = Number(value ?? 0);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--plot-examples ${value} must be a whole number of examples (0 for none)`);
+  return n;
+}
+
 function parseDtype(dtype: string): ExampleDtype {
   if (dtype === "float32" || dtype === "float64") return dtype;
   throw new UsageError(`--dtype ${dtype} is not supported; use float32 or float64`);
@@ -82,13 +91,13 @@ function compileRegex(source: string | undefined): RegExp | null {
   }
 }
 
-interface LoadedRun {
+export interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
 }
 
 /** A cached run, or the one-line reason it cannot be used. */
-function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
+export function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
   let metadata: RunMetadata | undefined;
   let text: string | undefined;
   try {
@@ -173,17 +182,14 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const interval = options.sampleInterval ? parseSampleInterval(options.sampleInterval) : null;
   const aggregations = checkAggregations(options.aggregationFunctions);
   const regex = compileRegex(options.featuresRegex);
+  const plotExamples = options.visualize ? parsePlotExamples(options.plotExamples) : 0;
   const cache = new Workspace(resolveDataPath(options.dataPath));
   const target = options.targetDataPath === undefined ? cache : new Workspace(resolveDataPath(options.targetDataPath));
   const dataset = options.dataset;
   target.datasetDir(dataset);
 
-  if (target.datasetExists(dataset)) {
-    if (!options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
-    // Until the new configuration is written the dataset does not exist, so an interrupted rebuild
-    // can never leave an old config describing new archives.
-    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
-  }
+  const replacing = target.datasetExists(dataset);
+  if (replacing && !options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
 
   const runListPath = cache.buildRuns(options.buildName);
   if (!existsSync(runListPath)) {
@@ -224,6 +230,12 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   if (columns === null) throw new CimlError(`none of the ${runs.length} selected runs could be loaded from the cache (first: ${firstProblem})`);
   emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
 
+  if (replacing) {
+    // From here on the old archives get replaced. Until the new configuration is written the dataset
+    // does not exist, so an interrupted rebuild never leaves an old config describing new archives.
+    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
+  }
+
   const L = exampleLength(interval?.alias ?? null, aggregations);
   const labels = featureLabels(columns, L, aggregations);
   const features = labels.length;
@@ -244,6 +256,10 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const allClasses: string[] = [];
   let normalization: Normalization | null = null;
   const breather = new Breather();
+  const plots: string[] = [];
+  if (plotExamples > 0 && aggregations.length > 0) {
+    emit({ type: "warning", message: "per-example plots need fixed-length examples; --plot-examples is ignored with --aggregation-functions" });
+  }
   let lastHistogram = performance.now();
 
   // Class values can be any string (node_provider ...), so the vocabulary is only final at the end;
@@ -282,13 +298,18 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         continue;
       }
       const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
-      let length: number;
+      let trace: TraceColumns;
       try {
-        length = rawExampleInto(loaded.table, shape, row);
+        trace = prepareTrace(loaded.table, shape);
       } catch (err) {
         if (!(err instanceof CimlError)) throw err;
         exclude(run, err.message);
         continue;
+      }
+      unrollInto(trace, shape, row);
+      const length = trace.rows;
+      if (set === "training" && ids.length < plotExamples && aggregations.length === 0) {
+        plots.push(...(await writeExamplePlots(target.datasetFile(dataset, "plots"), shape.sample_interval, ids.length, columns, trace, row, L)));
       }
       if (normalization) normalizeInPlace(row, normalization);
       ids.push(run);
@@ -311,6 +332,9 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       }
       normalization = trainingNormalization(matrix, n, features);
       for (let r = 0; r < n; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), normalization);
+      for (let r = 0; r < Math.min(n, aggregations.length === 0 ? plotExamples : 0); r++) {
+        plots.push(await writeNormalizedPlot(options.dataPlotsFolder, shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)));
+      }
     }
     const npzPath = target.datasetFile(dataset, `${set}.npz`);
     if (n > 0) {
@@ -319,7 +343,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         : stringArray(classes);
       writeNpz(npzPath, {
         examples: { dtype: dtype === "float32" ? "<f4" : "<f8", shape: [n, features], data: matrix.subarray(0, n * features) },
-        example_ids: stringArray(ids, Math.max(36, ...ids.map((id) => id.length))),
+        example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
         classes: classArray,
       });
     } else {
@@ -361,11 +385,10 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   writeJsonGz(target.datasetFile(dataset, "runs.json.gz"), runs.filter((r) => !left.has(r)));
   writeJsonGz(target.datasetFile(dataset, "excluded.json.gz"), excluded);
 
-  let plots: string[] = [];
   if (options.visualize) {
     emit({ type: "stage", stage: "visualize", state: "started" });
-    plots = await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval);
-    emit({ type: "stage", stage: "visualize", state: "finished", detail: plots.join(", ") });
+    plots.push(...(await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval)));
+    emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
   }
   writeModelConfig(target, dataset, config);
 

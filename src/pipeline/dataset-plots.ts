@@ -24,3 +24,55 @@ export async function writeSizesByResult(folder: string, lengths: number[], clas
   writeFileAtomic(pngPath, await svgToPng(svg, 1.5));
   return [pngPath, svgPath];
 }
+
+/** The original's name prefix; without resampling it had none (and crashed, §12.10). */
+function prefix(interval: string | null): string {
+  return interval ?? "none";
+}
+
+async function writePng(path: string, svg: string): Promise<string> {
+  writeFileAtomic(path, await svgToPng(svg));
+  return path;
+}
+
+const index = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * §6.9's per-example plots, for one training example: the resampled frame, the same after padding or
+ * truncation to L, and the unrolled vector. Under `<dataset>/plots/` of the target workspace (the
+ * original always wrote them under its package's data folder).
+ */
+export async function writeExamplePlots(
+  folder: string,
+  interval: string | null,
+  i: number,
+  columns: string[],
+  trace: { values: Float64Array[]; rows: number },
+  raw: Float32Array | Float64Array,
+  L: number,
+): Promise<string[]> {
+  mkdirSync(folder, { recursive: true });
+  const p = prefix(interval);
+  const line = (name: string, ys: ArrayLike<number>) => ({ name, mode: "line" as const, points: index(ys.length).map((x) => [x, ys[x]!] as [number, number]) });
+  return [
+    await writePng(
+      join(folder, `${p}_downsampled_${i}.png`),
+      xyChartSvg({ title: `Example ${i}: resampled (${trace.rows} samples)`, xLabel: "sample", yLabel: "value", series: columns.map((c, ci) => line(c, trace.values[ci]!)) }),
+    ),
+    await writePng(
+      join(folder, `${p}_fixedsize_${i}.png`),
+      xyChartSvg({ title: `Example ${i}: fixed length ${L}`, xLabel: "sample", yLabel: "value", series: columns.map((c, ci) => line(c, raw.subarray(ci * L, (ci + 1) * L))) }),
+    ),
+    await writePng(join(folder, `${p}_unrolled_${i}.png`), xyChartSvg({ title: `Example ${i}: unrolled`, xLabel: "feature", yLabel: "value", series: [line("features", raw)] })),
+  ];
+}
+
+/** The normalised vector of one training example, y fixed to [−1, 1] as in the original. */
+export async function writeNormalizedPlot(folder: string, interval: string | null, i: number, example: Float32Array | Float64Array): Promise<string> {
+  mkdirSync(folder, { recursive: true });
+  const points = index(example.length).map((x) => [x, example[x]!] as [number, number]);
+  return writePng(
+    join(folder, `${prefix(interval)}_normalized_${i}.png`),
+    xyChartSvg({ title: `Example ${i}: normalised`, xLabel: "feature", yLabel: "value", yRange: [-1, 1], series: [{ name: "features", mode: "line", points }] }),
+  );
+}

@@ -30,14 +30,16 @@ export function matchingColumns(table: DstatTable, regex: RegExp | null): string
   return regex ? table.columns.filter((c) => regex.test(c)) : [...table.columns];
 }
 
-/**
- * Writes the un-normalised example into `out` (length num_features) and returns how many samples the
- * trace had after resampling, before padding or truncation (the x of sizes_by_result).
- */
-export function rawExampleInto(table: DstatTable, shape: ExampleShape, out: Float32Array | Float64Array): number {
+/** The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame). */
+export function prepareTrace(table: DstatTable, shape: ExampleShape): TraceColumns {
   const selected = selectColumns(table, shape.columns);
   const trace = shape.sample_interval === null ? dropIncompleteRows(selected) : dropIncompleteRows(resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds));
   if (trace.rows === 0) throw new ExampleError("no complete samples in the selected columns");
+  return trace;
+}
+
+/** Fixed length (zero padding / truncation at the end) or aggregation, unrolled column-major into `out`. */
+export function unrollInto(trace: TraceColumns, shape: ExampleShape, out: Float32Array | Float64Array): void {
   const L = shape.normalized_length;
   const aggregations = shape.aggregation_functions;
   trace.values.forEach((column, c) => {
@@ -50,6 +52,15 @@ export function rawExampleInto(table: DstatTable, shape: ExampleShape, out: Floa
     for (let i = 0; i < n; i++) out[base + i] = column[i]!;
     out.fill(0, base + n, base + L);
   });
+}
+
+/**
+ * Writes the un-normalised example into `out` (length num_features) and returns how many samples the
+ * trace had after resampling, before padding or truncation (the x of sizes_by_result).
+ */
+export function rawExampleInto(table: DstatTable, shape: ExampleShape, out: Float32Array | Float64Array): number {
+  const trace = prepareTrace(table, shape);
+  unrollInto(trace, shape, out);
   return trace.rows;
 }
 

@@ -1,0 +1,28 @@
+// `ciml setup-experiment` (§2.3): validate the hyper-parameters, then store them where train-model looks.
+import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { CimlError } from "./errors.ts";
+import type { Step } from "./events.ts";
+import { experimentExists, experimentFromFlags, writeExperiment, type Experiment, type ExperimentFlags } from "./experiment.ts";
+
+export interface SetupExperimentOptions extends ExperimentFlags {
+  /** --data-path as given; resolved like every command's (flag, $CIML_DATA_PATH, ./data) */
+  dataPath?: string;
+  experiment: string;
+  force?: boolean;
+}
+
+export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (options, { emit }) => {
+  const name = checkName("experiment", options.experiment);
+  const experiment = experimentFromFlags(options);
+  const ws = new Workspace(resolveDataPath(options.dataPath));
+  if (experimentExists(ws, name) && !options.force) {
+    throw new CimlError(`Experiment ${name} already configured; use --force to overwrite it`);
+  }
+  writeExperiment(ws, name, experiment);
+  emit({ type: "info", message: `Experiment ${name} saved successfully.` });
+  emit({ type: "info", message: `estimator: ${experiment.estimator}` });
+  emit({ type: "info", message: `params: ${JSON.stringify(experiment.params)}` });
+  emit({ type: "info", message: `hyper params: ${JSON.stringify(experiment.hyper_params)}` });
+  emit({ type: "result", stage: "setup-experiment", summary: { experiment: name, estimator: experiment.estimator, ...experiment.hyper_params } });
+  return experiment;
+};

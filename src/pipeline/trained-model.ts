@@ -1,0 +1,80 @@
+// A trained experiment as the prediction path sees it: the class vocabulary and a function from
+// normalised rows to probabilities. The model files carry their own vocabulary and the dataset's
+// normalisation (userDefinedMetadata), so class ids mean the same in every process (fix of §12.20).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../io/tfjs-model-files.ts";
+import type { Workspace } from "../io/workspace.ts";
+import { CimlError } from "./errors.ts";
+import type { EstimatorName } from "./experiment.ts";
+import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
+
+export interface TrainedModel {
+  classes: string[];
+  predict(rows: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export interface ModelMetadata {
+  estimator: EstimatorName;
+  dataset: string;
+  experiment: string;
+  class_label: string;
+  classes: string[];
+  global_step: number;
+  /** feature names and the dataset's normalisation, in input order */
+  features: string[];
+  normalization_mean: number[];
+  normalization_range: number[];
+}
+
+/** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
+const PREDICT_BATCH = 4096;
+
+export async function saveTrainedModel(dir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
+  await saveLayersModel(model, dir, { ciml: metadata });
+}
+
+/** Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns). */
+export async function predictProbabilities(model: tf.LayersModel, rows: Float32Array, n: number, features: number, classes: number): Promise<Float32Array> {
+  const out = new Float32Array(n * classes);
+  for (let start = 0; start < n; start += PREDICT_BATCH) {
+    const b = Math.min(PREDICT_BATCH, n - start);
+    const p = tf.tidy(() => model.predict(tf.tensor2d(rows.subarray(start * features, (start + b) * features), [b, features])) as tf.Tensor);
+    const values = await p.data();
+    p.dispose();
+    for (let i = 0; i < b; i++) {
+      if (classes === 2 && values.length === b) {
+        out[(start + i) * 2] = 1 - values[i]!;
+        out[(start + i) * 2 + 1] = values[i]!;
+      } else for (let c = 0; c < classes; c++) out[(start + i) * classes + c] = values[i * classes + c]!;
+    }
+  }
+  return out;
+}
+
+export async function loadTrainedModel(ws: Workspace, dataset: string, experiment: string, options: { backend?: BackendName } = {}): Promise<TrainedModel> {
+  const dir = ws.modelDir(dataset, experiment);
+  if (!existsSync(join(dir, MODEL_JSON))) {
+    throw new CimlError(`no trained model for dataset ${dataset} and experiment ${experiment} (${join(dir, MODEL_JSON)}); run \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``);
+  }
+  await initTf(options.backend ?? "wasm");
+  let loaded;
+  try {
+    loaded = await loadLayersModel(dir);
+  } catch (err) {
+    throw new CimlError(`model in ${dir} cannot be loaded (${(err as Error).message.split("\n")[0]}); train it again with \`ciml train-model\``);
+  }
+  const { model, metadata } = loaded;
+  const meta = metadata.ciml as ModelMetadata | undefined;
+  if (!meta?.classes) throw new CimlError(`model in ${dir} has no ciml class vocabulary in its metadata; train it again with \`ciml train-model\``);
+  const features = model.inputs[0]!.shape[1]!;
+  return {
+    classes: meta.classes,
+    async predict(rows, n) {
+      if (rows.length !== n * features) throw new CimlError(`model ${dataset}/${experiment} takes ${features} features per example, got ${rows.length / Math.max(1, n)}`);
+      return predictProbabilities(model, rows, n, features, meta.classes.length);
+    },
+    dispose: () => model.dispose(),
+  };
+}
