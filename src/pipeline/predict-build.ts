@@ -65,9 +65,13 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
  * one and that are not multinode. `skipped` holds the original's line for each run left out.
  */
 export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+  const found: RunRow[] = [];
+  // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
+  // builds predicted concurrently would otherwise wait on each other's connections for ever.
+  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) found.push(run);
   const runs: RunRow[] = [];
   const skipped: string[] = [];
-  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) {
+  for (const run of found) {
     const name = (await db.runMetadata(run.uuid)).build_name;
     if (name !== buildName) skipped.push(`Build uuid: ${buildUuid} is not of proper build_name, skipping`);
     else if (name.includes("multinode")) skipped.push(`Build uuid: ${buildUuid} is a multinode build, skipping`);
