@@ -56,7 +56,8 @@ function parseMysql(uri: string): MysqlTarget {
   let url: URL;
   try {
     // URL only knows the authority syntax for special schemes; "http" parses user, host and port the same way.
-    url = new URL(uri.replace(/^[^:]+:/, "http:"));
+    // The unix_socket form may leave the host empty ("root@/db"), which URL rejects: stand in localhost.
+    url = new URL(uri.replace(/^[^:]+:/, "http:").replace(/^(http:\/\/(?:[^/@]*@)?)(?=\/)/, "$1localhost"));
   } catch {
     throw uriError(uri, "cannot be parsed");
   }
@@ -64,7 +65,6 @@ function parseMysql(uri: string): MysqlTarget {
   if (!database || database.includes("/")) throw uriError(uri, "no database name after the host");
   const params = url.searchParams;
   const socketPath = params.get("unix_socket") ?? undefined;
-  if (!url.hostname && !socketPath) throw uriError(uri, "no host");
   const port = url.port ? Number(url.port) : DEFAULT_MYSQL_PORT;
   return {
     kind: "mysql",
@@ -76,11 +76,4 @@ function parseMysql(uri: string): MysqlTarget {
     ...(socketPath ? { socketPath } : {}),
     ...(params.get("charset") ? { charset: params.get("charset")! } : {}),
   };
-}
-
-/** Where a target lives, for messages: host:port/db or the file path (never the password). */
-export function describeTarget(target: DbTarget): string {
-  if (target.kind === "sqlite") return target.path;
-  const where = target.socketPath ? `socket ${target.socketPath}` : `${target.host}:${target.port}`;
-  return `${target.user ? `${target.user}@` : ""}${where}/${target.database}`;
 }

@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import type { Connection as CallbackConnection } from "mysql2";
 import mysql from "mysql2/promise";
 import { CimlError } from "./ciml-error.ts";
-import { describeTarget, maskUri, parseDbUri, type DbTarget, type MysqlTarget } from "./db-uri.ts";
+import { maskUri, parseDbUri, type MysqlTarget } from "./db-uri.ts";
 
 export type SqlValue = string | number | null;
 export type SqlRow = Record<string, unknown>;
@@ -96,7 +96,6 @@ function openSqlite(uri: string, path: string, options: OpenSqlOptions): SqlConn
 /** The one line a user sees when MySQL/MariaDB refuses or cannot be reached; never the password. */
 function mysqlError(uri: string, target: MysqlTarget, err: unknown): CimlError {
   const e = err as { code?: string; message?: string };
-  const where = describeTarget(target);
   const reasons: Record<string, string> = {
     ER_ACCESS_DENIED_ERROR: `access denied for user "${target.user}" (wrong user or password)`,
     ER_DBACCESS_DENIED_ERROR: `user "${target.user}" may not use database "${target.database}"`,
@@ -109,7 +108,7 @@ function mysqlError(uri: string, target: MysqlTarget, err: unknown): CimlError {
   };
   const reason = (e.code && reasons[e.code]) ?? (e.message ?? String(err)).split("\n")[0];
   // mysql2 puts the user name and host in some messages but never the password; the URI is masked anyway.
-  return new CimlError(`database ${maskUri(uri)} (${where}): ${reason}`);
+  return new CimlError(`database ${maskUri(uri)}: ${reason}`);
 }
 
 async function openMysql(uri: string, target: MysqlTarget, options: OpenSqlOptions): Promise<SqlConnection> {

@@ -82,8 +82,8 @@ function phases(spec: TraceSpec, rng: Rng): { list: Phase[]; setupSeconds: numbe
   const setup = Math.round(rng.normal(1200, 150) * slow);
   const tests = Math.round(rng.normal(3300, 350) * slow);
   const base: Phase = { seconds: 0, usr: 0, sys: 0, wai: 0, run: 0, usedBytes: 0, recv: 0, writ: 0, csw: 0, tcpActive: 0, burst: 0 };
-  const install = { ...base, seconds: setup, usr: 32 * slow, sys: 6, wai: 1.2, run: 2.2, usedBytes: 3.2 * GIB, recv: 1.5e6, writ: 6e6, csw: 6000, tcpActive: 40, burst: 0.08 };
-  const tempest = { ...base, seconds: tests, usr: 38 * slow, sys: 9, wai: 0.6, run: 3.4, usedBytes: 5.6 * GIB, recv: 6e5, writ: 3e6, csw: 14000, tcpActive: 220, burst: 0.03 };
+  const install = { ...base, seconds: setup, usr: 14 * slow, sys: 3.5, wai: 0.8, run: 1.6, usedBytes: 4.2 * GIB, recv: 3e5, writ: 2e6, csw: 5000, tcpActive: 40, burst: 0.008 };
+  const tempest = { ...base, seconds: tests, usr: 26 * slow, sys: 6, wai: 0.6, run: 3.0, usedBytes: 5.6 * GIB, recv: 4e5, writ: 3e6, csw: 9000, tcpActive: 220, burst: 0.004 };
   const cleanup = { ...base, seconds: Math.round(rng.uniform(40, 120)), usr: 8, sys: 3, wai: 0.3, run: 1, usedBytes: 5.2 * GIB, recv: 2e5, writ: 8e6, csw: 3000, tcpActive: 30, burst: 0.01 };
   switch (spec.failure) {
     case "devstack": {
@@ -93,12 +93,12 @@ function phases(spec: TraceSpec, rng: Rng): { list: Phase[]; setupSeconds: numbe
     }
     case "timeout": {
       // Services wedge: tests wait on timeouts, load piles up with little user work; memory runs short.
-      const stall = { ...tempest, seconds: Math.round(tests * rng.uniform(0.35, 0.6)), usr: 14 * slow, sys: 11, wai: 9, run: 7.5, usedBytes: 7.1 * GIB, csw: 22000, tcpActive: 380, burst: 0.01 };
+      const stall = { ...tempest, seconds: Math.round(tests * rng.uniform(0.35, 0.6)), usr: 11 * slow, sys: 8, wai: 7, run: 6.5, usedBytes: 7.1 * GIB, csw: 15000, tcpActive: 380, burst: 0.002 };
       return { list: [install, { ...tempest, seconds: Math.round(tests * rng.uniform(0.3, 0.55)) }, stall, cleanup], setupSeconds: setup };
     }
     case "tests": {
       // A broken service: tests fail fast, so the run ends early, after a burst of kernel time and retries.
-      const fast = { ...tempest, seconds: Math.round(tests * rng.uniform(0.2, 0.45)), usr: 22 * slow, sys: 15, run: 4.8, csw: 19000 };
+      const fast = { ...tempest, seconds: Math.round(tests * rng.uniform(0.2, 0.45)), usr: 18 * slow, sys: 13, run: 4.5, csw: 13000 };
       return { list: [install, { ...tempest, seconds: Math.round(tests * rng.uniform(0.2, 0.4)) }, fast, cleanup], setupSeconds: setup };
     }
     default:
@@ -162,7 +162,7 @@ export function generateTrace(spec: TraceSpec, seed: number): Trace {
       noiseUsr = 0.85 * noiseUsr + rng.normal(0, 4);
       noiseRun = 0.9 * noiseRun + rng.normal(0, 0.5);
       if (burstLeft <= 0 && rng.next() < phase.burst * dt) burstLeft = rng.int(5, 40);
-      const burst = burstLeft > 0 ? rng.uniform(25, 45) : 0;
+      const burst = burstLeft > 0 ? rng.uniform(30, 60) : 0;
       burstLeft -= dt;
       const usr = clamp(phase.usr + noiseUsr + burst, 0.1, 97);
       const sys = clamp(phase.sys * rng.uniform(0.6, 1.4) + burst * 0.15, 0, 100 - usr);
@@ -171,8 +171,10 @@ export function generateTrace(spec: TraceSpec, seed: number): Trace {
       const idl = Math.max(0, 100 - usr - sys - wai - siq);
       used += (phase.usedBytes - used) * (1 - decay(300)) + rng.normal(0, 8e6);
       cach += (Math.min(NODE_MEMORY - used - buff - 0.12 * GIB, 1.9 * GIB + elapsed * 4e5) - cach) * (1 - decay(600));
-      cach = clamp(cach, 0.2 * GIB, NODE_MEMORY);
-      const free = Math.max(40e6, NODE_MEMORY - used - buff - cach);
+      // Under memory pressure the kernel evicts page cache first: the four always add up to the node's RAM.
+      used = Math.min(used, NODE_MEMORY - buff - 0.1 * GIB);
+      cach = clamp(cach, 0, NODE_MEMORY - used - buff - 40e6);
+      const free = NODE_MEMORY - used - buff - cach;
       const running = Math.max(0, phase.run + noiseRun + burst / 15);
       load1 = load1 * decay(60) + running * (1 - decay(60));
       load5 = load5 * decay(300) + running * (1 - decay(300));

@@ -1,0 +1,94 @@
+// bench/cache.ts — cache-data's parallel downloads against the original's one-at-a-time loop, measured in
+// the same run against the same HTTP log server on loopback with a realistic per-request latency.
+//
+//   node_modules/.bin/bun bench/cache.ts [runs=1000] [latencyMs=20] [sequentialRuns=300]
+//
+// The log server runs in a child process (this file with `serve`), so the client's CPU work (gunzip, dstat
+// parse, gzip, atomic writes) does not share an event loop with the server's. The sequential peer does what
+// the original's loop did (reference §4.5/§4.6): per run, GET the four paths in order until one is not 404,
+// store the body gzipped, query and store the metadata. It runs on the first `sequentialRuns` runs only, to
+// keep the bench short; runs/s is what is compared.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isGzip, gzip } from "../src/io/gzip-json.ts";
+import { DEFAULT_DSTAT_PATHS, joinUrl } from "../src/io/log-server.ts";
+import { writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
+import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { cacheData } from "../src/pipeline/cache.ts";
+import { simulate } from "../src/pipeline/simulate.ts";
+
+const quiet = { emit: () => {}, signal: new AbortController().signal };
+
+if (process.argv[2] === "serve") {
+  const [root, latency] = [process.argv[3]!, Number(process.argv[4])];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      await Bun.sleep(latency);
+      const file = Bun.file(join(root, decodeURIComponent(new URL(req.url).pathname)));
+      return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
+    },
+  });
+  console.log(server.url.href.replace(/\/$/, ""));
+  await new Promise(() => {});
+}
+
+const runs = Number(process.argv[2] ?? 1000);
+const latencyMs = Number(process.argv[3] ?? 20);
+const sequentialRuns = Math.min(runs, Number(process.argv[4] ?? 300));
+const dir = mkdtempSync(join(tmpdir(), "ciml-bench-cache-"));
+const logs = join(dir, "logs");
+const child = Bun.spawn([process.execPath, import.meta.path, "serve", logs, String(latencyMs)], { stdout: "pipe", stderr: "inherit" });
+
+try {
+  const reader = child.stdout.getReader();
+  const url = new TextDecoder().decode((await reader.read()).value).trim();
+  const dbUri = `sqlite:///${join(dir, "ci.db")}`;
+  const t0 = performance.now();
+  const sim = await simulate({ runs, failureRate: 0.1, missingRate: 0.02, buildNames: ["tempest-full"], seed: 1, dbUri, logRoot: logs, logUrl: url, intervalSeconds: 10 }, quiet);
+  console.log(`simulate: ${runs} runs, ${(sim.bytes / 1e6).toFixed(1)} MB of gzipped dstat, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`log server: ${url}, ${latencyMs} ms per request, in a child process`);
+
+  // The original's way: one run at a time, paths in order, body and metadata stored before the next run.
+  const seqWs = new Workspace(join(dir, "sequential"));
+  seqWs.ensureDirs();
+  const db = await openSubunit2sql(dbUri);
+  let seqCached = 0;
+  const t1 = performance.now();
+  let n = 0;
+  for await (const run of db.runsByKeyValue("build_name", "tempest-full")) {
+    if (n++ >= sequentialRuns) break;
+    for (const path of DEFAULT_DSTAT_PATHS) {
+      const response = await fetch(joinUrl(run.artifacts!, path));
+      if (response.status === 404) {
+        await response.arrayBuffer();
+        continue;
+      }
+      const body = new Uint8Array(await response.arrayBuffer());
+      writeTraceGz(seqWs, run.uuid, isGzip(body) ? body : gzip(body));
+      writeRunMetadata(seqWs, run.uuid, { status: runStatus(run), artifact: run.artifacts, ...(await db.runMetadata(run.uuid)) });
+      seqCached++;
+      break;
+    }
+  }
+  await db.close();
+  const seqSeconds = (performance.now() - t1) / 1000;
+  const seqRate = sequentialRuns / seqSeconds;
+  console.log(`sequential loop (original's way): ${sequentialRuns} runs (${seqCached} cached) in ${seqSeconds.toFixed(1)} s = ${seqRate.toFixed(1)} runs/s`);
+
+  const rates: Record<string, number> = {};
+  for (const parallel of [8, 32]) {
+    const t = performance.now();
+    const r = await cacheData({ dataPath: join(dir, `parallel-${parallel}`), buildName: "tempest-full", dbUri, limit: 0, parallel, timeoutSeconds: 60 }, quiet);
+    const seconds = (performance.now() - t) / 1000;
+    rates[parallel] = r.total / seconds;
+    console.log(`cache-data --parallel ${parallel}: ${r.total} runs (${r.cached} cached, ${r.unavailable} unavailable, ${r.failed} failed, ${(r.bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)} s = ${rates[parallel]!.toFixed(1)} runs/s (parse-checked)`);
+  }
+  console.log(`ratio cache-data (default --parallel 8) / sequential: ${(rates[8]! / seqRate).toFixed(1)}x; --parallel 32: ${(rates[32]! / seqRate).toFixed(1)}x`);
+} finally {
+  child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}

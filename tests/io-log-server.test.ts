@@ -1,0 +1,180 @@
+// fetchDstat against a real HTTP server on loopback and real files: each fault of the issue, one by one.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
+import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { sharedData } from "./fixtures.ts";
+import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
+
+const REAL_GZ = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.dstat-csv_log.txt.gz"));
+const REAL_TEXT = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
+const NOT_CSV = readFileSync(sharedData("dstat", "jpfmm-terminal-output-NOT-CSV.txt"));
+
+const policy: FetchPolicy = { ...DEFAULT_FETCH_POLICY, connectTimeoutMs: 1500, readTimeoutMs: 300, totalTimeoutMs: 5000, retries: 2, backoffMs: 10 };
+const check = (text: string) => {
+  try {
+    parseDstatCsv(text);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+const signal = new AbortController().signal;
+
+let server: TestLogServer;
+const hits = new Map<string, number>();
+const count = (path: string) => {
+  const n = (hits.get(path) ?? 0) + 1;
+  hits.set(path, n);
+  return n;
+};
+
+beforeAll(() => {
+  server = serveLogTree({
+    route(path) {
+      const n = count(path);
+      if (path === "/real/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+      if (path === "/encoded/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ, { headers: { "content-encoding": "gzip" } });
+      if (path === "/plain/logs/dstat-csv_log.txt") return new Response(REAL_TEXT);
+      if (path === "/flaky/logs/dstat-csv_log.txt.gz") return n === 1 ? new Response("oops", { status: 500 }) : new Response(REAL_GZ);
+      if (path === "/down/logs/dstat-csv_log.txt.gz") return new Response("busy", { status: 503 });
+      if (path === "/html/logs/dstat-csv_log.txt.gz") return new Response("<!DOCTYPE html><html><body>Log server maintenance</body></html>", { headers: { "content-type": "text/html" } });
+      if (path === "/junk/logs/dstat-csv_log.txt.gz") return new Response(NOT_CSV);
+      if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
+      if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
+      if (path === "/bomb/logs/dstat-csv_log.txt.gz") return new Response(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)));
+      if (path === "/stall/logs/dstat-csv_log.txt.gz") {
+        // Headers and a first chunk, then silence: a read that stalls.
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(REAL_GZ.subarray(0, 100)) }));
+      }
+      return undefined;
+    },
+  });
+}, 60_000);
+afterAll(() => server.stop());
+
+describe("fetchDstat over HTTP", () => {
+  test("a gzip file is found at the 4th default path after three 404s; the body is the served bytes", async () => {
+    const got = await fetchDstat(`${server.url}/real`, policy, check, signal);
+    expect(got.kind).toBe("found");
+    if (got.kind !== "found") return;
+    expect(got.url).toBe(`${server.url}/real/logs/dstat-csv_log.txt.gz`);
+    expect(Buffer.from(got.body).equals(REAL_GZ)).toBe(true);
+    expect(got.text).toBe(REAL_TEXT);
+    const tried = server.requests.filter((p) => p.startsWith("/real/"));
+    expect(tried).toEqual(DEFAULT_DSTAT_PATHS.map((p) => `/real/${p}`));
+  }, 60_000);
+
+  test("Content-Encoding: gzip is undone by the client; the text is the file's text", async () => {
+    const got = await fetchDstat(`${server.url}/encoded/`, policy, check, signal);
+    expect(got.kind === "found" && got.text).toBe(REAL_TEXT);
+  }, 60_000);
+
+  test("a plain-text dstat at the 3rd path", async () => {
+    const got = await fetchDstat(`${server.url}/plain`, policy, check, signal);
+    expect(got.kind === "found" && got.url).toBe(`${server.url}/plain/logs/dstat-csv_log.txt`);
+  }, 60_000);
+
+  test("500 then 200: retried and found", async () => {
+    const got = await fetchDstat(`${server.url}/flaky`, policy, check, signal);
+    expect(got.kind).toBe("found");
+    expect(got.kind === "found" && got.attempts).toBe(2);
+  }, 60_000);
+
+  test("5xx every time: failed after the retries, not missing", async () => {
+    const got = await fetchDstat(`${server.url}/down`, policy, check, signal);
+    expect(got).toMatchObject({ kind: "failed", url: `${server.url}/down/logs/dstat-csv_log.txt.gz` });
+    expect(got.kind === "failed" && got.reason).toContain("HTTP 503 (after 3 attempts)");
+    expect(hits.get("/down/logs/dstat-csv_log.txt.gz")).toBe(3);
+  }, 60_000);
+
+  test("a stalled read times out, is retried, then reported as a failure", async () => {
+    const got = await fetchDstat(`${server.url}/stall`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+    expect(got.kind === "failed" && got.reason).toMatch(/^timeout: read stalled .* \(after 3 attempts\)$/);
+    expect(hits.get("/stall/logs/dstat-csv_log.txt.gz")).toBe(3);
+  }, 60_000);
+
+  test("an HTML error page with status 200 is not data", async () => {
+    const got = await fetchDstat(`${server.url}/html`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+    expect(got.kind === "failed" && got.reason).toContain("not a dstat CSV");
+  }, 60_000);
+
+  test("dstat screen output saved as a file is not data", async () => {
+    const got = await fetchDstat(`${server.url}/junk`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+  }, 60_000);
+
+  test("a truncated gzip is not data", async () => {
+    const got = await fetchDstat(`${server.url}/truncated`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+    expect(got.kind === "failed" && got.reason).toMatch(/gzip/);
+  }, 60_000);
+
+  test("404 on every path: missing, with the four URLs tried", async () => {
+    const got = await fetchDstat(`${server.url}/nothing/here`, policy, check, signal);
+    expect(got).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${server.url}/nothing/here/${p}`) });
+  }, 60_000);
+
+  test("403 is a failure, never missing", async () => {
+    const got = await fetchDstat(`${server.url}/forbidden`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+    expect(hits.get("/forbidden/logs/dstat-csv_log.txt.gz")).toBe(1);
+  }, 60_000);
+
+  test("size caps: a body over maxBytes and a gzip that expands past maxTextBytes are refused", async () => {
+    const small = { ...policy, maxBytes: 10_000 };
+    const big = await fetchDstat(`${server.url}/real`, small, check, signal);
+    expect(big.kind === "failed" && big.reason).toMatch(/limit/);
+    const bomb = await fetchDstat(`${server.url}/bomb`, { ...policy, maxTextBytes: 1024 * 1024 }, check, signal);
+    expect(bomb.kind === "failed" && bomb.reason).toMatch(/expands beyond/);
+  }, 60_000);
+
+  test("--dstat-path replaces the defaults", async () => {
+    const got = await fetchDstat(`${server.url}/plain`, { ...policy, paths: ["logs/dstat-csv_log.txt"] }, check, signal);
+    expect(got.kind).toBe("found");
+    expect(server.requests.filter((p) => p.startsWith("/plain/")).at(-1)).toBe("/plain/logs/dstat-csv_log.txt");
+  }, 60_000);
+
+  test("connection refused is retried then reported as a failure", async () => {
+    const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+    const port = probe.port;
+    probe.stop(true);
+    const got = await fetchDstat(`http://127.0.0.1:${port}/x`, policy, check, signal);
+    expect(got.kind).toBe("failed");
+    expect(got.kind === "failed" && got.reason).toMatch(/^connection error/);
+  }, 60_000);
+
+  test("an abort stops the download", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const stalled = { ...policy, readTimeoutMs: 10_000 };
+    await expect(fetchDstat(`${server.url}/stall`, stalled, check, controller.signal)).rejects.toMatchObject({ name: "AbortError" });
+  }, 60_000);
+});
+
+describe("fetchDstat over file://", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ciml-logs-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a file is read; ENOENT on every path is missing", async () => {
+    mkdirSync(join(dir, "run1/logs"), { recursive: true });
+    writeFileSync(join(dir, "run1/logs/dstat-csv_log.txt.gz"), REAL_GZ);
+    const root = pathToFileURL(dir).href;
+    const got = await fetchDstat(`${root}/run1`, policy, check, signal);
+    expect(got.kind === "found" && Buffer.from(gunzipSync(got.body)).toString()).toBe(REAL_TEXT);
+    const none = await fetchDstat(`${root}/run2`, policy, check, signal);
+    expect(none.kind).toBe("missing");
+  }, 60_000);
+});
+
+test("backoff doubles per attempt and jitters within ±50 %", () => {
+  expect(backoffDelay(100, 0, () => 0)).toBe(50);
+  expect(backoffDelay(100, 0, () => 0.999999)).toBeCloseTo(150, 3);
+  expect(backoffDelay(100, 3, () => 0.5)).toBe(800);
+}, 60_000);

@@ -1,0 +1,143 @@
+// cache-data with the SQLite driver and a file:// log root (the embedded default), plus Ctrl-C half-way.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
+import { SCHEMA_TABLES } from "../src/io/subunit2sql-schema.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { cacheData, type CacheOptions } from "../src/pipeline/cache.ts";
+import { simulate } from "../src/pipeline/simulate.ts";
+import { collect, collectFailure } from "./helpers/collect-events.ts";
+
+const RUNS = 200;
+let dir: string;
+let dbPath: string;
+let missing = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "ciml-sqlite-"));
+  dbPath = join(dir, "ci.db");
+  const { result } = await collect(simulate, { runs: RUNS, failureRate: 0.2, missingRate: 0.05, buildNames: ["tempest-full", "tempest-full-py3"], seed: 5, dbUri: `sqlite:///${dbPath}`, logRoot: join(dir, "logs"), intervalSeconds: 30 });
+  missing = result.missing;
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const options = (dataPath: string, buildName = "tempest-full"): CacheOptions => ({ dataPath, buildName, dbUri: `sqlite:////${dbPath.replace(/^\//, "")}`, limit: 0, parallel: 8, timeoutSeconds: 20 });
+
+interface Row {
+  id: number;
+  uuid: string;
+  fails: number;
+  passes: number;
+  artifacts: string;
+}
+
+function dbRuns(buildName: string): Row[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query("SELECT runs.id, uuid, fails, passes, artifacts FROM runs JOIN run_metadata m ON m.run_id = runs.id WHERE m.`key` = 'build_name' AND m.value = ? ORDER BY runs.id").all(buildName) as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+function servedFile(artifacts: string): string | undefined {
+  const root = fileURLToPath(artifacts);
+  return ["logs/dstat-csv_log.txt.gz", "logs/dstat-csv_log.txt"].map((p) => join(root, p)).find((f) => existsSync(f));
+}
+
+describe("simulate into SQLite", () => {
+  test("the schema has every subunit2sql table and index", () => {
+    const db = new Database(dbPath, { readonly: true });
+    const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const indexes = (db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+    const runCols = db.query("PRAGMA table_info(runs)").all() as { name: string; type: string }[];
+    db.close();
+    expect(tables).toEqual([...SCHEMA_TABLES].sort());
+    expect(indexes).toContain("ix_run_uuid");
+    expect(indexes).toContain("uq_run_metadata");
+    expect(indexes).toContain("ix_run_key_value");
+    expect(indexes).toHaveLength(21);
+    expect(Object.fromEntries(runCols.map((c) => [c.name, c.type]))).toEqual({ id: "INTEGER", uuid: "VARCHAR(36)", skips: "INT", fails: "INT", passes: "INT", run_time: "FLOAT", artifacts: "TEXT", run_at: "DATETIME" });
+  }, 60_000);
+});
+
+describe("cache-data: SQLite + file://", () => {
+  const data = () => join(dir, "data");
+
+  test("caches every run with a file; the bytes and metadata match the log tree and the DB", async () => {
+    const runs = dbRuns("tempest-full");
+    expect(runs.length).toBe(RUNS / 2);
+    const { result } = await collect(cacheData, options(data()));
+    const present = runs.filter((r) => servedFile(r.artifacts));
+    expect(result).toMatchObject({ total: runs.length, cached: present.length, failed: 0, unavailable: runs.length - present.length, stored: present.length });
+    const ws = new Workspace(data());
+    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(present.map((r) => r.uuid).sort());
+    const db = new Database(dbPath, { readonly: true });
+    for (const run of present) {
+      const served = readFileSync(servedFile(run.artifacts)!);
+      const cached = readFileSync(ws.rawTrace(run.uuid));
+      // A gzip file is stored byte for byte; a plain one is gzipped on the way in.
+      if (served[0] === 0x1f) expect(cached.equals(served)).toBe(true);
+      else expect(gunzipSync(cached).equals(served)).toBe(true);
+      const meta = db.query("SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id").all(run.id) as { key: string; value: string }[];
+      expect(readRunMetadata(ws, run.uuid)).toEqual({ status: run.fails > 0 || run.passes === 0 ? 1 : 0, artifact: run.artifacts, ...Object.fromEntries(meta.map((m) => [m.key, m.value])) });
+    }
+    db.close();
+  }, 60_000);
+
+  test("re-running touches nothing", async () => {
+    const ws = new Workspace(data());
+    const list = readRunList(ws.buildRuns("tempest-full"));
+    const mtimes = list.map((u) => statSync(ws.rawTrace(u)).mtimeMs);
+    const { result } = await collect(cacheData, options(data()));
+    expect(result).toMatchObject({ cached: 0, already: list.length, unavailable: 0, stored: list.length });
+    expect(list.map((u) => statSync(ws.rawTrace(u)).mtimeMs)).toEqual(mtimes);
+  }, 60_000);
+
+  test("a second build name gets its own list; unavailable runs are shared", async () => {
+    const { result } = await collect(cacheData, options(data(), "tempest-full-py3"));
+    const ws = new Workspace(data());
+    expect(readRunList(ws.buildRuns("tempest-full-py3"))).toHaveLength(result.stored);
+    expect(readRunList(ws.unavailableRuns)).toHaveLength(missing);
+  }, 60_000);
+
+  test("aborted half-way: nothing partial on disk, and the next run completes the cache", async () => {
+    const fresh = join(dir, "aborted");
+    const controller = new AbortController();
+    const { error } = await collectFailure(cacheData, options(fresh), controller.signal, (e) => {
+      if (e.type === "progress" && (e.counts?.cached ?? 0) >= 30) controller.abort();
+    });
+    expect(error.name).toBe("AbortedError");
+    const ws = new Workspace(fresh);
+    const files = [...readdirSync(ws.rawDir), ...readdirSync(ws.metadataDir)];
+    expect(files.filter((f) => f.includes(".tmp-"))).toEqual([]);
+    const traces = readdirSync(ws.rawDir).filter((f) => /^[0-9a-f-]{36}\.csv\.gz$/.test(f));
+    expect(traces.length).toBeGreaterThanOrEqual(30);
+    expect(traces.length).toBeLessThan(RUNS / 2 - missing);
+    for (const f of traces) {
+      const uuid = f.slice(0, 36);
+      expect(parseDstatCsv(gunzipSync(readFileSync(join(ws.rawDir, f))).toString()).rows).toBeGreaterThan(0);
+      expect(readRunMetadata(ws, uuid)).toBeDefined();
+    }
+    // The saved list is exactly the complete runs, so a later build-dataset never sees a half-cached run.
+    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(traces.map((f) => f.slice(0, 36)).sort());
+
+    const { result } = await collect(cacheData, options(fresh));
+    const expected = readRunList(new Workspace(data()).buildRuns("tempest-full"));
+    expect(result.already).toBe(traces.length);
+    expect(result.cached).toBe(expected.length - traces.length);
+    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(expected);
+  }, 60_000);
+
+  test("a missing SQLite file is one clear line", async () => {
+    const { error } = await collectFailure(cacheData, { ...options(data()), dbUri: `sqlite:///${join(dir, "nope.db")}` });
+    expect(error.message).toContain("does not exist");
+    expect(error.message).not.toContain("\n");
+  }, 60_000);
+});
