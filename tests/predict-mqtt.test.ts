@@ -37,7 +37,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
   logs.stop();
   rmSync(trained, { recursive: true, force: true });
-});
+}, 60_000);
 
 function historyRuns(): HistoryRun[] {
   const runs: HistoryRun[] = [];
@@ -111,7 +111,7 @@ describe.each([
     db = await open();
     await db.add(historyRuns(), logs.root);
   }, 60_000);
-  afterAll(async () => db?.drop());
+  afterAll(async () => db?.drop(), 30_000);
 
   test("publishes one prediction per new run, equal to db-predict's, and caches the runs", async () => {
     const dataPath = workspaceCopy();
@@ -161,7 +161,7 @@ describe("mqtt-trainer faults (SQLite)", () => {
     db = await sqliteHistory();
     await db.add(historyRuns(), logs.root);
   }, 60_000);
-  afterAll(async () => db?.drop());
+  afterAll(async () => db?.drop(), 30_000);
 
   test("skips and counts junk, unknown and foreign builds, predicts a repeated build once, retries a run whose log server is down then reports it", async () => {
     const dataPath = workspaceCopy();
@@ -193,7 +193,6 @@ describe("mqtt-trainer faults (SQLite)", () => {
     await collector.waitFor(3);
     const counts = await trainer.stop();
 
-    console.log(trainer.events.filter((e) => e.type === "warning"));
     expect(counts).toMatchObject({ messages: 9, malformed: 1, irrelevant: 1, duplicates: 1, skipped: 2, failed: 1, retries: 2, matched: 3, predictions: 3 });
     expect(collector.json<PredictionMessage>().map((m) => m.build_uuid).sort()).toEqual([buildUuidFor(110), buildUuidFor(111), buildUuidFor(DOWN)].sort());
     const messages = trainer.events.flatMap((e) => (e.type === "info" || e.type === "warning" ? [e.message] : []));
