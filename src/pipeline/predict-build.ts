@@ -22,8 +22,8 @@ export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths
   dbUri: string;
   dataset: string;
   experiment: string;
-  /** overall seconds per dstat download */
-  timeoutSeconds?: number;
+  /** overall seconds per dstat download (--timeout as given) */
+  timeoutSeconds?: string | number;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -41,8 +41,8 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   const ws = new Workspace(resolveDataPath(options.dataPath));
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
-  const timeout = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeout > 0)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+  if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
   const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
