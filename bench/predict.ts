@@ -44,7 +44,7 @@ const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-predict-"));
 const logs = join(dir, "logs");
 const server = Bun.spawn([process.execPath, import.meta.path, "serve", logs], { stdout: "pipe", stderr: "inherit" });
-let trainer: { kill(signal?: string): void } | undefined;
+let trainer: { kill(signal?: number | NodeJS.Signals): void } | undefined;
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
