@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { dbBatchPredict } from "../src/pipeline/db-batch-predict.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
+import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, runStep, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
@@ -139,6 +140,31 @@ describe("the prediction commands as a user runs them", () => {
     const bad = await ciml("db-predict", buildUuidFor(100), "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--timeout", "soon");
     expect(bad.code).toBe(2);
     expect(bad.err.trim()).toBe("error: --timeout soon: give the seconds allowed per dstat download, e.g. 60");
+  }, 120_000);
+
+  test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
+    const base = `ciml-test/cli/${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const p = Bun.spawn([process.execPath, MAIN, "mqtt-trainer", "--no-tui", "--data-path", workspaceCopy(), "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--mqtt-hostname", "127.0.0.1", "--topic", `${base}/#`, "--publish-topic", `${base}-out`], { stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } });
+    const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`mqtt-trainer ended before ${pattern}: ${out}`);
+        out += value;
+      }
+    };
+    await readUntil(/connected to 127\.0\.0\.1:1883/);
+    const client = await MqttTestClient.connect();
+    await client.publish(`${base}/subunit-worker01/openstack/nova/1`, JSON.stringify({ build_uuid: buildUuidFor(101), source_url: "x", status: "success" }));
+    await client.publish(`${base}/subunit-worker01/openstack/nova/1`, "not json");
+    await client.close();
+    await readUntil(new RegExp(`${syntheticRun(101).uuid}: predicted`));
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    out += await new Response(new ReadableStream({ pull: async (c) => { const r = await reader.read(); if (r.done) c.close(); else c.enqueue(r.value); } })).text();
+    expect(out).toMatch(/mqtt-trainer done: .*predictions=1/);
+    expect(await new Response(p.stderr).text()).toContain("payload is not JSON");
   }, 120_000);
 
   test("mqtt-trainer refuses bad broker flags before loading anything", async () => {

@@ -49,7 +49,7 @@ function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
       await Bun.sleep(10);
     }
   };
-  const connected = () => events.filter((e) => e.type === "info" && /^(connected|reconnected) to/.test(e.message)).length;
+  const connected = () => events.filter((e) => e.type === "stage" && e.stage === "broker" && e.detail?.startsWith("connected to")).length;
   const stop = async () => {
     controller.abort();
     return done;

@@ -86,7 +86,7 @@ function startTrainer(options: Partial<MqttTrainerOptions> & { dataPath: string;
       await Bun.sleep(10);
     }
   };
-  const connections = () => events.filter((e) => e.type === "info" && /^(connected|reconnected) to/.test(e.message)).length;
+  const connections = () => events.filter((e) => e.type === "stage" && e.stage === "broker" && e.detail?.startsWith("connected to")).length;
   const stop = async (): Promise<EventCounts> => {
     controller.abort();
     return done;
