@@ -10,6 +10,7 @@ import { doctor } from "./pipeline/doctor.ts";
 import { mqttTrainer } from "./pipeline/mqtt-trainer.ts";
 import type { PredictorOptions } from "./pipeline/predict-build.ts";
 import type { ExperimentFlags } from "./pipeline/experiment.ts";
+import { plotData } from "./pipeline/plot-data.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
 import { simulate } from "./pipeline/simulate.ts";
 import { trainModel } from "./pipeline/train-model.ts";
@@ -238,7 +239,24 @@ export function buildCli(): CAC {
       .option("-k, --data-keys <key>", "eval metric keys to plot (repeatable)")
       .option("--output <file>", "output image (.png or .svg)")
       .option("--title <title>", "graph title"),
-  ).action(notImplemented("plot-data"));
+  ).action((flags: Flags) => {
+    const multi = (v: unknown) => ([] as unknown[]).concat(v ?? []).map((x) => splitMultiValue(String(x)));
+    return run(
+      runStep(
+        plotData,
+        {
+          dataPath: flags.dataPath as string | undefined,
+          labels: multi(flags.datasetExperimentLabel),
+          comparisons: multi(flags.datasetExperimentComp),
+          setNames: flags.experimentSetsNames === undefined ? undefined : splitMultiValue(String(flags.experimentSetsNames)),
+          keys: ([] as unknown[]).concat(flags.dataKeys ?? []).map(String),
+          output: flags.output as string | undefined,
+          title: flags.title as string | undefined,
+        },
+        flags,
+      ),
+    );
+  });
 
   cli
     .command("mqtt-trainer", "Listen for finished CI runs on MQTT and publish a prediction for each")

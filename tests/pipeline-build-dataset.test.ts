@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzip, readJsonGz } from "../src/io/gzip-json.ts";
+import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { readNpz } from "../src/io/npy.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { Workspace } from "../src/io/workspace.ts";
@@ -228,6 +228,9 @@ describe("errors are one clear line with exit code 1", () => {
     const err = await failure({ dataPath, dataset: "twice" });
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/^Dataset twice already configured in .*; use --force to overwrite it$/);
+    // a --force rebuild that fails before it writes anything keeps the old dataset
+    await failure({ dataPath, dataset: "twice", force: true, featuresRegex: "^nothing$" });
+    expect(new Workspace(dataPath).datasetExists("twice")).toBe(true);
     const { result } = await build({ dataPath, dataset: "twice", force: true, featuresRegex: "usr" });
     expect(readModelConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
   });
@@ -416,5 +419,37 @@ describe("Ctrl-C", () => {
     expect(new Workspace(dataPath).datasetExists("ds")).toBe(false);
     const again = await build({ dataPath, featuresRegex: "1m" });
     expect(again.result.config.columns).toEqual(["1m"]);
+  });
+});
+
+describe("readModelConfig", () => {
+  test("reads a configuration the original wrote (no columns, dtype, seed or classes keys)", () => {
+    const dataPath = freshDir();
+    const ws = new Workspace(dataPath);
+    const labels = [...Array.from({ length: 92 }, (_, i) => `usr${i}`), ...Array.from({ length: 92 }, (_, i) => `1m${i}`)];
+    const original = {
+      build_name: "tempest-full",
+      sample_interval: "1min",
+      features_regex: "(usr|1m)",
+      class_label: "status",
+      aggregation_functions: [],
+      training_set: 0.7,
+      dev_set: 0.0,
+      test_set: 0.3,
+      normalized_length: 92,
+      labels,
+      num_columns: 2,
+      num_features: 184,
+      normalization_params: Object.fromEntries(labels.map((l) => [l, [1, 2]])),
+    };
+    writeJsonGz(ws.datasetFile("usr_1m-1min-status", "model_config.json.gz"), original);
+    const config = readModelConfig(ws, "usr_1m-1min-status");
+    expect(config.columns).toEqual(["usr", "1m"]);
+    expect(config.dtype).toBe("float64");
+    expect(config.classes).toEqual(["0", "1"]);
+    const aggregated = { ...original, aggregation_functions: ["mean", "std"], normalized_length: 2, labels: ["usr_mean", "usr_std", "1m_mean", "1m_std"] };
+    writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
+    expect(readModelConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
+    expect(() => readModelConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
   });
 });

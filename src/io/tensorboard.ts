@@ -59,17 +59,18 @@ class ProtoWriter {
     return this;
   }
   double(field: number, v: number): this {
-    this.key(field, 1);
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, v, true);
-    this.parts.push(...b);
-    return this;
+    return this.fixed(field, 1, b);
   }
   float(field: number, v: number): this {
-    this.key(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, v, true);
-    this.parts.push(...b);
+    return this.fixed(field, 5, b);
+  }
+  private fixed(field: number, wireType: 1 | 5, littleEndian: Uint8Array): this {
+    this.key(field, wireType);
+    this.parts.push(...littleEndian);
     return this;
   }
   bytes(field: number, v: Uint8Array): this {
@@ -98,8 +99,10 @@ export function encodeScalarsEvent(wallTime: number, step: number, scalars: Reco
   return new ProtoWriter().double(1, wallTime).int64(2, step).bytes(5, summary.finish()).finish();
 }
 
+let writers = 0;
+
 /**
- * Appends events to `<dir>/events.out.tfevents.<seconds>.<host>`. Each record is written and fsynced as it
+ * Appends events to `<dir>/events.out.tfevents.<seconds>.<host>.<pid>.<n>`. Each record is written and fsynced as it
  * comes, as TensorFlow's writer does, so TensorBoard can follow a run live; a crash loses at most the last record.
  */
 export class EventFileWriter {
@@ -108,7 +111,8 @@ export class EventFileWriter {
 
   constructor(dir: string, now = Date.now()) {
     mkdirSync(dir, { recursive: true });
-    this.path = join(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}`);
+    // pid and a counter as TF 2 adds them: two writers in one directory within a second stay apart.
+    this.path = join(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}.${process.pid}.${++writers}`);
     this.fd = openSync(this.path, "w");
     this.write(encodeFileVersionEvent(now / 1000));
   }

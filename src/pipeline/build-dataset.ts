@@ -188,12 +188,8 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const dataset = options.dataset;
   target.datasetDir(dataset);
 
-  if (target.datasetExists(dataset)) {
-    if (!options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
-    // Until the new configuration is written the dataset does not exist, so an interrupted rebuild
-    // can never leave an old config describing new archives.
-    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
-  }
+  const replacing = target.datasetExists(dataset);
+  if (replacing && !options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
 
   const runListPath = cache.buildRuns(options.buildName);
   if (!existsSync(runListPath)) {
@@ -233,6 +229,12 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   }
   if (columns === null) throw new CimlError(`none of the ${runs.length} selected runs could be loaded from the cache (first: ${firstProblem})`);
   emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
+
+  if (replacing) {
+    // From here on the old archives get replaced. Until the new configuration is written the dataset
+    // does not exist, so an interrupted rebuild never leaves an old config describing new archives.
+    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
+  }
 
   const L = exampleLength(interval?.alias ?? null, aggregations);
   const labels = featureLabels(columns, L, aggregations);
@@ -341,7 +343,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         : stringArray(classes);
       writeNpz(npzPath, {
         examples: { dtype: dtype === "float32" ? "<f4" : "<f8", shape: [n, features], data: matrix.subarray(0, n * features) },
-        example_ids: stringArray(ids, Math.max(36, ...ids.map((id) => id.length))),
+        example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
         classes: classArray,
       });
     } else {

@@ -4,33 +4,9 @@
 import { existsSync } from "node:fs";
 import { readNpz, type NpyArray } from "../io/npy.ts";
 import type { Workspace } from "../io/workspace.ts";
-import { readJsonGz } from "../io/gzip-json.ts";
+import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
 import { CimlError } from "./errors.ts";
 import type { Matrix } from "./training-loop.ts";
-
-/** The keys of model_config.json.gz (§6.8) that training reads. */
-export interface ModelConfig {
-  class_label: string;
-  labels: string[];
-  normalization_params: Record<string, [number, number]>;
-  /** our datasets save their sorted class vocabulary; the original's do not */
-  classes?: (string | number)[];
-}
-
-function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
-  const path = ws.datasetFile(dataset, "model_config.json.gz");
-  let value: unknown;
-  try {
-    value = readJsonGz(path);
-  } catch {
-    value = undefined;
-  }
-  const config = value as Partial<ModelConfig> | undefined;
-  if (!config || typeof config.class_label !== "string" || !Array.isArray(config.labels) || typeof config.normalization_params !== "object") {
-    throw new CimlError(`dataset ${dataset}: ${path} is not a complete dataset config (class_label, labels, normalization_params); ${rebuildHint(dataset)}`);
-  }
-  return config as ModelConfig;
-}
 
 export type SplitName = "training" | "dev" | "test";
 

@@ -6,7 +6,7 @@ const LENGTH_BINS = 10;
 
 /** Lengths (samples after resampling) binned over [0, max], one count per class in each bin. */
 export function lengthHistogram(lengths: number[], classes: string[], vocabulary: string[], targetLength: number): HistogramEvent {
-  const max = Math.max(targetLength, ...lengths, 1);
+  const max = lengths.reduce((m, len) => Math.max(m, len), Math.max(targetLength, 1));
   const width = Math.max(1, Math.ceil(max / LENGTH_BINS));
   const bins = Array.from({ length: Math.ceil((max + 1) / width) }, (_, i) => ({
     label: `${i * width}–${(i + 1) * width - 1}`,

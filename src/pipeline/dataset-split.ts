@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
 import type { Workspace } from "../io/workspace.ts";
 import { CimlError, UsageError } from "./errors.ts";
+import { seededRandom } from "./seeded-random.ts";
 
 /** Python's `list[start:stop:step]` for --slicer ("", ":5000", "100:", "::2", "-10:"). */
 export function pythonSlice<T>(items: T[], slicer: string): T[] {
@@ -53,18 +54,6 @@ export interface SplitIndices {
   training: number[];
   dev: number[];
   test: number[];
-}
-
-/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** random.sample: k distinct items in random order (partial Fisher–Yates). */

@@ -55,10 +55,7 @@ export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>):
   const order = rankOrder(scores);
   let positives = 0;
   let rankSum = 0;
-  let i = 0;
-  while (i < order.length) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
+  for (const [i, j] of tieGroups(order, scores)) {
     const midRank = (i + j) / 2 + 1;
     for (let t = i; t <= j; t++) {
       if (positive[order[t]!]) {
@@ -66,7 +63,6 @@ export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>):
         rankSum += midRank;
       }
     }
-    i = j + 1;
   }
   const negatives = order.length - positives;
   if (positives === 0 || negatives === 0) return NaN;
@@ -80,21 +76,25 @@ export function prAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): 
   for (let i = 0; i < order.length; i++) if (positive[i]) total++;
   if (total === 0) return NaN;
   let tp = 0;
-  let seen = 0;
   let lastRecall = 0;
   let ap = 0;
-  let i = 0;
-  while (i < order.length) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
+  for (const [i, j] of tieGroups(order, scores)) {
     for (let t = i; t <= j; t++) if (positive[order[t]!]) tp++;
-    seen += j - i + 1;
     const recall = tp / total;
-    ap += (recall - lastRecall) * (tp / seen);
+    ap += (recall - lastRecall) * (tp / (j + 1));
     lastRecall = recall;
-    i = j + 1;
   }
   return ap;
+}
+
+/** Index ranges [i, j] of `order` whose scores are equal: a threshold cannot split them. */
+function* tieGroups(order: number[], scores: ArrayLike<number>): Generator<[number, number]> {
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
+    yield [i, j];
+    i = j + 1;
+  }
 }
 
 function rankOrder(scores: ArrayLike<number>): number[] {

@@ -6,6 +6,7 @@ import { writeJsonGz } from "../io/gzip-json.ts";
 import { EventFileWriter } from "../io/tensorboard.ts";
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
 import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "./dataset-arrays.ts";
+import type { ModelConfig } from "./dataset-config.ts";
 import { CimlError } from "./errors.ts";
 import type { JsonValue, Step } from "./events.ts";
 import { DNN, readExperiment, SVM, type Experiment } from "./experiment.ts";
@@ -13,7 +14,7 @@ import { evaluate, type EvalMetrics, type Scored } from "./metrics.ts";
 import { metricsReport } from "./metrics-report.ts";
 import { Network, type Head } from "./network.ts";
 import { createOptimizer } from "./optimizers.ts";
-import { saveTrainedModel } from "./trained-model.ts";
+import { predictProbabilities, saveTrainedModel } from "./trained-model.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 import { trainLoop, type Matrix } from "./training-loop.ts";
 
@@ -41,8 +42,8 @@ const SVM_DEFAULT_L2 = 0.01;
 const EVAL_BATCH = 4096;
 
 /** Class names in a stable order: the dataset's own vocabulary if it saved one, else sorted (numerically when all are numbers). */
-export function classVocabulary(config: { classes?: unknown }, training: SplitArrays): string[] {
-  if (Array.isArray(config.classes) && config.classes.length) return config.classes.map(String);
+export function classVocabulary(config: ModelConfig, training: SplitArrays): string[] {
+  if (config.classes.length) return config.classes.map(String);
   const names = [...new Set(training.classes.map(String))];
   const numeric = names.every((c) => c.trim() !== "" && Number.isFinite(Number(c)));
   return names.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
@@ -151,12 +152,13 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   if (!training || training.n === 0) throw new CimlError(`dataset ${datasetName} has no training examples (training.npz); rebuild it with a larger --slicer or --tdt-split`);
   if (!test) throw new CimlError(`dataset ${datasetName} has no test set (test.npz) to evaluate on; rebuild it with a --tdt-split whose test part is not 0`);
   emit({ type: "info", message: `Training data shape: (${training.n}, ${training.features})` });
-  const classes = classVocabulary(data.config as { classes?: unknown }, training);
+  const classes = classVocabulary(data.config, training);
   if (classes.length < 2) throw new CimlError(`dataset ${datasetName}: every training example has class ${classes[0]}; a classifier needs at least two classes`);
   const trainLabels = classIds(training, classes, `dataset ${datasetName} training set`);
   const testLabels = classIds(test, classes, `dataset ${datasetName} test set`);
   const devLabels = dev ? classIds(dev, classes, `dataset ${datasetName} dev set`) : undefined;
-  const evalSets = (options.evalDatasets ?? []).map((name) => {
+  const evalNames = [...new Set(options.evalDatasets ?? [])].filter((name) => name !== datasetName);
+  const evalSets = evalNames.map((name) => {
     const set = evalSetFor(ws, checkName("dataset", name), data);
     return { name, set, labels: classIds(set, classes, `eval dataset ${name} test set`) };
   });
@@ -167,22 +169,22 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   const isSvm = experiment.estimator === SVM;
   const head: Head = isSvm ? "hinge" : classes.length === 2 ? "sigmoid" : "softmax";
   const seed = hp.seed ?? DEFAULT_SEED;
+  const loopOptions = {
+    batchSize: Number(hp.batch_size),
+    epochs: Number(hp.epochs),
+    maxSteps: hp.steps,
+    l2: hp.l2 ?? (isSvm ? SVM_DEFAULT_L2 : 0),
+    dropout: isSvm ? 0 : (hp.dropout ?? 0),
+    classWeights: classWeights(experiment, classes, trainLabels),
+    seed,
+    patience: hp.patience ?? 0,
+  };
   const net = new Network({ inputs: training.features, hidden: isSvm ? [] : hp.hidden_units, classes: classes.length, head }, seed);
   const optimizer = createOptimizer(hp.optimizer, hp.learning_rate, net.variables);
   const modelDir = ws.modelDir(datasetName, experimentName);
   clearOldEvents(modelDir);
   const writers = { train: new EventFileWriter(modelDir), dev: dev ? new EventFileWriter(join(modelDir, "eval_dev")) : undefined, test: new EventFileWriter(join(modelDir, `eval_${datasetName}`)) };
   try {
-    const loopOptions = {
-      batchSize: Number(hp.batch_size),
-      epochs: Number(hp.epochs),
-      maxSteps: hp.steps,
-      l2: hp.l2 ?? (isSvm ? SVM_DEFAULT_L2 : 0),
-      dropout: isSvm ? 0 : (hp.dropout ?? 0),
-      classWeights: classWeights(experiment, classes, trainLabels),
-      seed,
-      patience: hp.patience ?? 0,
-    };
     if (loopOptions.patience > 0 && !dev) emit({ type: "warning", message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end` });
     emit({ type: "stage", stage: "train", state: "started", detail: `${experiment.estimator === DNN ? `DNN ${hp.hidden_units.join("/")}` : "linear SVM"}, ${hp.optimizer} ${hp.learning_rate}, batch ${loopOptions.batchSize}, ${loopOptions.epochs} epochs, ≤${hp.steps} steps` });
     const monitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => {
@@ -217,24 +219,31 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     }
     emit({ type: "stage", stage: "evaluate", state: "finished" });
 
-    if (dev && devLabels && dev.n > 0) {
-      writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, score(net, dev, devLabels, classes)));
-    } else {
-      emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
-    }
     const mean = data.labels.map((l) => data.config.normalization_params[l]?.[0] ?? 0);
     const range = data.labels.map((l) => data.config.normalization_params[l]?.[1] ?? 1);
-    await saveTrainedModel(modelDir, net, {
-      estimator: experiment.estimator,
-      dataset: datasetName,
-      experiment: experimentName,
-      class_label: data.config.class_label,
-      classes,
-      global_step: loop.steps,
-      features: data.labels,
-      normalization_mean: mean,
-      normalization_range: range,
-    });
+    const saved = net.toLayersModel();
+    try {
+      await saveTrainedModel(modelDir, saved, {
+        estimator: experiment.estimator,
+        dataset: datasetName,
+        experiment: experimentName,
+        class_label: data.config.class_label,
+        classes,
+        global_step: loop.steps,
+        features: data.labels,
+        normalization_mean: mean,
+        normalization_range: range,
+      });
+      if (dev && devLabels && dev.n > 0) {
+        // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
+        const probabilities = await predictProbabilities(saved, dev.x, dev.n, dev.features, classes.length);
+        writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }));
+      } else {
+        emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
+      }
+    } finally {
+      saved.dispose();
+    }
     const own = evaluations[datasetName]!;
     emit({
       type: "result",

@@ -7,7 +7,6 @@ import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../io/tfjs-model-f
 import type { Workspace } from "../io/workspace.ts";
 import { CimlError } from "./errors.ts";
 import type { EstimatorName } from "./experiment.ts";
-import type { Network } from "./network.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 
 export interface TrainedModel {
@@ -32,13 +31,8 @@ export interface ModelMetadata {
 /** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
 const PREDICT_BATCH = 4096;
 
-export async function saveTrainedModel(dir: string, net: Network, metadata: ModelMetadata): Promise<void> {
-  const model = net.toLayersModel();
-  try {
-    await saveLayersModel(model, dir, { ciml: metadata });
-  } finally {
-    model.dispose();
-  }
+export async function saveTrainedModel(dir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
+  await saveLayersModel(model, dir, { ciml: metadata });
 }
 
 /** Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns). */

@@ -8,6 +8,8 @@ import type { Optimizer } from "./optimizers.ts";
 import { seededRandom, shuffleInto } from "./seeded-random.ts";
 import { tf } from "./tfjs-runtime.ts";
 
+const PROGRESS_EVERY_MS = 1000;
+
 export interface Matrix {
   /** n × features, row-major */
   x: Float32Array;
@@ -57,6 +59,7 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
   const yBuf = new Float32Array(options.batchSize * outputs);
   const wBuf = new Float32Array(options.batchSize);
   const started = performance.now();
+  let lastProgress = started;
   let step = 0;
   let epoch = 0;
   let examples = 0;
@@ -96,6 +99,12 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
         seen += b;
         examples += b;
         step++;
+        // Long epochs (small batches, big sets) still show movement between epoch events.
+        if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+          lastProgress = performance.now();
+          const elapsed = (lastProgress - started) / 1000;
+          emit({ type: "progress", stage: "train", done: step, total: totalSteps, unit: "steps", rate: step / elapsed, etaSeconds: (elapsed / step) * (totalSteps - step) });
+        }
       }
       const train = { loss: lossSum / seen, accuracy: correct / seen };
       const scores = monitor(epoch, step, train);

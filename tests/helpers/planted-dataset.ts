@@ -56,7 +56,11 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
     }
     return { x, y };
   };
-  const sets = { training: draw(sizes.training), dev: draw(sizes.dev), test: draw(sizes.test) };
+  // Test first: datasets with the same seed and test size share their raw test examples, whatever their
+  // training size, so their test sets differ only in normalisation.
+  const test = draw(sizes.test);
+  const dev = draw(sizes.dev);
+  const sets = { training: draw(sizes.training), dev, test };
   const params: Record<string, [number, number]> = {};
   labels.forEach((label, j) => {
     let sum = 0;

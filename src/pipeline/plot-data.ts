@@ -1,0 +1,85 @@
+// `ciml plot-data` (§2.5): bar charts of eval metrics across dataset/experiment pairs, one group per
+// label; with --dataset-experiment-comp, two sets side by side. As the original, accuracy is drawn as
+// 1 − accuracy so that small differences between good models stay visible.
+import { isAbsolute, basename, join, resolve } from "node:path";
+import { writeFileAtomic } from "../io/atomic-file.ts";
+import { barChartSvg } from "../io/chart-svg.ts";
+import { readJsonGz } from "../io/gzip-json.ts";
+import { svgToPng } from "../io/png.ts";
+import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { CimlError, UsageError } from "./errors.ts";
+import type { Step } from "./events.ts";
+
+export interface PlotDataOptions {
+  dataPath?: string;
+  /** DATASET EXPERIMENT LABEL triples */
+  labels: string[][];
+  /** DATASET EXPERIMENT pairs compared 1:1 with `labels` */
+  comparisons: string[][];
+  setNames?: string[];
+  keys: string[];
+  output?: string;
+  title?: string;
+}
+
+export interface PlotDataResult {
+  files: string[];
+  /** rows = labels, one value per plotted column */
+  table: Record<string, Record<string, number>>;
+}
+
+/** The dataset part may be a path (the original joined it onto the data path); its last component names the eval file. */
+function evalFile(ws: Workspace, dataset: string, experiment: string): string {
+  const name = basename(dataset);
+  checkName("dataset", name);
+  const dir = dataset.includes("/") ? (isAbsolute(dataset) ? dataset : resolve(ws.root, dataset)) : ws.datasetDir(name);
+  return join(dir, checkName("experiment", experiment), `eval_${name}.json.gz`);
+}
+
+function metric(ws: Workspace, dataset: string, experiment: string, key: string): number {
+  const path = evalFile(ws, dataset, experiment);
+  let m: Record<string, unknown> | undefined;
+  try {
+    m = readJsonGz(path) as Record<string, unknown> | undefined;
+  } catch {
+    throw new CimlError(`${path} is not gzip JSON; train again with \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\``);
+  }
+  if (!m) throw new CimlError(`no evaluation for dataset ${basename(dataset)} and experiment ${experiment} (${path}); run \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\` first`);
+  const v = m[key];
+  if (typeof v !== "number") {
+    const keys = Object.keys(m).filter((k) => typeof m![k] === "number");
+    throw new UsageError(`--data-keys ${key}: not a metric of ${path}; use one of ${keys.join(", ")}`);
+  }
+  return key === "accuracy" ? 1 - v : v;
+}
+
+const columnName = (key: string) => (key === "accuracy" ? "1 - accuracy" : key);
+
+export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, { emit }) => {
+  const ws = new Workspace(resolveDataPath(options.dataPath));
+  if (!options.output) throw new UsageError("--output is required: the image file to write (.png or .svg)");
+  if (options.labels.length === 0) throw new UsageError("give at least one --dataset-experiment-label DATASET EXPERIMENT LABEL");
+  if (options.keys.length === 0) throw new UsageError("give at least one metric with -k/--data-keys, e.g. -k accuracy");
+  for (const t of options.labels) if (t.length !== 3) throw new UsageError(`--dataset-experiment-label ${t.join(" ")}: give three values, DATASET EXPERIMENT LABEL`);
+  for (const p of options.comparisons) if (p.length !== 2) throw new UsageError(`--dataset-experiment-comp ${p.join(" ")}: give two values, DATASET EXPERIMENT`);
+  const comparing = options.comparisons.length > 0;
+  if (comparing) {
+    if (options.setNames?.length !== 2) throw new UsageError("--dataset-experiment-comp needs --experiment-sets-names A B to name the two sets in the legend");
+    if (options.comparisons.length !== options.labels.length) throw new UsageError(`${options.labels.length} --dataset-experiment-label but ${options.comparisons.length} --dataset-experiment-comp: a comparison pairs them 1:1`);
+    if (options.keys.length !== 1) throw new UsageError("a comparison plots one metric: give exactly one -k/--data-keys");
+  }
+  const categories = options.labels.map((t) => t[2]!);
+  const series = comparing
+    ? [
+        { name: options.setNames![0]!, values: options.labels.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
+        { name: options.setNames![1]!, values: options.comparisons.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
+      ]
+    : options.keys.map((key) => ({ name: columnName(key), values: options.labels.map(([d, e]) => metric(ws, d!, e!, key)) }));
+  const svg = barChartSvg({ title: options.title ?? "", yLabel: comparing || options.keys.length === 1 ? columnName(options.keys[0]!) : "", categories, series });
+  const output = resolve(options.output);
+  writeFileAtomic(output, output.toLowerCase().endsWith(".svg") ? svg : await svgToPng(svg, 1.5));
+  const table: Record<string, Record<string, number>> = {};
+  categories.forEach((label, i) => (table[label] = Object.fromEntries(series.map((s) => [s.name, s.values[i]!]))));
+  emit({ type: "result", stage: "plot-data", summary: { output, ...table } });
+  return { files: [output], table };
+};

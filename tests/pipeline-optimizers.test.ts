@@ -1,0 +1,95 @@
+// Each optimizer's update against TF 1.x's documented rules, written out per scalar here (training_ops
+// kernels: ApplyAdagrad, ApplyAdam, ApplyRMSProp, ApplyFtrl, ApplyProximalAdagrad, ApplyGradientDescent).
+import { beforeAll, expect, test } from "bun:test";
+import type { OptimizerName } from "../src/pipeline/experiment.ts";
+import { createOptimizer } from "../src/pipeline/optimizers.ts";
+import { initTf, tf } from "../src/pipeline/tfjs-runtime.ts";
+
+beforeAll(async () => {
+  await initTf("wasm");
+});
+
+const LR = 0.1;
+const START = [1, -2, 0.5];
+const GRADS = [
+  [0.5, 1, -0.25],
+  [-0.3, 0.8, 0],
+  [0.1, -1.5, 2],
+];
+
+function reference(name: OptimizerName): number[] {
+  return START.map((w0, i) => {
+    let w = w0;
+    let acc = 0.1; // Adagrad, ProximalAdagrad, Ftrl: initial_accumulator_value
+    let ms = 1; // RMSProp's mean square starts at 1 in TF 1.x
+    let m = 0;
+    let v = 0;
+    let z = 0;
+    GRADS.forEach((gs, step) => {
+      const g = gs[i]!;
+      const t = step + 1;
+      switch (name) {
+        case "SGD":
+          w -= LR * g;
+          break;
+        case "Adagrad":
+        case "ProximalAdagrad":
+          acc += g * g;
+          w -= (LR * g) / Math.sqrt(acc);
+          break;
+        case "RMSProp":
+          ms = 0.9 * ms + 0.1 * g * g;
+          w -= (LR * g) / Math.sqrt(ms + 1e-10);
+          break;
+        case "Adam": {
+          m = 0.9 * m + 0.1 * g;
+          v = 0.999 * v + 0.001 * g * g;
+          const lrT = (LR * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
+          w -= (lrT * m) / (Math.sqrt(v) + 1e-8);
+          break;
+        }
+        case "Ftrl": {
+          const accNew = acc + g * g;
+          z += g - ((Math.sqrt(accNew) - Math.sqrt(acc)) / LR) * w;
+          const quadratic = Math.sqrt(accNew) / LR;
+          w = Math.abs(z) > 0 ? -z / quadratic : 0;
+          acc = accNew;
+          break;
+        }
+      }
+    });
+    return w;
+  });
+}
+
+test.each(["SGD", "Adagrad", "ProximalAdagrad", "RMSProp", "Adam", "Ftrl"] as const)("%s follows TF 1.x's update rule and defaults over three steps", (name) => {
+  const w = tf.variable(tf.tensor1d(START));
+  const optimizer = createOptimizer(name, LR, [w]);
+  for (const g of GRADS) {
+    const grad = tf.tensor1d(g);
+    optimizer.apply([grad]);
+    grad.dispose();
+  }
+  const got = Array.from(w.dataSync());
+  const want = reference(name);
+  got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5));
+  optimizer.dispose();
+  w.dispose();
+});
+
+test("first steps worked by hand: Adagrad, RMSProp (accumulator from 1, not 0) and FTRL", () => {
+  // w = 1, g = 0.5, lr = 0.1
+  const one = (name: OptimizerName) => {
+    const w = tf.variable(tf.tensor1d([1]));
+    const o = createOptimizer(name, LR, [w]);
+    o.apply([tf.tensor1d([0.5])]);
+    const x = w.dataSync()[0]!;
+    o.dispose();
+    w.dispose();
+    return x;
+  };
+  expect(one("Adagrad")).toBeCloseTo(1 - 0.05 / Math.sqrt(0.35), 6); // 0.91548
+  expect(one("RMSProp")).toBeCloseTo(1 - 0.05 / Math.sqrt(0.925), 6); // 0.94801 (tfjs's default would give 0.684)
+  expect(one("Ftrl")).toBeCloseTo((-(0.5 - (Math.sqrt(0.35) - Math.sqrt(0.1)) / 0.1) / Math.sqrt(0.35)) * 0.1, 6); // 0.38096
+  expect(one("Adam")).toBeCloseTo(0.9, 6);
+});
