@@ -1,9 +1,10 @@
 // The download-and-run binary: built with scripts/compile.ts, copied alone into an empty directory,
 // and run with the repository's node_modules hidden, so nothing can be picked up from the checkout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "ciml-binary-"));
@@ -55,5 +56,16 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(r.code).toBe(0);
     const last = JSON.parse(r.out.trim().split("\n").at(-1)!);
     expect(last).toMatchObject({ type: "result", stage: "doctor", summary: { backend: "wasm" } });
+  });
+
+  test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", () => {
+    const data = join(work, "run", "data");
+    writeCache(data, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(400 + 60 * i, i + 1), status: (i % 3 === 0 ? 1 : 0) as 0 | 1 })));
+    const r = runBinary(["build-dataset", "--data-path", data, "--sample-interval", "1min", "--features-regex", "usr", "--visualize", "--data-plots-folder", join(work, "run", "plots"), "--no-tui"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const png = readFileSync(join(work, "run", "plots", "sizes_by_result.png"));
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(png.length).toBeGreaterThan(5000);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { DstatParseError, parseDstatCsv, pandasDedupe } from "../src/io/dstat-csv.ts";
+import { DstatParseError, parseDstatCsv, pandasDedupe, parseNumber } from "../src/io/dstat-csv.ts";
 import { CimlError } from "../src/io/ciml-error.ts";
 import { sharedData } from "./fixtures.ts";
 
@@ -89,6 +89,11 @@ describe("header variants", () => {
     const epoch = parseDstatCsv(readText("dosgroup-epoch-percpu-perdisk-0.7.2.csv"));
     expect(epoch.times[0]).toBeCloseTo(1436528507220, 0);
     expect(epoch.columns.slice(0, 6)).toEqual(["used", "buff", "cach", "free", "used.1", "free.1"]);
+    // --time --epoch: the clock is the index and the epoch column is no feature either
+    const both = parseDstatCsv(readText("shaoguangleo-time-epoch-cpu-disk-net-sys-0.7.2.csv"));
+    expect(both.columns[0]).toBe("usr");
+    expect(both.columns).not.toContain("epoch");
+    expect(both.times[0]).toBe(Date.UTC(2020, 9, 2, 9, 1, 17));
   });
 
   test("appended file: the last block with its own column set is used", () => {
@@ -183,4 +188,18 @@ test("pandasDedupe renames repeats exactly as pandas.read_csv does", () => {
   ]);
   expect(py.exitCode).toBe(0);
   expect(pandasDedupe(names)).toEqual(JSON.parse(py.stdout.toString()));
+});
+
+test("parseNumber gives exactly the double Number() gives for dstat's decimals, NaN for the rest", () => {
+  const samples = ["0", "0.0", "1", "-0.5", "8.368", "738924", "1101619200.0", "2.05011812352e+11", "1e-3", "123456789012345", "1234567890123456789", "0.1234567890123456789", ".5", "5."];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 5000; i++) {
+    const digits = Math.floor(rnd() * 15) + 1;
+    const whole = String(Math.floor(rnd() * 10 ** digits));
+    const frac = Math.floor(rnd() * 7);
+    samples.push(frac === 0 ? whole : `${whole.slice(0, Math.max(1, whole.length - frac))}.${whole.slice(-frac).padStart(frac, "0")}`);
+  }
+  for (const s of samples) expect(parseNumber(s, 0, s.length)).toBe(Number(s));
+  for (const junk of ["inf", "-inf", "nan", "abc", "1.2.3", "1e", "--1", "0x10", "Top: conky"]) expect(parseNumber(junk, 0, junk.length)).toBeNaN();
 });

@@ -112,3 +112,15 @@ test("ensureRunCached (the prediction path) reuses a cached run and replaces a c
     await db.close();
   }
 }, 60_000);
+
+test("a run id that cannot name a file is reported as that run's failure; the others are cached", async () => {
+  const writer = await openSubunit2sqlWriter(`sqlite:///${join(dir, "ci.db")}`);
+  await writer.insertRuns(
+    ["../../escape", "run-fine"].map((uuid) => ({ uuid, skips: 0, fails: 0, passes: 1, runTime: 1, artifacts: `${server.url}/ok`, runAt: "2019-05-01 00:00:00", metadata: { build_name: "odd-ids" } })),
+  );
+  await writer.close();
+  const { result, events } = await collect(cacheData, { ...options(), buildName: "odd-ids" });
+  expect(result).toMatchObject({ total: 2, cached: 1, failed: 1, stored: 1 });
+  expect(existsSync(join(dir, "escape.csv.gz"))).toBe(false);
+  expect(events.some((e) => e.type === "warning" && e.message.includes("is not a UUID-like name"))).toBe(true);
+}, 60_000);

@@ -165,6 +165,17 @@ describe("cache-data: MariaDB + HTTP log server", () => {
   }, 60_000);
 });
 
+const SOCKET = "/run/mysqld/mysqld.sock";
+test.skipIf(!existsSync(SOCKET))("the unix_socket form reads the same database", async () => {
+  const fresh = mkdtempSync(join(tmpdir(), "ciml-data-"));
+  try {
+    const { result } = await collect(cacheData, { ...options(), dataPath: fresh, dbUri: `mysql+pymysql://root@/${database}?unix_socket=${SOCKET}&charset=utf8`, limit: 3 });
+    expect(result).toMatchObject({ total: SIMULATED + REAL_FILES.length, stored: 3 });
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}, 60_000);
+
 describe("simulate into MariaDB", () => {
   test("the schema has every subunit2sql table, with the real column types and indexes", async () => {
     const tables = await queryDatabase<{ t: string }>(database, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY t", [database]);

@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { SCHEMA_TABLES } from "../src/io/subunit2sql-schema.ts";
+import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
@@ -64,6 +65,55 @@ describe("simulate into SQLite", () => {
     expect(indexes).toContain("ix_run_key_value");
     expect(indexes).toHaveLength(21);
     expect(Object.fromEntries(runCols.map((c) => [c.name, c.type]))).toEqual({ id: "INTEGER", uuid: "VARCHAR(36)", skips: "INT", fails: "INT", passes: "INT", run_time: "FLOAT", artifacts: "TEXT", run_at: "DATETIME" });
+  }, 60_000);
+});
+
+describe("simulate: reproducible, and extending a history never repeats it", () => {
+  test("the same seed writes the same rows; a second simulate adds new runs after the last one", async () => {
+    const a = join(dir, "a.db");
+    const b = join(dir, "b.db");
+    const sim = (path: string) => collect(simulate, { runs: 12, failureRate: 0.3, missingRate: 0.1, buildNames: ["tempest-full"], seed: 9, dbUri: `sqlite:///${path}`, logRoot: join(dir, "extend-logs"), intervalSeconds: 600 });
+    await sim(a);
+    await sim(b);
+    const rows = (path: string) => {
+      const db = new Database(path, { readonly: true });
+      const out = db.query("SELECT id, uuid, fails, passes, artifacts, run_at FROM runs ORDER BY id").all() as { uuid: string; run_at: string }[];
+      db.close();
+      return out;
+    };
+    expect(rows(b)).toEqual(rows(a));
+    const { events } = await sim(a);
+    expect(events).toContainEqual({ type: "info", message: `sqlite:///${a} already holds 12 runs; adding 12 more after them` });
+    const all = rows(a);
+    expect(all).toHaveLength(24);
+    expect(new Set(all.map((r) => r.uuid)).size).toBe(24);
+    expect(all[12]!.run_at > all[11]!.run_at).toBe(true);
+  }, 60_000);
+});
+
+describe("subunit2sql queries (§4.2) over SQLite", () => {
+  test("runs by key/value are streamed in id order; run metadata and test runs by run uuid", async () => {
+    const expected = dbRuns("tempest-full-py3");
+    const db = await openSubunit2sql(`sqlite:///${dbPath}`);
+    try {
+      const streamed = [];
+      for await (const r of db.runsByKeyValue("build_name", "tempest-full-py3")) streamed.push(r);
+      expect(streamed.map((r) => r.uuid)).toEqual(expected.map((r) => r.uuid));
+      expect(await db.countRunsByKeyValue("build_name", "tempest-full-py3")).toBe(expected.length);
+      const first = streamed[0]!;
+      expect(first.run_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      const meta = await db.runMetadata(first.uuid);
+      expect(meta.build_name).toBe("tempest-full-py3");
+      expect(Object.keys(meta)).toContain("node_provider");
+      // simulate writes no test_runs; a row written the way subunit2sql does comes back by run uuid.
+      const raw = new Database(dbPath);
+      raw.run("INSERT INTO test_runs (test_id, run_id, status, start_time, start_time_microsecond, stop_time, stop_time_microsecond) VALUES (1, ?, 'fail', '2019-01-07 06:20:00', 5, '2019-01-07 06:20:03', 7)", [first.id]);
+      raw.close();
+      expect(await db.testRuns(first.uuid)).toEqual([{ status: "fail", start_time: "2019-01-07 06:20:00", start_time_microsecond: 5, stop_time: "2019-01-07 06:20:03", stop_time_microsecond: 7 }]);
+      expect(await db.testRuns(streamed[1]!.uuid)).toEqual([]);
+    } finally {
+      await db.close();
+    }
   }, 60_000);
 });
 

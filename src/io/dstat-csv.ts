@@ -17,7 +17,8 @@
 // - pcp-dstat writes memory (and swap) in KiB; we scale it to bytes, the unit classic dstat writes, so
 //   traces of both producers share one scale.
 // - The index column is `time` (dd-mm HH:MM:SS, year from the header's Date:, or dd/mm/yyyy), else
-//   `date/time` (0.7.0), else `epoch` (unix seconds). It is not one of `columns`. Without one, times are NaN.
+//   `date/time` (0.7.0), else `epoch` (unix seconds). Neither it nor a second clock column (`--time
+//   --epoch`) is one of `columns`. Without one, times are NaN.
 import { CimlError } from "./ciml-error.ts";
 
 export interface DstatTable {
@@ -175,7 +176,7 @@ function stripCr(line: string): string {
 interface Header {
   /** number of fields a complete data row has */
   fields: number;
-  /** field index → output column index, -1 for the time field */
+  /** field index → output column index, -1 for time fields */
   target: Int32Array;
   columns: string[];
   timeField: number;
@@ -198,7 +199,8 @@ function readHeader(block: Block, pcp: boolean): Header {
   const columns: string[] = [];
   const scale: number[] = [];
   for (let i = 0; i < names.length; i++) {
-    if (i === timeField) {
+    // A second clock (`--time --epoch`) is a timestamp too, not a resource measurement: never a feature.
+    if (TIME_COLUMNS.includes(deduped[i]!)) {
       target[i] = -1;
       continue;
     }
@@ -275,7 +277,6 @@ function readRows(text: string, block: Block, header: Header, year: number, date
   const times = new Float64Array(capacity);
   const { target, fields: nfields, timeField } = header;
   const clock = new ClockParser(year, dateMonth);
-  const rowBuf = new Float64Array(ncols);
   let rows = 0;
   let badCells = 0;
   let cells = 0;
@@ -308,15 +309,17 @@ function readRows(text: string, block: Block, header: Header, year: number, date
       const col = target[field]!;
       if (field === timeField) {
         time = header.timeKind === "epoch" ? parseNumber(text, start, stop) * 1000 : clock.parse(text, start, stop);
+      } else if (col < 0) {
+        // a second clock: its value is already in `times`
       } else if (quoted) {
-        rowBuf[col] = Number.NaN;
+        values[col]![rows] = Number.NaN;
         rowBad++;
       } else if (start === stop) {
-        rowBuf[col] = Number.NaN;
+        values[col]![rows] = Number.NaN;
       } else {
         const v = parseNumber(text, start, stop);
         if (v !== v) rowBad++;
-        rowBuf[col] = v * header.scale[col]!;
+        values[col]![rows] = v * header.scale[col]!;
       }
       field++;
       if (quoted) {
@@ -326,8 +329,8 @@ function readRows(text: string, block: Block, header: Header, year: number, date
         start = stop + 1;
       }
     }
+    // Cells go straight into row `rows`; an incomplete row is simply overwritten by the next one.
     if (field === nfields) {
-      for (let c = 0; c < ncols; c++) values[c]![rows] = rowBuf[c]!;
       times[rows] = time;
       rows++;
       cells += ncols;
@@ -380,9 +383,10 @@ export function parseNumber(text: string, start: number, end: number): number {
 
 function slowNumber(text: string, start: number, end: number): number {
   const s = text.slice(start, end).trim();
-  if (s === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|nan)$/i.test(s)) return Number.NaN;
-  if (/inf/i.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
-  return Number(s);
+  // Only finite decimals: an "inf" cell would poison the training statistics and JSON cannot hold it.
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number.NaN;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : Number.NaN;
 }
 
 /** `dd-mm HH:MM:SS` (year from the header) or `dd/mm/yyyy HH:MM:SS`, as UTC milliseconds. */
@@ -398,10 +402,10 @@ class ClockParser {
   parse(text: string, start: number, end: number): number {
     const space = text.indexOf(" ", start);
     if (space < 0 || space >= end) return Number.NaN;
-    const day = text.slice(start, space);
-    if (day !== this.cachedDay) {
-      this.cachedDay = day;
-      this.cachedDayMs = this.dayMs(day);
+    // Consecutive rows share their day: compare in place instead of slicing a string per row.
+    if (!text.startsWith(this.cachedDay, start) || space - start !== this.cachedDay.length) {
+      this.cachedDay = text.slice(start, space);
+      this.cachedDayMs = this.dayMs(this.cachedDay);
     }
     const secs = clockSeconds(text, space + 1, end);
     return this.cachedDayMs + secs * 1000;

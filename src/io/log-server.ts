@@ -83,7 +83,7 @@ export function joinUrl(root: string, path: string): string {
   return `${root.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-export function isSupportedLogRoot(root: string): boolean {
+function isSupportedLogRoot(root: string): boolean {
   return /^(https?|file):\/\//i.test(root);
 }
 

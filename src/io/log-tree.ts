@@ -1,5 +1,5 @@
 // A log server's directory tree on local disk (what `simulate` writes and a file:// or HTTP root serves).
-import { join, resolve, sep } from "node:path";
+import { resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { CimlError } from "./ciml-error.ts";
@@ -17,8 +17,4 @@ export function writeLogFile(root: string, relPath: string, text: string, gzip: 
 /** The file:// URL of a directory, without a trailing slash (as runs.artifacts holds log roots). */
 export function fileRootUrl(dir: string): string {
   return pathToFileURL(resolve(dir)).href.replace(/\/+$/, "");
-}
-
-export function logPath(root: string, relPath: string): string {
-  return join(resolve(root), relPath);
 }

@@ -17,6 +17,8 @@ export interface NewRun {
 }
 
 export interface Subunit2sqlWriter {
+  /** how many runs the database already holds, and the latest run_at ("YYYY-MM-DD HH:MM:SS") */
+  history(): Promise<{ runs: number; lastRunAt: string | null }>;
   /** inserts the runs and their metadata in one transaction */
   insertRuns(runs: NewRun[]): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +44,10 @@ export async function openSubunit2sqlWriter(uri: string, options: Omit<OpenSqlOp
     throw err;
   }
   return {
+    async history() {
+      const [row] = await sql.all<{ n: number | string; last: string | null }>("SELECT COUNT(*) AS n, MAX(run_at) AS last FROM runs");
+      return { runs: Number(row?.n ?? 0), lastRunAt: row?.last === null || row?.last === undefined ? null : String(row.last) };
+    },
     async insertRuns(runs) {
       await sql.transaction(async () => {
         const [{ next } = { next: 1 }] = await sql.all<{ next: number | string }>("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM runs");

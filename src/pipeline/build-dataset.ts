@@ -16,7 +16,7 @@ import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./da
 import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset-split.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
-import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type Normalization } from "./example-vector.ts";
+import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type ExampleShape, type Normalization } from "./example-vector.ts";
 import type { TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
@@ -175,6 +175,135 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
   };
 }
 
+/** The first run that loads fixes the columns (the original took the first run, loadable or not). */
+function chooseColumns(cache: Workspace, runs: string[], regex: RegExp | null, featuresRegex: string | undefined, signal: AbortSignal): string[] {
+  let firstProblem = "";
+  for (const run of runs) {
+    throwIfAborted(signal);
+    const loaded = loadCachedRun(cache, run);
+    if (typeof loaded === "string") {
+      firstProblem ||= `${run}: ${loaded}`;
+      continue;
+    }
+    const columns = matchingColumns(loaded.table, regex);
+    if (columns.length === 0) {
+      throw new CimlError(`--features-regex ${JSON.stringify(featuresRegex)} matches no column of run ${run} (its columns: ${loaded.table.columns.join(", ")})`);
+    }
+    return columns;
+  }
+  throw new CimlError(`none of the ${runs.length} selected runs could be loaded from the cache (first: ${firstProblem})`);
+}
+
+/** What one build accumulates across its three sets. */
+interface BuildState {
+  readonly options: BuildDatasetOptions;
+  readonly cache: Workspace;
+  readonly target: Workspace;
+  readonly shape: ExampleShape;
+  readonly features: number;
+  readonly dtype: ExampleDtype;
+  readonly plotExamples: number;
+  readonly emit: Emit;
+  readonly signal: AbortSignal;
+  readonly breather: Breather;
+  readonly excluded: Exclusion[];
+  readonly ids: Record<SetName, string[]>;
+  readonly classes: Record<SetName, string[]>;
+  /** samples after resampling, per example in build order, with allClasses beside it */
+  readonly allLengths: number[];
+  readonly allClasses: string[];
+  /** per selected column: loaded traces that had it / lacked it */
+  readonly present: Int32Array;
+  readonly missing: Int32Array;
+  readonly plots: string[];
+  normalization: Normalization | null;
+  lastHistogram: number;
+}
+
+function vocabularyOf(state: BuildState): string[] {
+  return classVocabulary(state.options.classLabel, state.allClasses);
+}
+
+/**
+ * Loads each run of one set straight into its row of the preallocated matrix; a run that cannot make an
+ * example is excluded (warning + list), so the rows stay packed. Returns the matrix and its row count.
+ */
+async function fillSet(state: BuildState, set: SetName, list: string[]): Promise<{ matrix: Float32Array | Float64Array; rows: number }> {
+  const { shape, features, emit, options } = state;
+  const matrix = state.dtype === "float32" ? new Float32Array(list.length * features) : new Float64Array(list.length * features);
+  const progress = progressEmitter(emit, set, list.length);
+  const ids = state.ids[set];
+  const classes = state.classes[set];
+  let excludedHere = 0;
+  const exclude = (run: string, reason: string) => {
+    excludedHere++;
+    state.excluded.push({ run, set, reason });
+    emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
+  };
+  for (let i = 0; i < list.length; i++) {
+    await state.breather.maybe(state.signal);
+    const run = list[i]!;
+    progress(i, excludedHere, run);
+    const loaded = loadCachedRun(state.cache, run);
+    if (typeof loaded === "string") {
+      exclude(run, loaded);
+      continue;
+    }
+    shape.columns.forEach((c, j) => (loaded.table.columns.includes(c) ? state.present[j]!++ : state.missing[j]!++));
+    let cls: string;
+    let trace: TraceColumns;
+    try {
+      cls = classOf(loaded.metadata, options.classLabel);
+      trace = prepareTrace(loaded.table, shape);
+    } catch (err) {
+      if (!(err instanceof CimlError)) throw err;
+      exclude(run, err.message);
+      continue;
+    }
+    const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
+    unrollInto(trace, shape, row);
+    if (set === "training" && ids.length < state.plotExamples) {
+      state.plots.push(...(await writeExamplePlots(state.target.datasetFile(options.dataset, "plots"), shape.sample_interval, ids.length, shape.columns, trace, row, shape.normalized_length)));
+    }
+    if (state.normalization) normalizeInPlace(row, state.normalization);
+    ids.push(run);
+    classes.push(cls);
+    state.allLengths.push(trace.rows);
+    state.allClasses.push(cls);
+    if (performance.now() - state.lastHistogram > HISTOGRAM_EVERY_MS) {
+      state.lastHistogram = performance.now();
+      emit(lengthHistogram(state.allLengths, state.allClasses, vocabularyOf(state), shape.normalized_length));
+      emit(columnsHistogram(shape.columns, state.present, state.missing));
+    }
+  }
+  progress(list.length, excludedHere, undefined, true);
+  emit({ type: "stage", stage: set, state: "finished", detail: `${ids.length} examples, ${excludedHere} excluded` });
+  return { matrix, rows: ids.length };
+}
+
+/** `<set>.npz` as §6.10 (none for an empty set) and the set's run list, in row order. */
+function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float64Array, rows: number): void {
+  const { target, options, features } = state;
+  const ids = state.ids[set];
+  const classes = state.classes[set];
+  const npzPath = target.datasetFile(options.dataset, `${set}.npz`);
+  if (rows > 0) {
+    const classArray: NpyArray = isNumericLabel(options.classLabel)
+      ? { dtype: "<i8", shape: [rows], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
+      : stringArray(classes);
+    writeNpz(npzPath, {
+      examples: { dtype: state.dtype === "float32" ? "<f4" : "<f8", shape: [rows, features], data: matrix.subarray(0, rows * features) },
+      example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
+      classes: classArray,
+    });
+  } else {
+    // An empty set has no archive (§6.10); a stale one from an earlier build must not linger.
+    rmSync(npzPath, { force: true });
+  }
+  writeJsonGz(target.datasetFile(options.dataset, `${set}.json.gz`), ids);
+  state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
+}
+
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
   const dtype = parseDtype(options.dtype);
   const seed = parseSeed(options.seed);
@@ -210,24 +339,8 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       : `Splits not found. Size ${runs.length}, t ${split.training}, d ${split.dev}; seed ${seed}. Splits saved to ${splitFile.path}`,
   });
 
-  // The first run that loads fixes the columns (the original took the first run, loadable or not).
   emit({ type: "stage", stage: "columns", state: "started" });
-  let columns: string[] | null = null;
-  let firstProblem = "";
-  for (const run of runs) {
-    throwIfAborted(signal);
-    const loaded = loadCachedRun(cache, run);
-    if (typeof loaded === "string") {
-      firstProblem ||= `${run}: ${loaded}`;
-      continue;
-    }
-    columns = matchingColumns(loaded.table, regex);
-    if (columns.length === 0) {
-      throw new CimlError(`--features-regex ${JSON.stringify(options.featuresRegex)} matches no column of run ${run} (its columns: ${loaded.table.columns.join(", ")})`);
-    }
-    break;
-  }
-  if (columns === null) throw new CimlError(`none of the ${runs.length} selected runs could be loaded from the cache (first: ${firstProblem})`);
+  const columns = chooseColumns(cache, runs, regex, options.featuresRegex, signal);
   emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
 
   if (replacing) {
@@ -238,129 +351,57 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
 
   const L = exampleLength(interval?.alias ?? null, aggregations);
   const labels = featureLabels(columns, L, aggregations);
-  const features = labels.length;
-  const shape = { columns, sample_interval: interval?.alias ?? null, aggregation_functions: aggregations, normalized_length: L };
-  const present = new Int32Array(columns.length);
-  const missing = new Int32Array(columns.length);
-
-  const setRuns: Record<SetName, string[]> = {
-    training: splitFile.indices.training.map((i) => runs[i]!),
-    dev: splitFile.indices.dev.map((i) => runs[i]!),
-    test: splitFile.indices.test.map((i) => runs[i]!),
-  };
-  const included: Record<SetName, string[]> = { training: [], dev: [], test: [] };
-  const classesBySet: Record<SetName, string[]> = { training: [], dev: [], test: [] };
-  const excluded: Exclusion[] = [];
-  const trainingLengths: number[] = [];
-  const allLengths: number[] = [];
-  const allClasses: string[] = [];
-  let normalization: Normalization | null = null;
-  const breather = new Breather();
-  const plots: string[] = [];
   if (plotExamples > 0 && aggregations.length > 0) {
     emit({ type: "warning", message: "per-example plots need fixed-length examples; --plot-examples is ignored with --aggregation-functions" });
   }
-  let lastHistogram = performance.now();
-
-  // Class values can be any string (node_provider ...), so the vocabulary is only final at the end;
-  // the npz stores class values themselves, not ids, as the original did.
-  const liveVocabulary = () => classVocabulary(options.classLabel, allClasses);
+  const state: BuildState = {
+    options,
+    cache,
+    target,
+    shape: { columns, sample_interval: interval?.alias ?? null, aggregation_functions: aggregations, normalized_length: L },
+    features: labels.length,
+    dtype,
+    plotExamples: aggregations.length === 0 ? plotExamples : 0,
+    emit,
+    signal,
+    breather: new Breather(),
+    excluded: [],
+    ids: { training: [], dev: [], test: [] },
+    classes: { training: [], dev: [], test: [] },
+    allLengths: [],
+    allClasses: [],
+    present: new Int32Array(columns.length),
+    missing: new Int32Array(columns.length),
+    plots: [],
+    normalization: null,
+    lastHistogram: performance.now(),
+  };
+  const features = state.features;
 
   for (const set of SET_NAMES) {
-    const list = setRuns[set];
+    const list = splitFile.indices[set].map((i) => runs[i]!);
     emit({ type: "stage", stage: set, state: "started", detail: `${list.length} runs` });
-    const matrix = dtype === "float32" ? new Float32Array(list.length * features) : new Float64Array(list.length * features);
-    const progress = progressEmitter(emit, set, list.length);
-    const ids = included[set];
-    const classes = classesBySet[set];
-    let excludedHere = 0;
-    const setExcluded = () => excludedHere;
-    const exclude = (run: string, reason: string) => {
-      excludedHere++;
-      excluded.push({ run, set, reason });
-      emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
-    };
-    for (let i = 0; i < list.length; i++) {
-      await breather.maybe(signal);
-      const run = list[i]!;
-      progress(i, setExcluded(), run);
-      const loaded = loadCachedRun(cache, run);
-      if (typeof loaded === "string") {
-        exclude(run, loaded);
-        continue;
-      }
-      columns.forEach((c, j) => (loaded.table.columns.includes(c) ? present[j]!++ : missing[j]!++));
-      let cls: string;
-      try {
-        cls = classOf(loaded.metadata, options.classLabel);
-      } catch (err) {
-        exclude(run, (err as Error).message);
-        continue;
-      }
-      const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
-      let trace: TraceColumns;
-      try {
-        trace = prepareTrace(loaded.table, shape);
-      } catch (err) {
-        if (!(err instanceof CimlError)) throw err;
-        exclude(run, err.message);
-        continue;
-      }
-      unrollInto(trace, shape, row);
-      const length = trace.rows;
-      if (set === "training" && ids.length < plotExamples && aggregations.length === 0) {
-        plots.push(...(await writeExamplePlots(target.datasetFile(dataset, "plots"), shape.sample_interval, ids.length, columns, trace, row, L)));
-      }
-      if (normalization) normalizeInPlace(row, normalization);
-      ids.push(run);
-      classes.push(cls);
-      allLengths.push(length);
-      allClasses.push(cls);
-      if (set === "training") trainingLengths.push(length);
-      if (performance.now() - lastHistogram > HISTOGRAM_EVERY_MS) {
-        lastHistogram = performance.now();
-        emit(lengthHistogram(allLengths, allClasses, liveVocabulary(), L));
-        emit(columnsHistogram(columns, present, missing));
-      }
-    }
-    progress(list.length, setExcluded(), undefined, true);
-
-    const n = ids.length;
+    const { matrix, rows } = await fillSet(state, set, list);
     if (set === "training") {
-      if (n === 0) {
-        throw new CimlError(`no training examples: none of the ${list.length} training runs could be used (${excluded[0]?.reason ?? "the training split is empty"}); check the cache or --tdt-split`);
+      if (rows === 0) {
+        throw new CimlError(`no training examples: none of the ${list.length} training runs could be used (${state.excluded[0]?.reason ?? "the training split is empty"}); check the cache or --tdt-split`);
       }
-      normalization = trainingNormalization(matrix, n, features);
-      for (let r = 0; r < n; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), normalization);
-      for (let r = 0; r < Math.min(n, aggregations.length === 0 ? plotExamples : 0); r++) {
-        plots.push(await writeNormalizedPlot(options.dataPlotsFolder, shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)));
+      // Dev and test rows are normalised as they are filled; training rows only once all are in.
+      state.normalization = trainingNormalization(matrix, rows, features);
+      for (let r = 0; r < rows; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), state.normalization);
+      for (let r = 0; r < Math.min(rows, state.plotExamples); r++) {
+        state.plots.push(await writeNormalizedPlot(options.dataPlotsFolder, state.shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)));
       }
     }
-    const npzPath = target.datasetFile(dataset, `${set}.npz`);
-    if (n > 0) {
-      const classArray: NpyArray = isNumericLabel(options.classLabel)
-        ? { dtype: "<i8", shape: [n], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
-        : stringArray(classes);
-      writeNpz(npzPath, {
-        examples: { dtype: dtype === "float32" ? "<f4" : "<f8", shape: [n, features], data: matrix.subarray(0, n * features) },
-        example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
-        classes: classArray,
-      });
-    } else {
-      // An empty set has no archive (§6.10); a stale one from an earlier build must not linger.
-      rmSync(npzPath, { force: true });
-    }
-    writeJsonGz(target.datasetFile(dataset, `${set}.json.gz`), ids);
-    emit({ type: "info", message: `${set} set: examples: (${n}, ${features}), classes: (${n},), example IDs: (${n},)` });
-    emit({ type: "stage", stage: set, state: "finished", detail: `${n} examples, ${setExcluded()} excluded` });
+    writeSet(state, set, matrix, rows);
   }
 
-  const vocabulary = liveVocabulary();
-  emit(lengthHistogram(allLengths, allClasses, vocabulary, L));
-  emit(balanceHistogram(classesBySet, vocabulary));
-  emit(columnsHistogram(columns, present, missing));
+  const vocabulary = vocabularyOf(state);
+  emit(lengthHistogram(state.allLengths, state.allClasses, vocabulary, L));
+  emit(balanceHistogram(state.classes, vocabulary));
+  emit(columnsHistogram(columns, state.present, state.missing));
 
-  const norm = normalization!;
+  const norm = state.normalization!;
   const config: ModelConfig = {
     build_name: options.buildName,
     sample_interval: interval?.alias ?? null,
@@ -380,6 +421,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     seed: splitFile.reused ? null : seed,
     classes: vocabulary,
   };
+  const excluded = state.excluded;
   writeNpz(target.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
   const left = new Set(excluded.map((e) => e.run));
   writeJsonGz(target.datasetFile(dataset, "runs.json.gz"), runs.filter((r) => !left.has(r)));
@@ -387,12 +429,14 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
 
   if (options.visualize) {
     emit({ type: "stage", stage: "visualize", state: "started" });
-    plots.push(...(await writeSizesByResult(options.dataPlotsFolder, trainingLengths, classesBySet.training, vocabulary, config.sample_interval)));
+    // sizes_by_result is of the training set: its examples come first in build order.
+    const training = state.ids.training.length;
+    state.plots.push(...(await writeSizesByResult(options.dataPlotsFolder, state.allLengths.slice(0, training), state.classes.training, vocabulary, config.sample_interval)));
     emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
   }
   writeModelConfig(target, dataset, config);
 
-  const examples = { training: included.training.length, dev: included.dev.length, test: included.test.length };
+  const examples = { training: state.ids.training.length, dev: state.ids.dev.length, test: state.ids.test.length };
   const lines = [`Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`];
   if (excluded.length > 0) lines.push(`${excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
   emit({
@@ -401,5 +445,5 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     summary: { dataset, ...examples, excluded: excluded.length, features, length: L, columns: columns.join(","), seed: config.seed, dtype },
     lines,
   });
-  return { config, examples, excluded, plots };
+  return { config, examples, excluded, plots: state.plots };
 };

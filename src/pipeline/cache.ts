@@ -12,7 +12,7 @@ import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, t
 import { hasTrace, readRunList, readRunMetadata, readTraceText, writeRunList, writeRunMetadata, writeTraceGz, type RunMetadata } from "../io/raw-cache.ts";
 import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
-import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 
@@ -256,7 +256,9 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       const task: Promise<void> = ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal)
         .then((outcome) => finish(run, outcome))
         .catch((err) => {
-          fatal ??= err;
+          // A run id that cannot name a file is that run's problem, not a reason to stop the others.
+          if (err instanceof WorkspaceError) finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
+          else fatal ??= err;
         })
         .finally(() => inFlight.delete(task));
       inFlight.add(task);

@@ -33,7 +33,7 @@ export function matchingColumns(table: DstatTable, regex: RegExp | null): string
 /** The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame). */
 export function prepareTrace(table: DstatTable, shape: ExampleShape): TraceColumns {
   const selected = selectColumns(table, shape.columns);
-  const trace = shape.sample_interval === null ? dropIncompleteRows(selected) : dropIncompleteRows(resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds));
+  const trace = shape.sample_interval === null ? dropIncompleteRows(selected) : resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds);
   if (trace.rows === 0) throw new ExampleError("no complete samples in the selected columns");
   return trace;
 }

@@ -25,41 +25,41 @@ export function resampleMean(trace: TraceColumns, seconds: number): TraceColumns
   if (!sorted) order.sort((a, b) => trace.times[a]! - trace.times[b]! || a - b);
   const width = seconds * 1000;
   const origin = Math.floor(trace.times[order[0]!]! / DAY_MS) * DAY_MS;
-  const d = trace.values.length;
-  const outTimes = new Float64Array(order.length);
-  const outValues = Array.from({ length: d }, () => new Float64Array(order.length));
-  // Kahan sums: pandas' grouped mean compensates too, so long bins round the same way.
-  const sum = new Float64Array(d);
-  const comp = new Float64Array(d);
-  const count = new Int32Array(d);
-  let out = 0;
+  // Rows in time order fall into runs of equal bins: groupStart[g]..groupStart[g+1] is bin groupBin[g].
+  const groupStart: number[] = [];
+  const groupBin: number[] = [];
   let bin = Number.NaN;
-  const flush = () => {
-    for (let c = 0; c < d; c++) if (count[c] === 0) return;
-    for (let c = 0; c < d; c++) outValues[c]![out] = sum[c]! / count[c]!;
-    outTimes[out++] = origin + bin * width;
-  };
-  for (const r of order) {
+  order.forEach((r, i) => {
     const b = Math.floor((trace.times[r]! - origin) / width);
     if (b !== bin) {
-      if (bin === bin) flush();
+      groupStart.push(i);
+      groupBin.push(b);
       bin = b;
-      sum.fill(0);
-      comp.fill(0);
-      count.fill(0);
     }
-    for (let c = 0; c < d; c++) {
-      const v = trace.values[c]![r]!;
-      if (v !== v) continue;
-      const y = v - comp[c]!;
-      const t = sum[c]! + y;
-      comp[c] = t - sum[c]! - y;
-      sum[c] = t;
-      count[c]!++;
+  });
+  groupStart.push(order.length);
+  const groups = groupBin.length;
+  // Column by column (each column is one contiguous array), Kahan sums as pandas' grouped mean does.
+  const means = trace.values.map((column) => {
+    const out = new Float64Array(groups);
+    for (let g = 0; g < groups; g++) {
+      let sum = 0;
+      let comp = 0;
+      let count = 0;
+      for (let i = groupStart[g]!; i < groupStart[g + 1]!; i++) {
+        const v = column[order[i]!]!;
+        if (v !== v) continue;
+        const y = v - comp;
+        const t = sum + y;
+        comp = t - sum - y;
+        sum = t;
+        count++;
+      }
+      out[g] = count === 0 ? Number.NaN : sum / count;
     }
-  }
-  flush();
-  return { times: outTimes.subarray(0, out), values: outValues.map((v) => v.subarray(0, out)), rows: out };
+    return out;
+  });
+  return dropIncompleteRows({ times: Float64Array.from(groupBin, (b) => origin + b * width), values: means, rows: groups });
 }
 
 /** Without resampling, dropna() alone: rows with a NaN in any selected column go. */

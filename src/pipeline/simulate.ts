@@ -87,14 +87,22 @@ export function checkSimulateOptions(o: SimulateOptions): void {
 export const simulate: Step<SimulateOptions, SimulateResult> = async (options, { emit, signal }) => {
   checkSimulateOptions(options);
   const started = performance.now();
-  const rng = new Rng(options.seed);
   const base = (options.logUrl ?? fileRootUrl(options.logRoot)).replace(/\/+$/, "");
   emit({ type: "stage", stage: "simulate", state: "started", detail: `${options.runs} runs into ${maskUri(options.dbUri)} and ${options.logRoot}` });
   const writer = await openSubunit2sqlWriter(options.dbUri);
+  // Adding to a history must not repeat its runs: the seed's stream moves on by what is there already.
+  // ... and its time goes on after the last run, so that id order stays chronological.
+  const history = await writer.history().catch(async (err) => {
+    await writer.close();
+    throw err;
+  });
+  if (history.runs > 0) emit({ type: "info", message: `${maskUri(options.dbUri)} already holds ${history.runs} runs; adding ${options.runs} more after them` });
+  const rng = new Rng(options.seed + history.runs * 7919);
   let failed = 0;
   let missing = 0;
   let bytes = 0;
-  let at = options.startMs ?? DEFAULT_START_MS;
+  const after = history.lastRunAt ? Date.parse(`${history.lastRunAt.replace(" ", "T").slice(0, 19)}Z`) + 3_600_000 : NaN;
+  let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
   try {
     let batch: NewRun[] = [];
     for (let i = 0; i < options.runs; i++) {
