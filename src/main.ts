@@ -68,6 +68,7 @@ function predictorFlags(flags: Flags): PredictorOptions {
     experiment: String(flags.experiment),
     dstatPaths: listFlag(flags.dstatPath),
     timeoutSeconds: flags.timeout as string | number,
+    sampleInterval: optionalString(flags.sampleInterval),
   };
 }
 

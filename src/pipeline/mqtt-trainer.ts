@@ -2,8 +2,9 @@
 // their runs through the one prediction path, publish each prediction. Runs until aborted, then drains.
 import type { Step } from "./events.ts";
 import { serveFirehose, type EventCounts } from "./firehose-service.ts";
-import { brokerSettings, parseQos, publishTopic, subscriptionTopic, wholeNumber, type BrokerFlags } from "./mqtt-settings.ts";
+import { brokerSettings, parseQos, publishTopic, subscriptionTopic, type BrokerFlags } from "./mqtt-settings.ts";
 import { predictBuild, withPredictor, type PredictorOptions } from "./predict-build.ts";
+import { wholeNumber } from "./whole-number.ts";
 
 export interface MqttTrainerOptions extends PredictorOptions {
   broker: BrokerFlags;

@@ -22,6 +22,8 @@ export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths
   dbUri: string;
   dataset: string;
   experiment: string;
+  /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
+  sampleInterval?: string;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
 }
@@ -47,6 +49,9 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
+  if (options.sampleInterval !== undefined && options.sampleInterval !== model.config.sample_interval) {
+    emit({ type: "warning", message: `--sample-interval ${options.sampleInterval} ignored: dataset ${options.dataset} was built with ${model.config.sample_interval ?? "no resampling"}, and its model needs the same` });
+  }
   try {
     const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
     try {
