@@ -22,20 +22,6 @@ import { trainModel } from "../src/pipeline/train-model.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 
-if (process.argv[2] === "serve") {
-  const root = process.argv[3]!;
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const file = Bun.file(join(root, decodeURIComponent(new URL(req.url).pathname)));
-      return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
-    },
-  });
-  console.log(server.url.href.replace(/\/$/, ""));
-  await new Promise(() => {});
-}
-
 const sequentialEvents = Number(process.argv[2] ?? 30);
 const burstEvents = Number(process.argv[3] ?? 60);
 const dbPredictEvents = Number(process.argv[4] ?? 8);
@@ -43,7 +29,8 @@ const TRAIN_RUNS = 200;
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-predict-"));
 const logs = join(dir, "logs");
-const server = Bun.spawn([process.execPath, import.meta.path, "serve", logs], { stdout: "pipe", stderr: "inherit" });
+// bench/cache.ts's static log server (its `serve` mode), without added latency, in a child process.
+const server = Bun.spawn([process.execPath, join(import.meta.dir, "cache.ts"), "serve", logs, "0"], { stdout: "pipe", stderr: "inherit" });
 let trainer: { kill(signal?: number | NodeJS.Signals): void } | undefined;
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
