@@ -9,7 +9,8 @@ import { dbPredict } from "../src/pipeline/db-predict.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
-import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, runStep, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { collect } from "./helpers/collect-events.ts";
+import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const CACHED = 90;
@@ -65,8 +66,7 @@ describe.each([
 
   test("predicts the runs the dataset lacks, prints the original's lines, and agrees with db-predict", async () => {
     const dataPath = workspaceCopy();
-    const events: PipelineEvent[] = [];
-    const result = await runStep(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: ":30", parallel: 4 }, events);
+    const { result, events } = await collect(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: ":30", parallel: 4 });
     expect(result.predictions.map((p) => p.runUuid)).toEqual(Array.from({ length: 30 }, (_, k) => syntheticRun(CACHED + k).uuid));
     const actual = result.predictions.map((p) => p.actualClass);
     expect(actual).toEqual(result.predictions.map((p) => String(syntheticRun(Number.parseInt(p.buildUuid!.slice(1), 16)).status)));
@@ -89,7 +89,7 @@ describe.each([
 
     const pristine = workspaceCopy();
     for (const p of result.predictions.slice(0, 4)) {
-      const single = await runStep(dbPredict, { dataPath: pristine, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, buildUuid: p.buildUuid!, buildName: BUILD_NAME });
+      const { result: single } = await collect(dbPredict, { dataPath: pristine, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, buildUuid: p.buildUuid!, buildName: BUILD_NAME });
       expect(single.predictions).toHaveLength(1);
       expect(single.predictions[0]!.predictedClass).toBe(p.predictedClass);
       expect(single.predictions[0]!.probabilities["1"]!).toBeCloseTo(p.probabilities["1"]!, 6);
@@ -97,8 +97,7 @@ describe.each([
   }, 120_000);
 
   test("a slice that selects nothing says so and predicts nothing", async () => {
-    const events: PipelineEvent[] = [];
-    const result = await runStep(dbBatchPredict, { dataPath: workspaceCopy(), dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "1000:", parallel: 4 }, events);
+    const { result, events } = await collect(dbBatchPredict, { dataPath: workspaceCopy(), dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "1000:", parallel: 4 });
     expect(result.predictions).toEqual([]);
     expect(lines(events)).toEqual(["Empty prediction set, nothing to do."]);
   }, 60_000);

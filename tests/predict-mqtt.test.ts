@@ -14,7 +14,8 @@ import { mqttTrainer, type MqttTrainerOptions } from "../src/pipeline/mqtt-train
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
-import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, runStep, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { collect } from "./helpers/collect-events.ts";
+import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 const CACHED = 90;
 const RUNS = 330;
@@ -99,7 +100,7 @@ const firehose = (base: string, change: number) => `${base}/subunit-worker01/ope
 const event = (buildUuid: string) => JSON.stringify({ build_uuid: buildUuid, source_url: `http://logs.example.org/${buildUuid}/logs/testrepository.subunit`, status: "success" });
 
 async function dbPredictions(dataPath: string, dbUri: string, buildUuid: string) {
-  return (await runStep(dbPredict, { dataPath, dbUri, dataset: DATASET, experiment: EXPERIMENT, buildUuid, buildName: BUILD_NAME })).predictions;
+  return (await collect(dbPredict, { dataPath, dbUri, dataset: DATASET, experiment: EXPERIMENT, buildUuid, buildName: BUILD_NAME })).result.predictions;
 }
 
 describe.each([

@@ -4,9 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mysql from "mysql2/promise";
 import { gzip } from "../../src/io/gzip-json.ts";
 import { openSubunit2sqlWriter, type Subunit2sqlWriter } from "../../src/io/subunit2sql-writer.ts";
+import { serveLogTree, type TestLogServer } from "./log-server.ts";
+import { dropDatabase, mariadbUri, uniqueDatabaseName } from "./mariadb.ts";
 
 export interface HistoryRun {
   uuid: string;
@@ -41,38 +42,28 @@ export async function sqliteHistory(): Promise<HistoryDb> {
 }
 
 export async function mariadbHistory(area: string): Promise<HistoryDb> {
-  const name = `ciml_test_${area}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  return history(`mysql+pymysql://root:@127.0.0.1:3306/${name}`, async () => {
-    const admin = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", password: "" });
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.end();
-  });
+  const name = uniqueDatabaseName(area);
+  return history(mariadbUri(name), () => dropDatabase(name));
 }
 
-/** Serves `<root>/<run uuid>/logs/dstat-csv_log.txt.gz`; runs in `down` answer 503 (a log server in trouble). */
+/** Serves `<root>/<run uuid>/logs/dstat-csv_log.txt.gz` from memory; runs in `down` answer 503 (a log server in trouble). */
 export class LogServer {
   private readonly files = new Map<string, Uint8Array>();
   readonly down = new Set<string>();
-  readonly requests: string[] = [];
-  private readonly server: ReturnType<typeof Bun.serve>;
+  private readonly server: TestLogServer;
 
   constructor() {
-    this.server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: (req) => {
-        const path = new URL(req.url).pathname;
-        this.requests.push(path);
-        const run = path.split("/")[2] ?? "";
-        if (this.down.has(run)) return new Response("Service Unavailable", { status: 503 });
+    this.server = serveLogTree({
+      route: (path) => {
+        if (this.down.has(runOf(path))) return new Response("Service Unavailable", { status: 503 });
         const body = this.files.get(path);
-        return body ? new Response(body, { headers: { "content-type": "application/gzip" } }) : new Response("Not Found", { status: 404 });
+        return body ? new Response(body, { headers: { "content-type": "application/gzip" } }) : undefined;
       },
     });
   }
 
   get root(): string {
-    return `http://127.0.0.1:${this.server.port}/logs`;
+    return `${this.server.url}/logs`;
   }
 
   addTrace(runUuid: string, text: string): void {
@@ -80,10 +71,14 @@ export class LogServer {
   }
 
   fetchesOf(runUuid: string): number {
-    return this.requests.filter((p) => p.split("/")[2] === runUuid).length;
+    return this.server.requests.filter((p) => runOf(p) === runUuid).length;
   }
 
   stop(): void {
-    this.server.stop(true);
+    this.server.stop();
   }
+}
+
+function runOf(path: string): string {
+  return path.split("/")[2] ?? "";
 }
