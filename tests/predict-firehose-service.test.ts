@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
-import { serveFirehose, type BuildHandler, type EventCounts, type FirehoseServiceOptions, type PredictionMessage } from "../src/pipeline/firehose-service.ts";
+import { serveFirehose, type BuildHandler, type FirehoseServiceOptions, type PredictionMessage } from "../src/pipeline/firehose-service.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 
