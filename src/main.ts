@@ -68,7 +68,8 @@ function predictorFlags(flags: Flags): PredictorOptions {
     dataset: String(flags.dataset),
     experiment: String(flags.experiment),
     dstatPaths: listFlag(flags.dstatPath),
-    timeoutSeconds: Number(flags.timeout),
+    timeoutSeconds: flags.timeout as string | number,
+    sampleInterval: optionalString(flags.sampleInterval),
   };
 }
 

@@ -1,8 +1,9 @@
 // The listener half of mqtt-trainer against real brokers (the shared Mosquitto on 1883 and private ones
 // the tests stop and restart), with a stand-in for the model so that only MQTT and bookkeeping are tested.
 import { afterAll, describe, expect, test } from "bun:test";
+import { CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
-import { serveFirehose, type BuildHandler, type EventCounts, type FirehoseServiceOptions, type PredictionMessage } from "../src/pipeline/firehose-service.ts";
+import { serveFirehose, type BuildHandler, type FirehoseServiceOptions, type PredictionMessage } from "../src/pipeline/firehose-service.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 
@@ -49,7 +50,7 @@ function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
       await Bun.sleep(10);
     }
   };
-  const connected = () => events.filter((e) => e.type === "info" && /^(connected|reconnected) to/.test(e.message)).length;
+  const connected = () => events.filter((e) => e.type === "stage" && e.stage === "broker" && e.detail?.startsWith("connected to")).length;
   const stop = async () => {
     controller.abort();
     return done;
@@ -164,6 +165,18 @@ describe("serveFirehose", () => {
     const reconnected = svc.events.find((e) => e.type === "info" && e.message.startsWith("reconnected"));
     const attempts = Number(/\((\d+) attempts?\)/.exec(reconnected?.type === "info" ? reconnected.message : "")?.[1]);
     expect(attempts).toBeGreaterThan(1);
+  }, 60_000);
+
+  test("a broker that refuses the credentials stops the service with one line, instead of retrying for ever", async () => {
+    const broker = await PrivateMosquitto.start(["allow_anonymous false"]);
+    cleanups.push(() => broker.stop());
+    const svc = startService(options(broker.port, "t/#", "out", { broker: { host: "127.0.0.1", port: broker.port, tls: false, websocket: false, username: "ciml", password: "wrong" } }), predictOneRun);
+    const err = await svc.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CimlError);
+    expect((err as Error).message).toMatch(/^the broker at 127\.0\.0\.1:\d+ refused the connection \(Connection refused: (Not authorized|Bad User Name or Password)\); check --username\/--password$/);
   }, 60_000);
 
   test("on abort, work in flight finishes and is published before the service returns", async () => {

@@ -95,15 +95,18 @@ export class MqttListener {
     this.attempts = 0;
     this.lastError = "";
     // Subscribing here, not once after connect(), is what makes a reconnect with a clean session
-    // (the broker forgot us) receive events again.
+    // (the broker forgot us) receive events again. "up" is told once the broker has acknowledged the
+    // subscription: from then on nothing published is missed.
     this.client.subscribe(this.subscription.topic, { qos: this.subscription.qos }, (err, granted) => {
+      // Lost again before the acknowledgement: the next connection subscribes anew.
+      if (!this.client.connected) return;
       const refusedGrant = granted?.find((g) => g.qos > 2);
       if (err || refusedGrant) {
         const reason = err ? err.message : `broker refused subscription to ${this.subscription.topic} (reason code ${refusedGrant?.qos})`;
         this.handlers.connection({ state: "subscribe-failed", reason });
       }
+      this.handlers.connection({ state: "up", reconnected, attempts, outageMs });
     });
-    this.handlers.connection({ state: "up", reconnected, attempts, outageMs });
   }
 
   private onError(err: Error & { code?: string | number }): void {

@@ -64,7 +64,8 @@ function openSqlite(uri: string, path: string, options: OpenSqlOptions): SqlConn
     async *stream<T extends SqlRow>(sql: string, params: SqlValue[] = []) {
       let rows: IterableIterator<T>;
       try {
-        rows = db.query(sql).iterate(...params) as IterableIterator<T>;
+        // prepare(), not the cached query(): concurrent streams of one SQL would share (and break) a cursor.
+        rows = db.prepare(sql).iterate(...params) as IterableIterator<T>;
       } catch (err) {
         return fail(err);
       }

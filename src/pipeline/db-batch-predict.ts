@@ -7,8 +7,8 @@ import { isAbort, throwIfAborted, UsageError } from "./errors.ts";
 import { classReport, confusionMatrix } from "./metrics.ts";
 import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict-build.ts";
 import { predictExamples, type RunPrediction } from "./predict-run.ts";
+import { wholeNumber } from "./whole-number.ts";
 import { pythonSlice } from "./dataset-split.ts";
-import { wholeNumber } from "./mqtt-settings.ts";
 
 export interface DbBatchPredictOptions extends PredictorOptions {
   /** python slice over the runs to predict, e.g. ":100" */

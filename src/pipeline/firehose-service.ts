@@ -152,7 +152,6 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
       case "up":
         emitTo({ type: "stage", stage: "broker", state: "started", detail: `connected to ${where}, listening on ${options.topic}` });
         if (change.reconnected) emitTo({ type: "info", message: `reconnected to ${where} after ${(change.outageMs / 1000).toFixed(1)}s (${change.attempts} attempt${change.attempts === 1 ? "" : "s"})` });
-        else emitTo({ type: "info", message: `connected to ${where}, listening on ${options.topic}` });
         break;
       case "down":
         emitTo({ type: "stage", stage: "broker", state: "started", detail: `disconnected from ${where}: reconnecting` });

@@ -1,6 +1,7 @@
 // mqtt-trainer's broker flags, checked once, with a one-line fix in every message (exit 2).
 import { defaultPort, type MqttSettings, type QoS } from "../io/mqtt-listener.ts";
 import { UsageError } from "./errors.ts";
+import { wholeNumber } from "./whole-number.ts";
 
 export interface BrokerFlags {
   host: string;
@@ -40,12 +41,6 @@ export function publishTopic(flag: string | undefined, buildName: string): strin
   const topic = flag ?? `ciml/predictions/${buildName}`;
   if (topic.length === 0 || /[+#]/.test(topic)) throw new UsageError(`--publish-topic ${JSON.stringify(topic)} must be a plain topic without "+" or "#", e.g. ciml/predictions/tempest-full`);
   return topic;
-}
-
-export function wholeNumber(name: string, value: string | number, min: number, max: number): number {
-  const n = typeof value === "number" ? value : value.trim() === "" ? NaN : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} ${value} must be a whole number from ${min} to ${max}`);
-  return n;
 }
 
 function checkFilter(topic: string): void {

@@ -2,8 +2,9 @@
 // their runs through the one prediction path, publish each prediction. Runs until aborted, then drains.
 import type { Step } from "./events.ts";
 import { serveFirehose, type EventCounts } from "./firehose-service.ts";
-import { brokerSettings, parseQos, publishTopic, subscriptionTopic, wholeNumber, type BrokerFlags } from "./mqtt-settings.ts";
+import { brokerSettings, parseQos, publishTopic, subscriptionTopic, type BrokerFlags } from "./mqtt-settings.ts";
 import { predictBuild, withPredictor, type PredictorOptions } from "./predict-build.ts";
+import { wholeNumber } from "./whole-number.ts";
 
 export interface MqttTrainerOptions extends PredictorOptions {
   broker: BrokerFlags;
@@ -33,7 +34,7 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
   const concurrency = wholeNumber("--concurrency", options.concurrency, 1, 64);
   const maxAttempts = 1 + wholeNumber("--retries", options.retries, 0, 100);
   const queueCapacity = wholeNumber("--queue-size", options.queueSize, 1, 1_000_000);
-  return withPredictor(options, ctx.emit, (predictor) =>
+  const counts = await withPredictor(options, ctx.emit, (predictor) =>
     serveFirehose(
       { broker, topic, qos, publishTopic: publish, model: { dataset: predictor.dataset, experiment: predictor.experiment }, concurrency, queueCapacity, maxAttempts, retryDelayMs: FIRST_RETRY_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS, debug: options.debug },
       ctx,
@@ -44,4 +45,6 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
       },
     ),
   );
+  ctx.emit({ type: "result", stage: "mqtt-trainer", summary: { ...counts }, lines: [`Stopped after ${counts.messages} events: ${counts.predictions} predictions published, ${counts.skipped} builds skipped, ${counts.failed} failed.`] });
+  return counts;
 };

@@ -22,8 +22,10 @@ export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths
   dbUri: string;
   dataset: string;
   experiment: string;
-  /** overall seconds per dstat download */
-  timeoutSeconds?: number;
+  /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
+  sampleInterval?: string;
+  /** overall seconds per dstat download (--timeout as given) */
+  timeoutSeconds?: string | number;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -41,12 +43,15 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   const ws = new Workspace(resolveDataPath(options.dataPath));
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
-  const timeout = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeout > 0)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+  if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
   const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
+  if (options.sampleInterval !== undefined && options.sampleInterval !== model.config.sample_interval) {
+    emit({ type: "warning", message: `--sample-interval ${options.sampleInterval} ignored: dataset ${options.dataset} was built with ${model.config.sample_interval ?? "no resampling"}, and its model needs the same` });
+  }
   try {
     const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
     try {
@@ -65,9 +70,13 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
  * one and that are not multinode. `skipped` holds the original's line for each run left out.
  */
 export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+  const found: RunRow[] = [];
+  // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
+  // builds predicted concurrently would otherwise wait on each other's connections for ever.
+  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) found.push(run);
   const runs: RunRow[] = [];
   const skipped: string[] = [];
-  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) {
+  for (const run of found) {
     const name = (await db.runMetadata(run.uuid)).build_name;
     if (name !== buildName) skipped.push(`Build uuid: ${buildUuid} is not of proper build_name, skipping`);
     else if (name.includes("multinode")) skipped.push(`Build uuid: ${buildUuid} is a multinode build, skipping`);

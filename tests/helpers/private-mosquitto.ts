@@ -1,6 +1,9 @@
 // A Mosquitto of the test's own on a free port, so a test can stop and restart "the broker" without
 // disturbing the shared one on 1883 that other sessions use.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 
 export async function freePort(): Promise<number> {
@@ -22,17 +25,28 @@ function accepts(port: number): Promise<boolean> {
 
 export class PrivateMosquitto {
   private proc: Subprocess | null = null;
-  constructor(readonly port: number) {}
+  private configDir: string | null = null;
+  constructor(
+    readonly port: number,
+    private readonly configLines: string[] = [],
+  ) {}
 
-  static async start(): Promise<PrivateMosquitto> {
-    const broker = new PrivateMosquitto(await freePort());
+  /** With config lines (e.g. "allow_anonymous false") they go to a temporary config file with the listener. */
+  static async start(configLines: string[] = []): Promise<PrivateMosquitto> {
+    const broker = new PrivateMosquitto(await freePort(), configLines);
     await broker.start();
     return broker;
   }
 
   async start(): Promise<void> {
-    // `-p` alone makes mosquitto 2 listen on localhost with anonymous access, which is what a test needs.
-    this.proc = Bun.spawn(["mosquitto", "-p", String(this.port)], { stdout: "ignore", stderr: "ignore" });
+    let args = ["-p", String(this.port)];
+    if (this.configLines.length > 0) {
+      this.configDir ??= mkdtempSync(join(tmpdir(), "ciml-mosquitto-"));
+      writeFileSync(join(this.configDir, "mosquitto.conf"), [`listener ${this.port} 127.0.0.1`, ...this.configLines, ""].join("\n"));
+      args = ["-c", join(this.configDir, "mosquitto.conf")];
+    }
+    // `-p` alone makes mosquitto 2 listen on localhost with anonymous access, which is what most tests need.
+    this.proc = Bun.spawn(["mosquitto", ...args], { stdout: "ignore", stderr: "ignore" });
     const deadline = Date.now() + 10_000;
     while (!(await accepts(this.port))) {
       if (Date.now() > deadline) throw new Error(`private mosquitto on port ${this.port} did not start`);
@@ -45,5 +59,7 @@ export class PrivateMosquitto {
     this.proc.kill("SIGTERM");
     await this.proc.exited;
     this.proc = null;
+    if (this.configDir) rmSync(this.configDir, { recursive: true, force: true });
+    this.configDir = null;
   }
 }

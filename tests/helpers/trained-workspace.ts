@@ -2,9 +2,9 @@
 // setup-experiment, train-model) from synthetic cached runs whose classes differ learnably:
 // failed runs are shorter and busier. Small enough to train in seconds on 2 cores.
 import { buildDataset } from "../../src/pipeline/build-dataset.ts";
-import type { PipelineEvent, Step } from "../../src/pipeline/events.ts";
 import { setupExperiment } from "../../src/pipeline/setup-experiment.ts";
 import { trainModel } from "../../src/pipeline/train-model.ts";
+import { collect } from "./collect-events.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "../dataset-cache.ts";
 
 export const BUILD_NAME = "tempest-full";
@@ -18,10 +18,6 @@ export function syntheticRun(i: number): { uuid: string; status: 0 | 1; trace: s
   return { uuid: uuidFor(i), status, trace };
 }
 
-export async function runStep<O, R>(step: Step<O, R>, options: O, events: PipelineEvent[] = []): Promise<R> {
-  return step(options, { emit: (e) => events.push(e), signal: new AbortController().signal });
-}
-
 /** Caches runs 0..cached-1, builds the dataset from them and trains the model. */
 export async function trainedWorkspace(root: string, cached = 90): Promise<void> {
   const runs: FixtureRun[] = Array.from({ length: cached }, (_, i) => {
@@ -29,7 +25,7 @@ export async function trainedWorkspace(root: string, cached = 90): Promise<void>
     return { uuid: r.uuid, trace: r.trace, status: r.status, metadata: { build_uuid: buildUuidFor(i) } };
   });
   writeCache(root, BUILD_NAME, runs);
-  await runStep(buildDataset, {
+  await collect(buildDataset, {
     dataPath: root,
     dataset: DATASET,
     buildName: BUILD_NAME,
@@ -45,8 +41,8 @@ export async function trainedWorkspace(root: string, cached = 90): Promise<void>
     seed: 7,
     dtype: "float32",
   });
-  await runStep(setupExperiment, { dataPath: root, experiment: EXPERIMENT, estimator: "dnn", hiddenLayers: "8", steps: 100000, batchSize: 16, epochs: 20, optimizer: "Adam", learningRate: 0.01, seed: 3 });
-  await runStep(trainModel, { dataPath: root, dataset: DATASET, experiment: EXPERIMENT });
+  await collect(setupExperiment, { dataPath: root, experiment: EXPERIMENT, estimator: "dnn", hiddenLayers: "8", steps: 100000, batchSize: 16, epochs: 20, optimizer: "Adam", learningRate: 0.01, seed: 3 });
+  await collect(trainModel, { dataPath: root, dataset: DATASET, experiment: EXPERIMENT });
 }
 
 /** Zuul build uuids of the fixture: one per run, 32 hex digits like the real ones. */

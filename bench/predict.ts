@@ -1,0 +1,120 @@
+// bench/predict.ts — mqtt-trainer (one long-lived process: model loaded once, builds predicted in parallel)
+// against the original's way of predicting, one `db-predict` process per event, on the same simulated
+// history, the same log server (HTTP on loopback, in a child process) and the real Mosquitto on 1883.
+//
+//   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8]
+//
+// Latency is from publishing the firehose event to receiving the prediction on the publish topic, one event
+// at a time; throughput is a burst of events published at once. Every event is a build whose run is not
+// cached yet, so each prediction includes the DB lookup, the download and caching, parsing and the model.
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { readRunList } from "../src/io/raw-cache.ts";
+import { openSubunit2sql } from "../src/io/subunit2sql.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { buildDataset } from "../src/pipeline/build-dataset.ts";
+import { cacheData } from "../src/pipeline/cache.ts";
+import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
+import { simulate } from "../src/pipeline/simulate.ts";
+import { trainModel } from "../src/pipeline/train-model.ts";
+
+const quiet = { emit: () => {}, signal: new AbortController().signal };
+
+const sequentialEvents = Number(process.argv[2] ?? 30);
+const burstEvents = Number(process.argv[3] ?? 60);
+const dbPredictEvents = Number(process.argv[4] ?? 8);
+const TRAIN_RUNS = 200;
+const MAIN = join(import.meta.dir, "../src/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "ciml-bench-predict-"));
+const logs = join(dir, "logs");
+// bench/cache.ts's static log server (its `serve` mode), without added latency, in a child process.
+const server = Bun.spawn([process.execPath, join(import.meta.dir, "cache.ts"), "serve", logs, "0"], { stdout: "pipe", stderr: "inherit" });
+let trainer: { kill(signal?: number | NodeJS.Signals): void } | undefined;
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+try {
+  const url = new TextDecoder().decode((await server.stdout.getReader().read()).value).trim();
+  const dbUri = `sqlite:///${join(dir, "ci.db")}`;
+  const data = join(dir, "data");
+  const total = TRAIN_RUNS + sequentialEvents + burstEvents + dbPredictEvents;
+  const t0 = performance.now();
+  // One row a second, like devstack's dstat: the parse and resample cost of a real trace is part of the latency.
+  await simulate({ runs: total, failureRate: 0.2, missingRate: 0, buildNames: ["tempest-full"], seed: 5, dbUri, logRoot: logs, logUrl: url, intervalSeconds: 1 }, quiet);
+  await cacheData({ dataPath: data, buildName: "tempest-full", dbUri, limit: TRAIN_RUNS, parallel: 8, timeoutSeconds: 60 }, quiet);
+  await buildDataset({ dataPath: data, dataset: "ds", buildName: "tempest-full", slicer: ":", sampleInterval: "1min", featuresRegex: "^(usr|used|1m)$", classLabel: "status", tdtSplit: ["7", "1", "2"], force: false, visualize: false, dataPlotsFolder: dir, aggregationFunctions: [], dtype: "float32" }, quiet);
+  await setupExperiment({ dataPath: data, experiment: "dnn", estimator: "dnn", hiddenLayers: "32/16", steps: 100000, batchSize: 32, epochs: 10, optimizer: "Adam", learningRate: 0.01 }, quiet);
+  await trainModel({ dataPath: data, dataset: "ds", experiment: "dnn" }, quiet);
+  console.log(`setup: ${total} simulated runs (1 s dstat rows), ${TRAIN_RUNS} cached and trained on, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // The builds whose runs are not cached: the events to predict.
+  const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
+  const db = await openSubunit2sql(dbUri);
+  const fresh: string[] = [];
+  for await (const run of db.runsByKeyValue("build_name", "tempest-full")) if (!cached.has(run.uuid)) fresh.push(run.uuid);
+  const builds: string[] = [];
+  for (const uuid of fresh) builds.push((await db.runMetadata(uuid)).build_uuid!);
+  await db.close();
+  const forDbPredict = builds.splice(0, dbPredictEvents);
+  const dbPredictData = join(dir, "data-db-predict");
+  cpSync(data, dbPredictData, { recursive: true });
+
+  // --- mqtt-trainer: one process for all events
+  const base = `ciml-bench/${process.pid}`;
+  const out = `${base}/predictions`;
+  const trainerProc = Bun.spawn([process.execPath, MAIN, "mqtt-trainer", "--json", "--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn", "--mqtt-hostname", "127.0.0.1", "--topic", `${base}/events/#`, "--publish-topic", out], { stdout: "pipe", stderr: "inherit" });
+  trainer = trainerProc;
+  const lines = trainerProc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  for (let buffer = ""; !buffer.includes('"connected to'); ) buffer += (await lines.read()).value ?? "";
+  const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
+  const arrived = new Map<string, number>();
+  let onArrival = () => {};
+  client.on("message", (_t, payload) => {
+    arrived.set((JSON.parse(payload.toString()) as { build_uuid: string }).build_uuid, performance.now());
+    onArrival();
+  });
+  await client.subscribeAsync(out, { qos: 1 });
+  const until = (cond: () => boolean) => new Promise<void>((resolve) => (onArrival = () => cond() && resolve()));
+  const publish = (build: string) => client.publishAsync(`${base}/events/subunit-worker01/openstack/nova/1`, JSON.stringify({ build_uuid: build, source_url: "x", status: "success" }), { qos: 1 });
+
+  const latencies: number[] = [];
+  for (const build of builds.slice(0, sequentialEvents)) {
+    const sent = performance.now();
+    const done = until(() => arrived.has(build));
+    await publish(build);
+    await done;
+    latencies.push(arrived.get(build)! - sent);
+  }
+  const burst = builds.slice(sequentialEvents, sequentialEvents + burstEvents);
+  const burstStart = performance.now();
+  const burstDone = until(() => burst.every((b) => arrived.has(b)));
+  for (const build of burst) await publish(build);
+  await burstDone;
+  const burstSeconds = (Math.max(...burst.map((b) => arrived.get(b)!)) - burstStart) / 1000;
+  await client.endAsync();
+  trainerProc.kill("SIGTERM");
+  const trainerExit = await trainerProc.exited;
+
+  // --- the original's way: one db-predict process per event
+  const perEvent: number[] = [];
+  for (const build of forDbPredict) {
+    const t = performance.now();
+    const p = Bun.spawn([process.execPath, MAIN, "db-predict", build, "--json", "--data-path", dbPredictData, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"], { stdout: "pipe", stderr: "inherit" });
+    const text = await new Response(p.stdout).text();
+    if ((await p.exited) !== 0 || !text.includes('"type":"prediction"')) throw new Error(`db-predict ${build} failed`);
+    perEvent.push(performance.now() - t);
+  }
+
+  const mqttRate = burst.length / burstSeconds;
+  const dbRate = 1000 / (perEvent.reduce((a, b) => a + b, 0) / perEvent.length);
+  console.log(`mqtt-trainer (one process): latency p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} over ${latencies.length} events one at a time; burst of ${burst.length}: ${mqttRate.toFixed(1)} events/s; SIGTERM → exit ${trainerExit}`);
+  console.log(`db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`);
+  console.log(`ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`);
+} finally {
+  trainer?.kill("SIGKILL");
+  server.kill();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,174 @@
+// db-predict and db-batch-predict against a real subunit2sql database, a loopback log server and a model
+// trained in the test: the original's lines (§9.5), the scored summary, --json, and the CLI wiring.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dbBatchPredict } from "../src/pipeline/db-batch-predict.ts";
+import { dbPredict } from "../src/pipeline/db-predict.ts";
+import type { PipelineEvent } from "../src/pipeline/events.ts";
+import { MqttTestClient } from "./helpers/mqtt-collector.ts";
+import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
+import { collect } from "./helpers/collect-events.ts";
+import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+
+const MAIN = join(import.meta.dir, "../src/main.ts");
+const CACHED = 90;
+const RUNS = 140;
+
+let trained: string;
+const logs = new LogServer();
+const dbs: HistoryDb[] = [];
+const dirs: string[] = [];
+
+function historyRuns(): HistoryRun[] {
+  return Array.from({ length: RUNS }, (_, i) => ({ uuid: syntheticRun(i).uuid, status: syntheticRun(i).status, metadata: { build_name: BUILD_NAME, build_uuid: buildUuidFor(i) } }));
+}
+
+beforeAll(async () => {
+  trained = mkdtempSync(join(tmpdir(), "ciml-predict-db-"));
+  await trainedWorkspace(trained, CACHED);
+  for (let i = 0; i < RUNS; i++) logs.addTrace(syntheticRun(i).uuid, syntheticRun(i).trace);
+}, 120_000);
+
+afterAll(async () => {
+  for (const db of dbs) await db.drop();
+  logs.stop();
+  for (const d of [trained, ...dirs]) rmSync(d, { recursive: true, force: true });
+}, 60_000);
+
+function workspaceCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ciml-predict-db-ws-"));
+  cpSync(trained, dir, { recursive: true });
+  dirs.push(dir);
+  return dir;
+}
+
+/** The CLI as a child process; asynchronous, because the log server it talks to runs in this process. */
+async function ciml(...args: string[]) {
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...process.env, CI: "true" }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out, err };
+}
+
+const lines = (events: PipelineEvent[]) => events.flatMap((e) => (e.type === "info" ? [e.message] : e.type === "result" ? (e.lines ?? []) : []));
+
+describe.each([
+  ["SQLite", () => sqliteHistory()],
+  ["MariaDB", () => mariadbHistory("predictdb")],
+] as const)("db-batch-predict with %s", (_name, open) => {
+  let db: HistoryDb;
+  beforeAll(async () => {
+    db = await open();
+    dbs.push(db);
+    await db.add(historyRuns(), logs.root);
+  }, 60_000);
+
+  test("predicts the runs the dataset lacks, prints the original's lines, and agrees with db-predict", async () => {
+    const dataPath = workspaceCopy();
+    const { result, events } = await collect(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: ":30", parallel: 4 });
+    expect(result.predictions.map((p) => p.runUuid)).toEqual(Array.from({ length: 30 }, (_, k) => syntheticRun(CACHED + k).uuid));
+    const actual = result.predictions.map((p) => p.actualClass);
+    expect(actual).toEqual(result.predictions.map((p) => String(syntheticRun(Number.parseInt(p.buildUuid!.slice(1), 16)).status)));
+    const wrong = result.predictions.filter((p) => p.predictedClass !== p.actualClass);
+    const out = lines(events);
+    expect(out).toContain(`All runs: ${RUNS}, dataset size: ${CACHED}, predict size: 30`);
+    expect(out).toContain("Prediction of 30 inputs completed.");
+    expect(out).toContain(`Input set composition: ${actual.filter((c) => c === "0").length} PASS, ${actual.filter((c) => c === "1").length} FAIL`);
+    expect(out).toContain(wrong.length === 0 ? "All predicted correctly." : `There were some prediction errors: [${wrong.map((p) => `(${p.predictedClass}, ${p.actualClass})`).join(", ")}]`);
+    expect(result.accuracy).toBeCloseTo((30 - wrong.length) / 30, 10);
+    expect(result.accuracy!).toBeGreaterThan(0.8);
+    // rows = actual, columns = predicted
+    const count = (a: string, p: string) => result.predictions.filter((x) => x.actualClass === a && x.predictedClass === p).length;
+    expect(result.confusionMatrix).toEqual([
+      [count("0", "0"), count("0", "1")],
+      [count("1", "0"), count("1", "1")],
+    ]);
+    const summary = events.find((e) => e.type === "result");
+    expect(summary?.type === "result" && summary.summary).toMatchObject({ all_runs: RUNS, dataset_size: CACHED, predicted: 30, accuracy: result.accuracy, confusion_matrix: result.confusionMatrix });
+
+    const pristine = workspaceCopy();
+    for (const p of result.predictions.slice(0, 4)) {
+      const { result: single } = await collect(dbPredict, { dataPath: pristine, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, buildUuid: p.buildUuid!, buildName: BUILD_NAME });
+      expect(single.predictions).toHaveLength(1);
+      expect(single.predictions[0]!.predictedClass).toBe(p.predictedClass);
+      expect(single.predictions[0]!.probabilities["1"]!).toBeCloseTo(p.probabilities["1"]!, 6);
+    }
+  }, 120_000);
+
+  test("a slice that selects nothing says so and predicts nothing", async () => {
+    const { result, events } = await collect(dbBatchPredict, { dataPath: workspaceCopy(), dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "1000:", parallel: 4 });
+    expect(result.predictions).toEqual([]);
+    expect(lines(events)).toEqual(["Empty prediction set, nothing to do."]);
+  }, 60_000);
+});
+
+describe("the prediction commands as a user runs them", () => {
+  let db: HistoryDb;
+  beforeAll(async () => {
+    db = await sqliteHistory();
+    dbs.push(db);
+    await db.add(historyRuns(), logs.root);
+  }, 60_000);
+
+  test("db-batch-predict --json: one object per line, a run whose log server is down reported, the rest predicted", async () => {
+    const dataPath = workspaceCopy();
+    const down = syntheticRun(RUNS - 1).uuid;
+    logs.down.add(down);
+    try {
+      const r = await ciml("db-batch-predict", "--json", "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--slice=-5:", "--timeout", "10");
+      expect(r.code).toBe(0);
+      const events = r.out.trim().split("\n").map((l) => JSON.parse(l) as PipelineEvent & { time: string });
+      expect(events.filter((e) => e.type === "prediction")).toHaveLength(4);
+      expect(events.some((e) => e.type === "warning" && e.subject === down && /503/.test(e.message))).toBe(true);
+      const result = events.find((e) => e.type === "result");
+      expect(result?.type === "result" && result.summary).toMatchObject({ predicted: 4, unusable: 1 });
+      expect(result?.type === "result" && result.lines).toContain("Prediction of 4 inputs completed.");
+    } finally {
+      logs.down.delete(down);
+    }
+  }, 120_000);
+
+  test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {
+    const dataPath = workspaceCopy();
+    const run = syntheticRun(100);
+    const r = await ciml("db-predict", buildUuidFor(100), "--no-tui", "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Obtained dstat file for ${run.uuid}`);
+    expect(r.out).toMatch(new RegExp(`${run.uuid}: predicted [01] \\(p=0\\.\\d{3}\\) actual ${run.status} build ${buildUuidFor(100)}`));
+    const bad = await ciml("db-predict", buildUuidFor(100), "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--timeout", "soon");
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim()).toBe("error: --timeout soon: give the seconds allowed per dstat download, e.g. 60");
+  }, 120_000);
+
+  test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
+    const base = `ciml-test/cli/${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const p = Bun.spawn([process.execPath, MAIN, "mqtt-trainer", "--no-tui", "--data-path", workspaceCopy(), "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--mqtt-hostname", "127.0.0.1", "--topic", `${base}/#`, "--publish-topic", `${base}-out`], { stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } });
+    const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`mqtt-trainer ended before ${pattern}: ${out}`);
+        out += value;
+      }
+    };
+    await readUntil(/connected to 127\.0\.0\.1:1883/);
+    const client = await MqttTestClient.connect();
+    await client.publish(`${base}/subunit-worker01/openstack/nova/1`, JSON.stringify({ build_uuid: buildUuidFor(101), source_url: "x", status: "success" }));
+    await client.publish(`${base}/subunit-worker01/openstack/nova/1`, "not json");
+    await client.close();
+    await readUntil(new RegExp(`${syntheticRun(101).uuid}: predicted`));
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    out += await new Response(new ReadableStream({ pull: async (c) => { const r = await reader.read(); if (r.done) c.close(); else c.enqueue(r.value); } })).text();
+    expect(out).toMatch(/mqtt-trainer done: .*predictions=1/);
+    expect(await new Response(p.stderr).text()).toContain("payload is not JSON");
+  }, 120_000);
+
+  test("mqtt-trainer refuses bad broker flags before loading anything", async () => {
+    const r = await ciml("mqtt-trainer", "--data-path", workspaceCopy(), "--db-uri", db.uri, "--share-group", "a/b");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--share-group");
+  });
+});
