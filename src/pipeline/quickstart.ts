@@ -9,7 +9,7 @@ import { dbBatchPredict } from "./db-batch-predict.ts";
 import { CimlError } from "./errors.ts";
 import type { Emit, PipelineEvent, Step, StepContext } from "./events.ts";
 import { setupExperiment } from "./setup-experiment.ts";
-import { wholeNumber } from "./mqtt-settings.ts";
+import { wholeNumber } from "./whole-number.ts";
 import { simulate } from "./simulate.ts";
 import { trainModel } from "./train-model.ts";
 
