@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dbBatchPredict } from "../src/pipeline/db-batch-predict.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
+import { writeRunList } from "../src/io/raw-cache.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
@@ -127,6 +128,18 @@ describe("the prediction commands as a user runs them", () => {
     } finally {
       logs.down.delete(down);
     }
+  }, 120_000);
+
+  test("db-batch-predict does not ask the log server again for runs cache-data marked unavailable", async () => {
+    const dataPath = workspaceCopy();
+    const listed = syntheticRun(RUNS - 2).uuid;
+    writeRunList(join(dataPath, ".raw", "unavailable.json.gz"), [listed]);
+    const before = logs.fetchesOf(listed);
+    const { result } = await collect(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "-5:", parallel: 4 });
+    expect(logs.fetchesOf(listed)).toBe(before);
+    expect(result.predictions.map((p) => p.runUuid)).not.toContain(listed);
+    expect(result.predictions).toHaveLength(4);
+    expect(result.unusable).toEqual([`${listed}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`]);
   }, 120_000);
 
   test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {

@@ -14,6 +14,8 @@ export interface Predictor extends PredictionModel {
   ws: Workspace;
   db: Subunit2sql;
   policy: FetchPolicy;
+  /** runs cache-data found without a dstat file anywhere: not asked for again (§4.5, "ignored by configuration") */
+  unavailable: ReadonlySet<string>;
 }
 
 /** What every prediction command takes beside its own flags. */
@@ -56,7 +58,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
     try {
       ws.ensureDirs();
-      return await body({ ...model, ws, db, policy });
+      return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
     } finally {
       await db.close();
     }
@@ -90,6 +92,7 @@ export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName:
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
 export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
+  if (p.unavailable.has(run.uuid)) return { kind: "unusable", runUuid: run.uuid, reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`, downloaded: false };
   const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable") return { kind: "unusable", runUuid: run.uuid, reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`, downloaded: false };
