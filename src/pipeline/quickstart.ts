@@ -99,6 +99,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     part("3/5 build-dataset ·"),
   );
 
+  let someBuild: string | null = null;
   const accuracy: QuickstartResult["accuracy"] = {};
   const batchAccuracy: QuickstartResult["batchAccuracy"] = {};
   for (const x of EXPERIMENTS) {
@@ -112,6 +113,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     if (test) accuracy[x.name] = { accuracy: Number(test.accuracy), baseline: Number(test.accuracy_baseline ?? NaN) };
     const predicted = await dbBatchPredict({ dataPath, dbUri, dataset: DATASET, experiment: x.name, slice: ":", parallel: 8 }, part(`5/5 ${x.name} ·`));
     batchAccuracy[x.name] = predicted.accuracy;
+    someBuild ??= predicted.predictions.find((p) => p.buildUuid)?.buildUuid ?? null;
   }
 
   const example = `--data-path ${dataPath}`;
@@ -119,7 +121,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     `tensorboard --logdir ${join(dataPath, DATASET)}`,
     `ciml build-dataset ${example} --dataset usr_1m-10s-status --features-regex '(usr|1m)' --sample-interval 10s --slicer :${inDataset}`,
     `ciml train-model ${example} --dataset usr_1m-10s-status --experiment dnn-3x10`,
-    `ciml db-predict <build_uuid> ${example} --db-uri ${dbUri} --dataset ${DATASET} --experiment dnn-3x10`,
+    `ciml db-predict ${someBuild ?? "<build_uuid>"} ${example} --db-uri ${dbUri} --dataset ${DATASET} --experiment dnn-3x10`,
     `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10   (see docs/mqtt.md)`,
   ];
   const lines = [
@@ -129,7 +131,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     `dataset      ${join(dataPath, DATASET)}  (${built.examples.training}/${built.examples.dev}/${built.examples.test} examples)`,
     `plots        ${built.plots.join(", ")}`,
     ...EXPERIMENTS.map((x) => `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`),
-    "Try next:",
+    "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
     ...next.map((n) => `  ${n}`),
   ];
   emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines });
