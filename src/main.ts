@@ -42,12 +42,6 @@ function listFlag(value: unknown): string[] | undefined {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-function notImplemented(command: string): () => Promise<void> {
-  return async () => {
-    throw new CimlError(`${command}: not implemented yet`);
-  };
-}
-
 /** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
 function rejectS3(flags: Flags): void {
   // cac does not camel-case names that contain digits, so these keep their dashes.
@@ -224,7 +218,7 @@ export function buildCli(): CAC {
           dataPath: flags.dataPath as string | undefined,
           dataset: String(flags.dataset),
           experiment: String(flags.experiment),
-          evalDatasets: ([] as unknown[]).concat(flags.evalDataset ?? []).map(String),
+          evalDatasets: listFlag(flags.evalDataset) ?? [],
           backend: parseBackend(String(flags.backend)),
         },
         flags,

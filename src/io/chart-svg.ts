@@ -97,7 +97,7 @@ function open(f: Frame, title: string): string[] {
   ];
 }
 
-function legend(f: Frame, names: string[]): string[] {
+function legend(names: string[]): string[] {
   return names.map((name, i) => {
     const x = MARGIN.left + 10 + i * 130;
     const y = MARGIN.top - 8;
@@ -162,7 +162,7 @@ export function xyChartSvg(chart: XYChart): string {
     });
     out.push(`</g>`);
   });
-  out.push(...legend(f, chart.series.map((s) => s.name)), ...axisLabels(f, chart.xLabel, chart.yLabel), `</svg>`);
+  out.push(...legend(chart.series.map((s) => s.name)), ...axisLabels(f, chart.xLabel, chart.yLabel), `</svg>`);
   return out.join("\n");
 }
 
@@ -193,6 +193,6 @@ export function barChartSvg(chart: BarChart): string {
     out.push(`<text x="${(gx + groupW * 0.4).toFixed(1)}" y="${MARGIN.top + f.plotH + 18}" text-anchor="middle" font-size="11" ${FONT}>${escapeXml(category)}</text>`);
   });
   out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top + f.plotH}" x2="${MARGIN.left + f.plotW}" y2="${MARGIN.top + f.plotH}" stroke="#333"/>`);
-  out.push(...legend(f, chart.series.map((s) => s.name)), ...axisLabels(f, "", chart.yLabel), `</svg>`);
+  out.push(...legend(chart.series.map((s) => s.name)), ...axisLabels(f, "", chart.yLabel), `</svg>`);
   return out.join("\n");
 }

@@ -187,7 +187,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   try {
     if (loopOptions.patience > 0 && !dev) emit({ type: "warning", message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end` });
     emit({ type: "stage", stage: "train", state: "started", detail: `${experiment.estimator === DNN ? `DNN ${hp.hidden_units.join("/")}` : "linear SVM"}, ${hp.optimizer} ${hp.learning_rate}, batch ${loopOptions.batchSize}, ${loopOptions.epochs} epochs, ≤${hp.steps} steps` });
-    const monitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => {
+    const monitor = (_epoch: number, step: number, train: { loss: number; accuracy: number }) => {
       writers.train.scalars(step, { loss: train.loss, accuracy: train.accuracy });
       const out: Record<string, number> = {};
       for (const [name, split, labels, writer] of [["dev", dev, devLabels, writers.dev], ["test", test, testLabels, writers.test]] as const) {
