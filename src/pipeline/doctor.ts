@@ -2,6 +2,7 @@
 // by fitting a tiny model to a rule it can learn, then checking that it did.
 import type { Step } from "./events.ts";
 import { CimlError, throwIfAborted } from "./errors.ts";
+import { seededRandom } from "./seeded-random.ts";
 import { initTf, tf, type BackendName, type RuntimeInfo } from "./tfjs-runtime.ts";
 
 export interface DoctorOptions {
@@ -26,8 +27,8 @@ export const doctor: Step<DoctorOptions, DoctorResult> = async (options, { emit,
   // Two features, class = whether they sum above zero: learnable in a few epochs by any working backend.
   const x = new Float32Array(N * 2);
   const y = new Float32Array(N);
-  let seed = 1;
-  const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  const uniform = seededRandom(1);
+  const rand = () => uniform() * 2 - 1;
   for (let i = 0; i < N; i++) {
     x[2 * i] = rand();
     x[2 * i + 1] = rand();

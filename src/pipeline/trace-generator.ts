@@ -4,6 +4,8 @@
 // authors found real ones do — user CPU and 1-minute load carry most of the signal — but a share of failures
 // (a single flaky test) leaves no mark in the resources at all, so no model can be perfect.
 
+import { seededRandom } from "./seeded-random.ts";
+
 export type FailureKind = "none" | "devstack" | "timeout" | "tests" | "flaky";
 
 export interface TraceSpec {
@@ -25,17 +27,11 @@ export interface Trace {
   setupSeconds: number;
 }
 
-/** A small, fast, seedable PRNG (mulberry32); Math.random cannot be seeded. */
+/** The project's seeded generator (Math.random cannot be seeded) with the draws a trace needs. */
 export class Rng {
-  private state: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed >>> 0 || 0x9e3779b9);
   }
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
