@@ -17,7 +17,7 @@ import { DEFAULT_DSTAT_PATHS, joinUrl } from "../src/io/log-server.ts";
 import { writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
 import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData } from "../src/pipeline/cache.ts";
+import { cacheData } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
@@ -49,8 +49,23 @@ try {
   const url = new TextDecoder().decode((await reader.read()).value).trim();
   const dbUri = `sqlite:///${join(dir, "ci.db")}`;
   const t0 = performance.now();
-  const sim = await simulate({ runs, failureRate: 0.1, missingRate: 0.02, buildNames: ["tempest-full"], seed: 1, dbUri, logRoot: logs, logUrl: url, intervalSeconds: 10 }, quiet);
-  console.log(`simulate: ${runs} runs, ${(sim.bytes / 1e6).toFixed(1)} MB of gzipped dstat, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const sim = await simulate(
+    {
+      runs,
+      failureRate: 0.1,
+      missingRate: 0.02,
+      buildNames: ["tempest-full"],
+      seed: 1,
+      dbUri,
+      logRoot: logs,
+      logUrl: url,
+      intervalSeconds: 10,
+    },
+    quiet,
+  );
+  console.log(
+    `simulate: ${runs} runs, ${(sim.bytes / 1e6).toFixed(1)} MB of gzipped dstat, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   console.log(`log server: ${url}, ${latencyMs} ms per request, in a child process`);
 
   // The original's way: one run at a time, paths in order, body and metadata stored before the next run.
@@ -80,17 +95,26 @@ try {
   await db.close();
   const seqSeconds = (performance.now() - t1) / 1000;
   const seqRate = sequentialRuns / seqSeconds;
-  console.log(`sequential loop (original's way): ${sequentialRuns} runs (${seqCached} cached) in ${seqSeconds.toFixed(1)} s = ${seqRate.toFixed(1)} runs/s`);
+  console.log(
+    `sequential loop (original's way): ${sequentialRuns} runs (${seqCached} cached) in ${seqSeconds.toFixed(1)} s = ${seqRate.toFixed(1)} runs/s`,
+  );
 
   const rates: Record<string, number> = {};
   for (const parallel of [8, 32]) {
     const t = performance.now();
-    const r = await cacheData({ dataPath: join(dir, `parallel-${parallel}`), buildName: "tempest-full", dbUri, limit: 0, parallel, timeoutSeconds: 60 }, quiet);
+    const r = await cacheData(
+      { dataPath: join(dir, `parallel-${parallel}`), buildName: "tempest-full", dbUri, limit: 0, parallel, timeoutSeconds: 60 },
+      quiet,
+    );
     const seconds = (performance.now() - t) / 1000;
     rates[parallel] = r.total / seconds;
-    console.log(`cache-data --parallel ${parallel}: ${r.total} runs (${r.cached} cached, ${r.unavailable} unavailable, ${r.failed} failed, ${(r.bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)} s = ${rates[parallel]!.toFixed(1)} runs/s`);
+    console.log(
+      `cache-data --parallel ${parallel}: ${r.total} runs (${r.cached} cached, ${r.unavailable} unavailable, ${r.failed} failed, ${(r.bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)} s = ${rates[parallel]!.toFixed(1)} runs/s`,
+    );
   }
-  console.log(`ratio cache-data (default --parallel 8) / sequential: ${(rates[8]! / seqRate).toFixed(1)}x; --parallel 32: ${(rates[32]! / seqRate).toFixed(1)}x`);
+  console.log(
+    `ratio cache-data (default --parallel 8) / sequential: ${(rates[8]! / seqRate).toFixed(1)}x; --parallel 32: ${(rates[32]! / seqRate).toFixed(1)}x`,
+  );
 } finally {
   child.kill();
   rmSync(dir, { recursive: true, force: true });

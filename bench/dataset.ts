@@ -13,7 +13,7 @@ import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { gzip } from "../src/io/gzip-json.ts";
 import { writeRunList, writeRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { matchingColumns, rawExampleInto } from "../src/pipeline/example-vector.ts";
+import { matchingColumns, rawExampleInto } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor } from "../tests/dataset-cache.ts";
 
 const TRACES = Number(process.env.BENCH_TRACES ?? 200);
@@ -26,7 +26,7 @@ const mb = (bytes: number) => bytes / 1e6;
 
 try {
   // ---- the traces: 5500 one-second rows × 31 columns, classic dstat 0.7.2 layout ----
-  let t = performance.now();
+  const t = performance.now();
   const files: string[] = [];
   let totalBytes = 0;
   for (let i = 0; i < TRACES; i++) {
@@ -78,7 +78,9 @@ print(s, rows, pd.__version__)`,
   const pandasRate = mb(totalBytes) / Number(pySeconds);
   console.log(`parse+resample 1min, ${TRACES} traces (warm, second pass):`);
   console.log(`  ciml   ${oursRate.toFixed(1)} MB/s  (${((mine.seconds * 1000) / TRACES).toFixed(1)} ms/trace, ${mine.rows} bins)`);
-  console.log(`  pandas ${pandasRate.toFixed(1)} MB/s  (${((Number(pySeconds) * 1000) / TRACES).toFixed(1)} ms/trace, ${pyRows} bins, pandas ${pandasVersion})`);
+  console.log(
+    `  pandas ${pandasRate.toFixed(1)} MB/s  (${((Number(pySeconds) * 1000) / TRACES).toFixed(1)} ms/trace, ${pyRows} bins, pandas ${pandasVersion})`,
+  );
   console.log(`  ratio ciml/pandas = ${(oursRate / pandasRate).toFixed(2)}x`);
   if (Number(pyRows) !== mine.rows) console.log(`  WARNING: bin counts differ (${mine.rows} vs ${pyRows})`);
 
@@ -95,7 +97,9 @@ print(s, rows, pd.__version__)`,
   const fflateSeconds = time((g) => gunzipSync(g));
   const bunSeconds = time((g) => Bun.gunzipSync(g as Uint8Array<ArrayBuffer>));
   console.log(`gunzip ${DISTINCT} cached traces (${mb(gzBytes).toFixed(1)} MB gz → ${mb(rawBytes).toFixed(1)} MB):`);
-  console.log(`  fflate ${(mb(rawBytes) / fflateSeconds).toFixed(0)} MB/s, Bun.gunzipSync ${(mb(rawBytes) / bunSeconds).toFixed(0)} MB/s, ratio ${(fflateSeconds / bunSeconds).toFixed(1)}x`);
+  console.log(
+    `  fflate ${(mb(rawBytes) / fflateSeconds).toFixed(0)} MB/s, Bun.gunzipSync ${(mb(rawBytes) / bunSeconds).toFixed(0)} MB/s, ratio ${(fflateSeconds / bunSeconds).toFixed(1)}x`,
+  );
 
   // ---- 3. peak RSS of a 5,000-run build ----
   const wsRoot = join(dir, "ws");
@@ -117,7 +121,18 @@ print(s, rows, pd.__version__)`,
   mkdirSync(join(dir, "plots"), { recursive: true });
   const started = performance.now();
   const child = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "../src/main.ts"), "build-dataset", "--data-path", wsRoot, "--sample-interval", "1min", "--json", "--dataset", "bench"],
+    [
+      process.execPath,
+      join(import.meta.dir, "../src/main.ts"),
+      "build-dataset",
+      "--data-path",
+      wsRoot,
+      "--sample-interval",
+      "1min",
+      "--json",
+      "--dataset",
+      "bench",
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   let peakKb = 0;
@@ -134,10 +149,18 @@ print(s, rows, pd.__version__)`,
   clearInterval(poll);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`build-dataset failed: ${await new Response(child.stderr).text()}`);
-  const result = out.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "result");
+  const result = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .find((e) => e.type === "result");
   const s = result.summary;
-  console.log(`build-dataset over ${RUNS} cached runs (${ROWS}-row × 31-column traces, 1min, all columns → ${s.features} features, float32):`);
-  console.log(`  ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} runs/s), training/dev/test ${s.training}/${s.dev}/${s.test}, excluded ${s.excluded}`);
+  console.log(
+    `build-dataset over ${RUNS} cached runs (${ROWS}-row × 31-column traces, 1min, all columns → ${s.features} features, float32):`,
+  );
+  console.log(
+    `  ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} runs/s), training/dev/test ${s.training}/${s.dev}/${s.test}, excluded ${s.excluded}`,
+  );
   const matrixMb = (s.training * s.features * 4) / 1e6;
   console.log(`  peak RSS ${(peakKb / 1024).toFixed(0)} MiB (training matrix alone ${matrixMb.toFixed(0)} MB)`);
 } finally {

@@ -15,7 +15,7 @@ import { readRunList } from "../src/io/raw-cache.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
-import { cacheData } from "../src/pipeline/cache.ts";
+import { cacheData } from "../src/pipeline/cache-data.ts";
 import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { trainModel } from "../src/pipeline/train-model.ts";
@@ -33,7 +33,8 @@ const logs = join(dir, "logs");
 const server = Bun.spawn([process.execPath, join(import.meta.dir, "cache.ts"), "serve", logs, "0"], { stdout: "pipe", stderr: "inherit" });
 let trainer: { kill(signal?: number | NodeJS.Signals): void } | undefined;
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 
 try {
@@ -43,12 +44,57 @@ try {
   const total = TRAIN_RUNS + sequentialEvents + burstEvents + dbPredictEvents;
   const t0 = performance.now();
   // One row a second, like devstack's dstat: the parse and resample cost of a real trace is part of the latency.
-  await simulate({ runs: total, failureRate: 0.2, missingRate: 0, buildNames: ["tempest-full"], seed: 5, dbUri, logRoot: logs, logUrl: url, intervalSeconds: 1 }, quiet);
+  await simulate(
+    {
+      runs: total,
+      failureRate: 0.2,
+      missingRate: 0,
+      buildNames: ["tempest-full"],
+      seed: 5,
+      dbUri,
+      logRoot: logs,
+      logUrl: url,
+      intervalSeconds: 1,
+    },
+    quiet,
+  );
   await cacheData({ dataPath: data, buildName: "tempest-full", dbUri, limit: TRAIN_RUNS, parallel: 8, timeoutSeconds: 60 }, quiet);
-  await buildDataset({ dataPath: data, dataset: "ds", buildName: "tempest-full", slicer: ":", sampleInterval: "1min", featuresRegex: "^(usr|used|1m)$", classLabel: "status", tdtSplit: ["7", "1", "2"], force: false, visualize: false, dataPlotsFolder: dir, aggregationFunctions: [], dtype: "float32" }, quiet);
-  await setupExperiment({ dataPath: data, experiment: "dnn", estimator: "dnn", hiddenLayers: "32/16", steps: 100000, batchSize: 32, epochs: 10, optimizer: "Adam", learningRate: 0.01 }, quiet);
+  await buildDataset(
+    {
+      dataPath: data,
+      dataset: "ds",
+      buildName: "tempest-full",
+      slicer: ":",
+      sampleInterval: "1min",
+      featuresRegex: "^(usr|used|1m)$",
+      classLabel: "status",
+      tdtSplit: ["7", "1", "2"],
+      force: false,
+      visualize: false,
+      dataPlotsFolder: dir,
+      aggregationFunctions: [],
+      dtype: "float32",
+    },
+    quiet,
+  );
+  await setupExperiment(
+    {
+      dataPath: data,
+      experiment: "dnn",
+      estimator: "dnn",
+      hiddenLayers: "32/16",
+      steps: 100000,
+      batchSize: 32,
+      epochs: 10,
+      optimizer: "Adam",
+      learningRate: 0.01,
+    },
+    quiet,
+  );
   await trainModel({ dataPath: data, dataset: "ds", experiment: "dnn" }, quiet);
-  console.log(`setup: ${total} simulated runs (1 s dstat rows), ${TRAIN_RUNS} cached and trained on, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `setup: ${total} simulated runs (1 s dstat rows), ${TRAIN_RUNS} cached and trained on, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // The builds whose runs are not cached: the events to predict.
   const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
@@ -65,7 +111,29 @@ try {
   // --- mqtt-trainer: one process for all events
   const base = `ciml-bench/${process.pid}`;
   const out = `${base}/predictions`;
-  const trainerProc = Bun.spawn([process.execPath, MAIN, "mqtt-trainer", "--json", "--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn", "--mqtt-hostname", "127.0.0.1", "--topic", `${base}/events/#`, "--publish-topic", out], { stdout: "pipe", stderr: "inherit" });
+  const trainerProc = Bun.spawn(
+    [
+      process.execPath,
+      MAIN,
+      "mqtt-trainer",
+      "--json",
+      "--data-path",
+      data,
+      "--db-uri",
+      dbUri,
+      "--dataset",
+      "ds",
+      "--experiment",
+      "dnn",
+      "--mqtt-hostname",
+      "127.0.0.1",
+      "--topic",
+      `${base}/events/#`,
+      "--publish-topic",
+      out,
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
   trainer = trainerProc;
   const lines = trainerProc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   for (let buffer = ""; !buffer.includes('"connected to'); ) buffer += (await lines.read()).value ?? "";
@@ -78,7 +146,12 @@ try {
   });
   await client.subscribeAsync(out, { qos: 1 });
   const until = (cond: () => boolean) => new Promise<void>((resolve) => (onArrival = () => cond() && resolve()));
-  const publish = (build: string) => client.publishAsync(`${base}/events/subunit-worker01/openstack/nova/1`, JSON.stringify({ build_uuid: build, source_url: "x", status: "success" }), { qos: 1 });
+  const publish = (build: string) =>
+    client.publishAsync(
+      `${base}/events/subunit-worker01/openstack/nova/1`,
+      JSON.stringify({ build_uuid: build, source_url: "x", status: "success" }),
+      { qos: 1 },
+    );
 
   const latencies: number[] = [];
   for (const build of builds.slice(0, sequentialEvents)) {
@@ -102,7 +175,24 @@ try {
   const perEvent: number[] = [];
   for (const build of forDbPredict) {
     const t = performance.now();
-    const p = Bun.spawn([process.execPath, MAIN, "db-predict", build, "--json", "--data-path", dbPredictData, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"], { stdout: "pipe", stderr: "inherit" });
+    const p = Bun.spawn(
+      [
+        process.execPath,
+        MAIN,
+        "db-predict",
+        build,
+        "--json",
+        "--data-path",
+        dbPredictData,
+        "--db-uri",
+        dbUri,
+        "--dataset",
+        "ds",
+        "--experiment",
+        "dnn",
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
     const text = await new Response(p.stdout).text();
     if ((await p.exited) !== 0 || !text.includes('"type":"prediction"')) throw new Error(`db-predict ${build} failed`);
     perEvent.push(performance.now() - t);
@@ -110,9 +200,15 @@ try {
 
   const mqttRate = burst.length / burstSeconds;
   const dbRate = 1000 / (perEvent.reduce((a, b) => a + b, 0) / perEvent.length);
-  console.log(`mqtt-trainer (one process): latency p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} over ${latencies.length} events one at a time; burst of ${burst.length}: ${mqttRate.toFixed(1)} events/s; SIGTERM → exit ${trainerExit}`);
-  console.log(`db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`);
-  console.log(`ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`);
+  console.log(
+    `mqtt-trainer (one process): latency p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} over ${latencies.length} events one at a time; burst of ${burst.length}: ${mqttRate.toFixed(1)} events/s; SIGTERM → exit ${trainerExit}`,
+  );
+  console.log(
+    `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
+  );
+  console.log(
+    `ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`,
+  );
 } finally {
   trainer?.kill("SIGKILL");
   server.kill();

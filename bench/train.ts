@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeNpz } from "../src/io/npy.ts";
-import { Network, type Head } from "../src/pipeline/network.ts";
-import { createOptimizer } from "../src/pipeline/optimizers.ts";
+import { Network, type Head } from "../src/pipeline/model/network.ts";
+import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
-import { initTf, tf } from "../src/pipeline/tfjs-runtime.ts";
-import { trainLoop, type TrainingSet } from "../src/pipeline/training-loop.ts";
+import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
+import { trainLoop, type TrainingSet } from "../src/pipeline/model/training-loop.ts";
 
 const N = 5000;
 const F = 2000;
@@ -48,9 +48,29 @@ function dataset(): TrainingSet {
 async function ours(data: TrainingSet, hidden: number[], head: Head): Promise<number> {
   const net = new Network({ inputs: F, hidden, classes: 2, head }, 42);
   const optimizer = createOptimizer("Adagrad", 0.05, net.variables);
-  const options = { batchSize: BATCH, epochs: 1, maxSteps: Infinity, l2: head === "hinge" ? 0.01 : 0, dropout: 0, classWeights: Float32Array.of(1, 1), seed: 1, patience: 0 };
+  const options = {
+    batchSize: BATCH,
+    epochs: 1,
+    maxSteps: Infinity,
+    l2: head === "hinge" ? 0.01 : 0,
+    dropout: 0,
+    classWeights: Float32Array.of(1, 1),
+    seed: 1,
+    patience: 0,
+  };
   const signal = new AbortController().signal;
-  const seconds = await epochs(async () => void (await trainLoop(net, optimizer, data, options, () => ({}), () => {}, signal)));
+  const seconds = await epochs(
+    async () =>
+      void (await trainLoop(
+        net,
+        optimizer,
+        data,
+        options,
+        () => ({}),
+        () => {},
+        signal,
+      )),
+  );
   optimizer.dispose();
   net.dispose();
   return seconds;
@@ -123,13 +143,21 @@ const info = await initTf("wasm");
 const data = dataset();
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-train-"));
 const npz = join(dir, "training.npz");
-writeNpz(npz, { examples: { dtype: "<f4", shape: [N, F], data: data.x }, classes: { dtype: "<i8", shape: [N], data: BigInt64Array.from(data.labels, BigInt) } });
-console.log(`${N} × ${F} float32, batch ${BATCH}, median of ${EPOCHS} epochs after one warm-up; tfjs ${info.tfjsVersion} ${info.backend} (${info.wasmFlavour}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`);
+writeNpz(npz, {
+  examples: { dtype: "<f4", shape: [N, F], data: data.x },
+  classes: { dtype: "<i8", shape: [N], data: BigInt64Array.from(data.labels, BigInt) },
+});
+console.log(
+  `${N} × ${F} float32, batch ${BATCH}, median of ${EPOCHS} epochs after one warm-up; tfjs ${info.tfjsVersion} ${info.backend} (${info.wasmFlavour}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`,
+);
 const peer = sklearn(npz);
 rmSync(dir, { recursive: true, force: true });
 
 const rows: [string, number, string, number][] = [];
-for (const [name, hidden] of [["10/10/10", [10, 10, 10]], ["100x5", [100, 100, 100, 100, 100]]] as const) {
+for (const [name, hidden] of [
+  ["10/10/10", [10, 10, 10]],
+  ["100x5", [100, 100, 100, 100, 100]],
+] as const) {
   const fit = await modelFit(data, [...hidden]);
   const taped = await tape(data, [...hidden]);
   const mine = await ours(data, [...hidden], "sigmoid");
@@ -140,7 +168,15 @@ for (const [name, hidden] of [["10/10/10", [10, 10, 10]], ["100x5", [100, 100, 1
 }
 rows.push([`SVM ciml trainer (batch ${BATCH})`, await ours(data, [], "hinge"), "sklearn SGDClassifier(hinge)", peer["sgd hinge"]!]);
 
-console.log(`${"trainer".padEnd(34)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}   ${"peer".padEnd(28)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}  ours/peer`);
+console.log(
+  `${"trainer".padEnd(34)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}   ${"peer".padEnd(28)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}  ours/peer`,
+);
 for (const [name, s, peerName, ps] of rows) {
-  console.log(`${name.padEnd(34)} ${s.toFixed(3).padStart(8)} ${Math.round(N / s).toString().padStart(9)}   ${peerName.padEnd(28)} ${ps.toFixed(3).padStart(8)} ${Math.round(N / ps).toString().padStart(9)}  ${(s / ps).toFixed(1)}×`);
+  console.log(
+    `${name.padEnd(34)} ${s.toFixed(3).padStart(8)} ${Math.round(N / s)
+      .toString()
+      .padStart(9)}   ${peerName.padEnd(28)} ${ps.toFixed(3).padStart(8)} ${Math.round(N / ps)
+      .toString()
+      .padStart(9)}  ${(s / ps).toFixed(1)}×`,
+  );
 }

@@ -44,7 +44,9 @@ function parseArgs(argv: string[]): { targets: string[]; outdir: string } {
     else throw new Error(`unknown argument ${a}; usage: bun scripts/compile.ts [--target host|all|${TARGETS.join(",")}] [--outdir dir]`);
   }
   const targets = target === "all" ? [...TARGETS] : target.split(",");
-  for (const t of targets) if (t !== "host" && !(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}; use host, all or ${TARGETS.join(", ")}`);
+  for (const t of targets)
+    if (t !== "host" && !(TARGETS as readonly string[]).includes(t))
+      throw new Error(`unknown target ${t}; use host, all or ${TARGETS.join(", ")}`);
   return { targets, outdir };
 }
 

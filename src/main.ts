@@ -3,22 +3,22 @@
 import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
 import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";
-import { cacheData } from "./pipeline/cache.ts";
+import { cacheData } from "./pipeline/cache-data.ts";
 import { dbBatchPredict } from "./pipeline/db-batch-predict.ts";
 import { dbPredict } from "./pipeline/db-predict.ts";
 import { doctor } from "./pipeline/doctor.ts";
 import { mqttTrainer } from "./pipeline/mqtt-trainer.ts";
-import type { PredictorOptions } from "./pipeline/predict-build.ts";
-import type { ExperimentFlags } from "./pipeline/experiment.ts";
+import type { PredictorOptions } from "./pipeline/predict/predict-build.ts";
+import type { ExperimentFlags } from "./pipeline/model/experiment.ts";
 import { plotData } from "./pipeline/plot-data.ts";
 import { quickstart } from "./pipeline/quickstart.ts";
 import { setupExperiment } from "./pipeline/setup-experiment.ts";
 import { simulate } from "./pipeline/simulate.ts";
 import { trainModel } from "./pipeline/train-model.ts";
 import { CimlError, UsageError } from "./pipeline/errors.ts";
-import { parseBackend } from "./pipeline/tfjs-runtime.ts";
-import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./tui/argv.ts";
-import { runStep, type FaceFlags } from "./tui/run-step.ts";
+import { parseBackend } from "./pipeline/model/tfjs-runtime.ts";
+import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./cli/argv.ts";
+import { runStep, type FaceFlags } from "./cli/run-step.ts";
 
 const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
 const DB_URI_HELP = `subunit2sql database URI: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path (default: $CIML_DB_URI, else ${ORIGINAL_DB_URI})`;
@@ -115,7 +115,10 @@ export function buildCli(): CAC {
     .option("--seed <n>", "random seed", { default: 42 })
     .option("--db-uri <uri>", "where to write the database", { default: "sqlite:///ci.db" })
     .option("--log-root <dir>", "where to write the log tree", { default: "./logs" })
-    .option("--log-url <url>", "log root URL stored in runs.artifacts, e.g. where an HTTP server will serve --log-root (default: file://<log-root>)")
+    .option(
+      "--log-url <url>",
+      "log root URL stored in runs.artifacts, e.g. where an HTTP server will serve --log-root (default: file://<log-root>)",
+    )
     .option("--interval <seconds>", "seconds between dstat rows (devstack used 1)", { default: 1 })
     .action((flags: Flags) =>
       run(
@@ -151,8 +154,15 @@ export function buildCli(): CAC {
       .option("--visualize", "draw sizes_by_result.png/.svg into --data-plots-folder")
       .option("--target-data-path <path>", "where the dataset is written (default: --data-path)")
       .option("--data-plots-folder <dir>", "folder for plots", { default: "/tmp" })
-      .option("--aggregation-functions <name>", "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)")
-      .option("--plot-examples <n>", "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples", { default: 0 })
+      .option(
+        "--aggregation-functions <name>",
+        "aggregate each column instead of fixing its length (repeatable: mean std min max size median sum var)",
+      )
+      .option(
+        "--plot-examples <n>",
+        "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples",
+        { default: 0 },
+      )
       .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
   ).action((flags: Flags) =>
@@ -186,7 +196,9 @@ export function buildCli(): CAC {
     cli
       .command("setup-experiment", "Name a model and its hyper-parameters, stored as JSON in the workspace")
       .option("--experiment <name>", "experiment name", { default: "experiment" })
-      .option("--estimator <name>", "tf.estimator.DNNClassifier (dnn) or tf.contrib.learn.SVM (svm)", { default: "tf.estimator.DNNClassifier" })
+      .option("--estimator <name>", "tf.estimator.DNNClassifier (dnn) or tf.contrib.learn.SVM (svm)", {
+        default: "tf.estimator.DNNClassifier",
+      })
       .option("--hidden-layers <units>", "units per hidden layer, separated by /", { default: "10/10/10" })
       .option("--steps <n>", "maximum training steps", { default: 30 })
       .option("--batch-size <n>", "batch size", { default: "1" })
@@ -199,7 +211,20 @@ export function buildCli(): CAC {
       .option("--class-weights <w>", "balanced, or label=weight pairs such as 0=1,1=10")
       .option("--patience <n>", "stop after this many epochs without a better dev loss (default 0 = never)")
       .option("--seed <n>", "seed of initial weights, shuffling and dropout (default 42)"),
-  ).action((flags: Flags) => run(runStep(setupExperiment, { ...(flags as unknown as ExperimentFlags), experiment: String(flags.experiment), force: Boolean(flags.force), dataPath: flags.dataPath as string | undefined }, flags)));
+  ).action((flags: Flags) =>
+    run(
+      runStep(
+        setupExperiment,
+        {
+          ...(flags as unknown as ExperimentFlags),
+          experiment: String(flags.experiment),
+          force: Boolean(flags.force),
+          dataPath: flags.dataPath as string | undefined,
+        },
+        flags,
+      ),
+    ),
+  );
 
   withS3(
     cli
@@ -286,7 +311,15 @@ export function buildCli(): CAC {
           mqttTrainer,
           {
             ...predictorFlags(flags),
-            broker: { host: String(flags.mqttHostname), port: flags.port as string | undefined, tls: Boolean(flags.tls), websocket: Boolean(flags.websocket), username: optionalString(flags.username), password: optionalString(flags.password), clientId: optionalString(flags.clientId) },
+            broker: {
+              host: String(flags.mqttHostname),
+              port: flags.port as string | undefined,
+              tls: Boolean(flags.tls),
+              websocket: Boolean(flags.websocket),
+              username: optionalString(flags.username),
+              password: optionalString(flags.password),
+              clientId: optionalString(flags.clientId),
+            },
             qos: flags.qos as string | number,
             topic: String(flags.topic),
             shareGroup: optionalString(flags.shareGroup),
@@ -312,7 +345,9 @@ export function buildCli(): CAC {
     .option("--dstat-path <path>", DSTAT_PATH_HELP)
     .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
     .option("--debug", "verbose logging")
-    .action((buildUuid: string, flags: Flags) => run(runStep(dbPredict, { ...predictorFlags(flags), buildUuid: String(buildUuid), buildName: String(flags.buildName) }, flags)));
+    .action((buildUuid: string, flags: Flags) =>
+      run(runStep(dbPredict, { ...predictorFlags(flags), buildUuid: String(buildUuid), buildName: String(flags.buildName) }, flags)),
+    );
 
   cli
     .command("db-batch-predict", "Predict every run of the dataset's build name that the dataset does not contain")
@@ -325,7 +360,15 @@ export function buildCli(): CAC {
     .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
     .option("--gpu [value]", "accepted for compatibility (a value option in the original)")
     .option("--debug", "verbose logging")
-    .action((flags: Flags) => run(runStep(dbBatchPredict, { ...predictorFlags(flags), slice: String(flags.slice), parallel: flags.parallel as string | number }, flags)));
+    .action((flags: Flags) =>
+      run(
+        runStep(
+          dbBatchPredict,
+          { ...predictorFlags(flags), slice: String(flags.slice), parallel: flags.parallel as string | number },
+          flags,
+        ),
+      ),
+    );
 
   cli
     .command("quickstart", "Run the whole pipeline on a simulated CI history (no server, no network)")
@@ -333,7 +376,15 @@ export function buildCli(): CAC {
     .option("--runs <n>", "simulated runs", { default: 300 })
     .option("--seed <n>", "seed of the simulation, split and training", { default: 42 })
     .option("--force", "start afresh over an earlier quickstart in --dir")
-    .action((flags: Flags) => run(runStep(quickstart, { dir: String(flags.dir), runs: flags.runs as string | number, seed: flags.seed as string | number, force: Boolean(flags.force) }, flags)));
+    .action((flags: Flags) =>
+      run(
+        runStep(
+          quickstart,
+          { dir: String(flags.dir), runs: flags.runs as string | number, seed: flags.seed as string | number, force: Boolean(flags.force) },
+          flags,
+        ),
+      ),
+    );
 
   cli
     .command("doctor", "Check this build's runtime: train a tiny model on the chosen tfjs backend")
@@ -376,7 +427,8 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof CimlError) && !usage) throw err;
     const command = cli.matchedCommand?.name.split(" ")[0];
     const message = usage ? `${(err as Error).message}; run \`ciml ${command ? `${command} ` : ""}--help\`` : (err as Error).message;
-    if ((cli.options as Flags).json) process.stdout.write(`${JSON.stringify({ type: "error", message, exitCode: usage ? 2 : (err as CimlError).exitCode })}\n`);
+    if ((cli.options as Flags).json)
+      process.stdout.write(`${JSON.stringify({ type: "error", message, exitCode: usage ? 2 : (err as CimlError).exitCode })}\n`);
     else process.stderr.write(`error: ${message}\n`);
     return usage ? 2 : (err as CimlError).exitCode;
   }

@@ -36,7 +36,20 @@ function traceFiles(dataDir: string): string[] {
 
 describe("ciml simulate → ciml cache-data (README walk-through)", () => {
   test("simulate writes the database and log tree; cache-data caches them and says so", () => {
-    const sim = ciml(dir, "simulate", "--runs", "60", "--db-uri", "sqlite:///ci.db", "--log-root", "./logs", "--interval", "30", "--seed", "3");
+    const sim = ciml(
+      dir,
+      "simulate",
+      "--runs",
+      "60",
+      "--db-uri",
+      "sqlite:///ci.db",
+      "--log-root",
+      "./logs",
+      "--interval",
+      "30",
+      "--seed",
+      "3",
+    );
     expect(sim.code).toBe(0);
     expect(sim.out).toMatch(/^Wrote 60 runs \(\d+ failed, \d+ without dstat\) to sqlite:\/\/\/ci\.db; logs under \.\/logs$/m);
     expect(existsSync(join(dir, "ci.db"))).toBe(true);
@@ -54,7 +67,10 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
   test("--json: one JSON object per line, ending with the summary", () => {
     const r = ciml(dir, "cache-data", "--db-uri", "sqlite:///ci.db", "--json");
     expect(r.code).toBe(0);
-    const events = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    const events = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const result = events.find((e) => e.type === "result");
     expect(result.summary).toMatchObject({ total: 60, cached: 0, failed: 0 });
     expect(result.summary.already).toBe(traceFiles(join(dir, "data")).length);
@@ -71,7 +87,9 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
   test("a refused DB password: one line, the password masked, exit 1", () => {
     const r = ciml(dir, "cache-data", "--db-uri", "mysql+pymysql://root:Very-Secret-9@127.0.0.1:3306/subunit2sql");
     expect(r.code).toBe(1);
-    expect(r.err.trim().split("\n")).toEqual(['error: database mysql+pymysql://root:***@127.0.0.1:3306/subunit2sql: access denied for user "root" (wrong user or password)']);
+    expect(r.err.trim().split("\n")).toEqual([
+      'error: database mysql+pymysql://root:***@127.0.0.1:3306/subunit2sql: access denied for user "root" (wrong user or password)',
+    ]);
     expect(r.out + r.err).not.toContain("Very-Secret-9");
   });
 
@@ -79,9 +97,29 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
     const work = join(dir, "http");
     const server = serveLogTree({ root: join(work, "logs"), latencyMs: 40 });
     try {
-      const sim = ciml(dir, "simulate", "--runs", "80", "--db-uri", "sqlite:///http/ci.db", "--log-root", "./http/logs", "--log-url", server.url, "--interval", "30", "--missing-rate", "0");
+      const sim = ciml(
+        dir,
+        "simulate",
+        "--runs",
+        "80",
+        "--db-uri",
+        "sqlite:///http/ci.db",
+        "--log-root",
+        "./http/logs",
+        "--log-url",
+        server.url,
+        "--interval",
+        "30",
+        "--missing-rate",
+        "0",
+      );
       expect(sim.code).toBe(0);
-      const child = Bun.spawn([process.execPath, MAIN, "cache-data", "--db-uri", "sqlite:///ci.db", "--parallel", "2", "--json"], { cwd: work, env: env(), stdout: "pipe", stderr: "pipe" });
+      const child = Bun.spawn([process.execPath, MAIN, "cache-data", "--db-uri", "sqlite:///ci.db", "--parallel", "2", "--json"], {
+        cwd: work,
+        env: env(),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const decoder = new TextDecoder();
       let seen = "";
       let interrupted = false;

@@ -20,18 +20,45 @@ beforeAll(() => {
     ["usr-10s", "dnn-3x10", { accuracy: 0.8, loss: 60, auc: 0.9 }],
     ["usr-10s", "dnn-5x100", { accuracy: 0.75, loss: 70, auc: 0.85 }],
   ];
-  for (const [d, e, m] of evals) writeJsonGz(join(root, d, e, `eval_${d}.json.gz`), { ...m, confusion_matrix: [[1, 0], [0, 1]] });
+  for (const [d, e, m] of evals)
+    writeJsonGz(join(root, d, e, `eval_${d}.json.gz`), {
+      ...m,
+      confusion_matrix: [
+        [1, 0],
+        [0, 1],
+      ],
+    });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function result(out: string) {
-  return out.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "result");
+  return out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .find((e) => e.type === "result");
 }
 
 describe("plot-data", () => {
   test("bar chart of several keys, accuracy drawn as 1 − accuracy, PNG", () => {
     const output = join(root, "keys.png");
-    const r = ciml("--dataset-experiment-label", "usr-1min", "dnn-3x10", "small", "--dataset-experiment-label", "usr-1min", "dnn-5x100", "big", "-k", "accuracy", "-k", "auc", "--output", output, "--json");
+    const r = ciml(
+      "--dataset-experiment-label",
+      "usr-1min",
+      "dnn-3x10",
+      "small",
+      "--dataset-experiment-label",
+      "usr-1min",
+      "dnn-5x100",
+      "big",
+      "-k",
+      "accuracy",
+      "-k",
+      "auc",
+      "--output",
+      output,
+      "--json",
+    );
     expect(r.code).toBe(0);
     expect(readFileSync(output).subarray(0, 8)).toEqual(Buffer.from(PNG_SIGNATURE));
     const { summary } = result(r.out);
@@ -42,7 +69,30 @@ describe("plot-data", () => {
 
   test("comparison of two sets 1:1 as SVG, with the set names in the legend; a dataset may be given as a path", () => {
     const output = join(root, "comp.svg");
-    const r = ciml("--dataset-experiment-label", "usr-1min", "dnn-3x10", "3x10", "--dataset-experiment-label", join(root, "usr-1min"), "dnn-5x100", "5x100", "--dataset-experiment-comp", "usr-10s", "dnn-3x10", "--dataset-experiment-comp", "usr-10s", "dnn-5x100", "--experiment-sets-names", "1min", "10s", "-k", "loss", "--output", output, "--json");
+    const r = ciml(
+      "--dataset-experiment-label",
+      "usr-1min",
+      "dnn-3x10",
+      "3x10",
+      "--dataset-experiment-label",
+      join(root, "usr-1min"),
+      "dnn-5x100",
+      "5x100",
+      "--dataset-experiment-comp",
+      "usr-10s",
+      "dnn-3x10",
+      "--dataset-experiment-comp",
+      "usr-10s",
+      "dnn-5x100",
+      "--experiment-sets-names",
+      "1min",
+      "10s",
+      "-k",
+      "loss",
+      "--output",
+      output,
+      "--json",
+    );
     expect(r.code).toBe(0);
     expect(result(r.out).summary["5x100"]).toEqual({ "1min": 20, "10s": 70 });
     const svg = readFileSync(output, "utf8");
@@ -56,9 +106,47 @@ describe("plot-data", () => {
     [["-k", "loss", "--output", "x.png"], /give at least one --dataset-experiment-label/],
     [["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "--output", "x.png"], /-k\/--data-keys/],
     [["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "-k", "loss"], /--output is required/],
-    [["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "--dataset-experiment-comp", "usr-10s", "dnn-3x10", "-k", "loss", "--output", "x.png"], /needs --experiment-sets-names/],
-    [["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "--dataset-experiment-comp", "usr-10s", "dnn-3x10", "--experiment-sets-names", "a", "b", "-k", "loss", "-k", "auc", "--output", "x.png"], /exactly one -k/],
-    [["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "-k", "f2", "--output", "x.png"], /--data-keys f2: not a metric .* use one of accuracy, loss, auc/],
+    [
+      [
+        "--dataset-experiment-label",
+        "usr-1min",
+        "dnn-3x10",
+        "a",
+        "--dataset-experiment-comp",
+        "usr-10s",
+        "dnn-3x10",
+        "-k",
+        "loss",
+        "--output",
+        "x.png",
+      ],
+      /needs --experiment-sets-names/,
+    ],
+    [
+      [
+        "--dataset-experiment-label",
+        "usr-1min",
+        "dnn-3x10",
+        "a",
+        "--dataset-experiment-comp",
+        "usr-10s",
+        "dnn-3x10",
+        "--experiment-sets-names",
+        "a",
+        "b",
+        "-k",
+        "loss",
+        "-k",
+        "auc",
+        "--output",
+        "x.png",
+      ],
+      /exactly one -k/,
+    ],
+    [
+      ["--dataset-experiment-label", "usr-1min", "dnn-3x10", "a", "-k", "f2", "--output", "x.png"],
+      /--data-keys f2: not a metric .* use one of accuracy, loss, auc/,
+    ],
   ])("usage mistakes are one line, exit 2: %p", (args, pattern) => {
     const r = ciml(...(args as string[]));
     expect(r.code).toBe(2);
@@ -69,6 +157,8 @@ describe("plot-data", () => {
   test("a missing eval file is one line naming it and the command to run (fix of §12.23), exit 1", () => {
     const r = ciml("--dataset-experiment-label", "usr-1min", "svm", "a", "-k", "loss", "--output", join(root, "y.png"));
     expect(r.code).toBe(1);
-    expect(r.err.trim()).toMatch(/^error: no evaluation for dataset usr-1min and experiment svm \(.*eval_usr-1min\.json\.gz\); run `ciml train-model --dataset usr-1min --experiment svm` first$/);
+    expect(r.err.trim()).toMatch(
+      /^error: no evaluation for dataset usr-1min and experiment svm \(.*eval_usr-1min\.json\.gz\); run `ciml train-model --dataset usr-1min --experiment svm` first$/,
+    );
   });
 });

@@ -24,9 +24,17 @@ function expectOneLineError(r: ReturnType<typeof ciml>, code: number, pattern: R
 }
 
 beforeAll(() => {
-  for (const name of ["ok", "corrupt", "narrow", "fewer-features"]) writePlantedDataset(root, name, { seed: 3, sizes: { training: 120, dev: 30, test: 40 } });
+  for (const name of ["ok", "corrupt", "narrow", "fewer-features"])
+    writePlantedDataset(root, name, { seed: 3, sizes: { training: 120, dev: 30, test: 40 } });
   writePlantedDataset(root, "fewer-features", { seed: 3, features: 18, sizes: { training: 120, dev: 30, test: 40 } });
-  writePlantedDataset(root, "providers", { seed: 4, classes: [{ name: "ovh", share: 0.5 }, { name: "rax", share: 0.5 }], sizes: { training: 120, dev: 30, test: 40 } });
+  writePlantedDataset(root, "providers", {
+    seed: 4,
+    classes: [
+      { name: "ovh", share: 0.5 },
+      { name: "rax", share: 0.5 },
+    ],
+    sizes: { training: 120, dev: 30, test: 40 },
+  });
   writeFileSync(join(root, "corrupt", "test.npz"), "PK\u0003\u0004 this is not really a zip archive");
   const narrow = readNpz(join(root, "narrow", "test.npz"));
   const ex = narrow.examples!;
@@ -38,21 +46,73 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("setup-experiment", () => {
   test("writes the original's JSON shape with string batch_size/epochs; short names expand", () => {
-    const r = ciml("setup-experiment", "--experiment", "e1", "--estimator", "dnn", "--hidden-layers", "100/100/100", "--steps", "1900", "--batch-size", "128", "--epochs", "100", "--no-tui");
+    const r = ciml(
+      "setup-experiment",
+      "--experiment",
+      "e1",
+      "--estimator",
+      "dnn",
+      "--hidden-layers",
+      "100/100/100",
+      "--steps",
+      "1900",
+      "--batch-size",
+      "128",
+      "--epochs",
+      "100",
+      "--no-tui",
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain("Experiment e1 saved successfully.");
     expect(readJsonGz(join(root, "_experiments", "e1", "experiment.json.gz"))).toEqual({
       estimator: "tf.estimator.DNNClassifier",
       params: {},
-      hyper_params: { steps: 1900, batch_size: "128", epochs: "100", hidden_units: [100, 100, 100], optimizer: "Adagrad", learning_rate: 0.05 },
+      hyper_params: {
+        steps: 1900,
+        batch_size: "128",
+        epochs: "100",
+        hidden_units: [100, 100, 100],
+        optimizer: "Adagrad",
+        learning_rate: 0.05,
+      },
     });
   });
 
   test("extra hyper-parameters are stored only when given", () => {
-    expect(ciml("setup-experiment", "--experiment", "e2", "--estimator", "svm", "--optimizer", "ftrl", "--dropout", "0.1", "--l2", "0.5", "--class-weights", "0=1,1=4", "--patience", "3", "--seed", "7").code).toBe(0);
-    const e = readJsonGz(join(root, "_experiments", "e2", "experiment.json.gz")) as { estimator: string; hyper_params: Record<string, unknown> };
+    expect(
+      ciml(
+        "setup-experiment",
+        "--experiment",
+        "e2",
+        "--estimator",
+        "svm",
+        "--optimizer",
+        "ftrl",
+        "--dropout",
+        "0.1",
+        "--l2",
+        "0.5",
+        "--class-weights",
+        "0=1,1=4",
+        "--patience",
+        "3",
+        "--seed",
+        "7",
+      ).code,
+    ).toBe(0);
+    const e = readJsonGz(join(root, "_experiments", "e2", "experiment.json.gz")) as {
+      estimator: string;
+      hyper_params: Record<string, unknown>;
+    };
     expect(e.estimator).toBe("tf.contrib.learn.SVM");
-    expect(e.hyper_params).toMatchObject({ optimizer: "Ftrl", dropout: 0.1, l2: 0.5, class_weights: { "0": 1, "1": 4 }, patience: 3, seed: 7 });
+    expect(e.hyper_params).toMatchObject({
+      optimizer: "Ftrl",
+      dropout: 0.1,
+      l2: 0.5,
+      class_weights: { "0": 1, "1": 4 },
+      patience: 3,
+      seed: 7,
+    });
   });
 
   test("an existing experiment needs --force", () => {
@@ -76,11 +136,19 @@ describe("setup-experiment", () => {
   });
 
   test("an experiment written by the original tool trains here (numbers as strings, no extras)", () => {
-    const original = { estimator: "tf.estimator.DNNClassifier", params: {}, hyper_params: { steps: 40, batch_size: "32", epochs: "2", hidden_units: [10, 10], optimizer: "Adagrad", learning_rate: 0.05 } };
+    const original = {
+      estimator: "tf.estimator.DNNClassifier",
+      params: {},
+      hyper_params: { steps: 40, batch_size: "32", epochs: "2", hidden_units: [10, 10], optimizer: "Adagrad", learning_rate: 0.05 },
+    };
     writeFileSync(join(root, "_experiments", "e1", "experiment.json.gz"), encodeJsonGz(original));
     const r = ciml("train-model", "--dataset", "ok", "--experiment", "e1", "--json");
     expect(r.code).toBe(0);
-    const result = r.out.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "result");
+    const result = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === "result");
     expect(result.summary).toMatchObject({ steps: 8, epochs: 2 });
   });
 });
@@ -99,36 +167,68 @@ describe("train-model errors are one line, exit 1", () => {
   });
 
   test("unknown eval dataset", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "missing"), 1, /Dataset missing not found/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "missing"),
+      1,
+      /Dataset missing not found/,
+    );
   });
 
   test("an eval dataset with another class label", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "providers"), 1, /eval dataset providers has class label "node_provider" but the model's dataset ok has "status"/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "providers"),
+      1,
+      /eval dataset providers has class label "node_provider" but the model's dataset ok has "status"/,
+    );
   });
 
   test("an eval dataset with other features", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "fewer-features"), 1, /eval dataset fewer-features has 18 features that differ from the 24 the model takes/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "small", "--eval-dataset", "fewer-features"),
+      1,
+      /eval dataset fewer-features has 18 features that differ from the 24 the model takes/,
+    );
   });
 
   test("class weights naming a class the dataset does not have", () => {
     ciml("setup-experiment", "--experiment", "weights", "--class-weights", "failed=3");
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "weights"), 1, /class_weights names class "failed", which is not one of 0, 1/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "weights"),
+      1,
+      /class_weights names class "failed", which is not one of 0, 1/,
+    );
   });
 
   test("a corrupt npz", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "corrupt", "--experiment", "small"), 1, /dataset corrupt: test\.npz cannot be read .*rebuild it with `ciml build-dataset --dataset corrupt --force`/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "corrupt", "--experiment", "small"),
+      1,
+      /dataset corrupt: test\.npz cannot be read .*rebuild it with `ciml build-dataset --dataset corrupt --force`/,
+    );
   });
 
   test("an npz whose examples have the wrong shape for the dataset", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "narrow", "--experiment", "small"), 1, /dataset narrow: test\.npz holds examples of shape \(40, 23\) but the dataset has 24 features/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "narrow", "--experiment", "small"),
+      1,
+      /dataset narrow: test\.npz holds examples of shape \(40, 23\) but the dataset has 24 features/,
+    );
   });
 
   test("an unknown backend is a usage error", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "gpu"), 2, /--backend gpu: unknown backend/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "gpu"),
+      2,
+      /--backend gpu: unknown backend/,
+    );
   });
 
   test("the tensorflow backend without tfjs-node installed says how to get it", () => {
-    expectOneLineError(ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "tensorflow"), 1, /backend "tensorflow" needs @tensorflow\/tfjs-node, which is not installed/);
+    expectOneLineError(
+      ciml("train-model", "--dataset", "ok", "--experiment", "small", "--backend", "tensorflow"),
+      1,
+      /backend "tensorflow" needs @tensorflow\/tfjs-node, which is not installed/,
+    );
   });
 
   test("the cpu backend trains too", () => {

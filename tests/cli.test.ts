@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
-import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "../src/tui/argv.ts";
+import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "../src/cli/argv.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 
@@ -10,7 +10,19 @@ function ciml(...args: string[]) {
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
-const COMMANDS = ["cache-data", "simulate", "build-dataset", "setup-experiment", "train-model", "plot-data", "mqtt-trainer", "db-predict", "db-batch-predict", "quickstart", "doctor"];
+const COMMANDS = [
+  "cache-data",
+  "simulate",
+  "build-dataset",
+  "setup-experiment",
+  "train-model",
+  "plot-data",
+  "mqtt-trainer",
+  "db-predict",
+  "db-batch-predict",
+  "quickstart",
+  "doctor",
+];
 
 describe("ciml CLI", () => {
   test("--version names the version and the runtime", () => {
@@ -28,7 +40,24 @@ describe("ciml CLI", () => {
   test("each command has help with the original's options and the common flags", () => {
     const r = ciml("build-dataset", "--help");
     expect(r.code).toBe(0);
-    for (const o of ["--dataset", "--build-name", "--slicer", "--sample-interval", "--features-regex", "--class-label", "--tdt-split", "--force", "--visualize", "--target-data-path", "--data-plots-folder", "--aggregation-functions", "--data-path", "--json", "--quiet", "--no-tui"]) {
+    for (const o of [
+      "--dataset",
+      "--build-name",
+      "--slicer",
+      "--sample-interval",
+      "--features-regex",
+      "--class-label",
+      "--tdt-split",
+      "--force",
+      "--visualize",
+      "--target-data-path",
+      "--data-plots-folder",
+      "--aggregation-functions",
+      "--data-path",
+      "--json",
+      "--quiet",
+      "--no-tui",
+    ]) {
       expect(r.out).toContain(o);
     }
     expect(ciml("mqtt-predict", "--help").out).toContain("--mqtt-hostname");
@@ -37,7 +66,9 @@ describe("ciml CLI", () => {
   test("an unknown command is one line with a hint, exit 2", () => {
     const r = ciml("cach-data");
     expect(r.code).toBe(2);
-    expect(r.err.trim().split("\n")).toEqual(['error: unknown command "cach-data"; did you mean "cache-data"? Run `ciml --help` for the list']);
+    expect(r.err.trim().split("\n")).toEqual([
+      'error: unknown command "cach-data"; did you mean "cache-data"? Run `ciml --help` for the list',
+    ]);
   });
 
   test("an unknown option is one line naming the command's help, exit 2", () => {

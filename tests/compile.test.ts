@@ -17,7 +17,9 @@ const canHide = process.platform === "linux" && Bun.spawnSync(["unshare", "-m", 
 
 function runBinary(args: string[], name = "ciml") {
   const exe = join(work, "run", name);
-  const argv = canHide ? ["unshare", "-m", "sh", "-c", `mount --bind "${empty}" "${join(repo, "node_modules")}" && exec "$0" "$@"`, exe, ...args] : [exe, ...args];
+  const argv = canHide
+    ? ["unshare", "-m", "sh", "-c", `mount --bind "${empty}" "${join(repo, "node_modules")}" && exec "$0" "$@"`, exe, ...args]
+    : [exe, ...args];
   const p = Bun.spawnSync(argv, { cwd: join(work, "run"), env: { PATH: "/usr/bin:/bin", HOME: work, CI: "true" } });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
@@ -60,8 +62,28 @@ describe("compiled binary, alone in an empty directory", () => {
 
   test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", () => {
     const data = join(work, "run", "data");
-    writeCache(data, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(400 + 60 * i, i + 1), status: (i % 3 === 0 ? 1 : 0) as 0 | 1 })));
-    const r = runBinary(["build-dataset", "--data-path", data, "--sample-interval", "1min", "--features-regex", "usr", "--visualize", "--data-plots-folder", join(work, "run", "plots"), "--no-tui"]);
+    writeCache(
+      data,
+      "tempest-full",
+      Array.from({ length: 10 }, (_, i) => ({
+        uuid: uuidFor(i),
+        trace: syntheticDstat(400 + 60 * i, i + 1),
+        status: (i % 3 === 0 ? 1 : 0) as 0 | 1,
+      })),
+    );
+    const r = runBinary([
+      "build-dataset",
+      "--data-path",
+      data,
+      "--sample-interval",
+      "1min",
+      "--features-regex",
+      "usr",
+      "--visualize",
+      "--data-plots-folder",
+      join(work, "run", "plots"),
+      "--no-tui",
+    ]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const png = readFileSync(join(work, "run", "plots", "sizes_by_result.png"));
@@ -73,7 +95,8 @@ describe("compiled binary, alone in an empty directory", () => {
     const r = runBinary(["quickstart", "--runs", "100", "--no-tui"]);
     expect(r.code).toBe(0);
     const dataset = join(work, "run", "ciml-quickstart", "data", "usr_1m-1min-status");
-    for (const f of ["training.npz", "dnn-3x10/model.json", "svm/eval_usr_1m-1min-status.json.gz"]) expect(existsSync(join(dataset, f))).toBe(true);
+    for (const f of ["training.npz", "dnn-3x10/model.json", "svm/eval_usr_1m-1min-status.json.gz"])
+      expect(existsSync(join(dataset, f))).toBe(true);
     expect(existsSync(join(work, "run", "ciml-quickstart", "plots", "sizes_by_result.png"))).toBe(true);
     expect(r.out).toContain("quickstart done:");
   }, 300_000);

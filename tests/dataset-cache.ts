@@ -7,12 +7,18 @@ import { Workspace } from "../src/io/workspace.ts";
 
 export const DEVSTACK_GROUPS =
   '"system","total cpu usage",,,,,,"memory usage",,,,"net/total",,"dsk/total",,"io/total",,"system",,"load avg",,,"procs",,,"paging",,"tcp sockets",,,,';
-export const DEVSTACK_COLUMNS = "time usr sys idl wai hiq siq used buff cach free recv send read writ read writ int csw 1m 5m 15m run blk new in out lis act syn tim clo".split(" ");
+export const DEVSTACK_COLUMNS =
+  "time usr sys idl wai hiq siq used buff cach free recv send read writ read writ int csw 1m 5m 15m run blk new in out lis act syn tim clo".split(
+    " ",
+  );
 
 /** A deterministic pseudo-random sequence for fixture values. */
 function lcg(seed: number): () => number {
   let s = seed % 2147483647 || 1;
-  return () => (s = (s * 48271) % 2147483647) / 2147483647;
+  return () => {
+    s = (s * 48271) % 2147483647;
+    return s / 2147483647;
+  };
 }
 
 /** A classic dstat 0.7.2 CSV of `rows` one-second samples starting at `start` (UTC). */
@@ -33,7 +39,39 @@ export function syntheticDstat(rows: number, seed: number, start = Date.UTC(2018
     const t = new Date(start + r * 1000);
     const time = `${pad(t.getUTCDate())}-${pad(t.getUTCMonth() + 1)} ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}`;
     const usr = level + 30 * rnd();
-    const values = [usr, 5 * rnd(), 100 - usr - 5, rnd(), 0, 0.1 * rnd(), 7e8 + 1e8 * rnd(), 1.6e7, 4.4e8, 2e8, 1e5 * rnd(), 2e5 * rnd(), 0, 3e5 * rnd(), 0, 20 * rnd(), 5000 * rnd(), 9000 * rnd(), level / 10 + rnd(), 1.01, 0.77, Math.floor(3 * rnd()), 0, 150 * rnd(), 0, 0, 10, 2, 0, 9, 0];
+    const values = [
+      usr,
+      5 * rnd(),
+      100 - usr - 5,
+      rnd(),
+      0,
+      0.1 * rnd(),
+      7e8 + 1e8 * rnd(),
+      1.6e7,
+      4.4e8,
+      2e8,
+      1e5 * rnd(),
+      2e5 * rnd(),
+      0,
+      3e5 * rnd(),
+      0,
+      20 * rnd(),
+      5000 * rnd(),
+      9000 * rnd(),
+      level / 10 + rnd(),
+      1.01,
+      0.77,
+      Math.floor(3 * rnd()),
+      0,
+      150 * rnd(),
+      0,
+      0,
+      10,
+      2,
+      0,
+      9,
+      0,
+    ];
     lines.push(`${time},${values.map((v) => Number(v.toFixed(3))).join(",")}`);
   }
   return `${lines.join("\n")}\n`;
@@ -62,11 +100,19 @@ export function writeCache(root: string, buildName: string, runs: FixtureRun[]):
       writeTraceGz(ws, run.uuid, bytes);
     }
     if (run.metadata !== null) {
-      const metadata: RunMetadata = { status: run.status ?? 0, artifact: `http://logs.example.org/${run.uuid}`, build_name: buildName, ...run.metadata };
+      const metadata: RunMetadata = {
+        status: run.status ?? 0,
+        artifact: `http://logs.example.org/${run.uuid}`,
+        build_name: buildName,
+        ...run.metadata,
+      };
       writeRunMetadata(ws, run.uuid, metadata);
     }
   }
-  writeRunList(ws.buildRuns(buildName), runs.map((r) => r.uuid));
+  writeRunList(
+    ws.buildRuns(buildName),
+    runs.map((r) => r.uuid),
+  );
   return ws;
 }
 

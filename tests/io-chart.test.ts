@@ -8,17 +8,32 @@ function python(script: string, input: string): string {
   return r.stdout.toString();
 }
 
-const wellFormed = "import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); ns='{http://www.w3.org/2000/svg}'; print(r.tag==ns+'svg', len(r.findall('.//'+ns+'circle')), len(r.findall('.//'+ns+'rect')), len(r.findall('.//'+ns+'path')))";
+const wellFormed =
+  "import sys,xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); ns='{http://www.w3.org/2000/svg}'; print(r.tag==ns+'svg', len(r.findall('.//'+ns+'circle')), len(r.findall('.//'+ns+'rect')), len(r.findall('.//'+ns+'path')))";
 
 describe("chart SVG", () => {
   test("x/y chart: one marker per point, line series as paths, names escaped", () => {
     const svg = xyChartSvg({
-      title: "a < b & \"c\"",
+      title: 'a < b & "c"',
       xLabel: "x",
       yLabel: "y",
       series: [
-        { name: "<one>", points: [[1, 2], [3, 4], [5, -1]] },
-        { name: "two", points: [[0, 0], [10, 10]], mode: "line" },
+        {
+          name: "<one>",
+          points: [
+            [1, 2],
+            [3, 4],
+            [5, -1],
+          ],
+        },
+        {
+          name: "two",
+          points: [
+            [0, 0],
+            [10, 10],
+          ],
+          mode: "line",
+        },
       ],
     });
     expect(python(wellFormed, svg).trim()).toBe("True 3 3 1");
@@ -26,7 +41,15 @@ describe("chart SVG", () => {
   });
 
   test("bar chart: one bar per value, empty input still draws", () => {
-    const svg = barChartSvg({ title: "t", yLabel: "v", categories: ["a", "b", "c"], series: [{ name: "s1", values: [1, 2, 3] }, { name: "s2", values: [0.5, -1, 2] }] });
+    const svg = barChartSvg({
+      title: "t",
+      yLabel: "v",
+      categories: ["a", "b", "c"],
+      series: [
+        { name: "s1", values: [1, 2, 3] },
+        { name: "s2", values: [0.5, -1, 2] },
+      ],
+    });
     // background + 6 bars + 2 legend swatches
     expect(python(wellFormed, svg).trim()).toBe("True 0 9 0");
     expect(python(wellFormed, xyChartSvg({ title: "empty", xLabel: "", yLabel: "", series: [] })).trim()).toBe("True 0 1 0");

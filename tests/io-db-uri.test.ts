@@ -4,13 +4,24 @@ import { maskUri, parseDbUri } from "../src/io/db-uri.ts";
 describe("parseDbUri", () => {
   test("SQLAlchemy mysql+pymysql URI with user, password, host and database", () => {
     expect(parseDbUri("mysql+pymysql://query:query@logstash.openstack.org/subunit2sql")).toEqual({
-      kind: "mysql", host: "logstash.openstack.org", port: 3306, user: "query", password: "query", database: "subunit2sql",
+      kind: "mysql",
+      host: "logstash.openstack.org",
+      port: 3306,
+      user: "query",
+      password: "query",
+      database: "subunit2sql",
     });
   });
 
   test("plain mysql://, a port, a percent-encoded password and ?charset=", () => {
     expect(parseDbUri("mysql://ci:p%40ss%3Aw@db.example.org:3307/sub?charset=utf8mb4")).toEqual({
-      kind: "mysql", host: "db.example.org", port: 3307, user: "ci", password: "p@ss:w", database: "sub", charset: "utf8mb4",
+      kind: "mysql",
+      host: "db.example.org",
+      port: 3307,
+      user: "ci",
+      password: "p@ss:w",
+      database: "sub",
+      charset: "utf8mb4",
     });
   });
 
@@ -43,7 +54,9 @@ describe("parseDbUri", () => {
 
 describe("maskUri", () => {
   test("hides the password and keeps everything else", () => {
-    expect(maskUri("mysql+pymysql://query:query@logstash.openstack.org/subunit2sql")).toBe("mysql+pymysql://query:***@logstash.openstack.org/subunit2sql");
+    expect(maskUri("mysql+pymysql://query:query@logstash.openstack.org/subunit2sql")).toBe(
+      "mysql+pymysql://query:***@logstash.openstack.org/subunit2sql",
+    );
     expect(maskUri("mysql://ci:p%40ss@db:3307/sub?charset=utf8")).toBe("mysql://ci:***@db:3307/sub?charset=utf8");
   });
 

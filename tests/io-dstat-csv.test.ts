@@ -61,7 +61,9 @@ describe("header variants", () => {
   test("pcp-dstat (OpenStack devstack 2021): classic names, short first row dropped, KiB memory → bytes, year from Date:", () => {
     const t = parseDstatCsv(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));
     expect(t.columns).toEqual(
-      "usr sys idl wai stl used free buf cach recv send read writ read.1 writ.1 int csw 1m 5m 15m run blk new in out lis act syn tim clo".split(" "),
+      "usr sys idl wai stl used free buf cach recv send read writ read.1 writ.1 int csw 1m 5m 15m run blk new in out lis act syn tim clo".split(
+        " ",
+      ),
     );
     expect(t.rows).toBe(533);
     // line 8 of the file: 21-10 21:58:40,8.368,7.619,81.431,0.125,0.125,738924,...
@@ -78,7 +80,7 @@ describe("header variants", () => {
     expect(last.columns).not.toContain("time");
     expect(last.times[0]).toBe(Date.UTC(2025, 5, 20, 2, 7, 19));
     const first = parseDstatCsv(readText("elcfin-pcp-dstat-6.2.0-time-first.csv"));
-    const missed = first.times.findIndex((t) => t === Date.UTC(2025, 5, 20, 1, 42, 56));
+    const missed = first.times.indexOf(Date.UTC(2025, 5, 20, 1, 42, 56));
     expect(first.values[0]![missed]).toBe(0.091);
   });
 
@@ -191,9 +193,27 @@ test("pandasDedupe renames repeats exactly as pandas.read_csv does", () => {
 });
 
 test("parseNumber gives exactly the double Number() gives for dstat's decimals, NaN for the rest", () => {
-  const samples = ["0", "0.0", "1", "-0.5", "8.368", "738924", "1101619200.0", "2.05011812352e+11", "1e-3", "123456789012345", "1234567890123456789", "0.1234567890123456789", ".5", "5."];
+  const samples = [
+    "0",
+    "0.0",
+    "1",
+    "-0.5",
+    "8.368",
+    "738924",
+    "1101619200.0",
+    "2.05011812352e+11",
+    "1e-3",
+    "123456789012345",
+    "1234567890123456789",
+    "0.1234567890123456789",
+    ".5",
+    "5.",
+  ];
   let seed = 7;
-  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const rnd = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
   for (let i = 0; i < 5000; i++) {
     const digits = Math.floor(rnd() * 15) + 1;
     const whole = String(Math.floor(rnd() * 10 ** digits));
@@ -201,5 +221,6 @@ test("parseNumber gives exactly the double Number() gives for dstat's decimals, 
     samples.push(frac === 0 ? whole : `${whole.slice(0, Math.max(1, whole.length - frac))}.${whole.slice(-frac).padStart(frac, "0")}`);
   }
   for (const s of samples) expect(parseNumber(s, 0, s.length)).toBe(Number(s));
-  for (const junk of ["inf", "-inf", "nan", "abc", "1.2.3", "1e", "--1", "0x10", "Top: conky"]) expect(parseNumber(junk, 0, junk.length)).toBeNaN();
+  for (const junk of ["inf", "-inf", "nan", "abc", "1.2.3", "1e", "--1", "0x10", "Top: conky"])
+    expect(parseNumber(junk, 0, junk.length)).toBeNaN();
 });

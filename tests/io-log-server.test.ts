@@ -14,7 +14,14 @@ const REAL_GZ = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-d
 const REAL_TEXT = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
 const NOT_CSV = readFileSync(sharedData("dstat", "jpfmm-terminal-output-NOT-CSV.txt"));
 
-const policy: FetchPolicy = { ...DEFAULT_FETCH_POLICY, connectTimeoutMs: 1500, readTimeoutMs: 300, totalTimeoutMs: 5000, retries: 2, backoffMs: 10 };
+const policy: FetchPolicy = {
+  ...DEFAULT_FETCH_POLICY,
+  connectTimeoutMs: 1500,
+  readTimeoutMs: 300,
+  totalTimeoutMs: 5000,
+  retries: 2,
+  backoffMs: 10,
+};
 const check = (text: string) => {
   try {
     parseDstatCsv(text);
@@ -42,7 +49,10 @@ beforeAll(() => {
       if (path === "/plain/logs/dstat-csv_log.txt") return new Response(REAL_TEXT);
       if (path === "/flaky/logs/dstat-csv_log.txt.gz") return n === 1 ? new Response("oops", { status: 500 }) : new Response(REAL_GZ);
       if (path === "/down/logs/dstat-csv_log.txt.gz") return new Response("busy", { status: 503 });
-      if (path === "/html/logs/dstat-csv_log.txt.gz") return new Response("<!DOCTYPE html><html><body>Log server maintenance</body></html>", { headers: { "content-type": "text/html" } });
+      if (path === "/html/logs/dstat-csv_log.txt.gz")
+        return new Response("<!DOCTYPE html><html><body>Log server maintenance</body></html>", {
+          headers: { "content-type": "text/html" },
+        });
       if (path === "/junk/logs/dstat-csv_log.txt.gz") return new Response(NOT_CSV);
       if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
       if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });

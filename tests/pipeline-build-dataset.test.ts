@@ -7,10 +7,10 @@ import { readNpz } from "../src/io/npy.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset, type BuildDatasetOptions } from "../src/pipeline/build-dataset.ts";
-import { readModelConfig } from "../src/pipeline/dataset-config.ts";
+import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { AbortedError, CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
-import { exampleFromTable } from "../src/pipeline/example-vector.ts";
+import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "./dataset-cache.ts";
 import { sharedData } from "./fixtures.ts";
 
@@ -76,7 +76,11 @@ describe("golden: the real OpenStack trace with --sample-interval 1min --feature
   const head = lines.slice(0, 6);
   const data = lines.slice(6).filter((l) => l !== "");
   const variants = [data, data.slice(0, 251), [data[0]!, ...data.slice(100)]];
-  const runs: FixtureRun[] = variants.map((rows, i) => ({ uuid: uuidFor(i + 1), trace: `${[...head, ...rows].join("\n")}\n`, status: (i === 1 ? 1 : 0) as 0 | 1 }));
+  const runs: FixtureRun[] = variants.map((rows, i) => ({
+    uuid: uuidFor(i + 1),
+    trace: `${[...head, ...rows].join("\n")}\n`,
+    status: (i === 1 ? 1 : 0) as 0 | 1,
+  }));
 
   const expected = JSON.parse(
     python(
@@ -157,7 +161,10 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
 describe("runs that cannot make an example are excluded and listed", () => {
   test("corrupt gzip, HTML body, missing metadata, missing trace, other columns, no time column", async () => {
     const dataPath = freshDir();
-    const good = Array.from({ length: 8 }, (_, i): FixtureRun => ({ uuid: uuidFor(i), trace: syntheticDstat(1200 + 300 * i, i + 1), status: (i % 3 === 0 ? 1 : 0) as 0 | 1 }));
+    const good = Array.from(
+      { length: 8 },
+      (_, i): FixtureRun => ({ uuid: uuidFor(i), trace: syntheticDstat(1200 + 300 * i, i + 1), status: (i % 3 === 0 ? 1 : 0) as 0 | 1 }),
+    );
     const bad: FixtureRun[] = [
       { uuid: uuidFor(100), trace: gzip(new TextEncoder().encode("x")).subarray(0, 8) },
       { uuid: uuidFor(101), trace: "<!DOCTYPE html><html><body>404</body></html>" },
@@ -197,7 +204,9 @@ describe("runs that cannot make an example are excluded and listed", () => {
     }
     expect([...kept].sort()).toEqual(good.map((g) => g.uuid).sort());
     expect((readJsonGz(join(ds, "runs.json.gz")) as string[]).sort()).toEqual(good.map((g) => g.uuid).sort());
-    const columnsHist = events.filter((e) => e.type === "histogram" && e.name === "columns").at(-1) as { bins: { label: string; counts: number[] }[] };
+    const columnsHist = events.filter((e) => e.type === "histogram" && e.name === "columns").at(-1) as {
+      bins: { label: string; counts: number[] }[];
+    };
     // loaded traces: the 8 good ones and the timeless one have 1m, the mongodb one lacks it
     expect(columnsHist.bins.find((b) => b.label === "1m")!.counts).toEqual([9, 1]);
   });
@@ -205,14 +214,22 @@ describe("runs that cannot make an example are excluded and listed", () => {
 
 describe("errors are one clear line with exit code 1", () => {
   const dataPath = freshDir();
-  writeCache(dataPath, "tempest-full", Array.from({ length: 5 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })));
+  writeCache(
+    dataPath,
+    "tempest-full",
+    Array.from({ length: 5 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
+  );
 
   const cases: [string, Partial<BuildDatasetOptions>, RegExp][] = [
     ["tdt split not summing to 10", { tdtSplit: ["6", "2", "1"] }, /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10$/],
     ["bad regex", { featuresRegex: "(usr" }, /--features-regex "\(usr" is not a valid regular expression/],
     ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/],
     ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full/],
-    ["unknown build name", { buildName: "no-such-job" }, /no cached runs for build name no-such-job .*run cache-data --build-name no-such-job first/],
+    [
+      "unknown build name",
+      { buildName: "no-such-job" },
+      /no cached runs for build name no-such-job .*run cache-data --build-name no-such-job first/,
+    ],
   ];
   for (const [name, options, message] of cases) {
     test(name, async () => {
@@ -251,7 +268,18 @@ describe("errors are one clear line with exit code 1", () => {
   });
 
   test("the CLI prints the error as one line on stderr and exits 1", () => {
-    const r = Bun.spawnSync([process.execPath, join(import.meta.dir, "../src/main.ts"), "build-dataset", "--data-path", dataPath, "--tdt-split", "5", "5", "5", "--no-tui"]);
+    const r = Bun.spawnSync([
+      process.execPath,
+      join(import.meta.dir, "../src/main.ts"),
+      "build-dataset",
+      "--data-path",
+      dataPath,
+      "--tdt-split",
+      "5",
+      "5",
+      "5",
+      "--no-tui",
+    ]);
     expect(r.exitCode).toBe(1);
     const err = r.stderr.toString().trim().split("\n");
     expect(err.length).toBe(1);
@@ -304,10 +332,21 @@ describe("splits", () => {
 describe("aggregation functions and class labels", () => {
   test("mean std min max size median sum var match numpy per column (population std/var)", async () => {
     const dataPath = freshDir();
-    const runs = Array.from({ length: 4 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(777 + 100 * i, i + 3), status: (i % 2) as 0 | 1 }));
+    const runs = Array.from({ length: 4 }, (_, i) => ({
+      uuid: uuidFor(i),
+      trace: syntheticDstat(777 + 100 * i, i + 3),
+      status: (i % 2) as 0 | 1,
+    }));
     writeCache(dataPath, "tempest-full", runs);
     const fns = ["mean", "std", "min", "max", "size", "median", "sum", "var"];
-    const { result } = await build({ dataPath, featuresRegex: "^(usr|1m)$", sampleInterval: "10s", aggregationFunctions: fns, tdtSplit: ["10", "0", "0"], dtype: "float64" });
+    const { result } = await build({
+      dataPath,
+      featuresRegex: "^(usr|1m)$",
+      sampleInterval: "10s",
+      aggregationFunctions: fns,
+      tdtSplit: ["10", "0", "0"],
+      dtype: "float64",
+    });
     expect(result.config.labels).toEqual(["usr", "1m"].flatMap((c) => fns.map((f) => `${c}_${f}`)));
     expect(result.config.normalized_length).toBe(8);
     const files = runs.map((r, i) => {
@@ -342,7 +381,18 @@ print(json.dumps({"raw": out, "normalized": ((m - mean) / rng).tolist()}))`,
   });
 
   test("node_provider groups operators, node_provider_all keeps regions; vocabularies sorted, classes as strings", async () => {
-    const providers = ["rax-dfw", "ovh-gra1", "vexxhost-sjc1", "inap-mtl01", "rax-iad", "ovh-bhs1", "limestone-regionone", "rax-ord", "fortnebula-regionone", "packethost-us-west-1"];
+    const providers = [
+      "rax-dfw",
+      "ovh-gra1",
+      "vexxhost-sjc1",
+      "inap-mtl01",
+      "rax-iad",
+      "ovh-bhs1",
+      "limestone-regionone",
+      "rax-ord",
+      "fortnebula-regionone",
+      "packethost-us-west-1",
+    ];
     const dataPath = freshDir();
     writeCache(
       dataPath,
@@ -350,14 +400,28 @@ print(json.dumps({"raw": out, "normalized": ((m - mean) / rng).tolist()}))`,
       providers.map((p, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(120, i + 1), metadata: { node_provider: p } })),
     );
     const grouped = await build({ dataPath, classLabel: "node_provider", featuresRegex: "usr", tdtSplit: ["10", "0", "0"] });
-    expect(grouped.result.config.classes).toEqual(["fortnebula-regionone", "inap-mtl01", "limestone-regionone", "ovh", "packethost-us-west-1", "rax", "vexxhost"]);
+    expect(grouped.result.config.classes).toEqual([
+      "fortnebula-regionone",
+      "inap-mtl01",
+      "limestone-regionone",
+      "ovh",
+      "packethost-us-west-1",
+      "rax",
+      "vexxhost",
+    ]);
     const z = npzFromNumpy(join(dataPath, "ds", "training.npz"));
     expect(z.classes!.dtype).toMatch(/^<U\d+$/);
     (z.example_ids!.values as string[]).forEach((id, r) => {
       const p = providers[Number.parseInt(id.slice(-12), 16)]!;
       expect(z.classes!.values[r]).toBe(/^(rax|ovh|vexxhost)/.exec(p)?.[1] ?? p);
     });
-    const all = await build({ dataPath, dataset: "all", classLabel: "node_provider_all", featuresRegex: "usr", tdtSplit: ["10", "0", "0"] });
+    const all = await build({
+      dataPath,
+      dataset: "all",
+      classLabel: "node_provider_all",
+      featuresRegex: "usr",
+      tdtSplit: ["10", "0", "0"],
+    });
     expect(all.result.config.classes).toEqual([...providers].sort());
     const balance = all.events.filter((e) => e.type === "histogram" && e.name === "balance").at(-1) as { bins: { label: string }[] };
     expect(balance.bins.map((b) => b.label)).toEqual([...providers].sort());
@@ -367,7 +431,11 @@ print(json.dumps({"raw": out, "normalized": ((m - mean) / rng).tolist()}))`,
 describe("--visualize", () => {
   test("sizes_by_result.png is a PNG of the drawn size and the .svg is well-formed with one marker per training example", async () => {
     const dataPath = freshDir();
-    const runs = Array.from({ length: 30 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(600 + 60 * (i % 9), i + 1), status: (i % 4 === 0 ? 1 : 0) as 0 | 1 }));
+    const runs = Array.from({ length: 30 }, (_, i) => ({
+      uuid: uuidFor(i),
+      trace: syntheticDstat(600 + 60 * (i % 9), i + 1),
+      status: (i % 4 === 0 ? 1 : 0) as 0 | 1,
+    }));
     writeCache(dataPath, "tempest-full", runs);
     const plots = join(dataPath, "plots-here");
     const { result } = await build({ dataPath, sampleInterval: "1min", featuresRegex: "usr", visualize: true, dataPlotsFolder: plots });
@@ -389,12 +457,27 @@ describe("--visualize", () => {
 describe("--visualize --plot-examples", () => {
   test("the per-example plots of §6.9 for the first n training examples", async () => {
     const dataPath = freshDir();
-    writeCache(dataPath, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })));
+    writeCache(
+      dataPath,
+      "tempest-full",
+      Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })),
+    );
     const plots = join(dataPath, "plots-here");
-    const { result } = await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", visualize: true, dataPlotsFolder: plots, plotExamples: 2 });
-    const perExample = ["downsampled", "fixedsize", "unrolled"].flatMap((kind) => [0, 1].map((i) => join(dataPath, "ds", "plots", `1min_${kind}_${i}.png`)));
+    const { result } = await build({
+      dataPath,
+      sampleInterval: "1min",
+      featuresRegex: "(usr|1m)",
+      visualize: true,
+      dataPlotsFolder: plots,
+      plotExamples: 2,
+    });
+    const perExample = ["downsampled", "fixedsize", "unrolled"].flatMap((kind) =>
+      [0, 1].map((i) => join(dataPath, "ds", "plots", `1min_${kind}_${i}.png`)),
+    );
     const normalized = [0, 1].map((i) => join(plots, `1min_normalized_${i}.png`));
-    expect(result.plots.sort()).toEqual([...perExample, ...normalized, join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")].sort());
+    expect(result.plots.sort()).toEqual(
+      [...perExample, ...normalized, join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")].sort(),
+    );
     for (const file of [...perExample, ...normalized]) expect(readFileSync(file).subarray(1, 4).toString("latin1")).toBe("PNG");
   });
 });
@@ -402,13 +485,30 @@ describe("--visualize --plot-examples", () => {
 describe("Ctrl-C", () => {
   test("an aborted build stops with AbortedError and leaves no dataset configuration behind", async () => {
     const dataPath = freshDir();
-    writeCache(dataPath, "tempest-full", Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })));
+    writeCache(
+      dataPath,
+      "tempest-full",
+      Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
+    );
     await build({ dataPath, featuresRegex: "usr" });
     const controller = new AbortController();
     let error: unknown;
     try {
       await buildDataset(
-        { dataPath, dataset: "ds", buildName: "tempest-full", slicer: ":", classLabel: "status", tdtSplit: ["6", "2", "2"], force: true, visualize: false, dataPlotsFolder: dataPath, aggregationFunctions: [], dtype: "float32", featuresRegex: "1m" },
+        {
+          dataPath,
+          dataset: "ds",
+          buildName: "tempest-full",
+          slicer: ":",
+          classLabel: "status",
+          tdtSplit: ["6", "2", "2"],
+          force: true,
+          visualize: false,
+          dataPlotsFolder: dataPath,
+          aggregationFunctions: [],
+          dtype: "float32",
+          featuresRegex: "1m",
+        },
         { emit: (e) => e.type === "progress" && e.stage === "dev" && controller.abort(), signal: controller.signal },
       );
     } catch (err) {
@@ -447,7 +547,12 @@ describe("readModelConfig", () => {
     expect(config.columns).toEqual(["usr", "1m"]);
     expect(config.dtype).toBe("float64");
     expect(config.classes).toEqual(["0", "1"]);
-    const aggregated = { ...original, aggregation_functions: ["mean", "std"], normalized_length: 2, labels: ["usr_mean", "usr_std", "1m_mean", "1m_std"] };
+    const aggregated = {
+      ...original,
+      aggregation_functions: ["mean", "std"],
+      normalized_length: 2,
+      labels: ["usr_mean", "usr_std", "1m_mean", "1m_std"],
+    };
     writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
     expect(readModelConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
     expect(() => readModelConfig(ws, "missing")).toThrow(/dataset missing does not exist/);

@@ -8,9 +8,9 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache.ts";
+import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
-import { generateTrace } from "../src/pipeline/trace-generator.ts";
+import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
@@ -26,7 +26,8 @@ const served = new Map<string, number>();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "ciml-faults-"));
-  for (const [i, f] of FAULTS.entries()) traces.set(f, generateTrace({ failure: "none", startMs: Date.UTC(2019, 4, 1), host: "n", intervalSeconds: 60, nodeSpeed: 1 }, i).csv);
+  for (const [i, f] of FAULTS.entries())
+    traces.set(f, generateTrace({ failure: "none", startMs: Date.UTC(2019, 4, 1), host: "n", intervalSeconds: 60, nodeSpeed: 1 }, i).csv);
   server = serveLogTree({
     route(path) {
       const m = /^\/([a-z0-9]+)\/logs\/dstat-csv_log\.txt\.gz$/.exec(path);
@@ -38,13 +39,25 @@ beforeAll(async () => {
       if (fault === "gone") return new Response("not found", { status: 404 });
       if (fault === "flaky500" && n === 1) return new Response("Internal Server Error", { status: 500 });
       if (broken && fault === "stall") return new Response(new ReadableStream({ start: (c) => c.enqueue(gz.subarray(0, 64)) }));
-      if (broken && fault === "html") return new Response("<html><body><h1>Service Unavailable</h1></body></html>", { headers: { "content-type": "text/html" } });
+      if (broken && fault === "html")
+        return new Response("<html><body><h1>Service Unavailable</h1></body></html>", { headers: { "content-type": "text/html" } });
       if (broken && fault === "truncated") return new Response(gz.subarray(0, gz.length - 40));
       return new Response(gz);
     },
   });
   const writer = await openSubunit2sqlWriter(`sqlite:///${join(dir, "ci.db")}`);
-  await writer.insertRuns(FAULTS.map((f) => ({ uuid: uuidOf(f), skips: 0, fails: 0, passes: 10, runTime: 1, artifacts: `${server.url}/${f}`, runAt: "2019-05-01 00:00:00", metadata: { build_name: "tempest-full", fault: f } })));
+  await writer.insertRuns(
+    FAULTS.map((f) => ({
+      uuid: uuidOf(f),
+      skips: 0,
+      fails: 0,
+      passes: 10,
+      runTime: 1,
+      artifacts: `${server.url}/${f}`,
+      runAt: "2019-05-01 00:00:00",
+      metadata: { build_name: "tempest-full", fault: f },
+    })),
+  );
   await writer.close();
 }, 60_000);
 afterAll(() => {
@@ -89,7 +102,12 @@ test("once the server recovers, the next run completes the cache", async () => {
   const ws = new Workspace(join(dir, "data"));
   for (const f of FAULTS.filter((f) => f !== "gone")) {
     expect(gunzipSync(await Bun.file(ws.rawTrace(uuidOf(f))).bytes()).toString()).toBe(traces.get(f)!);
-    expect(readRunMetadata(ws, uuidOf(f))).toMatchObject({ status: 0, artifact: `${server.url}/${f}`, build_name: "tempest-full", fault: f });
+    expect(readRunMetadata(ws, uuidOf(f))).toMatchObject({
+      status: 0,
+      artifact: `${server.url}/${f}`,
+      build_name: "tempest-full",
+      fault: f,
+    });
   }
 }, 60_000);
 
@@ -116,7 +134,16 @@ test("ensureRunCached (the prediction path) reuses a cached run and replaces a c
 test("a run id that cannot name a file is reported as that run's failure; the others are cached", async () => {
   const writer = await openSubunit2sqlWriter(`sqlite:///${join(dir, "ci.db")}`);
   await writer.insertRuns(
-    ["../../escape", "run-fine"].map((uuid) => ({ uuid, skips: 0, fails: 0, passes: 1, runTime: 1, artifacts: `${server.url}/ok`, runAt: "2019-05-01 00:00:00", metadata: { build_name: "odd-ids" } })),
+    ["../../escape", "run-fine"].map((uuid) => ({
+      uuid,
+      skips: 0,
+      fails: 0,
+      passes: 1,
+      runTime: 1,
+      artifacts: `${server.url}/ok`,
+      runAt: "2019-05-01 00:00:00",
+      metadata: { build_name: "odd-ids" },
+    })),
   );
   await writer.close();
   const { result, events } = await collect(cacheData, { ...options(), buildName: "odd-ids" });

@@ -11,7 +11,7 @@ import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { SCHEMA_TABLES } from "../src/io/subunit2sql-schema.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData, type CacheOptions } from "../src/pipeline/cache.ts";
+import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 
@@ -23,12 +23,28 @@ let missing = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "ciml-sqlite-"));
   dbPath = join(dir, "ci.db");
-  const { result } = await collect(simulate, { runs: RUNS, failureRate: 0.2, missingRate: 0.05, buildNames: ["tempest-full", "tempest-full-py3"], seed: 5, dbUri: `sqlite:///${dbPath}`, logRoot: join(dir, "logs"), intervalSeconds: 30 });
+  const { result } = await collect(simulate, {
+    runs: RUNS,
+    failureRate: 0.2,
+    missingRate: 0.05,
+    buildNames: ["tempest-full", "tempest-full-py3"],
+    seed: 5,
+    dbUri: `sqlite:///${dbPath}`,
+    logRoot: join(dir, "logs"),
+    intervalSeconds: 30,
+  });
   missing = result.missing;
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const options = (dataPath: string, buildName = "tempest-full"): CacheOptions => ({ dataPath, buildName, dbUri: `sqlite:////${dbPath.replace(/^\//, "")}`, limit: 0, parallel: 8, timeoutSeconds: 20 });
+const options = (dataPath: string, buildName = "tempest-full"): CacheOptions => ({
+  dataPath,
+  buildName,
+  dbUri: `sqlite:////${dbPath.replace(/^\//, "")}`,
+  limit: 0,
+  parallel: 8,
+  timeoutSeconds: 20,
+});
 
 interface Row {
   id: number;
@@ -41,7 +57,11 @@ interface Row {
 function dbRuns(buildName: string): Row[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.query("SELECT runs.id, uuid, fails, passes, artifacts FROM runs JOIN run_metadata m ON m.run_id = runs.id WHERE m.`key` = 'build_name' AND m.value = ? ORDER BY runs.id").all(buildName) as Row[];
+    return db
+      .query(
+        "SELECT runs.id, uuid, fails, passes, artifacts FROM runs JOIN run_metadata m ON m.run_id = runs.id WHERE m.`key` = 'build_name' AND m.value = ? ORDER BY runs.id",
+      )
+      .all(buildName) as Row[];
   } finally {
     db.close();
   }
@@ -55,8 +75,12 @@ function servedFile(artifacts: string): string | undefined {
 describe("simulate into SQLite", () => {
   test("the schema has every subunit2sql table and index", () => {
     const db = new Database(dbPath, { readonly: true });
-    const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    const indexes = (db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+    const tables = (
+      db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
+    const indexes = (
+      db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+    ).map((r) => r.name);
     const runCols = db.query("PRAGMA table_info(runs)").all() as { name: string; type: string }[];
     db.close();
     expect(tables).toEqual([...SCHEMA_TABLES].sort());
@@ -64,7 +88,16 @@ describe("simulate into SQLite", () => {
     expect(indexes).toContain("uq_run_metadata");
     expect(indexes).toContain("ix_run_key_value");
     expect(indexes).toHaveLength(21);
-    expect(Object.fromEntries(runCols.map((c) => [c.name, c.type]))).toEqual({ id: "INTEGER", uuid: "VARCHAR(36)", skips: "INT", fails: "INT", passes: "INT", run_time: "FLOAT", artifacts: "TEXT", run_at: "DATETIME" });
+    expect(Object.fromEntries(runCols.map((c) => [c.name, c.type]))).toEqual({
+      id: "INTEGER",
+      uuid: "VARCHAR(36)",
+      skips: "INT",
+      fails: "INT",
+      passes: "INT",
+      run_time: "FLOAT",
+      artifacts: "TEXT",
+      run_at: "DATETIME",
+    });
   }, 60_000);
 });
 
@@ -72,12 +105,25 @@ describe("simulate: reproducible, and extending a history never repeats it", () 
   test("the same seed writes the same rows; a second simulate adds new runs after the last one", async () => {
     const a = join(dir, "a.db");
     const b = join(dir, "b.db");
-    const sim = (path: string) => collect(simulate, { runs: 12, failureRate: 0.3, missingRate: 0.1, buildNames: ["tempest-full"], seed: 9, dbUri: `sqlite:///${path}`, logRoot: join(dir, "extend-logs"), intervalSeconds: 600 });
+    const sim = (path: string) =>
+      collect(simulate, {
+        runs: 12,
+        failureRate: 0.3,
+        missingRate: 0.1,
+        buildNames: ["tempest-full"],
+        seed: 9,
+        dbUri: `sqlite:///${path}`,
+        logRoot: join(dir, "extend-logs"),
+        intervalSeconds: 600,
+      });
     await sim(a);
     await sim(b);
     const rows = (path: string) => {
       const db = new Database(path, { readonly: true });
-      const out = db.query("SELECT id, uuid, fails, passes, artifacts, run_at FROM runs ORDER BY id").all() as { uuid: string; run_at: string }[];
+      const out = db.query("SELECT id, uuid, fails, passes, artifacts, run_at FROM runs ORDER BY id").all() as {
+        uuid: string;
+        run_at: string;
+      }[];
       db.close();
       return out;
     };
@@ -107,9 +153,20 @@ describe("subunit2sql queries (§4.2) over SQLite", () => {
       expect(Object.keys(meta)).toContain("node_provider");
       // simulate writes no test_runs; a row written the way subunit2sql does comes back by run uuid.
       const raw = new Database(dbPath);
-      raw.run("INSERT INTO test_runs (test_id, run_id, status, start_time, start_time_microsecond, stop_time, stop_time_microsecond) VALUES (1, ?, 'fail', '2019-01-07 06:20:00', 5, '2019-01-07 06:20:03', 7)", [first.id]);
+      raw.run(
+        "INSERT INTO test_runs (test_id, run_id, status, start_time, start_time_microsecond, stop_time, stop_time_microsecond) VALUES (1, ?, 'fail', '2019-01-07 06:20:00', 5, '2019-01-07 06:20:03', 7)",
+        [first.id],
+      );
       raw.close();
-      expect(await db.testRuns(first.uuid)).toEqual([{ status: "fail", start_time: "2019-01-07 06:20:00", start_time_microsecond: 5, stop_time: "2019-01-07 06:20:03", stop_time_microsecond: 7 }]);
+      expect(await db.testRuns(first.uuid)).toEqual([
+        {
+          status: "fail",
+          start_time: "2019-01-07 06:20:00",
+          start_time_microsecond: 5,
+          stop_time: "2019-01-07 06:20:03",
+          stop_time_microsecond: 7,
+        },
+      ]);
       expect(await db.testRuns(streamed[1]!.uuid)).toEqual([]);
     } finally {
       await db.close();
@@ -125,7 +182,13 @@ describe("cache-data: SQLite + file://", () => {
     expect(runs.length).toBe(RUNS / 2);
     const { result } = await collect(cacheData, options(data()));
     const present = runs.filter((r) => servedFile(r.artifacts));
-    expect(result).toMatchObject({ total: runs.length, cached: present.length, failed: 0, unavailable: runs.length - present.length, stored: present.length });
+    expect(result).toMatchObject({
+      total: runs.length,
+      cached: present.length,
+      failed: 0,
+      unavailable: runs.length - present.length,
+      stored: present.length,
+    });
     const ws = new Workspace(data());
     expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(present.map((r) => r.uuid).sort());
     const db = new Database(dbPath, { readonly: true });
@@ -135,8 +198,15 @@ describe("cache-data: SQLite + file://", () => {
       // A gzip file is stored byte for byte; a plain one is gzipped on the way in.
       if (served[0] === 0x1f) expect(cached.equals(served)).toBe(true);
       else expect(gunzipSync(cached).equals(served)).toBe(true);
-      const meta = db.query("SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id").all(run.id) as { key: string; value: string }[];
-      expect(readRunMetadata(ws, run.uuid)).toEqual({ status: run.fails > 0 || run.passes === 0 ? 1 : 0, artifact: run.artifacts, ...Object.fromEntries(meta.map((m) => [m.key, m.value])) });
+      const meta = db.query("SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id").all(run.id) as {
+        key: string;
+        value: string;
+      }[];
+      expect(readRunMetadata(ws, run.uuid)).toEqual({
+        status: run.fails > 0 || run.passes === 0 ? 1 : 0,
+        artifact: run.artifacts,
+        ...Object.fromEntries(meta.map((m) => [m.key, m.value])),
+      });
     }
     db.close();
   }, 60_000);

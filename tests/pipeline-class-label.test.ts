@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { classOf, classVocabulary } from "../src/pipeline/class-label.ts";
-import { lengthHistogram } from "../src/pipeline/dataset-histograms.ts";
+import { classOf, classVocabulary } from "../src/pipeline/dataset/class-label.ts";
+import { lengthHistogram } from "../src/pipeline/dataset/dataset-histograms.ts";
 import type { RunMetadata } from "../src/io/raw-cache.ts";
 
 const meta = (extra: Record<string, string | number | null>): RunMetadata => ({ status: 0, artifact: null, ...extra }) as RunMetadata;

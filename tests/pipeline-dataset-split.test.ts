@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { makeSplit, parseTdtSplit, pythonSlice } from "../src/pipeline/dataset-split.ts";
+import { makeSplit, parseTdtSplit, pythonSlice } from "../src/pipeline/dataset/dataset-split.ts";
 import { UsageError } from "../src/pipeline/errors.ts";
 
 function python(script: string, ...args: string[]): string {
@@ -12,7 +12,12 @@ describe("slicer and split", () => {
   test("pythonSlice matches Python list slicing", () => {
     const items = Array.from({ length: 12 }, (_, i) => i);
     const slices = [":", "", ":5", "3:", "2:9", "::2", "1::3", "-4:", ":-3", "-5:-1", "::-1", "8:2:-2", "20:", ":100", "-100:3"];
-    const want = JSON.parse(python(`import json,sys; x=list(range(12)); print(json.dumps([eval("x["+s+"]") if s else x[:] for s in json.loads(sys.argv[1])]))`, JSON.stringify(slices)));
+    const want = JSON.parse(
+      python(
+        `import json,sys; x=list(range(12)); print(json.dumps([eval("x["+s+"]") if s else x[:] for s in json.loads(sys.argv[1])]))`,
+        JSON.stringify(slices),
+      ),
+    );
     expect(slices.map((s) => pythonSlice(items, s))).toEqual(want);
     expect(() => pythonSlice(items, "a:b")).toThrow(UsageError);
     expect(() => pythonSlice(items, "::0")).toThrow(UsageError);
@@ -20,7 +25,12 @@ describe("slicer and split", () => {
   });
 
   test("split sizes follow floor(N·t), floor(N·d), rest; disjoint and complete", () => {
-    for (const [n, tdt] of [[10, ["6", "2", "2"]], [7, ["7", "0", "3"]], [13, ["5", "5", "0"]], [1, ["6", "2", "2"]]] as [number, string[]][]) {
+    for (const [n, tdt] of [
+      [10, ["6", "2", "2"]],
+      [7, ["7", "0", "3"]],
+      [13, ["5", "5", "0"]],
+      [1, ["6", "2", "2"]],
+    ] as [number, string[]][]) {
       const split = parseTdtSplit(tdt);
       const s = makeSplit(n, split, 1);
       expect(s.training.length).toBe(Math.floor(n * split.training));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { classReport, confusionMatrix, evaluate, prAuc, rocAuc } from "../src/pipeline/metrics.ts";
+import { classReport, confusionMatrix, evaluate, prAuc, rocAuc } from "../src/pipeline/model/metrics.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 
 // Eight examples worked out by hand: positives score 0.35 0.8 0.7 0.9, negatives 0.1 0.4 0.2 0.6.
@@ -62,7 +62,15 @@ describe("multi-class metrics against hand arithmetic", () => {
   predicted.forEach((c, i) => {
     for (let k = 0; k < 3; k++) probabilities[i * 3 + k] = k === c ? 0.6 : 0.2;
   });
-  const m = evaluate({ probabilities, labels: Int32Array.from([0, 0, 1, 1, 2, 2]), losses: new Float64Array(6).fill(0.5), classes: ["ovh", "rax", "vexxhost"] }, 7);
+  const m = evaluate(
+    {
+      probabilities,
+      labels: Int32Array.from([0, 0, 1, 1, 2, 2]),
+      losses: new Float64Array(6).fill(0.5),
+      classes: ["ovh", "rax", "vexxhost"],
+    },
+    7,
+  );
 
   test("confusion matrix and per-class report", () => {
     expect(m.confusion_matrix).toEqual([

@@ -1,8 +1,8 @@
 // The hand-written backward pass against tfjs's own automatic differentiation of the same loss.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { Network, type Head } from "../src/pipeline/network.ts";
+import { Network, type Head } from "../src/pipeline/model/network.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
-import { initTf, tf } from "../src/pipeline/tfjs-runtime.ts";
+import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
 
 beforeAll(async () => {
   await initTf("wasm");
@@ -36,7 +36,10 @@ describe.each([
       const w = tf.tensor2d(weights, [B, 1]);
       const mine = net.gradients(xt, xt.transpose(), targets, w, { l2, dropout: 0, seed: 1 });
       const auto = tf.variableGrads(() => {
-        const losses = net.exampleLosses(net.logits(xt), targets).mul(w.reshape([-1])).sum();
+        const losses = net
+          .exampleLosses(net.logits(xt), targets)
+          .mul(w.reshape([-1]))
+          .sum();
         return losses.add(tf.addN(net.kernels.map((k) => k.square().sum())).mul(l2)) as tf.Scalar;
       }, net.variables);
       net.variables.forEach((v, i) => {
@@ -46,7 +49,11 @@ describe.each([
         a.forEach((g, j) => expect(g).toBeCloseTo(b[j]!, 4));
       });
       // The reported batch loss is the weighted sum without the L2 term.
-      const expected = net.exampleLosses(net.logits(xt), targets).mul(w.reshape([-1])).sum().dataSync()[0]!;
+      const expected = net
+        .exampleLosses(net.logits(xt), targets)
+        .mul(w.reshape([-1]))
+        .sum()
+        .dataSync()[0]!;
       expect(mine.batch.loss.dataSync()[0]!).toBeCloseTo(expected, 4);
     });
     net.dispose();

@@ -1,9 +1,9 @@
 // Each optimizer's update against TF 1.x's documented rules, written out per scalar here (training_ops
 // kernels: ApplyAdagrad, ApplyAdam, ApplyRMSProp, ApplyFtrl, ApplyProximalAdagrad, ApplyGradientDescent).
 import { beforeAll, expect, test } from "bun:test";
-import type { OptimizerName } from "../src/pipeline/experiment.ts";
-import { createOptimizer } from "../src/pipeline/optimizers.ts";
-import { initTf, tf } from "../src/pipeline/tfjs-runtime.ts";
+import type { OptimizerName } from "../src/pipeline/model/experiment.ts";
+import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
+import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
 
 beforeAll(async () => {
   await initTf("wasm");
@@ -62,20 +62,23 @@ function reference(name: OptimizerName): number[] {
   });
 }
 
-test.each(["SGD", "Adagrad", "ProximalAdagrad", "RMSProp", "Adam", "Ftrl"] as const)("%s follows TF 1.x's update rule and defaults over three steps", (name) => {
-  const w = tf.variable(tf.tensor1d(START));
-  const optimizer = createOptimizer(name, LR, [w]);
-  for (const g of GRADS) {
-    const grad = tf.tensor1d(g);
-    optimizer.apply([grad]);
-    grad.dispose();
-  }
-  const got = Array.from(w.dataSync());
-  const want = reference(name);
-  got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5));
-  optimizer.dispose();
-  w.dispose();
-});
+test.each(["SGD", "Adagrad", "ProximalAdagrad", "RMSProp", "Adam", "Ftrl"] as const)(
+  "%s follows TF 1.x's update rule and defaults over three steps",
+  (name) => {
+    const w = tf.variable(tf.tensor1d(START));
+    const optimizer = createOptimizer(name, LR, [w]);
+    for (const g of GRADS) {
+      const grad = tf.tensor1d(g);
+      optimizer.apply([grad]);
+      grad.dispose();
+    }
+    const got = Array.from(w.dataSync());
+    const want = reference(name);
+    got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5));
+    optimizer.dispose();
+    w.dispose();
+  },
+);
 
 test("first steps worked by hand: Adagrad, RMSProp (accumulator from 1, not 0) and FTRL", () => {
   // w = 1, g = 0.5, lr = 0.1

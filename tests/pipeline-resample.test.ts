@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { dropIncompleteRows, resampleMean } from "../src/pipeline/resample.ts";
-import { normalizedLength, parseSampleInterval } from "../src/pipeline/sample-interval.ts";
+import { dropIncompleteRows, resampleMean } from "../src/pipeline/dataset/resample.ts";
+import { normalizedLength, parseSampleInterval } from "../src/pipeline/dataset/sample-interval.ts";
 import { CimlError, UsageError } from "../src/pipeline/errors.ts";
 
 function python(script: string, ...args: string[]): string {
@@ -32,7 +32,10 @@ print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].t
           alias,
         ),
       ) as { t: number[]; a: number[]; b: number[] };
-      const out = resampleMean({ times, values: [Float64Array.from(a), Float64Array.from(b)], rows: times.length }, parseSampleInterval(alias).seconds);
+      const out = resampleMean(
+        { times, values: [Float64Array.from(a), Float64Array.from(b)], rows: times.length },
+        parseSampleInterval(alias).seconds,
+      );
       expect([...out.times]).toEqual(want.t);
       expect([...out.values[0]!]).toEqual(want.a);
       expect([...out.values[1]!]).toEqual(want.b);
@@ -45,7 +48,11 @@ print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].t
   });
 
   test("dropIncompleteRows drops rows with a NaN in any column", () => {
-    const out = dropIncompleteRows({ times: Float64Array.from([1, 2, 3]), values: [Float64Array.from([1, Number.NaN, 3]), Float64Array.from([4, 5, 6])], rows: 3 });
+    const out = dropIncompleteRows({
+      times: Float64Array.from([1, 2, 3]),
+      values: [Float64Array.from([1, Number.NaN, 3]), Float64Array.from([4, 5, 6])],
+      rows: 3,
+    });
     expect([...out.times]).toEqual([1, 3]);
     expect([...out.values[1]!]).toEqual([4, 6]);
   });
@@ -53,7 +60,18 @@ print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].t
 
 describe("sample interval and length", () => {
   test("L = ceil(5500 / seconds) as §6.3 lists it", () => {
-    const table: [string, number][] = [["1s", 5500], ["10s", 550], ["30s", 184], ["1min", 92], ["5min", 19], ["10min", 10], ["T", 92], ["2T", 46], ["1h", 2], ["S", 5500]];
+    const table: [string, number][] = [
+      ["1s", 5500],
+      ["10s", 550],
+      ["30s", 184],
+      ["1min", 92],
+      ["5min", 19],
+      ["10min", 10],
+      ["T", 92],
+      ["2T", 46],
+      ["1h", 2],
+      ["S", 5500],
+    ];
     for (const [alias, L] of table) expect(normalizedLength(parseSampleInterval(alias))).toBe(L);
     expect(normalizedLength(null)).toBe(5500);
   });

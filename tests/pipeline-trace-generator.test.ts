@@ -2,11 +2,49 @@
 // and passing/failing runs that differ on average without being separable by one threshold.
 import { describe, expect, test } from "bun:test";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
-import { generateTrace, Rng, type FailureKind } from "../src/pipeline/trace-generator.ts";
+import { generateTrace, Rng, type FailureKind } from "../src/pipeline/simulate/trace-generator.ts";
 
-const DEVSTACK_COLUMNS = ["usr", "sys", "idl", "wai", "hiq", "siq", "used", "buff", "cach", "free", "recv", "send", "read", "writ", "read.1", "writ.1", "int", "csw", "1m", "5m", "15m", "run", "blk", "new", "in", "out", "lis", "act", "syn", "tim", "clo"];
+const DEVSTACK_COLUMNS = [
+  "usr",
+  "sys",
+  "idl",
+  "wai",
+  "hiq",
+  "siq",
+  "used",
+  "buff",
+  "cach",
+  "free",
+  "recv",
+  "send",
+  "read",
+  "writ",
+  "read.1",
+  "writ.1",
+  "int",
+  "csw",
+  "1m",
+  "5m",
+  "15m",
+  "run",
+  "blk",
+  "new",
+  "in",
+  "out",
+  "lis",
+  "act",
+  "syn",
+  "tim",
+  "clo",
+];
 const START = Date.UTC(2019, 2, 9, 17, 33, 7);
-const spec = (failure: FailureKind, intervalSeconds = 1) => ({ failure, startMs: START, host: "ubuntu-bionic-rax-dfw-0001", intervalSeconds, nodeSpeed: 1 });
+const spec = (failure: FailureKind, intervalSeconds = 1) => ({
+  failure,
+  startMs: START,
+  host: "ubuntu-bionic-rax-dfw-0001",
+  intervalSeconds,
+  nodeSpeed: 1,
+});
 
 function mean(xs: Float64Array | number[]): number {
   let s = 0;

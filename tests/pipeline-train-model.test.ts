@@ -6,11 +6,11 @@ import { readJsonGz } from "../src/io/gzip-json.ts";
 import { readNpz } from "../src/io/npy.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import type { EpochEvent, PipelineEvent } from "../src/pipeline/events.ts";
-import type { ExperimentFlags } from "../src/pipeline/experiment.ts";
-import { argmaxRows } from "../src/pipeline/metrics.ts";
+import type { ExperimentFlags } from "../src/pipeline/model/experiment.ts";
+import { argmaxRows } from "../src/pipeline/model/metrics.ts";
 import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { trainModel, type TrainModelResult } from "../src/pipeline/train-model.ts";
-import { loadTrainedModel } from "../src/pipeline/trained-model.ts";
+import { loadTrainedModel } from "../src/pipeline/model/trained-model.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 import { readEventFile } from "./helpers/tfevents-reader.ts";
 
@@ -28,11 +28,20 @@ async function run<O, R>(step: (o: O, c: { emit: (e: PipelineEvent) => void; sig
   return { result, events };
 }
 
-const base: ExperimentFlags = { estimator: "dnn", hiddenLayers: "10/10/10", steps: 100000, batchSize: 32, epochs: 15, optimizer: "Adagrad", learningRate: 0.05 };
+const base: ExperimentFlags = {
+  estimator: "dnn",
+  hiddenLayers: "10/10/10",
+  steps: 100000,
+  batchSize: 32,
+  epochs: 15,
+  optimizer: "Adagrad",
+  learningRate: 0.05,
+};
 async function experiment(name: string, flags: Partial<ExperimentFlags>) {
   await run(setupExperiment, { ...base, ...flags, dataPath: root, experiment: name, force: true });
 }
-const train = (dataset: string, experimentName: string, evalDatasets: string[] = []) => run(trainModel, { dataPath: root, dataset, experiment: experimentName, evalDatasets });
+const train = (dataset: string, experimentName: string, evalDatasets: string[] = []) =>
+  run(trainModel, { dataPath: root, dataset, experiment: experimentName, evalDatasets });
 
 let dnn: { result: TrainModelResult; events: PipelineEvent[] };
 
@@ -86,7 +95,19 @@ describe("train-model learns a planted signal", () => {
 describe("train-model outputs", () => {
   test("eval JSON has the keys of the original plus f1 and the confusion matrix", () => {
     const m = evalJson("status", "dnn");
-    const original = ["accuracy", "accuracy_baseline", "auc", "auc_precision_recall", "average_loss", "label/mean", "loss", "precision", "prediction/mean", "recall", "global_step"];
+    const original = [
+      "accuracy",
+      "accuracy_baseline",
+      "auc",
+      "auc_precision_recall",
+      "average_loss",
+      "label/mean",
+      "loss",
+      "precision",
+      "prediction/mean",
+      "recall",
+      "global_step",
+    ];
     expect(Object.keys(m).sort()).toEqual([...original, "f1", "confusion_matrix", "classes"].sort());
     const cm = m.confusion_matrix as number[][];
     expect(cm.flat().reduce((a, b) => a + b, 0)).toBe(200);
@@ -104,7 +125,11 @@ describe("train-model outputs", () => {
   });
 
   test("dev predictions are [id, {logits, logistic, probabilities, class_ids, classes}, actual] triples", () => {
-    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [string, Record<string, number[] | string[]>, number][];
+    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [
+      string,
+      Record<string, number[] | string[]>,
+      number,
+    ][];
     const dev = readNpz(ws.datasetFile("status", "dev.npz"));
     expect(rows).toHaveLength(150);
     expect(rows.map((r) => r[0])).toEqual(dev.example_ids!.data as string[]);
@@ -146,7 +171,11 @@ describe("the saved model", () => {
     const dev = readNpz(ws.datasetFile("status", "dev.npz")).examples!;
     const probabilities = await model.predict(dev.data as Float32Array, 150);
     model.dispose();
-    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [string, { probabilities: number[] }, number][];
+    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [
+      string,
+      { probabilities: number[] },
+      number,
+    ][];
     expect(Array.from(probabilities)).toEqual(rows.flatMap((r) => r[1].probabilities));
   });
 
@@ -154,7 +183,10 @@ describe("the saved model", () => {
     for (const dataset of ["status", "providers"]) {
       const model = await loadTrainedModel(ws, dataset, "dnn");
       const test = readNpz(ws.datasetFile(dataset, "test.npz")).examples!;
-      const here = Array.from(argmaxRows(await model.predict(test.data as Float32Array, test.shape[0]!), model.classes.length), (i) => model.classes[i]);
+      const here = Array.from(
+        argmaxRows(await model.predict(test.data as Float32Array, test.shape[0]!), model.classes.length),
+        (i) => model.classes[i],
+      );
       model.dispose();
       const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "helpers/predict-classes.ts"), root, dataset, "dnn"]);
       expect(p.exitCode).toBe(0);
@@ -169,7 +201,10 @@ describe("the saved model", () => {
     expect(json.weightsManifest[0].paths).toEqual(["weights.bin"]);
     const meta = json.userDefinedMetadata.ciml;
     expect(meta.classes).toEqual(["ovh", "rax", "vexxhost"]);
-    const config = readJsonGz(ws.datasetFile("providers", "model_config.json.gz")) as { labels: string[]; normalization_params: Record<string, [number, number]> };
+    const config = readJsonGz(ws.datasetFile("providers", "model_config.json.gz")) as {
+      labels: string[];
+      normalization_params: Record<string, [number, number]>;
+    };
     expect(meta.features).toEqual(config.labels);
     expect(meta.normalization_mean).toEqual(config.labels.map((l) => config.normalization_params[l]![0]));
   });
@@ -213,9 +248,12 @@ describe("interruption", () => {
       events.push(e);
       if (e.type === "epoch" && e.epoch === 2) controller.abort();
     };
-    await expect(trainModel({ dataPath: root, dataset: "status", experiment: "long" }, { emit, signal: controller.signal })).rejects.toThrow("interrupted");
+    await expect(
+      trainModel({ dataPath: root, dataset: "status", experiment: "long" }, { emit, signal: controller.signal }),
+    ).rejects.toThrow("interrupted");
     const dir = ws.modelDir("status", "long");
-    for (const f of ["model.json", "weights.bin", "eval_status.json.gz", "prediction_status.json.gz"]) expect(existsSync(join(dir, f))).toBe(false);
+    for (const f of ["model.json", "weights.bin", "eval_status.json.gz", "prediction_status.json.gz"])
+      expect(existsSync(join(dir, f))).toBe(false);
     expect(events.filter((e) => e.type === "epoch")).toHaveLength(2);
   });
 });

@@ -23,7 +23,11 @@ const dbs: HistoryDb[] = [];
 const dirs: string[] = [];
 
 function historyRuns(): HistoryRun[] {
-  return Array.from({ length: RUNS }, (_, i) => ({ uuid: syntheticRun(i).uuid, status: syntheticRun(i).status, metadata: { build_name: BUILD_NAME, build_uuid: buildUuidFor(i) } }));
+  return Array.from({ length: RUNS }, (_, i) => ({
+    uuid: syntheticRun(i).uuid,
+    status: syntheticRun(i).status,
+    metadata: { build_name: BUILD_NAME, build_uuid: buildUuidFor(i) },
+  }));
 }
 
 beforeAll(async () => {
@@ -52,7 +56,8 @@ async function ciml(...args: string[]) {
   return { code, out, err };
 }
 
-const lines = (events: PipelineEvent[]) => events.flatMap((e) => (e.type === "info" ? [e.message] : e.type === "result" ? (e.lines ?? []) : []));
+const lines = (events: PipelineEvent[]) =>
+  events.flatMap((e) => (e.type === "info" ? [e.message] : e.type === "result" ? (e.lines ?? []) : []));
 
 describe.each([
   ["SQLite", () => sqliteHistory()],
@@ -67,7 +72,14 @@ describe.each([
 
   test("predicts the runs the dataset lacks, prints the original's lines, and agrees with db-predict", async () => {
     const dataPath = workspaceCopy();
-    const { result, events } = await collect(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: ":30", parallel: 4 });
+    const { result, events } = await collect(dbBatchPredict, {
+      dataPath,
+      dbUri: db.uri,
+      dataset: DATASET,
+      experiment: EXPERIMENT,
+      slice: ":30",
+      parallel: 4,
+    });
     expect(result.predictions.map((p) => p.runUuid)).toEqual(Array.from({ length: 30 }, (_, k) => syntheticRun(CACHED + k).uuid));
     const actual = result.predictions.map((p) => p.actualClass);
     expect(actual).toEqual(result.predictions.map((p) => String(syntheticRun(Number.parseInt(p.buildUuid!.slice(1), 16)).status)));
@@ -75,8 +87,14 @@ describe.each([
     const out = lines(events);
     expect(out).toContain(`All runs: ${RUNS}, dataset size: ${CACHED}, predict size: 30`);
     expect(out).toContain("Prediction of 30 inputs completed.");
-    expect(out).toContain(`Input set composition: ${actual.filter((c) => c === "0").length} PASS, ${actual.filter((c) => c === "1").length} FAIL`);
-    expect(out).toContain(wrong.length === 0 ? "All predicted correctly." : `There were some prediction errors: [${wrong.map((p) => `(${p.predictedClass}, ${p.actualClass})`).join(", ")}]`);
+    expect(out).toContain(
+      `Input set composition: ${actual.filter((c) => c === "0").length} PASS, ${actual.filter((c) => c === "1").length} FAIL`,
+    );
+    expect(out).toContain(
+      wrong.length === 0
+        ? "All predicted correctly."
+        : `There were some prediction errors: [${wrong.map((p) => `(${p.predictedClass}, ${p.actualClass})`).join(", ")}]`,
+    );
     expect(result.accuracy).toBeCloseTo((30 - wrong.length) / 30, 10);
     expect(result.accuracy!).toBeGreaterThan(0.8);
     // rows = actual, columns = predicted
@@ -86,11 +104,24 @@ describe.each([
       [count("1", "0"), count("1", "1")],
     ]);
     const summary = events.find((e) => e.type === "result");
-    expect(summary?.type === "result" && summary.summary).toMatchObject({ all_runs: RUNS, dataset_size: CACHED, predicted: 30, accuracy: result.accuracy, confusion_matrix: result.confusionMatrix });
+    expect(summary?.type === "result" && summary.summary).toMatchObject({
+      all_runs: RUNS,
+      dataset_size: CACHED,
+      predicted: 30,
+      accuracy: result.accuracy,
+      confusion_matrix: result.confusionMatrix,
+    });
 
     const pristine = workspaceCopy();
     for (const p of result.predictions.slice(0, 4)) {
-      const { result: single } = await collect(dbPredict, { dataPath: pristine, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, buildUuid: p.buildUuid!, buildName: BUILD_NAME });
+      const { result: single } = await collect(dbPredict, {
+        dataPath: pristine,
+        dbUri: db.uri,
+        dataset: DATASET,
+        experiment: EXPERIMENT,
+        buildUuid: p.buildUuid!,
+        buildName: BUILD_NAME,
+      });
       expect(single.predictions).toHaveLength(1);
       expect(single.predictions[0]!.predictedClass).toBe(p.predictedClass);
       expect(single.predictions[0]!.probabilities["1"]!).toBeCloseTo(p.probabilities["1"]!, 6);
@@ -98,7 +129,14 @@ describe.each([
   }, 120_000);
 
   test("a slice that selects nothing says so and predicts nothing", async () => {
-    const { result, events } = await collect(dbBatchPredict, { dataPath: workspaceCopy(), dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "1000:", parallel: 4 });
+    const { result, events } = await collect(dbBatchPredict, {
+      dataPath: workspaceCopy(),
+      dbUri: db.uri,
+      dataset: DATASET,
+      experiment: EXPERIMENT,
+      slice: "1000:",
+      parallel: 4,
+    });
     expect(result.predictions).toEqual([]);
     expect(lines(events)).toEqual(["Empty prediction set, nothing to do."]);
   }, 60_000);
@@ -117,9 +155,26 @@ describe("the prediction commands as a user runs them", () => {
     const down = syntheticRun(RUNS - 1).uuid;
     logs.down.add(down);
     try {
-      const r = await ciml("db-batch-predict", "--json", "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--slice=-5:", "--timeout", "10");
+      const r = await ciml(
+        "db-batch-predict",
+        "--json",
+        "--data-path",
+        dataPath,
+        "--db-uri",
+        db.uri,
+        "--dataset",
+        DATASET,
+        "--experiment",
+        EXPERIMENT,
+        "--slice=-5:",
+        "--timeout",
+        "10",
+      );
       expect(r.code).toBe(0);
-      const events = r.out.trim().split("\n").map((l) => JSON.parse(l) as PipelineEvent & { time: string });
+      const events = r.out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as PipelineEvent & { time: string });
       expect(events.filter((e) => e.type === "prediction")).toHaveLength(4);
       expect(events.some((e) => e.type === "warning" && e.subject === down && /503/.test(e.message))).toBe(true);
       const result = events.find((e) => e.type === "result");
@@ -135,7 +190,14 @@ describe("the prediction commands as a user runs them", () => {
     const listed = syntheticRun(RUNS - 2).uuid;
     writeRunList(join(dataPath, ".raw", "unavailable.json.gz"), [listed]);
     const before = logs.fetchesOf(listed);
-    const { result } = await collect(dbBatchPredict, { dataPath, dbUri: db.uri, dataset: DATASET, experiment: EXPERIMENT, slice: "-5:", parallel: 4 });
+    const { result } = await collect(dbBatchPredict, {
+      dataPath,
+      dbUri: db.uri,
+      dataset: DATASET,
+      experiment: EXPERIMENT,
+      slice: "-5:",
+      parallel: 4,
+    });
     expect(logs.fetchesOf(listed)).toBe(before);
     expect(result.predictions.map((p) => p.runUuid)).not.toContain(listed);
     expect(result.predictions).toHaveLength(4);
@@ -145,18 +207,65 @@ describe("the prediction commands as a user runs them", () => {
   test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {
     const dataPath = workspaceCopy();
     const run = syntheticRun(100);
-    const r = await ciml("db-predict", buildUuidFor(100), "--no-tui", "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT);
+    const r = await ciml(
+      "db-predict",
+      buildUuidFor(100),
+      "--no-tui",
+      "--data-path",
+      dataPath,
+      "--db-uri",
+      db.uri,
+      "--dataset",
+      DATASET,
+      "--experiment",
+      EXPERIMENT,
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Obtained dstat file for ${run.uuid}`);
     expect(r.out).toMatch(new RegExp(`${run.uuid}: predicted [01] \\(p=0\\.\\d{3}\\) actual ${run.status} build ${buildUuidFor(100)}`));
-    const bad = await ciml("db-predict", buildUuidFor(100), "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--timeout", "soon");
+    const bad = await ciml(
+      "db-predict",
+      buildUuidFor(100),
+      "--data-path",
+      dataPath,
+      "--db-uri",
+      db.uri,
+      "--dataset",
+      DATASET,
+      "--experiment",
+      EXPERIMENT,
+      "--timeout",
+      "soon",
+    );
     expect(bad.code).toBe(2);
     expect(bad.err.trim()).toBe("error: --timeout soon: give the seconds allowed per dstat download, e.g. 60");
   }, 120_000);
 
   test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
     const base = `ciml-test/cli/${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const p = Bun.spawn([process.execPath, MAIN, "mqtt-trainer", "--no-tui", "--data-path", workspaceCopy(), "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT, "--mqtt-hostname", "127.0.0.1", "--topic", `${base}/#`, "--publish-topic", `${base}-out`], { stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } });
+    const p = Bun.spawn(
+      [
+        process.execPath,
+        MAIN,
+        "mqtt-trainer",
+        "--no-tui",
+        "--data-path",
+        workspaceCopy(),
+        "--db-uri",
+        db.uri,
+        "--dataset",
+        DATASET,
+        "--experiment",
+        EXPERIMENT,
+        "--mqtt-hostname",
+        "127.0.0.1",
+        "--topic",
+        `${base}/#`,
+        "--publish-topic",
+        `${base}-out`,
+      ],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } },
+    );
     const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let out = "";
     const readUntil = async (pattern: RegExp) => {
@@ -168,13 +277,24 @@ describe("the prediction commands as a user runs them", () => {
     };
     await readUntil(/connected to 127\.0\.0\.1:1883/);
     const client = await MqttTestClient.connect();
-    await client.publish(`${base}/subunit-worker01/openstack/nova/1`, JSON.stringify({ build_uuid: buildUuidFor(101), source_url: "x", status: "success" }));
+    await client.publish(
+      `${base}/subunit-worker01/openstack/nova/1`,
+      JSON.stringify({ build_uuid: buildUuidFor(101), source_url: "x", status: "success" }),
+    );
     await client.publish(`${base}/subunit-worker01/openstack/nova/1`, "not json");
     await client.close();
     await readUntil(new RegExp(`${syntheticRun(101).uuid}: predicted`));
     p.kill("SIGTERM");
     expect(await p.exited).toBe(0);
-    out += await new Response(new ReadableStream({ pull: async (c) => { const r = await reader.read(); if (r.done) c.close(); else c.enqueue(r.value); } })).text();
+    out += await new Response(
+      new ReadableStream({
+        pull: async (c) => {
+          const r = await reader.read();
+          if (r.done) c.close();
+          else c.enqueue(r.value);
+        },
+      }),
+    ).text();
     expect(out).toMatch(/mqtt-trainer done: .*predictions=1/);
     expect(await new Response(p.stderr).text()).toContain("payload is not JSON");
   }, 120_000);

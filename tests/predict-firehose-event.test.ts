@@ -6,7 +6,11 @@ const TOPIC = "gearman-subunit/subunit-worker01/openstack/nova/612345";
 
 describe("parseFirehosePayload", () => {
   test("reads the subunit worker's message and the project and change from the topic", () => {
-    const payload = { status: "success", build_uuid: "45f7c1ddbfd74c6aba94662623bd61b8", source_url: "http://logs.example.org/45/612345/3/gate/tempest-full/45f7c1d/logs/testrepository.subunit" };
+    const payload = {
+      status: "success",
+      build_uuid: "45f7c1ddbfd74c6aba94662623bd61b8",
+      source_url: "http://logs.example.org/45/612345/3/gate/tempest-full/45f7c1d/logs/testrepository.subunit",
+    };
     expect(parseFirehosePayload(TOPIC, bytes(JSON.stringify(payload)))).toEqual({
       kind: "event",
       buildUuid: "45f7c1ddbfd74c6aba94662623bd61b8",
@@ -37,12 +41,18 @@ describe("parseFirehosePayload", () => {
   });
 
   test("bytes that are not UTF-8 are malformed", () => {
-    expect(parseFirehosePayload(TOPIC, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toEqual({ kind: "malformed", reason: "payload is not UTF-8" });
+    expect(parseFirehosePayload(TOPIC, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toEqual({
+      kind: "malformed",
+      reason: "payload is not UTF-8",
+    });
   });
 
   test("a gerrit event (no build_uuid) is irrelevant, not malformed", () => {
     const gerrit = { type: "comment-added", author: { username: "zuul" }, change: { project: "openstack/nova", number: "612345" } };
-    expect(parseFirehosePayload("gerrit/openstack/nova/comment-added", bytes(JSON.stringify(gerrit)))).toEqual({ kind: "irrelevant", reason: "no build_uuid in payload" });
+    expect(parseFirehosePayload("gerrit/openstack/nova/comment-added", bytes(JSON.stringify(gerrit)))).toEqual({
+      kind: "irrelevant",
+      reason: "no build_uuid in payload",
+    });
   });
 
   test('status "failed" (nothing stored in subunit2sql) is irrelevant', () => {

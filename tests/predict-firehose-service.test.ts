@@ -3,7 +3,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
-import { serveFirehose, type BuildHandler, type FirehoseServiceOptions, type PredictionMessage } from "../src/pipeline/firehose-service.ts";
+import {
+  serveFirehose,
+  type BuildHandler,
+  type FirehoseServiceOptions,
+  type PredictionMessage,
+} from "../src/pipeline/predict/firehose-service.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 
@@ -32,7 +37,16 @@ function options(port: number, topic: string, publishTopic: string, extra: Parti
 /** Stand-in for the model: one run per build, "FAIL" for builds whose uuid starts with f. */
 const predictOneRun: BuildHandler = async (event) => ({
   kind: "predicted",
-  predictions: [{ runUuid: `run-${event.buildUuid}`, buildUuid: event.buildUuid, buildName: "tempest-full", predictedClass: event.buildUuid.startsWith("f") ? "1" : "0", probabilities: { "0": 0.25, "1": 0.75 }, actualClass: null }],
+  predictions: [
+    {
+      runUuid: `run-${event.buildUuid}`,
+      buildUuid: event.buildUuid,
+      buildName: "tempest-full",
+      predictedClass: event.buildUuid.startsWith("f") ? "1" : "0",
+      probabilities: { "0": 0.25, "1": 0.75 },
+      actualClass: null,
+    },
+  ],
 });
 
 function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
@@ -59,7 +73,12 @@ function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
   return { events, counts, waitFor, connected, stop, done };
 }
 
-const event = (buildUuid: string) => JSON.stringify({ build_uuid: buildUuid, source_url: `http://logs.example.org/${buildUuid}/logs/testrepository.subunit`, status: "success" });
+const event = (buildUuid: string) =>
+  JSON.stringify({
+    build_uuid: buildUuid,
+    source_url: `http://logs.example.org/${buildUuid}/logs/testrepository.subunit`,
+    status: "success",
+  });
 const firehoseTopic = (base: string, change = 612345) => `${base}/subunit-worker01/openstack/nova/${change}`;
 
 describe("serveFirehose", () => {
@@ -69,7 +88,9 @@ describe("serveFirehose", () => {
     const collector = await MqttTestClient.connect();
     cleanups.push(() => collector.close());
     await collector.subscribe(out);
-    const svc = startService(options(1883, `${base}/#`, out), async (e, signal) => (e.buildUuid === "unknown0" ? { kind: "skipped", reason: `no runs for build ${e.buildUuid}` } : predictOneRun(e, signal)));
+    const svc = startService(options(1883, `${base}/#`, out), async (e, signal) =>
+      e.buildUuid === "unknown0" ? { kind: "skipped", reason: `no runs for build ${e.buildUuid}` } : predictOneRun(e, signal),
+    );
     await svc.waitFor("connection", () => svc.connected() === 1);
 
     await collector.publish(firehoseTopic(base), "Build succeeded.");
@@ -83,13 +104,26 @@ describe("serveFirehose", () => {
     await svc.waitFor("all 7 messages", () => svc.counts().messages === 7 && svc.counts().inFlight === 0);
 
     const counts = await svc.stop();
-    expect(counts).toMatchObject({ messages: 7, malformed: 2, irrelevant: 1, duplicates: 1, skipped: 1, matched: 2, predictions: 2, failed: 0 });
+    expect(counts).toMatchObject({
+      messages: 7,
+      malformed: 2,
+      irrelevant: 1,
+      duplicates: 1,
+      skipped: 1,
+      matched: 2,
+      predictions: 2,
+      failed: 0,
+    });
     const got = collector.json<PredictionMessage>().sort((a, b) => a.build_uuid.localeCompare(b.build_uuid));
     expect(got.map((m) => [m.build_uuid, m.run_uuid, m.predicted_class])).toEqual([
       ["aaaa1111", "run-aaaa1111", "0"],
       ["ffff2222", "run-ffff2222", "1"],
     ]);
-    expect(got[0]).toMatchObject({ build_name: "tempest-full", probabilities: { "0": 0.25, "1": 0.75 }, model: { dataset: "ds", experiment: "exp" } });
+    expect(got[0]).toMatchObject({
+      build_name: "tempest-full",
+      probabilities: { "0": 0.25, "1": 0.75 },
+      model: { dataset: "ds", experiment: "exp" },
+    });
     expect(got[0]!.latency_ms).toBeGreaterThanOrEqual(0);
     const warnings = svc.events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""));
     expect(warnings.some((w) => w.includes("payload is not JSON"))).toBe(true);
@@ -121,14 +155,21 @@ describe("serveFirehose", () => {
     expect(calls.get("down01")).toBe(3);
     expect(calls.get("flaky01")).toBe(2);
     const gaveUp = svc.events.filter((e) => e.type === "warning" && e.message.includes("gave up"));
-    expect(gaveUp.map((e) => (e.type === "warning" ? e.message : ""))).toEqual(["build down01: gave up after 3 attempts: log server returned 503"]);
+    expect(gaveUp.map((e) => (e.type === "warning" ? e.message : ""))).toEqual([
+      "build down01: gave up after 3 attempts: log server returned 503",
+    ]);
 
     logServerUp = true;
     await collector.publish(firehoseTopic(base), event("down01"));
     await collector.waitFor(2);
     const counts = await svc.stop();
     expect(counts).toMatchObject({ failed: 1, retries: 3, predictions: 2, duplicates: 0 });
-    expect(collector.json<PredictionMessage>().map((m) => m.build_uuid).sort()).toEqual(["down01", "flaky01"]);
+    expect(
+      collector
+        .json<PredictionMessage>()
+        .map((m) => m.build_uuid)
+        .sort(),
+    ).toEqual(["down01", "flaky01"]);
   }, 60_000);
 
   test("reconnects after the broker restarts, says so once per outage, and processes later events", async () => {
@@ -146,7 +187,9 @@ describe("serveFirehose", () => {
 
     await broker.stop();
     // Long enough for several reconnect attempts at the test's 50–200 ms backoff.
-    await svc.waitFor("the outage to be noticed", () => svc.events.some((e) => e.type === "warning" && e.message.startsWith("lost the broker")));
+    await svc.waitFor("the outage to be noticed", () =>
+      svc.events.some((e) => e.type === "warning" && e.message.startsWith("lost the broker")),
+    );
     await Bun.sleep(1500);
     await broker.start();
     await svc.waitFor("the reconnection", () => svc.connected() === 2);
@@ -170,13 +213,20 @@ describe("serveFirehose", () => {
   test("a broker that refuses the credentials stops the service with one line, instead of retrying for ever", async () => {
     const broker = await PrivateMosquitto.start(["allow_anonymous false"]);
     cleanups.push(() => broker.stop());
-    const svc = startService(options(broker.port, "t/#", "out", { broker: { host: "127.0.0.1", port: broker.port, tls: false, websocket: false, username: "ciml", password: "wrong" } }), predictOneRun);
+    const svc = startService(
+      options(broker.port, "t/#", "out", {
+        broker: { host: "127.0.0.1", port: broker.port, tls: false, websocket: false, username: "ciml", password: "wrong" },
+      }),
+      predictOneRun,
+    );
     const err = await svc.done.then(
       () => null,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(CimlError);
-    expect((err as Error).message).toMatch(/^the broker at 127\.0\.0\.1:\d+ refused the connection \(Connection refused: (Not authorized|Bad User Name or Password)\); check --username\/--password$/);
+    expect((err as Error).message).toMatch(
+      /^the broker at 127\.0\.0\.1:\d+ refused the connection \(Connection refused: (Not authorized|Bad User Name or Password)\); check --username\/--password$/,
+    );
   }, 60_000);
 
   test("on abort, work in flight finishes and is published before the service returns", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../src/pipeline/errors.ts";
-import { brokerSettings, parseQos, publishTopic, subscriptionTopic } from "../src/pipeline/mqtt-settings.ts";
+import { brokerSettings, parseQos, publishTopic, subscriptionTopic } from "../src/pipeline/predict/mqtt-settings.ts";
 
 describe("mqtt-trainer flags", () => {
   test("ports follow the transport unless given (the firehose's 1883/8883/80/8080)", () => {

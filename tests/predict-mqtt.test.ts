@@ -9,7 +9,7 @@ import { readRunList } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
-import type { EventCounts, PredictionMessage } from "../src/pipeline/firehose-service.ts";
+import type { EventCounts, PredictionMessage } from "../src/pipeline/predict/firehose-service.ts";
 import { mqttTrainer, type MqttTrainerOptions } from "../src/pipeline/mqtt-trainer.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
@@ -42,7 +42,12 @@ afterAll(async () => {
 
 function historyRuns(): HistoryRun[] {
   const runs: HistoryRun[] = [];
-  const meta = (i: number, buildName = BUILD_NAME) => ({ build_name: buildName, build_uuid: buildUuidFor(i), project: "openstack/nova", node_provider: "rax-dfw" });
+  const meta = (i: number, buildName = BUILD_NAME) => ({
+    build_name: buildName,
+    build_uuid: buildUuidFor(i),
+    project: "openstack/nova",
+    node_provider: "rax-dfw",
+  });
   for (let i = 0; i < RUNS; i++) runs.push({ uuid: syntheticRun(i).uuid, status: syntheticRun(i).status, metadata: meta(i) });
   runs.push({ uuid: syntheticRun(OTHER_BUILD).uuid, status: 0, metadata: meta(OTHER_BUILD, "tempest-full-py3") });
   runs.push({ uuid: syntheticRun(DOWN).uuid, status: 0, metadata: meta(DOWN) });
@@ -97,10 +102,16 @@ function startTrainer(options: Partial<MqttTrainerOptions> & { dataPath: string;
 }
 
 const firehose = (base: string, change: number) => `${base}/subunit-worker01/openstack/nova/${change}`;
-const event = (buildUuid: string) => JSON.stringify({ build_uuid: buildUuid, source_url: `http://logs.example.org/${buildUuid}/logs/testrepository.subunit`, status: "success" });
+const event = (buildUuid: string) =>
+  JSON.stringify({
+    build_uuid: buildUuid,
+    source_url: `http://logs.example.org/${buildUuid}/logs/testrepository.subunit`,
+    status: "success",
+  });
 
 async function dbPredictions(dataPath: string, dbUri: string, buildUuid: string) {
-  return (await collect(dbPredict, { dataPath, dbUri, dataset: DATASET, experiment: EXPERIMENT, buildUuid, buildName: BUILD_NAME })).result.predictions;
+  return (await collect(dbPredict, { dataPath, dbUri, dataset: DATASET, experiment: EXPERIMENT, buildUuid, buildName: BUILD_NAME })).result
+    .predictions;
 }
 
 describe.each([
@@ -184,7 +195,11 @@ describe("mqtt-trainer faults (SQLite)", () => {
     await collector.publish(firehose(base, 5), event(buildUuidFor(110)));
     await collector.publish(firehose(base, 6), event(buildUuidFor(110)));
     await collector.publish(firehose(base, 7), event(buildUuidFor(DOWN)));
-    await trainer.waitFor("the down run to be given up", () => trainer.events.some((e) => e.type === "warning" && e.message.includes("gave up")), 90_000);
+    await trainer.waitFor(
+      "the down run to be given up",
+      () => trainer.events.some((e) => e.type === "warning" && e.message.includes("gave up")),
+      90_000,
+    );
     // still alive: a later event is predicted
     await collector.publish(firehose(base, 8), event(buildUuidFor(111)));
     await collector.waitFor(2);
@@ -194,12 +209,29 @@ describe("mqtt-trainer faults (SQLite)", () => {
     await collector.waitFor(3);
     const counts = await trainer.stop();
 
-    expect(counts).toMatchObject({ messages: 9, malformed: 1, irrelevant: 1, duplicates: 1, skipped: 2, failed: 1, retries: 2, matched: 3, predictions: 3 });
-    expect(collector.json<PredictionMessage>().map((m) => m.build_uuid).sort()).toEqual([buildUuidFor(110), buildUuidFor(111), buildUuidFor(DOWN)].sort());
+    expect(counts).toMatchObject({
+      messages: 9,
+      malformed: 1,
+      irrelevant: 1,
+      duplicates: 1,
+      skipped: 2,
+      failed: 1,
+      retries: 2,
+      matched: 3,
+      predictions: 3,
+    });
+    expect(
+      collector
+        .json<PredictionMessage>()
+        .map((m) => m.build_uuid)
+        .sort(),
+    ).toEqual([buildUuidFor(110), buildUuidFor(111), buildUuidFor(DOWN)].sort());
     const messages = trainer.events.flatMap((e) => (e.type === "info" || e.type === "warning" ? [e.message] : []));
     expect(messages).toContain(`Build uuid: ${buildUuidFor(OTHER_BUILD)} is not of proper build_name, skipping`);
     expect(messages).toContain("Build uuid: 0123456789abcdef0123456789abcdef has no runs in the database, skipping");
-    expect(messages.filter((m) => m.includes("gave up"))).toEqual([expect.stringMatching(new RegExp(`^build ${buildUuidFor(DOWN)}: gave up after 3 attempts: ${downRun}: .*503`))]);
+    expect(messages.filter((m) => m.includes("gave up"))).toEqual([
+      expect.stringMatching(new RegExp(`^build ${buildUuidFor(DOWN)}: gave up after 3 attempts: ${downRun}: .*503`)),
+    ]);
     // three attempts reached the log server, and nothing of the failed attempts was cached as data
     expect(logs.fetchesOf(downRun)).toBeGreaterThanOrEqual(3);
   }, 150_000);
@@ -210,7 +242,13 @@ describe("mqtt-trainer faults (SQLite)", () => {
     const dataPath = workspaceCopy();
     const base = uniqueTopic("restart");
     const out = `${base}-out`;
-    const trainer = startTrainer({ dataPath, dbUri: db.uri, broker: { host: "127.0.0.1", port: broker.port }, topic: `${base}/#`, publishTopic: out });
+    const trainer = startTrainer({
+      dataPath,
+      dbUri: db.uri,
+      broker: { host: "127.0.0.1", port: broker.port },
+      topic: `${base}/#`,
+      publishTopic: out,
+    });
     await trainer.waitFor("the connection", () => trainer.connections() === 1);
     let collector = await MqttTestClient.connect(broker.port);
     await collector.subscribe(out);

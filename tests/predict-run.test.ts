@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
 import { readRunList } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict-run.ts";
+import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict/predict-run.ts";
 import { realText, writeCache } from "./dataset-cache.ts";
 import { sharedData } from "./fixtures.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
@@ -38,7 +38,9 @@ describe("predict-run", () => {
     const usable = examples.filter((e) => e.kind === "example");
     expect(usable.length).toBe(dev.length);
     const ours = await predictExamples(model, usable);
-    const theirs = new Map((readJsonGz(join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`)) as DevRecord[]).map((r) => [r[0], r]));
+    const theirs = new Map(
+      (readJsonGz(join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`)) as DevRecord[]).map((r) => [r[0], r]),
+    );
     for (const p of ours) {
       const [, record, actual] = theirs.get(p.runUuid)!;
       expect(p.predictedClass).toBe(record.classes[0]!);
@@ -50,15 +52,23 @@ describe("predict-run", () => {
 
   test("the model learned the fixture: most dev runs are predicted right", async () => {
     const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
-    const ours = await predictExamples(model, dev.map((u) => exampleOfCachedRun(ws, model, u)).filter((e) => e.kind === "example"));
+    const ours = await predictExamples(
+      model,
+      dev.map((u) => exampleOfCachedRun(ws, model, u)).filter((e) => e.kind === "example"),
+    );
     const right = ours.filter((p) => p.predictedClass === p.actualClass).length;
     expect(right / ours.length).toBeGreaterThan(0.8);
   });
 
   test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", () => {
-    expect(exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({ kind: "unusable", reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef") });
+    expect(exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({
+      kind: "unusable",
+      reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef"),
+    });
     // dstat's default columns (cpu, disk, net, paging, system) have usr but no load average "1m"
-    writeCache(join(root, "other"), "tempest-full", [{ uuid: "other-columns-run", trace: realText(sharedData("dstat", "ndomi-default-columns-0.7.2.csv")), status: 0, metadata: {} }]);
+    writeCache(join(root, "other"), "tempest-full", [
+      { uuid: "other-columns-run", trace: realText(sharedData("dstat", "ndomi-default-columns-0.7.2.csv")), status: 0, metadata: {} },
+    ]);
     const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
     expect(other.kind).toBe("unusable");
     expect(other.kind === "unusable" && other.reason).toMatch(/^other-columns-run: .*1m/);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { SeenBuilds } from "../src/pipeline/seen-builds.ts";
-import { WorkQueue } from "../src/pipeline/work-queue.ts";
+import { SeenBuilds } from "../src/pipeline/predict/seen-builds.ts";
+import { WorkQueue } from "../src/pipeline/predict/work-queue.ts";
 
 /** A promise the test resolves by hand, to hold work items in flight. */
 function gate() {
@@ -54,7 +54,10 @@ describe("WorkQueue", () => {
         if (item === "bad") throw new Error("log server down");
       },
       { concurrency: 2, capacity: 10, maxAttempts: 3, retryDelayMs: (a) => 5 * a },
-      { retrying: (_i, attempt) => retried.push(attempt), failed: (item, attempts, err) => failed.push({ item, attempts, message: (err as Error).message }) },
+      {
+        retrying: (_i, attempt) => retried.push(attempt),
+        failed: (item, attempts, err) => failed.push({ item, attempts, message: (err as Error).message }),
+      },
     );
     q.push("bad");
     q.push("good");

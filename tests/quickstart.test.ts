@@ -13,8 +13,19 @@ const dataset = join(dir, "data", "usr_1m-1min-status");
 let run: { code: number | null; lines: Record<string, unknown>[]; err: string };
 
 beforeAll(() => {
-  const p = Bun.spawnSync([process.execPath, MAIN, "quickstart", "--json", "--runs", "200"], { cwd: work, env: { ...process.env, CI: "true" } });
-  run = { code: p.exitCode, lines: p.stdout.toString().trim().split("\n").map((l) => JSON.parse(l)), err: p.stderr.toString() };
+  const p = Bun.spawnSync([process.execPath, MAIN, "quickstart", "--json", "--runs", "200"], {
+    cwd: work,
+    env: { ...process.env, CI: "true" },
+  });
+  run = {
+    code: p.exitCode,
+    lines: p.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+    err: p.stderr.toString(),
+  };
 }, 300_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +40,11 @@ describe("ciml quickstart --json in an empty directory", () => {
 
   test("wrote a subunit2sql SQLite database with every run", () => {
     const db = new Database(join(dir, "ci.db"), { readonly: true });
-    const row = db.query("SELECT COUNT(*) AS n FROM runs JOIN run_metadata ON runs.id = run_metadata.run_id WHERE run_metadata.key = 'build_name' AND run_metadata.value = 'tempest-full'").get() as { n: number };
+    const row = db
+      .query(
+        "SELECT COUNT(*) AS n FROM runs JOIN run_metadata ON runs.id = run_metadata.run_id WHERE run_metadata.key = 'build_name' AND run_metadata.value = 'tempest-full'",
+      )
+      .get() as { n: number };
     db.close();
     expect(row.n).toBe(200);
   });
@@ -44,9 +59,18 @@ describe("ciml quickstart --json in an empty directory", () => {
   });
 
   test("built npz archives numpy reads", () => {
-    const py = Bun.spawnSync(["/usr/bin/python3", "-c", "import numpy as np, sys\nfor s in ('training','dev','test'):\n  d = np.load(f'{sys.argv[1]}/{s}.npz')\n  print(s, d['examples'].shape[0], d['examples'].shape[1], d['examples'].dtype, d['classes'].dtype, d['example_ids'].dtype)", dataset]);
+    const py = Bun.spawnSync([
+      "/usr/bin/python3",
+      "-c",
+      "import numpy as np, sys\nfor s in ('training','dev','test'):\n  d = np.load(f'{sys.argv[1]}/{s}.npz')\n  print(s, d['examples'].shape[0], d['examples'].shape[1], d['examples'].dtype, d['classes'].dtype, d['example_ids'].dtype)",
+      dataset,
+    ]);
     expect(py.exitCode).toBe(0);
-    const rows = py.stdout.toString().trim().split("\n").map((l) => l.split(" "));
+    const rows = py.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
     expect(rows.map((r) => r[0])).toEqual(["training", "dev", "test"]);
     for (const r of rows) {
       expect(Number(r[1])).toBeGreaterThan(0);
@@ -66,14 +90,19 @@ describe("ciml quickstart --json in an empty directory", () => {
       expect(existsSync(join(dataset, experiment, "model.json"))).toBe(true);
       expect(existsSync(join(dataset, experiment, "weights.bin"))).toBe(true);
       expect(readdirSync(join(dataset, experiment)).some((f) => f.startsWith("events.out.tfevents."))).toBe(true);
-      const evaluation = readJsonGz(join(dataset, experiment, "eval_usr_1m-1min-status.json.gz")) as { accuracy: number; accuracy_baseline: number };
+      const evaluation = readJsonGz(join(dataset, experiment, "eval_usr_1m-1min-status.json.gz")) as {
+        accuracy: number;
+        accuracy_baseline: number;
+      };
       expect(evaluation.accuracy).toBeGreaterThan(evaluation.accuracy_baseline);
     }
   });
 
   test("predicted the held-out runs from the database", () => {
     const predictions = run.lines.filter((l) => l.type === "prediction");
-    const batches = run.lines.filter((l) => l.type === "result" && String(l.stage).endsWith("db-batch-predict")) as { summary: { predicted: number; accuracy: number } }[];
+    const batches = run.lines.filter((l) => l.type === "result" && String(l.stage).endsWith("db-batch-predict")) as {
+      summary: { predicted: number; accuracy: number };
+    }[];
     expect(batches).toHaveLength(2);
     for (const b of batches) {
       expect(b.summary.predicted).toBeGreaterThan(30);
@@ -85,6 +114,8 @@ describe("ciml quickstart --json in an empty directory", () => {
   test("a second run refuses to overwrite without --force", () => {
     const p = Bun.spawnSync([process.execPath, MAIN, "quickstart"], { cwd: work, env: { ...process.env, CI: "true" } });
     expect(p.exitCode).toBe(1);
-    expect(p.stderr.toString().trim()).toBe(`error: ${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
+    expect(p.stderr.toString().trim()).toBe(
+      `error: ${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`,
+    );
   });
 });

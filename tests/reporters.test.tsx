@@ -7,7 +7,7 @@ import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { emptyState, reduce } from "../src/tui/event-store.ts";
 import { JsonReporter } from "../src/tui/json-reporter.ts";
 import { PlainReporter } from "../src/tui/plain-reporter.ts";
-import { runWithReporter } from "../src/tui/run-step.ts";
+import { runWithReporter } from "../src/cli/run-step.ts";
 import { StepView } from "../src/tui/views.tsx";
 import { fakeStep } from "./helpers/fake-step.ts";
 
@@ -66,10 +66,26 @@ describe("one step, three faces", () => {
 
   test("JSON lines each parse, and say the same as the events", async () => {
     const out = collect();
-    const { code } = await runWithReporter(fakeStep, { dir: mkdtempSync(join(root, "json-")), count: 2, tickMs: 0 }, new JsonReporter(out, 0));
+    const { code } = await runWithReporter(
+      fakeStep,
+      { dir: mkdtempSync(join(root, "json-")), count: 2, tickMs: 0 },
+      new JsonReporter(out, 0),
+    );
     expect(code).toBe(0);
     const parsed = out.lines.map((l) => JSON.parse(l));
-    expect(parsed.map((e) => e.type)).toEqual(["stage", "info", "progress", "progress", "warning", "histogram", "epoch", "epoch", "prediction", "stage", "result"]);
+    expect(parsed.map((e) => e.type)).toEqual([
+      "stage",
+      "info",
+      "progress",
+      "progress",
+      "warning",
+      "histogram",
+      "epoch",
+      "epoch",
+      "prediction",
+      "stage",
+      "result",
+    ]);
     expect(parsed.at(-1)).toMatchObject({ type: "result", stage: "fake", summary: { written: 2 } });
     expect(typeof parsed[0].time).toBe("string");
   });
@@ -82,7 +98,11 @@ describe("one step, three faces", () => {
     };
     const { code } = await runWithReporter(failing, {}, new JsonReporter(out));
     expect(code).toBe(1);
-    expect(JSON.parse(out.lines[0]!)).toMatchObject({ type: "error", message: "Dataset x not found: run build-dataset first", exitCode: 1 });
+    expect(JSON.parse(out.lines[0]!)).toMatchObject({
+      type: "error",
+      message: "Dataset x not found: run build-dataset first",
+      exitCode: 1,
+    });
   });
 });
 
@@ -105,7 +125,10 @@ describe("Ctrl-C", () => {
 
   test("SIGINT to the real process stops it cleanly with exit 130", async () => {
     const dir = mkdtempSync(join(root, "sigint-"));
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "helpers/run-fake-step.ts"), dir, "100000", "2", "--no-tui"], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "helpers/run-fake-step.ts"), dir, "100000", "2", "--no-tui"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     // Wait until files are being written, then interrupt.
     while (readdirSync(dir).filter((f) => f.startsWith("run-")).length < 3) await Bun.sleep(20);
     proc.kill("SIGINT");

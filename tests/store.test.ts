@@ -36,7 +36,13 @@ describe("atomic writes", () => {
 });
 
 describe("gzip JSON", () => {
-  const value = { status: 1, artifact: "http://logs.example/12/345/1/gate/tempest-full/abc", build_name: "tempest-full", list: [1.5, -2, null], nested: { "ключ": "värde" } };
+  const value = {
+    status: 1,
+    artifact: "http://logs.example/12/345/1/gate/tempest-full/abc",
+    build_name: "tempest-full",
+    list: [1.5, -2, null],
+    nested: { ключ: "värde" },
+  };
 
   test("round trips", () => {
     const p = join(dir, "x.json.gz");
@@ -48,7 +54,12 @@ describe("gzip JSON", () => {
   test("Python's gzip + json read what we write", () => {
     const p = join(dir, "py.json.gz");
     writeJsonGz(p, value);
-    const py = Bun.spawnSync(["python3", "-c", "import gzip, json, sys; print(json.dumps(json.load(gzip.open(sys.argv[1], 'rt', encoding='utf-8')), sort_keys=True))", p]);
+    const py = Bun.spawnSync([
+      "python3",
+      "-c",
+      "import gzip, json, sys; print(json.dumps(json.load(gzip.open(sys.argv[1], 'rt', encoding='utf-8')), sort_keys=True))",
+      p,
+    ]);
     expect(py.exitCode).toBe(0);
     expect(JSON.parse(py.stdout.toString())).toEqual(value);
   });

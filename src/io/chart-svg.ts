@@ -135,13 +135,17 @@ export function xyChartSvg(chart: XYChart): string {
   const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]));
   const [x0, x1] = extent(xs, [0, 1]);
   const categorical = chart.yCategories !== undefined;
-  const [y0, y1] = categorical ? [-0.5, chart.yCategories!.length - 0.5] : chart.yRange ?? extent(ys, [0, 1]);
+  const [y0, y1] = categorical ? [-0.5, chart.yCategories!.length - 0.5] : (chart.yRange ?? extent(ys, [0, 1]));
   const toX = (v: number) => MARGIN.left + ((v - x0) / (x1 - x0)) * f.plotW;
   const toY = (v: number) => MARGIN.top + f.plotH - ((v - y0) / (y1 - y0)) * f.plotH;
   const out = open(f, chart.title);
-  const yTicks = categorical ? chart.yCategories!.map((label, i) => ({ value: i, label })) : niceTicks(y0, y1).map((v) => ({ value: v, label: formatTick(v) }));
+  const yTicks = categorical
+    ? chart.yCategories!.map((label, i) => ({ value: i, label }))
+    : niceTicks(y0, y1).map((v) => ({ value: v, label: formatTick(v) }));
   out.push(...yAxis(f, yTicks, toY));
-  out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top + f.plotH}" x2="${MARGIN.left + f.plotW}" y2="${MARGIN.top + f.plotH}" stroke="#333"/>`);
+  out.push(
+    `<line x1="${MARGIN.left}" y1="${MARGIN.top + f.plotH}" x2="${MARGIN.left + f.plotW}" y2="${MARGIN.top + f.plotH}" stroke="#333"/>`,
+  );
   for (const t of niceTicks(x0, x1)) {
     const x = toX(t).toFixed(1);
     out.push(`<line x1="${x}" y1="${MARGIN.top + f.plotH}" x2="${x}" y2="${MARGIN.top + f.plotH + 5}" stroke="#333"/>`);
@@ -179,7 +183,13 @@ export function barChartSvg(chart: BarChart): string {
   const [lo, hi] = chart.yRange ?? barRange(values);
   const toY = (v: number) => MARGIN.top + f.plotH - ((v - lo) / (hi - lo)) * f.plotH;
   const out = open(f, chart.title);
-  out.push(...yAxis(f, niceTicks(lo, hi).map((v) => ({ value: v, label: formatTick(v) })), toY));
+  out.push(
+    ...yAxis(
+      f,
+      niceTicks(lo, hi).map((v) => ({ value: v, label: formatTick(v) })),
+      toY,
+    ),
+  );
   const groupW = f.plotW / Math.max(1, chart.categories.length);
   const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
   chart.categories.forEach((category, ci) => {
@@ -188,11 +198,17 @@ export function barChartSvg(chart: BarChart): string {
       const v = s.values[ci] ?? 0;
       const y = toY(Math.max(v, lo));
       const base = toY(Math.max(lo, Math.min(0, hi)));
-      out.push(`<rect x="${(gx + si * barW).toFixed(1)}" y="${Math.min(y, base).toFixed(1)}" width="${(barW * 0.95).toFixed(1)}" height="${Math.abs(base - y).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"/>`);
+      out.push(
+        `<rect x="${(gx + si * barW).toFixed(1)}" y="${Math.min(y, base).toFixed(1)}" width="${(barW * 0.95).toFixed(1)}" height="${Math.abs(base - y).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"/>`,
+      );
     });
-    out.push(`<text x="${(gx + groupW * 0.4).toFixed(1)}" y="${MARGIN.top + f.plotH + 18}" text-anchor="middle" font-size="11" ${FONT}>${escapeXml(category)}</text>`);
+    out.push(
+      `<text x="${(gx + groupW * 0.4).toFixed(1)}" y="${MARGIN.top + f.plotH + 18}" text-anchor="middle" font-size="11" ${FONT}>${escapeXml(category)}</text>`,
+    );
   });
-  out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top + f.plotH}" x2="${MARGIN.left + f.plotW}" y2="${MARGIN.top + f.plotH}" stroke="#333"/>`);
+  out.push(
+    `<line x1="${MARGIN.left}" y1="${MARGIN.top + f.plotH}" x2="${MARGIN.left + f.plotW}" y2="${MARGIN.top + f.plotH}" stroke="#333"/>`,
+  );
   out.push(...legend(chart.series.map((s) => s.name)), ...axisLabels(f, "", chart.yLabel), `</svg>`);
   return out.join("\n");
 }

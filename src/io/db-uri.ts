@@ -33,7 +33,10 @@ export function maskUri(uri: string): string {
 }
 
 function uriError(uri: string, problem: string): CimlError {
-  return new CimlError(`database URI ${maskUri(uri)}: ${problem}; expected mysql+pymysql://user:pass@host[:port]/db or sqlite:///path/to/file.db`, 2);
+  return new CimlError(
+    `database URI ${maskUri(uri)}: ${problem}; expected mysql+pymysql://user:pass@host[:port]/db or sqlite:///path/to/file.db`,
+    2,
+  );
 }
 
 export function parseDbUri(uri: string, cwd = process.cwd()): DbTarget {

@@ -51,7 +51,18 @@ const SPACE = 32;
 const CR = 13;
 
 const MONTHS: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 
 const PREAMBLE = /^"(Dstat |pcp-dstat |Author:|Host:|Cmdline:)/;
@@ -77,7 +88,7 @@ export function parseDstatCsv(input: string, options: DstatParseOptions = {}): D
   const block = [...scan.blocks].reverse().find((b) => b.dataRows > 0);
   if (!block) {
     if (scan.blocks.length > 0) throw new DstatParseError("dstat CSV has a header but no data rows");
-    throw new DstatParseError("not a dstat CSV: no row of column names (expected e.g. \"time\",\"usr\",...)");
+    throw new DstatParseError('not a dstat CSV: no row of column names (expected e.g. "time","usr",...)');
   }
   const header = readHeader(block, scan.pcp);
   const year = scan.dateYear ?? options.year ?? new Date().getUTCFullYear();

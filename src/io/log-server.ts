@@ -87,7 +87,13 @@ function isSupportedLogRoot(root: string): boolean {
   return /^(https?|file):\/\//i.test(root);
 }
 
-export async function fetchDstat(root: string, policy: FetchPolicy, check: BodyCheck, signal: AbortSignal, onUrl?: (url: string) => void): Promise<DstatFetch> {
+export async function fetchDstat(
+  root: string,
+  policy: FetchPolicy,
+  check: BodyCheck,
+  signal: AbortSignal,
+  onUrl?: (url: string) => void,
+): Promise<DstatFetch> {
   if (!isSupportedLogRoot(root)) return { kind: "failed", url: root, reason: "log root is not an http://, https:// or file:// URL" };
   const urls = policy.paths.map((p) => joinUrl(root, p));
   let firstFailure: Failed | undefined;
@@ -126,7 +132,11 @@ function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | 
   return { text: new TextDecoder().decode(body) };
 }
 
-async function fetchWithRetries(url: string, policy: FetchPolicy, signal: AbortSignal): Promise<{ kind: "body"; body: Uint8Array; attempts: number } | { kind: "missing" } | { kind: "fail"; reason: string }> {
+async function fetchWithRetries(
+  url: string,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<{ kind: "body"; body: Uint8Array; attempts: number } | { kind: "missing" } | { kind: "fail"; reason: string }> {
   for (let attempt = 0; ; attempt++) {
     if (signal.aborted) throw new Interrupted("interrupted");
     const outcome = url.startsWith("file:") ? await readLocal(url, policy) : await getOnce(url, policy, signal);

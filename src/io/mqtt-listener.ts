@@ -122,7 +122,10 @@ export class MqttListener {
     if (this.closing) return;
     if (this.outageStarted === null) {
       this.outageStarted = Date.now();
-      this.handlers.connection({ state: "down", reason: this.lastError || (this.everConnected ? "connection closed" : "could not connect") });
+      this.handlers.connection({
+        state: "down",
+        reason: this.lastError || (this.everConnected ? "connection closed" : "could not connect"),
+      });
     }
     this.scheduleReconnect();
   }

@@ -46,7 +46,7 @@ function headerBytes(array: NpyArray): Uint8Array {
   const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(", ")})`;
   let dict = `{'descr': '${array.dtype}', 'fortran_order': False, 'shape': ${shape}, }`;
   const unpadded = MAGIC.length + 2 + 2 + dict.length + 1;
-  dict += " ".repeat((ALIGN - (unpadded % ALIGN)) % ALIGN) + "\n";
+  dict += `${" ".repeat((ALIGN - (unpadded % ALIGN)) % ALIGN)}\n`;
   if (dict.length > 0xffff) throw new NpyError(`npy header too long (${dict.length} bytes)`);
   const out = new Uint8Array(MAGIC.length + 4 + dict.length);
   out.set(MAGIC, 0);
@@ -102,7 +102,8 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw new NpyError(`${name}: unreadable npy header ${header.trim()}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw new NpyError(`${name}: unreadable npy header ${header.trim()}`);
   if (fortran === "True") throw new NpyError(`${name}: Fortran-ordered arrays are not supported; save it with np.ascontiguousarray`);
   const shape = shapeText
     .split(",")

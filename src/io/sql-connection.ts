@@ -38,7 +38,9 @@ export async function openSql(uri: string, options: OpenSqlOptions = {}): Promis
 
 function openSqlite(uri: string, path: string, options: OpenSqlOptions): SqlConnection {
   if (!options.create && !existsSync(path)) {
-    throw new CimlError(`database ${maskUri(uri)}: the file ${path} does not exist; check the path (sqlite:///relative or sqlite:////absolute) or run \`ciml simulate\` to create one`);
+    throw new CimlError(
+      `database ${maskUri(uri)}: the file ${path} does not exist; check the path (sqlite:///relative or sqlite:////absolute) or run \`ciml simulate\` to create one`,
+    );
   }
   if (options.create) mkdirSync(dirname(path), { recursive: true });
   let db: Database;

@@ -23,7 +23,15 @@ const TABLES: Table[] = [
   },
   {
     name: "runs",
-    columns: ["uuid VARCHAR(36) NULL", "skips INT NULL", "fails INT NULL", "passes INT NULL", "run_time FLOAT NULL", "artifacts TEXT NULL", "run_at DATETIME NULL"],
+    columns: [
+      "uuid VARCHAR(36) NULL",
+      "skips INT NULL",
+      "fails INT NULL",
+      "passes INT NULL",
+      "run_time FLOAT NULL",
+      "artifacts TEXT NULL",
+      "run_at DATETIME NULL",
+    ],
     indexes: [
       ["ix_run_at", "run_at", false],
       ["ix_run_uuid", "uuid", false],
@@ -90,7 +98,9 @@ export function schemaStatements(dialect: "mysql" | "sqlite"): string[] {
   for (const t of TABLES) {
     if (dialect === "mysql") {
       const keys = t.indexes.map(([name, cols, unique]) => `${unique ? "UNIQUE KEY" : "KEY"} ${name} (${cols})`);
-      out.push(`CREATE TABLE IF NOT EXISTS ${t.name} (id BIGINT NOT NULL AUTO_INCREMENT, ${[...t.columns, "PRIMARY KEY (id)", ...keys].join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+      out.push(
+        `CREATE TABLE IF NOT EXISTS ${t.name} (id BIGINT NOT NULL AUTO_INCREMENT, ${[...t.columns, "PRIMARY KEY (id)", ...keys].join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      );
     } else {
       out.push(`CREATE TABLE IF NOT EXISTS ${t.name} (id INTEGER PRIMARY KEY AUTOINCREMENT, ${t.columns.join(", ")})`);
       for (const [name, cols, unique] of t.indexes) {

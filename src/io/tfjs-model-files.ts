@@ -45,10 +45,12 @@ interface ModelJson {
 export async function loadLayersModel(dir: string): Promise<LoadedModel> {
   const json = JSON.parse(readFileSync(join(dir, MODEL_JSON), "utf8")) as ModelJson;
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  const buffers = json.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    const b = readFileSync(join(dir, p));
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  });
+  const buffers = json.weightsManifest
+    .flatMap((g) => g.paths)
+    .map((p) => {
+      const b = readFileSync(join(dir, p));
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    });
   const weightData = tf.io.concatenateArrayBuffers(buffers);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
   return { model, metadata: json.userDefinedMetadata ?? {} };

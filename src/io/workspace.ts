@@ -16,7 +16,11 @@ export function checkName(kind: NameKind, name: string): string {
 }
 
 /** --data-path, else $CIML_DATA_PATH, else ./data, relative paths against the CWD (fix of §12.19). */
-export function resolveDataPath(flag: string | undefined, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
+export function resolveDataPath(
+  flag: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): string {
   const chosen = flag || env.CIML_DATA_PATH || "data";
   if (/^s3:\/\//i.test(chosen)) {
     throw new WorkspaceError(`data path ${chosen}: S3 storage is not supported yet; use a local directory`);

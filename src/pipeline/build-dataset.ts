@@ -8,17 +8,24 @@ import { writeJsonGz } from "../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../io/npy.ts";
 import { readRunList, readRunMetadata, readTraceText, type RunMetadata } from "../io/raw-cache.ts";
 import { resolveDataPath, Workspace } from "../io/workspace.ts";
-import { checkAggregations } from "./aggregation.ts";
-import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
-import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset-config.ts";
-import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
-import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset-plots.ts";
-import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset-split.ts";
+import { checkAggregations } from "./dataset/aggregation.ts";
+import { classOf, classVocabulary, isNumericLabel } from "./dataset/class-label.ts";
+import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset/dataset-config.ts";
+import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
+import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
+import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset/dataset-split.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
-import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type ExampleShape, type Normalization } from "./example-vector.ts";
-import type { TraceColumns } from "./resample.ts";
-import { parseSampleInterval } from "./sample-interval.ts";
+import {
+  matchingColumns,
+  normalizeInPlace,
+  prepareTrace,
+  unrollInto,
+  type ExampleShape,
+  type Normalization,
+} from "./dataset/example-vector.ts";
+import type { TraceColumns } from "./dataset/resample.ts";
+import { parseSampleInterval } from "./dataset/sample-interval.ts";
 
 export interface BuildDatasetOptions {
   /** --data-path as given: the workspace holding the raw cache (.raw, .metadata); resolved like every command's */
@@ -176,7 +183,13 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
 }
 
 /** The first run that loads fixes the columns (the original took the first run, loadable or not). */
-function chooseColumns(cache: Workspace, runs: string[], regex: RegExp | null, featuresRegex: string | undefined, signal: AbortSignal): string[] {
+function chooseColumns(
+  cache: Workspace,
+  runs: string[],
+  regex: RegExp | null,
+  featuresRegex: string | undefined,
+  signal: AbortSignal,
+): string[] {
   let firstProblem = "";
   for (const run of runs) {
     throwIfAborted(signal);
@@ -187,7 +200,9 @@ function chooseColumns(cache: Workspace, runs: string[], regex: RegExp | null, f
     }
     const columns = matchingColumns(loaded.table, regex);
     if (columns.length === 0) {
-      throw new CimlError(`--features-regex ${JSON.stringify(featuresRegex)} matches no column of run ${run} (its columns: ${loaded.table.columns.join(", ")})`);
+      throw new CimlError(
+        `--features-regex ${JSON.stringify(featuresRegex)} matches no column of run ${run} (its columns: ${loaded.table.columns.join(", ")})`,
+      );
     }
     return columns;
   }
@@ -263,7 +278,17 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     const row = matrix.subarray(ids.length * features, (ids.length + 1) * features);
     unrollInto(trace, shape, row);
     if (set === "training" && ids.length < state.plotExamples) {
-      state.plots.push(...(await writeExamplePlots(state.target.datasetFile(options.dataset, "plots"), shape.sample_interval, ids.length, shape.columns, trace, row, shape.normalized_length)));
+      state.plots.push(
+        ...(await writeExamplePlots(
+          state.target.datasetFile(options.dataset, "plots"),
+          shape.sample_interval,
+          ids.length,
+          shape.columns,
+          trace,
+          row,
+          shape.normalized_length,
+        )),
+      );
     }
     if (state.normalization) normalizeInPlace(row, state.normalization);
     ids.push(run);
@@ -293,7 +318,10 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
       : stringArray(classes);
     writeNpz(npzPath, {
       examples: { dtype: state.dtype === "float32" ? "<f4" : "<f8", shape: [rows, features], data: matrix.subarray(0, rows * features) },
-      example_ids: stringArray(ids, ids.reduce((m, id) => Math.max(m, id.length), 36)),
+      example_ids: stringArray(
+        ids,
+        ids.reduce((m, id) => Math.max(m, id.length), 36),
+      ),
       classes: classArray,
     });
   } else {
@@ -318,11 +346,14 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   target.datasetDir(dataset);
 
   const replacing = target.datasetExists(dataset);
-  if (replacing && !options.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
+  if (replacing && !options.force)
+    throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
 
   const runListPath = cache.buildRuns(options.buildName);
   if (!existsSync(runListPath)) {
-    throw new CimlError(`no cached runs for build name ${options.buildName} in ${cache.rawDir}; run cache-data --build-name ${options.buildName} first`);
+    throw new CimlError(
+      `no cached runs for build name ${options.buildName} in ${cache.rawDir}; run cache-data --build-name ${options.buildName} first`,
+    );
   }
   const allRuns = readRunList(runListPath);
   const runs = pythonSlice(allRuns, options.slicer);
@@ -352,7 +383,10 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const L = exampleLength(interval?.alias ?? null, aggregations);
   const labels = featureLabels(columns, L, aggregations);
   if (plotExamples > 0 && aggregations.length > 0) {
-    emit({ type: "warning", message: "per-example plots need fixed-length examples; --plot-examples is ignored with --aggregation-functions" });
+    emit({
+      type: "warning",
+      message: "per-example plots need fixed-length examples; --plot-examples is ignored with --aggregation-functions",
+    });
   }
   const state: BuildState = {
     options,
@@ -384,13 +418,22 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     const { matrix, rows } = await fillSet(state, set, list);
     if (set === "training") {
       if (rows === 0) {
-        throw new CimlError(`no training examples: none of the ${list.length} training runs could be used (${state.excluded[0]?.reason ?? "the training split is empty"}); check the cache or --tdt-split`);
+        throw new CimlError(
+          `no training examples: none of the ${list.length} training runs could be used (${state.excluded[0]?.reason ?? "the training split is empty"}); check the cache or --tdt-split`,
+        );
       }
       // Dev and test rows are normalised as they are filled; training rows only once all are in.
       state.normalization = trainingNormalization(matrix, rows, features);
       for (let r = 0; r < rows; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), state.normalization);
       for (let r = 0; r < Math.min(rows, state.plotExamples); r++) {
-        state.plots.push(await writeNormalizedPlot(options.dataPlotsFolder, state.shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)));
+        state.plots.push(
+          await writeNormalizedPlot(
+            options.dataPlotsFolder,
+            state.shape.sample_interval,
+            r,
+            matrix.subarray(r * features, (r + 1) * features),
+          ),
+        );
       }
     }
     writeSet(state, set, matrix, rows);
@@ -424,20 +467,33 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const excluded = state.excluded;
   writeNpz(target.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
   const left = new Set(excluded.map((e) => e.run));
-  writeJsonGz(target.datasetFile(dataset, "runs.json.gz"), runs.filter((r) => !left.has(r)));
+  writeJsonGz(
+    target.datasetFile(dataset, "runs.json.gz"),
+    runs.filter((r) => !left.has(r)),
+  );
   writeJsonGz(target.datasetFile(dataset, "excluded.json.gz"), excluded);
 
   if (options.visualize) {
     emit({ type: "stage", stage: "visualize", state: "started" });
     // sizes_by_result is of the training set: its examples come first in build order.
     const training = state.ids.training.length;
-    state.plots.push(...(await writeSizesByResult(options.dataPlotsFolder, state.allLengths.slice(0, training), state.classes.training, vocabulary, config.sample_interval)));
+    state.plots.push(
+      ...(await writeSizesByResult(
+        options.dataPlotsFolder,
+        state.allLengths.slice(0, training),
+        state.classes.training,
+        vocabulary,
+        config.sample_interval,
+      )),
+    );
     emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
   }
   writeModelConfig(target, dataset, config);
 
   const examples = { training: state.ids.training.length, dev: state.ids.dev.length, test: state.ids.test.length };
-  const lines = [`Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`];
+  const lines = [
+    `Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`,
+  ];
   if (excluded.length > 0) lines.push(`${excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
   emit({
     type: "result",

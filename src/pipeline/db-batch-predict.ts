@@ -4,11 +4,11 @@ import { readRunList } from "../io/raw-cache.ts";
 import type { RunRow } from "../io/subunit2sql.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
 import { isAbort, throwIfAborted, UsageError } from "./errors.ts";
-import { classReport, confusionMatrix } from "./metrics.ts";
-import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict-build.ts";
-import { predictExamples, type RunPrediction } from "./predict-run.ts";
+import { classReport, confusionMatrix } from "./model/metrics.ts";
+import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
+import { predictExamples, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
-import { pythonSlice } from "./dataset-split.ts";
+import { pythonSlice } from "./dataset/dataset-split.ts";
 
 export interface DbBatchPredictOptions extends PredictorOptions {
   /** python slice over the runs to predict, e.g. ":100" */
@@ -46,7 +46,15 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     }
     emit({ type: "stage", stage: "query", state: "finished" });
     const toPredict = sliceRuns(candidates, options.slice);
-    const empty = { allRuns, datasetSize: inDataset.size, predictions: [], unusable: [], accuracy: null, confusionMatrix: [], classes: p.model.classes };
+    const empty = {
+      allRuns,
+      datasetSize: inDataset.size,
+      predictions: [],
+      unusable: [],
+      accuracy: null,
+      confusionMatrix: [],
+      classes: p.model.classes,
+    };
     if (toPredict.length === 0) {
       emit({ type: "info", message: "Empty prediction set, nothing to do." });
       return empty;
@@ -63,35 +71,75 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       const examples = await mapLimited(chunk, parallel, (run) =>
         exampleOfRun(p, run, signal).catch((err: unknown) => {
           if (isAbort(err)) throw err;
-          return { kind: "unusable" as const, runUuid: run.uuid, reason: err instanceof Error ? err.message.split("\n")[0]! : String(err), downloaded: false };
+          return {
+            kind: "unusable" as const,
+            runUuid: run.uuid,
+            reason: err instanceof Error ? err.message.split("\n")[0]! : String(err),
+            downloaded: false,
+          };
         }),
       );
       throwIfAborted(signal);
-      indexRuns(p.ws, p.config.build_name, examples.filter((e) => e.downloaded).map((e) => e.runUuid));
-      for (const e of examples) if (e.kind === "unusable") {
-        unusable.push(e.reason);
-        emit({ type: "warning", subject: e.runUuid, message: e.reason });
-      }
-      const chunkPredictions = await predictExamples(p, examples.filter((e) => e.kind === "example"));
+      indexRuns(
+        p.ws,
+        p.config.build_name,
+        examples.filter((e) => e.downloaded).map((e) => e.runUuid),
+      );
+      for (const e of examples)
+        if (e.kind === "unusable") {
+          unusable.push(e.reason);
+          emit({ type: "warning", subject: e.runUuid, message: e.reason });
+        }
+      const chunkPredictions = await predictExamples(
+        p,
+        examples.filter((e) => e.kind === "example"),
+      );
       for (const pr of chunkPredictions) {
         predictions.push(pr);
-        emit({ type: "prediction", runUuid: pr.runUuid, ...(pr.buildUuid ? { buildUuid: pr.buildUuid } : {}), predictedClass: pr.predictedClass, probabilities: pr.probabilities, ...(pr.actualClass !== null ? { actualClass: pr.actualClass } : {}) });
+        emit({
+          type: "prediction",
+          runUuid: pr.runUuid,
+          ...(pr.buildUuid ? { buildUuid: pr.buildUuid } : {}),
+          predictedClass: pr.predictedClass,
+          probabilities: pr.probabilities,
+          ...(pr.actualClass !== null ? { actualClass: pr.actualClass } : {}),
+        });
       }
       const done = Math.min(start + CHUNK, toPredict.length);
       const rate = done / ((performance.now() - started) / 1000);
-      emit({ type: "progress", stage: "predict", done, total: toPredict.length, unit: "runs", rate, etaSeconds: (toPredict.length - done) / rate, counts: { predicted: predictions.length, unusable: unusable.length } });
+      emit({
+        type: "progress",
+        stage: "predict",
+        done,
+        total: toPredict.length,
+        unit: "runs",
+        rate,
+        etaSeconds: (toPredict.length - done) / rate,
+        counts: { predicted: predictions.length, unusable: unusable.length },
+      });
     }
     emit({ type: "stage", stage: "predict", state: "finished" });
     return report(p.model.classes, allRuns, inDataset.size, predictions, unusable, emit);
   });
 
-function report(classes: string[], allRuns: number, datasetSize: number, predictions: RunPrediction[], unusable: string[], emit: Emit): DbBatchPredictResult {
+function report(
+  classes: string[],
+  allRuns: number,
+  datasetSize: number,
+  predictions: RunPrediction[],
+  unusable: string[],
+  emit: Emit,
+): DbBatchPredictResult {
   const lines = [`Prediction of ${predictions.length} inputs completed.`];
   const known = predictions.filter((p) => p.actualClass !== null && classes.includes(p.actualClass));
   const composition = classes.map((c) => `${known.filter((p) => p.actualClass === c).length} ${classDisplay(classes, c)}`);
   lines.push(`Input set composition: ${composition.join(", ")}`);
   const errors = known.filter((p) => p.predictedClass !== p.actualClass);
-  lines.push(errors.length > 0 ? `There were some prediction errors: [${errors.map((p) => `(${p.predictedClass}, ${p.actualClass})`).join(", ")}]` : "All predicted correctly.");
+  lines.push(
+    errors.length > 0
+      ? `There were some prediction errors: [${errors.map((p) => `(${p.predictedClass}, ${p.actualClass})`).join(", ")}]`
+      : "All predicted correctly.",
+  );
   const index = new Map(classes.map((c, i) => [c, i]));
   const cm = confusionMatrix(
     Int32Array.from(known, (p) => index.get(p.actualClass!)!),

@@ -3,7 +3,7 @@
 import type { Step } from "./events.ts";
 import { CimlError, throwIfAborted } from "./errors.ts";
 import { seededRandom } from "./seeded-random.ts";
-import { initTf, tf, type BackendName, type RuntimeInfo } from "./tfjs-runtime.ts";
+import { initTf, tf, type BackendName, type RuntimeInfo } from "./model/tfjs-runtime.ts";
 
 export interface DoctorOptions {
   backend: BackendName;
@@ -36,7 +36,10 @@ export const doctor: Step<DoctorOptions, DoctorResult> = async (options, { emit,
   }
   emit({ type: "stage", stage: "train", state: "started", detail: `${N} examples, ${EPOCHS} epochs` });
   const model = tf.sequential({
-    layers: [tf.layers.dense({ units: 8, inputShape: [2], activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }), tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) })],
+    layers: [
+      tf.layers.dense({ units: 8, inputShape: [2], activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }),
+      tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) }),
+    ],
   });
   model.compile({ optimizer: tf.train.adam(0.05), loss: "binaryCrossentropy", metrics: ["accuracy"] });
   const xs = tf.tensor2d(x, [N, 2]);
@@ -45,7 +48,13 @@ export const doctor: Step<DoctorOptions, DoctorResult> = async (options, { emit,
     for (let epoch = 1; epoch <= EPOCHS; epoch++) {
       throwIfAborted(signal);
       const h = await model.fit(xs, ys, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
-      emit({ type: "epoch", epoch, totalEpochs: EPOCHS, step: epoch * Math.ceil(N / 32), metrics: { loss: Number(h.history.loss?.[0]), accuracy: Number(h.history.acc?.[0]) } });
+      emit({
+        type: "epoch",
+        epoch,
+        totalEpochs: EPOCHS,
+        step: epoch * Math.ceil(N / 32),
+        metrics: { loss: Number(h.history.loss?.[0]), accuracy: Number(h.history.acc?.[0]) },
+      });
     }
     const p = model.predict(xs) as tf.Tensor;
     const probs = await p.data();
@@ -53,10 +62,18 @@ export const doctor: Step<DoctorOptions, DoctorResult> = async (options, { emit,
     let correct = 0;
     for (let i = 0; i < N; i++) if ((probs[i]! > 0.5 ? 1 : 0) === y[i]) correct++;
     const accuracy = correct / N;
-    if (accuracy < 0.9) throw new CimlError(`doctor: the ${info.backend} backend trained to only ${(accuracy * 100).toFixed(1)}% on a trivial rule; this runtime is broken`);
+    if (accuracy < 0.9)
+      throw new CimlError(
+        `doctor: the ${info.backend} backend trained to only ${(accuracy * 100).toFixed(1)}% on a trivial rule; this runtime is broken`,
+      );
     const seconds = (performance.now() - started) / 1000;
     emit({ type: "stage", stage: "train", state: "finished" });
-    emit({ type: "result", stage: "doctor", summary: { backend: info.backend, wasm: info.wasmFlavour, tfjs: info.tfjsVersion, accuracy, seconds: Number(seconds.toFixed(2)) }, lines: ["ciml runtime OK"] });
+    emit({
+      type: "result",
+      stage: "doctor",
+      summary: { backend: info.backend, wasm: info.wasmFlavour, tfjs: info.tfjsVersion, accuracy, seconds: Number(seconds.toFixed(2)) },
+      lines: ["ciml runtime OK"],
+    });
     return { ...info, accuracy, seconds };
   } finally {
     xs.dispose();

@@ -1,9 +1,9 @@
 // `ciml mqtt-trainer` / `mqtt-predict` (§2.7, §9, SPEC.md "Prediction"): listen for finished builds, predict
 // their runs through the one prediction path, publish each prediction. Runs until aborted, then drains.
 import type { Step } from "./events.ts";
-import { serveFirehose, type EventCounts } from "./firehose-service.ts";
-import { brokerSettings, parseQos, publishTopic, subscriptionTopic, type BrokerFlags } from "./mqtt-settings.ts";
-import { predictBuild, withPredictor, type PredictorOptions } from "./predict-build.ts";
+import { serveFirehose, type EventCounts } from "./predict/firehose-service.ts";
+import { brokerSettings, parseQos, publishTopic, subscriptionTopic, type BrokerFlags } from "./predict/mqtt-settings.ts";
+import { predictBuild, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
 import { wholeNumber } from "./whole-number.ts";
 
 export interface MqttTrainerOptions extends PredictorOptions {
@@ -36,7 +36,19 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
   const queueCapacity = wholeNumber("--queue-size", options.queueSize, 1, 1_000_000);
   const counts = await withPredictor(options, ctx.emit, (predictor) =>
     serveFirehose(
-      { broker, topic, qos, publishTopic: publish, model: { dataset: predictor.dataset, experiment: predictor.experiment }, concurrency, queueCapacity, maxAttempts, retryDelayMs: FIRST_RETRY_MS, drainTimeoutMs: DRAIN_TIMEOUT_MS, debug: options.debug },
+      {
+        broker,
+        topic,
+        qos,
+        publishTopic: publish,
+        model: { dataset: predictor.dataset, experiment: predictor.experiment },
+        concurrency,
+        queueCapacity,
+        maxAttempts,
+        retryDelayMs: FIRST_RETRY_MS,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+        debug: options.debug,
+      },
       ctx,
       async (event, signal) => {
         const outcome = await predictBuild(predictor, event.buildUuid, options.buildName, signal, options.debug ? ctx.emit : undefined);
@@ -45,6 +57,13 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
       },
     ),
   );
-  ctx.emit({ type: "result", stage: "mqtt-trainer", summary: { ...counts }, lines: [`Stopped after ${counts.messages} events: ${counts.predictions} predictions published, ${counts.skipped} builds skipped, ${counts.failed} failed.`] });
+  ctx.emit({
+    type: "result",
+    stage: "mqtt-trainer",
+    summary: { ...counts },
+    lines: [
+      `Stopped after ${counts.messages} events: ${counts.predictions} predictions published, ${counts.skipped} builds skipped, ${counts.failed} failed.`,
+    ],
+  });
   return counts;
 };

@@ -42,9 +42,14 @@ function metric(ws: Workspace, dataset: string, experiment: string, key: string)
   try {
     m = readJsonGz(path) as Record<string, unknown> | undefined;
   } catch {
-    throw new CimlError(`${path} is not gzip JSON; train again with \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\``);
+    throw new CimlError(
+      `${path} is not gzip JSON; train again with \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\``,
+    );
   }
-  if (!m) throw new CimlError(`no evaluation for dataset ${basename(dataset)} and experiment ${experiment} (${path}); run \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\` first`);
+  if (!m)
+    throw new CimlError(
+      `no evaluation for dataset ${basename(dataset)} and experiment ${experiment} (${path}); run \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\` first`,
+    );
   const v = m[key];
   if (typeof v !== "number") {
     const keys = Object.keys(m).filter((k) => typeof m![k] === "number");
@@ -60,12 +65,18 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
   if (!options.output) throw new UsageError("--output is required: the image file to write (.png or .svg)");
   if (options.labels.length === 0) throw new UsageError("give at least one --dataset-experiment-label DATASET EXPERIMENT LABEL");
   if (options.keys.length === 0) throw new UsageError("give at least one metric with -k/--data-keys, e.g. -k accuracy");
-  for (const t of options.labels) if (t.length !== 3) throw new UsageError(`--dataset-experiment-label ${t.join(" ")}: give three values, DATASET EXPERIMENT LABEL`);
-  for (const p of options.comparisons) if (p.length !== 2) throw new UsageError(`--dataset-experiment-comp ${p.join(" ")}: give two values, DATASET EXPERIMENT`);
+  for (const t of options.labels)
+    if (t.length !== 3) throw new UsageError(`--dataset-experiment-label ${t.join(" ")}: give three values, DATASET EXPERIMENT LABEL`);
+  for (const p of options.comparisons)
+    if (p.length !== 2) throw new UsageError(`--dataset-experiment-comp ${p.join(" ")}: give two values, DATASET EXPERIMENT`);
   const comparing = options.comparisons.length > 0;
   if (comparing) {
-    if (options.setNames?.length !== 2) throw new UsageError("--dataset-experiment-comp needs --experiment-sets-names A B to name the two sets in the legend");
-    if (options.comparisons.length !== options.labels.length) throw new UsageError(`${options.labels.length} --dataset-experiment-label but ${options.comparisons.length} --dataset-experiment-comp: a comparison pairs them 1:1`);
+    if (options.setNames?.length !== 2)
+      throw new UsageError("--dataset-experiment-comp needs --experiment-sets-names A B to name the two sets in the legend");
+    if (options.comparisons.length !== options.labels.length)
+      throw new UsageError(
+        `${options.labels.length} --dataset-experiment-label but ${options.comparisons.length} --dataset-experiment-comp: a comparison pairs them 1:1`,
+      );
     if (options.keys.length !== 1) throw new UsageError("a comparison plots one metric: give exactly one -k/--data-keys");
   }
   const categories = options.labels.map((t) => t[2]!);
@@ -75,7 +86,12 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
         { name: options.setNames![1]!, values: options.comparisons.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
       ]
     : options.keys.map((key) => ({ name: columnName(key), values: options.labels.map(([d, e]) => metric(ws, d!, e!, key)) }));
-  const svg = barChartSvg({ title: options.title ?? "", yLabel: comparing || options.keys.length === 1 ? columnName(options.keys[0]!) : "", categories, series });
+  const svg = barChartSvg({
+    title: options.title ?? "",
+    yLabel: comparing || options.keys.length === 1 ? columnName(options.keys[0]!) : "",
+    categories,
+    series,
+  });
   const output = resolve(options.output);
   writeFileAtomic(output, output.toLowerCase().endsWith(".svg") ? svg : await svgToPng(svg, 1.5));
   const table: Record<string, Record<string, number>> = {};

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildDataset } from "./build-dataset.ts";
-import { cacheData } from "./cache.ts";
+import { cacheData } from "./cache-data.ts";
 import { dbBatchPredict } from "./db-batch-predict.ts";
 import { CimlError } from "./errors.ts";
 import type { Emit, PipelineEvent, Step, StepContext } from "./events.ts";
@@ -56,7 +56,8 @@ function prepareDir(dir: string, force: boolean): void {
   const entries = readdirSync(dir);
   if (entries.length === 0) return;
   const foreign = entries.filter((e) => !QUICKSTART_MARKERS.some((m) => e === m || e.startsWith(`${m}-`)));
-  if (foreign.length > 0) throw new CimlError(`${dir} holds files quickstart did not write (${foreign.slice(0, 3).join(", ")}); choose another --dir`);
+  if (foreign.length > 0)
+    throw new CimlError(`${dir} holds files quickstart did not write (${foreign.slice(0, 3).join(", ")}); choose another --dir`);
   if (!force) throw new CimlError(`${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -72,11 +73,20 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
   const plotsDir = join(dir, "plots");
   const part = (prefix: string): StepContext => ({ emit: within(emit, prefix), signal });
 
-  emit({ type: "info", message: `quickstart in ${dir}: a simulated CI history of ${runs} ${BUILD_NAME} runs, then the five commands of the workflow` });
+  emit({
+    type: "info",
+    message: `quickstart in ${dir}: a simulated CI history of ${runs} ${BUILD_NAME} runs, then the five commands of the workflow`,
+  });
 
-  await simulate({ runs, failureRate: 0.2, missingRate: 0.02, buildNames: [BUILD_NAME], seed, dbUri, logRoot: join(dir, "logs"), intervalSeconds: 1 }, part("1/5 simulate ·"));
+  await simulate(
+    { runs, failureRate: 0.2, missingRate: 0.02, buildNames: [BUILD_NAME], seed, dbUri, logRoot: join(dir, "logs"), intervalSeconds: 1 },
+    part("1/5 simulate ·"),
+  );
 
-  const cached = await cacheData({ dataPath, buildName: BUILD_NAME, dbUri, limit: 0, parallel: 8, timeoutSeconds: 60 }, part("2/5 cache-data ·"));
+  const cached = await cacheData(
+    { dataPath, buildName: BUILD_NAME, dbUri, limit: 0, parallel: 8, timeoutSeconds: 60 },
+    part("2/5 cache-data ·"),
+  );
 
   const inDataset = Math.round(cached.stored * (1 - HELD_OUT_FRACTION));
   const built = await buildDataset(
@@ -104,14 +114,29 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
   const batchAccuracy: QuickstartResult["batchAccuracy"] = {};
   for (const x of EXPERIMENTS) {
     await setupExperiment(
-      { dataPath, experiment: x.name, estimator: x.estimator, hiddenLayers: x.hiddenLayers, steps: 100_000, batchSize: "16", epochs: "60", optimizer: x.optimizer, learningRate: x.learningRate, l2: x.l2, seed },
+      {
+        dataPath,
+        experiment: x.name,
+        estimator: x.estimator,
+        hiddenLayers: x.hiddenLayers,
+        steps: 100_000,
+        batchSize: "16",
+        epochs: "60",
+        optimizer: x.optimizer,
+        learningRate: x.learningRate,
+        l2: x.l2,
+        seed,
+      },
       part(`4/5 ${x.name} ·`),
     );
     const trained = await trainModel({ dataPath, dataset: DATASET, experiment: x.name }, part(`4/5 ${x.name} ·`));
     const test = trained.evaluations[DATASET];
     // accuracy_baseline exists for binary classes only; status is binary.
     if (test) accuracy[x.name] = { accuracy: Number(test.accuracy), baseline: Number(test.accuracy_baseline ?? NaN) };
-    const predicted = await dbBatchPredict({ dataPath, dbUri, dataset: DATASET, experiment: x.name, slice: ":", parallel: 8 }, part(`5/5 ${x.name} ·`));
+    const predicted = await dbBatchPredict(
+      { dataPath, dbUri, dataset: DATASET, experiment: x.name, slice: ":", parallel: 8 },
+      part(`5/5 ${x.name} ·`),
+    );
     batchAccuracy[x.name] = predicted.accuracy;
     someBuild ??= predicted.predictions.find((p) => p.buildUuid)?.buildUuid ?? null;
   }
@@ -130,7 +155,10 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     `cache        ${join(dataPath, ".raw")}`,
     `dataset      ${join(dataPath, DATASET)}  (${built.examples.training}/${built.examples.dev}/${built.examples.test} examples)`,
     `plots        ${built.plots.join(", ")}`,
-    ...EXPERIMENTS.map((x) => `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`),
+    ...EXPERIMENTS.map(
+      (x) =>
+        `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`,
+    ),
     "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
     ...next.map((n) => `  ${n}`),
   ];

@@ -2,7 +2,7 @@
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
 import { CimlError } from "./errors.ts";
 import type { Step } from "./events.ts";
-import { experimentExists, experimentFromFlags, writeExperiment, type Experiment, type ExperimentFlags } from "./experiment.ts";
+import { experimentExists, experimentFromFlags, writeExperiment, type Experiment, type ExperimentFlags } from "./model/experiment.ts";
 
 export interface SetupExperimentOptions extends ExperimentFlags {
   /** --data-path as given; resolved like every command's (flag, $CIML_DATA_PATH, ./data) */
@@ -23,6 +23,10 @@ export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (
   emit({ type: "info", message: `estimator: ${experiment.estimator}` });
   emit({ type: "info", message: `params: ${JSON.stringify(experiment.params)}` });
   emit({ type: "info", message: `hyper params: ${JSON.stringify(experiment.hyper_params)}` });
-  emit({ type: "result", stage: "setup-experiment", summary: { experiment: name, estimator: experiment.estimator, ...experiment.hyper_params } });
+  emit({
+    type: "result",
+    stage: "setup-experiment",
+    summary: { experiment: name, estimator: experiment.estimator, ...experiment.hyper_params },
+  });
   return experiment;
 };

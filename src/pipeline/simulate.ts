@@ -6,7 +6,7 @@ import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";
 import { openSubunit2sqlWriter, type NewRun } from "../io/subunit2sql-writer.ts";
 import { UsageError, throwIfAborted } from "./errors.ts";
 import type { Step } from "./events.ts";
-import { generateTrace, Rng, type FailureKind } from "./trace-generator.ts";
+import { generateTrace, Rng, type FailureKind } from "./simulate/trace-generator.ts";
 
 export interface SimulateOptions {
   runs: number;
@@ -44,7 +44,16 @@ const PROVIDERS: { regions: string[]; weight: number; speed: number }[] = [
   { regions: ["packethost-us-west-1"], weight: 13, speed: 1.2 },
   { regions: ["fortnebula-regionone"], weight: 6, speed: 1.05 },
 ];
-const PROJECTS = ["openstack/nova", "openstack/neutron", "openstack/cinder", "openstack/glance", "openstack/keystone", "openstack/tempest", "openstack/devstack", "openstack/swift"];
+const PROJECTS = [
+  "openstack/nova",
+  "openstack/neutron",
+  "openstack/cinder",
+  "openstack/glance",
+  "openstack/keystone",
+  "openstack/tempest",
+  "openstack/devstack",
+  "openstack/swift",
+];
 // How failures split between kinds; "flaky" (one test, no resource signature) keeps the problem honest.
 const FAILURE_KINDS: [FailureKind, number][] = [
   ["devstack", 0.2],
@@ -58,7 +67,10 @@ const BATCH = 100;
 function weighted<T>(rng: Rng, items: [T, number][]): T {
   const total = items.reduce((a, [, w]) => a + w, 0);
   let x = rng.next() * total;
-  for (const [item, w] of items) if ((x -= w) < 0) return item;
+  for (const [item, w] of items) {
+    x -= w;
+    if (x < 0) return item;
+  }
   return items[items.length - 1]![0];
 }
 
@@ -73,22 +85,32 @@ function datetime(ms: number): string {
 
 export function checkSimulateOptions(o: SimulateOptions): void {
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new UsageError(`--runs ${o.runs}: give a whole number of runs, at least 1`);
-  for (const [flag, p] of [["--failure-rate", o.failureRate], ["--missing-rate", o.missingRate]] as const) {
+  for (const [flag, p] of [
+    ["--failure-rate", o.failureRate],
+    ["--missing-rate", o.missingRate],
+  ] as const) {
     if (!(p >= 0 && p <= 1)) throw new UsageError(`${flag} ${p}: give a fraction between 0 and 1, e.g. 0.1`);
   }
   if (!Number.isInteger(o.seed)) throw new UsageError(`--seed ${o.seed}: give a whole number`);
-  if (!(o.intervalSeconds >= 1 && o.intervalSeconds <= 3600)) throw new UsageError(`--interval ${o.intervalSeconds}: give seconds between 1 and 3600`);
+  if (!(o.intervalSeconds >= 1 && o.intervalSeconds <= 3600))
+    throw new UsageError(`--interval ${o.intervalSeconds}: give seconds between 1 and 3600`);
   if (o.buildNames.length === 0 || o.buildNames.some((b) => !/^[A-Za-z0-9._-]+$/.test(b))) {
     throw new UsageError(`--build-name ${o.buildNames.join(",")}: use job names such as tempest-full (letters, digits, . _ -)`);
   }
-  if (o.logUrl !== undefined && !/^(https?|file):\/\//.test(o.logUrl)) throw new UsageError(`--log-url ${o.logUrl}: give an http://, https:// or file:// URL`);
+  if (o.logUrl !== undefined && !/^(https?|file):\/\//.test(o.logUrl))
+    throw new UsageError(`--log-url ${o.logUrl}: give an http://, https:// or file:// URL`);
 }
 
 export const simulate: Step<SimulateOptions, SimulateResult> = async (options, { emit, signal }) => {
   checkSimulateOptions(options);
   const started = performance.now();
   const base = (options.logUrl ?? fileRootUrl(options.logRoot)).replace(/\/+$/, "");
-  emit({ type: "stage", stage: "simulate", state: "started", detail: `${options.runs} runs into ${maskUri(options.dbUri)} and ${options.logRoot}` });
+  emit({
+    type: "stage",
+    stage: "simulate",
+    state: "started",
+    detail: `${options.runs} runs into ${maskUri(options.dbUri)} and ${options.logRoot}`,
+  });
   const writer = await openSubunit2sqlWriter(options.dbUri);
   // Adding to a history must not repeat its runs: the seed's stream moves on by what is there already.
   // ... and its time goes on after the last run, so that id order stays chronological.
@@ -96,7 +118,8 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
     await writer.close();
     throw err;
   });
-  if (history.runs > 0) emit({ type: "info", message: `${maskUri(options.dbUri)} already holds ${history.runs} runs; adding ${options.runs} more after them` });
+  if (history.runs > 0)
+    emit({ type: "info", message: `${maskUri(options.dbUri)} already holds ${history.runs} runs; adding ${options.runs} more after them` });
   const rng = new Rng(options.seed + history.runs * 7919);
   let failed = 0;
   let missing = 0;
@@ -110,7 +133,10 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";
-      const provider = weighted(rng, PROVIDERS.map((p) => [p, p.weight] as [typeof p, number]));
+      const provider = weighted(
+        rng,
+        PROVIDERS.map((p) => [p, p.weight] as [typeof p, number]),
+      );
       const region = rng.pick(provider.regions);
       const speed = provider.speed * Math.exp(rng.normal(0, 0.08));
       const buildUuid = rng.hex(32);
@@ -168,7 +194,17 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
         batch = [];
         const seconds = (performance.now() - started) / 1000;
         const done = i + 1;
-        emit({ type: "progress", stage: "simulate", done, total: options.runs, unit: "runs", rate: done / seconds, bytes, counts: { failed, missing }, etaSeconds: ((options.runs - done) * seconds) / done });
+        emit({
+          type: "progress",
+          stage: "simulate",
+          done,
+          total: options.runs,
+          unit: "runs",
+          rate: done / seconds,
+          bytes,
+          counts: { failed, missing },
+          etaSeconds: ((options.runs - done) * seconds) / done,
+        });
       }
     }
   } finally {
@@ -180,7 +216,9 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
     type: "result",
     stage: "simulate",
     summary: { runs: options.runs, failed, missing, bytes, seconds: Number(seconds.toFixed(2)), db: maskUri(options.dbUri), logs: base },
-    lines: [`Wrote ${options.runs} runs (${failed} failed, ${missing} without dstat) to ${maskUri(options.dbUri)}; logs under ${options.logRoot}`],
+    lines: [
+      `Wrote ${options.runs} runs (${failed} failed, ${missing} without dstat) to ${maskUri(options.dbUri)}; logs under ${options.logRoot}`,
+    ],
   });
   return { runs: options.runs, failed, missing, bytes, dbUri: maskUri(options.dbUri), logRoot: options.logRoot };
 };

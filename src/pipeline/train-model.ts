@@ -5,18 +5,18 @@ import { join } from "node:path";
 import { writeJsonGz } from "../io/gzip-json.ts";
 import { EventFileWriter } from "../io/tensorboard.ts";
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
-import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "./dataset-arrays.ts";
-import type { ModelConfig } from "./dataset-config.ts";
+import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "./dataset/dataset-arrays.ts";
+import type { ModelConfig } from "./dataset/dataset-config.ts";
 import { CimlError } from "./errors.ts";
 import type { JsonValue, Step } from "./events.ts";
-import { DNN, readExperiment, SVM, type Experiment } from "./experiment.ts";
-import { evaluate, type EvalMetrics, type Scored } from "./metrics.ts";
-import { metricsReport } from "./metrics-report.ts";
-import { Network, type Head } from "./network.ts";
-import { createOptimizer } from "./optimizers.ts";
-import { predictProbabilities, saveTrainedModel } from "./trained-model.ts";
-import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
-import { trainLoop, type Matrix } from "./training-loop.ts";
+import { DNN, readExperiment, SVM, type Experiment } from "./model/experiment.ts";
+import { evaluate, type EvalMetrics, type Scored } from "./model/metrics.ts";
+import { metricsReport } from "./model/metrics-report.ts";
+import { Network, type Head } from "./model/network.ts";
+import { createOptimizer } from "./model/optimizers.ts";
+import { predictProbabilities, saveTrainedModel } from "./model/trained-model.ts";
+import { initTf, tf, type BackendName } from "./model/tfjs-runtime.ts";
+import { trainLoop, type Matrix } from "./model/training-loop.ts";
 
 export interface TrainModelOptions {
   /** --data-path as given; resolved like every command's */
@@ -53,7 +53,10 @@ function classIds(split: SplitArrays, vocabulary: string[], where: string): Int3
   const index = new Map(vocabulary.map((c, i) => [c, i]));
   return Int32Array.from(split.classes, (c) => {
     const id = index.get(String(c));
-    if (id === undefined) throw new CimlError(`${where} has class "${c}", which the model's classes (${vocabulary.join(", ")}) do not include; rebuild the datasets with the same --class-label and runs of the same classes`);
+    if (id === undefined)
+      throw new CimlError(
+        `${where} has class "${c}", which the model's classes (${vocabulary.join(", ")}) do not include; rebuild the datasets with the same --class-label and runs of the same classes`,
+      );
     return id;
   });
 }
@@ -68,7 +71,10 @@ function classWeights(experiment: Experiment, vocabulary: string[], labels: Int3
   } else if (setting) {
     for (const [label, w] of Object.entries(setting)) {
       const c = vocabulary.indexOf(label);
-      if (c < 0) throw new CimlError(`class_weights names class "${label}", which is not one of ${vocabulary.join(", ")}; fix it with \`ciml setup-experiment --force --class-weights ...\``);
+      if (c < 0)
+        throw new CimlError(
+          `class_weights names class "${label}", which is not one of ${vocabulary.join(", ")}; fix it with \`ciml setup-experiment --force --class-weights ...\``,
+        );
       weights[c] = w;
     }
   }
@@ -121,10 +127,14 @@ function evalSetFor(ws: Workspace, name: string, own: DatasetArrays): SplitArray
   const test = other.splits.test;
   if (!test) throw new CimlError(`eval dataset ${name} has no test set (test.npz); rebuild it with a --tdt-split whose test part is not 0`);
   if (other.config.class_label !== own.config.class_label) {
-    throw new CimlError(`eval dataset ${name} has class label "${other.config.class_label}" but the model's dataset ${own.name} has "${own.config.class_label}"; evaluate datasets built with the same --class-label`);
+    throw new CimlError(
+      `eval dataset ${name} has class label "${other.config.class_label}" but the model's dataset ${own.name} has "${own.config.class_label}"; evaluate datasets built with the same --class-label`,
+    );
   }
   if (other.labels.length !== own.labels.length || other.labels.some((l, i) => l !== own.labels[i])) {
-    throw new CimlError(`eval dataset ${name} has ${other.labels.length} features that differ from the ${own.labels.length} the model takes (dataset ${own.name}); build it with the same --features-regex, --sample-interval and aggregation`);
+    throw new CimlError(
+      `eval dataset ${name} has ${other.labels.length} features that differ from the ${own.labels.length} the model takes (dataset ${own.name}); build it with the same --features-regex, --sample-interval and aggregation`,
+    );
   }
   return { ...test, x: renormalise(test.x, own.labels, other.config, own.config) };
 }
@@ -149,11 +159,16 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   emit({ type: "stage", stage: "load", state: "started", detail: `dataset ${datasetName}` });
   const data = readDatasetArrays(ws, datasetName, ["training", "dev", "test"]);
   const { training, dev, test } = data.splits;
-  if (!training || training.n === 0) throw new CimlError(`dataset ${datasetName} has no training examples (training.npz); rebuild it with a larger --slicer or --tdt-split`);
-  if (!test) throw new CimlError(`dataset ${datasetName} has no test set (test.npz) to evaluate on; rebuild it with a --tdt-split whose test part is not 0`);
+  if (!training || training.n === 0)
+    throw new CimlError(`dataset ${datasetName} has no training examples (training.npz); rebuild it with a larger --slicer or --tdt-split`);
+  if (!test)
+    throw new CimlError(
+      `dataset ${datasetName} has no test set (test.npz) to evaluate on; rebuild it with a --tdt-split whose test part is not 0`,
+    );
   emit({ type: "info", message: `Training data shape: (${training.n}, ${training.features})` });
   const classes = classVocabulary(data.config, training);
-  if (classes.length < 2) throw new CimlError(`dataset ${datasetName}: every training example has class ${classes[0]}; a classifier needs at least two classes`);
+  if (classes.length < 2)
+    throw new CimlError(`dataset ${datasetName}: every training example has class ${classes[0]}; a classifier needs at least two classes`);
   const trainLabels = classIds(training, classes, `dataset ${datasetName} training set`);
   const testLabels = classIds(test, classes, `dataset ${datasetName} test set`);
   const devLabels = dev ? classIds(dev, classes, `dataset ${datasetName} dev set`) : undefined;
@@ -165,7 +180,10 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   emit({ type: "stage", stage: "load", state: "finished" });
 
   const runtime = await initTf(options.backend ?? "wasm");
-  emit({ type: "info", message: `tfjs ${runtime.tfjsVersion} on ${runtime.backend}${runtime.wasmFlavour ? ` (${runtime.wasmFlavour})` : ""}` });
+  emit({
+    type: "info",
+    message: `tfjs ${runtime.tfjsVersion} on ${runtime.backend}${runtime.wasmFlavour ? ` (${runtime.wasmFlavour})` : ""}`,
+  });
   const isSvm = experiment.estimator === SVM;
   const head: Head = isSvm ? "hinge" : classes.length === 2 ? "sigmoid" : "softmax";
   const seed = hp.seed ?? DEFAULT_SEED;
@@ -183,25 +201,54 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   const optimizer = createOptimizer(hp.optimizer, hp.learning_rate, net.variables);
   const modelDir = ws.modelDir(datasetName, experimentName);
   clearOldEvents(modelDir);
-  const writers = { train: new EventFileWriter(modelDir), dev: dev ? new EventFileWriter(join(modelDir, "eval_dev")) : undefined, test: new EventFileWriter(join(modelDir, `eval_${datasetName}`)) };
+  const writers = {
+    train: new EventFileWriter(modelDir),
+    dev: dev ? new EventFileWriter(join(modelDir, "eval_dev")) : undefined,
+    test: new EventFileWriter(join(modelDir, `eval_${datasetName}`)),
+  };
   try {
-    if (loopOptions.patience > 0 && !dev) emit({ type: "warning", message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end` });
-    emit({ type: "stage", stage: "train", state: "started", detail: `${experiment.estimator === DNN ? `DNN ${hp.hidden_units.join("/")}` : "linear SVM"}, ${hp.optimizer} ${hp.learning_rate}, batch ${loopOptions.batchSize}, ${loopOptions.epochs} epochs, ≤${hp.steps} steps` });
+    if (loopOptions.patience > 0 && !dev)
+      emit({
+        type: "warning",
+        message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end`,
+      });
+    emit({
+      type: "stage",
+      stage: "train",
+      state: "started",
+      detail: `${experiment.estimator === DNN ? `DNN ${hp.hidden_units.join("/")}` : "linear SVM"}, ${hp.optimizer} ${hp.learning_rate}, batch ${loopOptions.batchSize}, ${loopOptions.epochs} epochs, ≤${hp.steps} steps`,
+    });
     const monitor = (_epoch: number, step: number, train: { loss: number; accuracy: number }) => {
       writers.train.scalars(step, { loss: train.loss, accuracy: train.accuracy });
       const out: Record<string, number> = {};
-      for (const [name, split, labels, writer] of [["dev", dev, devLabels, writers.dev], ["test", test, testLabels, writers.test]] as const) {
+      for (const [name, split, labels, writer] of [
+        ["dev", dev, devLabels, writers.dev],
+        ["test", test, testLabels, writers.test],
+      ] as const) {
         if (!split || !labels || !writer || split.n === 0) continue;
         const m = evaluate(score(net, split, labels, classes), step);
-        const scalars = { loss: m.average_loss as number, accuracy: m.accuracy as number, ...(typeof m.auc === "number" ? { auc: m.auc } : {}) };
+        const scalars = {
+          loss: m.average_loss as number,
+          accuracy: m.accuracy as number,
+          ...(typeof m.auc === "number" ? { auc: m.auc } : {}),
+        };
         writer.scalars(step, scalars);
         for (const [k, v] of Object.entries(scalars)) out[`${name}/${k}`] = v;
       }
       return out;
     };
     const loop = await trainLoop(net, optimizer, { ...training, labels: trainLabels }, loopOptions, monitor, emit, signal);
-    if (loop.stoppedEarly) emit({ type: "info", message: `stopped after epoch ${loop.epochs}: no better dev loss for ${loopOptions.patience} epochs; kept the weights of epoch ${loop.keptEpoch}` });
-    emit({ type: "stage", stage: "train", state: "finished", detail: `${loop.steps} steps, ${loop.epochs} epochs in ${loop.seconds.toFixed(1)} s` });
+    if (loop.stoppedEarly)
+      emit({
+        type: "info",
+        message: `stopped after epoch ${loop.epochs}: no better dev loss for ${loopOptions.patience} epochs; kept the weights of epoch ${loop.keptEpoch}`,
+      });
+    emit({
+      type: "stage",
+      stage: "train",
+      state: "finished",
+      detail: `${loop.steps} steps, ${loop.epochs} epochs in ${loop.seconds.toFixed(1)} s`,
+    });
 
     emit({ type: "stage", stage: "evaluate", state: "started" });
     const evaluations: Record<string, EvalMetrics> = {};
@@ -237,7 +284,10 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
       if (dev && devLabels && dev.n > 0) {
         // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
         const probabilities = await predictProbabilities(saved, dev.x, dev.n, dev.features, classes.length);
-        writeJsonGz(join(modelDir, `prediction_${datasetName}.json.gz`), predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }));
+        writeJsonGz(
+          join(modelDir, `prediction_${datasetName}.json.gz`),
+          predictionRecords(dev, { ...score(net, dev, devLabels, classes), probabilities }),
+        );
       } else {
         emit({ type: "warning", message: `dataset ${datasetName} has no dev set, so no prediction_${datasetName}.json.gz was written` });
       }
@@ -248,7 +298,16 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     emit({
       type: "result",
       stage: "train-model",
-      summary: { dataset: datasetName, experiment: experimentName, estimator: experiment.estimator, steps: loop.steps, epochs: loop.epochs, seconds: Number(loop.seconds.toFixed(2)), ...numericMetrics(own), model: modelDir },
+      summary: {
+        dataset: datasetName,
+        experiment: experimentName,
+        estimator: experiment.estimator,
+        steps: loop.steps,
+        epochs: loop.epochs,
+        seconds: Number(loop.seconds.toFixed(2)),
+        ...numericMetrics(own),
+        model: modelDir,
+      },
       lines: Object.entries(evaluations).flatMap(([name, m]) => metricsReport(`test set of ${name}`, m)),
     });
     return { modelDir, steps: loop.steps, epochs: loop.epochs, seconds: loop.seconds, evaluations };

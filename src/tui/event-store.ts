@@ -17,7 +17,17 @@ const KEEP_LINES = 6;
 const KEEP_PREDICTIONS = 8;
 
 export function emptyState(): ViewState {
-  return { stages: [], progress: new Map(), info: [], warnings: [], histograms: new Map(), epochs: [], predictions: [], results: [], error: null };
+  return {
+    stages: [],
+    progress: new Map(),
+    info: [],
+    warnings: [],
+    histograms: new Map(),
+    epochs: [],
+    predictions: [],
+    results: [],
+    error: null,
+  };
 }
 
 export function reduce(s: ViewState, e: PipelineEvent): ViewState {

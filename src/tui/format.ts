@@ -31,7 +31,12 @@ export function formatProgress(p: ProgressEvent): string {
   if (p.total) parts.push(`(${Math.floor((100 * p.done) / p.total)}%)`);
   if (p.rate !== undefined) parts.push(`${formatNumber(p.rate)} ${p.unit}/s`);
   if (p.bytes !== undefined) parts.push(formatBytes(p.bytes));
-  if (p.counts) parts.push(Object.entries(p.counts).map(([k, v]) => `${k}=${v}`).join(" "));
+  if (p.counts)
+    parts.push(
+      Object.entries(p.counts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" "),
+    );
   if (p.etaSeconds !== undefined && p.total !== null && p.done < p.total) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
   return parts.join(" ");
 }

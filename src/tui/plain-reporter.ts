@@ -45,7 +45,11 @@ export class PlainReporter implements Reporter {
         break;
       case "result":
         for (const line of e.lines ?? []) this.out.write(line);
-        this.out.write(`${e.stage} done: ${Object.entries(e.summary).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ")}`);
+        this.out.write(
+          `${e.stage} done: ${Object.entries(e.summary)
+            .map(([k, v]) => `${k}=${formatValue(v)}`)
+            .join(" ")}`,
+        );
         break;
     }
   }

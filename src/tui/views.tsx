@@ -31,7 +31,9 @@ export function ProgressLine({ p }: { p: ProgressEvent }) {
         </Text>
         {p.rate !== undefined ? <Text dimColor>{formatNumber(p.rate)}/s</Text> : null}
         {p.bytes !== undefined ? <Text dimColor>{formatBytes(p.bytes)}</Text> : null}
-        {p.etaSeconds !== undefined && p.total !== null && p.done < p.total ? <Text dimColor>ETA {formatDuration(p.etaSeconds)}</Text> : null}
+        {p.etaSeconds !== undefined && p.total !== null && p.done < p.total ? (
+          <Text dimColor>ETA {formatDuration(p.etaSeconds)}</Text>
+        ) : null}
       </Box>
       {p.counts ? (
         <Box gap={2} marginLeft={13}>

@@ -27,7 +27,16 @@ async function history(uri: string, cleanup: () => Promise<void>): Promise<Histo
     uri,
     add: (runs, root) =>
       writer.insertRuns(
-        runs.map((r) => ({ uuid: r.uuid, skips: 0, fails: r.status ? 3 : 0, passes: r.status ? 290 : 293, runTime: 2400.5, artifacts: `${root}/${r.uuid}`, runAt: "2018-03-09 17:33:07", metadata: r.metadata })),
+        runs.map((r) => ({
+          uuid: r.uuid,
+          skips: 0,
+          fails: r.status ? 3 : 0,
+          passes: r.status ? 290 : 293,
+          runTime: 2400.5,
+          artifacts: `${root}/${r.uuid}`,
+          runAt: "2018-03-09 17:33:07",
+          metadata: r.metadata,
+        })),
       ),
     async drop() {
       await writer.close();

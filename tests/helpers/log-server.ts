@@ -34,9 +34,11 @@ export function serveLogTree(options: LogServerOptions = {}): TestLogServer {
       if (routed) return routed;
       if (!options.root) return new Response("not found", { status: 404 });
       const file = join(options.root, normalize(path));
-      if (!file.startsWith(options.root) || !existsSync(file) || !statSync(file).isFile()) return new Response("<html>404 Not Found</html>", { status: 404 });
+      if (!file.startsWith(options.root) || !existsSync(file) || !statSync(file).isFile())
+        return new Response("<html>404 Not Found</html>", { status: 404 });
       const body = readFileSync(file);
-      if (file.endsWith(".gz") && options.gzipEncoding) return new Response(body, { headers: { "content-encoding": "gzip", "content-type": "text/plain" } });
+      if (file.endsWith(".gz") && options.gzipEncoding)
+        return new Response(body, { headers: { "content-encoding": "gzip", "content-type": "text/plain" } });
       return new Response(body, { headers: { "content-type": file.endsWith(".gz") ? "application/gzip" : "text/plain" } });
     },
   });

@@ -84,10 +84,15 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
       const [mean, range] = params[labels[i % features]!]!;
       examples[i] = (x[i]! - mean) / range;
     }
-    const classArray: NpyArray = numeric ? { dtype: "<i8", shape: [y.length], data: BigInt64Array.from(y, (v) => BigInt(v)) } : stringArray(y.map(String));
+    const classArray: NpyArray = numeric
+      ? { dtype: "<i8", shape: [y.length], data: BigInt64Array.from(y, (v) => BigInt(v)) }
+      : stringArray(y.map(String));
     writeNpz(join(dir, `${split}.npz`), {
       examples: { dtype: "<f4", shape: [y.length, features], data: examples },
-      example_ids: stringArray(y.map((_, i) => `${dataset}-${split}-${String(i).padStart(6, "0")}`.padEnd(36, "0").slice(0, 36)), 36),
+      example_ids: stringArray(
+        y.map((_, i) => `${dataset}-${split}-${String(i).padStart(6, "0")}`.padEnd(36, "0").slice(0, 36)),
+        36,
+      ),
       classes: classArray,
     });
   }

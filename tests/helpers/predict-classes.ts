@@ -2,8 +2,8 @@
 // dataset's test set, so the tests can check that class ids mean the same in every process.
 import { readNpz } from "../../src/io/npy.ts";
 import { Workspace } from "../../src/io/workspace.ts";
-import { argmaxRows } from "../../src/pipeline/metrics.ts";
-import { loadTrainedModel } from "../../src/pipeline/trained-model.ts";
+import { argmaxRows } from "../../src/pipeline/model/metrics.ts";
+import { loadTrainedModel } from "../../src/pipeline/model/trained-model.ts";
 
 const [root, dataset, experiment] = process.argv.slice(2) as [string, string, string];
 const ws = new Workspace(root);

@@ -41,7 +41,18 @@ export async function trainedWorkspace(root: string, cached = 90): Promise<void>
     seed: 7,
     dtype: "float32",
   });
-  await collect(setupExperiment, { dataPath: root, experiment: EXPERIMENT, estimator: "dnn", hiddenLayers: "8", steps: 100000, batchSize: 16, epochs: 20, optimizer: "Adam", learningRate: 0.01, seed: 3 });
+  await collect(setupExperiment, {
+    dataPath: root,
+    experiment: EXPERIMENT,
+    estimator: "dnn",
+    hiddenLayers: "8",
+    steps: 100000,
+    batchSize: 16,
+    epochs: 20,
+    optimizer: "Adam",
+    learningRate: 0.01,
+    seed: 3,
+  });
   await collect(trainModel, { dataPath: root, dataset: DATASET, experiment: EXPERIMENT });
 }
 

@@ -1,6 +1,6 @@
 // --class-label (§6.5): what a run's class is, from its cached metadata.
-import type { RunMetadata } from "../io/raw-cache.ts";
-import { CimlError } from "./errors.ts";
+import type { RunMetadata } from "../../io/raw-cache.ts";
+import { CimlError } from "../errors.ts";
 
 /** Cloud operators whose regions the original grouped into one class for `node_provider`. */
 const OPERATOR_PREFIXES = ["rax", "ovh", "vexxhost"];

@@ -1,9 +1,9 @@
 // Which cached runs a dataset uses and how they split into training/dev/test (§6.1–6.2).
 import { existsSync } from "node:fs";
-import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import type { Workspace } from "../io/workspace.ts";
-import { CimlError, UsageError } from "./errors.ts";
-import { seededRandom } from "./seeded-random.ts";
+import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { CimlError, UsageError } from "../errors.ts";
+import { seededRandom } from "../seeded-random.ts";
 
 /** Python's `list[start:stop:step]` for --slicer ("", ":5000", "100:", "::2", "-10:"). */
 export function pythonSlice<T>(items: T[], slicer: string): T[] {
@@ -43,7 +43,9 @@ export interface TdtSplit {
 /** --tdt-split: three integers in tenths; the original's message when they do not sum to 10. */
 export function parseTdtSplit(values: string[]): TdtSplit {
   if (values.length !== 3 || values.some((v) => !/^\d+$/.test(v))) {
-    throw new UsageError(`--tdt-split needs three whole numbers (training dev test in tenths), e.g. --tdt-split 6 2 2; got ${JSON.stringify(values.join(" "))}`);
+    throw new UsageError(
+      `--tdt-split needs three whole numbers (training dev test in tenths), e.g. --tdt-split 6 2 2; got ${JSON.stringify(values.join(" "))}`,
+    );
   }
   const [t, d, s] = values.map(Number) as [number, number, number];
   if (t + d + s !== 10) throw new CimlError(`Training (${t}) + dev (${d}) + test (${s}) != 10`);
@@ -72,7 +74,11 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
   const all = Array.from({ length: size }, (_, i) => i);
   const training = sample(all, Math.floor(size * split.training), random);
   const taken = new Set(training);
-  const dev = sample(all.filter((i) => !taken.has(i)), Math.floor(size * split.dev), random);
+  const dev = sample(
+    all.filter((i) => !taken.has(i)),
+    Math.floor(size * split.dev),
+    random,
+  );
   for (const i of dev) taken.add(i);
   const test = split.training + split.dev < 1 ? all.filter((i) => !taken.has(i)) : [];
   return { training, dev, test };
@@ -90,7 +96,12 @@ function isSplit(value: unknown, size: number): value is SplitIndices {
  * The shared `_splits/<N>/<t>_<d>.json.gz` if one exists (so datasets of the same size and ratio use
  * the same indices), else a new seeded split that is saved there.
  */
-export function loadOrMakeSplit(ws: Workspace, size: number, split: TdtSplit, seed: number): { indices: SplitIndices; reused: boolean; path: string } {
+export function loadOrMakeSplit(
+  ws: Workspace,
+  size: number,
+  split: TdtSplit,
+  seed: number,
+): { indices: SplitIndices; reused: boolean; path: string } {
   const path = ws.splits(size, split.training, split.dev);
   if (existsSync(path)) {
     const value = readJsonGz(path);

@@ -20,7 +20,15 @@ function slots(variables: tf.Variable[], init: number): Slot[] {
 function perVariable(variables: tf.Variable[], own: Slot[][], update: (v: tf.Variable, g: tf.Tensor, s: Slot[]) => void): Optimizer {
   return {
     apply(grads) {
-      tf.tidy(() => variables.forEach((v, i) => update(v, grads[i]!, own.map((slot) => slot[i]!))));
+      tf.tidy(() =>
+        variables.forEach((v, i) =>
+          update(
+            v,
+            grads[i]!,
+            own.map((slot) => slot[i]!),
+          ),
+        ),
+      );
     },
     dispose() {
       for (const slot of own) for (const s of slot) s.dispose();

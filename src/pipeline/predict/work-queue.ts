@@ -36,7 +36,8 @@ export class WorkQueue<T> {
     private readonly options: WorkQueueOptions,
     private readonly hooks: WorkQueueHooks<T> = {},
   ) {
-    if (options.concurrency < 1 || options.capacity < 0 || options.maxAttempts < 1) throw new RangeError("work queue needs concurrency ≥ 1, capacity ≥ 0, maxAttempts ≥ 1");
+    if (options.concurrency < 1 || options.capacity < 0 || options.maxAttempts < 1)
+      throw new RangeError("work queue needs concurrency ≥ 1, capacity ≥ 0, maxAttempts ≥ 1");
   }
 
   /** false when the queue is full or draining: the caller counts the item as dropped. */

@@ -3,10 +3,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 // `type: "file"` makes `bun build --compile` embed these in the binary; the import gives their path.
-import wasmPlain from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm" with { type: "file" };
-import wasmSimd from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm" with { type: "file" };
-import wasmThreaded from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm" with { type: "file" };
-import { CimlError } from "./errors.ts";
+import wasmPlain from "../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm" with { type: "file" };
+import wasmSimd from "../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm" with { type: "file" };
+import wasmThreaded from "../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm" with {
+  type: "file",
+};
+import { CimlError } from "../errors.ts";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow";
 export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "tensorflow"];
@@ -37,7 +39,9 @@ async function start(backend: BackendName): Promise<RuntimeInfo> {
     try {
       await import(name);
     } catch {
-      throw new CimlError('backend "tensorflow" needs @tensorflow/tfjs-node, which is not installed: run `npm install @tensorflow/tfjs-node` where it can be installed, or use --backend wasm');
+      throw new CimlError(
+        'backend "tensorflow" needs @tensorflow/tfjs-node, which is not installed: run `npm install @tensorflow/tfjs-node` where it can be installed, or use --backend wasm',
+      );
     }
   }
   if (backend === "wasm") {

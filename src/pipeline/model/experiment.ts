@@ -3,10 +3,10 @@
 // and ours load there; the hyper-parameters we added are optional keys that old files simply lack.
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import type { Workspace } from "../io/workspace.ts";
-import { CimlError, UsageError } from "./errors.ts";
-import type { JsonValue } from "./events.ts";
+import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { CimlError, UsageError } from "../errors.ts";
+import type { JsonValue } from "../events.ts";
 
 export const DNN = "tf.estimator.DNNClassifier";
 export const SVM = "tf.contrib.learn.SVM";
@@ -69,7 +69,10 @@ function describeIssues(error: z.ZodError): string {
 
 export function parseExperiment(value: unknown, source: string): Experiment {
   const parsed = experimentSchema.safeParse(value);
-  if (!parsed.success) throw new CimlError(`${source} is not a valid experiment (${describeIssues(parsed.error)}); recreate it with \`ciml setup-experiment --force\``);
+  if (!parsed.success)
+    throw new CimlError(
+      `${source} is not a valid experiment (${describeIssues(parsed.error)}); recreate it with \`ciml setup-experiment --force\``,
+    );
   return parsed.data as Experiment;
 }
 
@@ -79,9 +82,12 @@ export function readExperiment(ws: Workspace, name: string): Experiment {
   try {
     value = readJsonGz(path);
   } catch {
-    throw new CimlError(`experiment ${name}: ${path} is not gzip JSON; recreate it with \`ciml setup-experiment --experiment ${name} --force\``);
+    throw new CimlError(
+      `experiment ${name}: ${path} is not gzip JSON; recreate it with \`ciml setup-experiment --experiment ${name} --force\``,
+    );
   }
-  if (value === undefined) throw new CimlError(`Experiment ${name} not found in ${ws.root}; create it with \`ciml setup-experiment --experiment ${name}\``);
+  if (value === undefined)
+    throw new CimlError(`Experiment ${name} not found in ${ws.root}; create it with \`ciml setup-experiment --experiment ${name}\``);
   return parseExperiment(value, path);
 }
 
@@ -130,7 +136,9 @@ export function parseEstimator(value: string): EstimatorName {
 }
 
 export function parseOptimizer(value: string): OptimizerName {
-  const found = OPTIMIZERS.find((o) => o.toLowerCase() === value.toLowerCase() || (o === "SGD" && value.toLowerCase() === "gradientdescent"));
+  const found = OPTIMIZERS.find(
+    (o) => o.toLowerCase() === value.toLowerCase() || (o === "SGD" && value.toLowerCase() === "gradientdescent"),
+  );
   if (!found) throw new UsageError(`--optimizer ${value}: unknown optimizer; use one of ${OPTIMIZERS.join(", ")}`);
   return found;
 }
@@ -151,7 +159,8 @@ export function parseClassWeights(value: string): ClassWeights {
   for (const pair of value.split(",")) {
     const m = /^\s*([^=]+?)\s*=\s*([^=]+?)\s*$/.exec(pair);
     const w = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isFinite(w) || w <= 0) throw new UsageError(`--class-weights ${value}: use "balanced" or label=weight pairs such as 0=1,1=10`);
+    if (!m || !Number.isFinite(w) || w <= 0)
+      throw new UsageError(`--class-weights ${value}: use "balanced" or label=weight pairs such as 0=1,1=10`);
     weights[m[1]!] = w;
   }
   return weights;

@@ -9,7 +9,16 @@ import { rmSync } from "node:fs";
 import { parseDstatCsv } from "../io/dstat-csv.ts";
 import { isGzip, gzip } from "../io/gzip-json.ts";
 import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
-import { hasTrace, readRunList, readRunMetadata, readTraceText, writeRunList, writeRunMetadata, writeTraceGz, type RunMetadata } from "../io/raw-cache.ts";
+import {
+  hasTrace,
+  readRunList,
+  readRunMetadata,
+  readTraceText,
+  writeRunList,
+  writeRunMetadata,
+  writeTraceGz,
+  type RunMetadata,
+} from "../io/raw-cache.ts";
 import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
@@ -109,7 +118,13 @@ async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
  * Makes sure one run's dstat trace and metadata are in the cache, fetching them if needed.
  * Shared by cache-data and the prediction path. Never marks anything unavailable itself: it says so.
  */
-export async function ensureRunCached(ws: Workspace, run: RunRow, db: Subunit2sql, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
+export async function ensureRunCached(
+  ws: Workspace,
+  run: RunRow,
+  db: Subunit2sql,
+  options: EnsureOptions,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
   throwIfAborted(signal);
   const year = runYear(run);
   if (hasTrace(ws, run.uuid)) {
@@ -127,7 +142,7 @@ export async function ensureRunCached(ws: Workspace, run: RunRow, db: Subunit2sq
     rmSync(ws.rawTrace(run.uuid), { force: true });
   }
   if (!run.artifacts) return { kind: "unavailable", urls: [] };
-  let fetched;
+  let fetched: Awaited<ReturnType<typeof fetchDstat>>;
   try {
     fetched = await fetchDstat(run.artifacts, options.policy, dstatProblem(year), signal, options.onUrl);
   } catch (err) {
@@ -146,10 +161,12 @@ export async function ensureRunCached(ws: Workspace, run: RunRow, db: Subunit2sq
 function checkCacheOptions(o: CacheOptions): void {
   checkName("build name", o.buildName);
   if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
-  if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL) throw new UsageError(`--parallel ${o.parallel}: give a whole number from 1 to ${MAX_PARALLEL}`);
+  if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL)
+    throw new UsageError(`--parallel ${o.parallel}: give a whole number from 1 to ${MAX_PARALLEL}`);
   if (!(o.timeoutSeconds > 0)) throw new UsageError(`--timeout ${o.timeoutSeconds}: give the seconds allowed per file, e.g. 60`);
   for (const p of o.dstatPaths ?? []) {
-    if (!p || p.startsWith("/") || p.split("/").includes("..")) throw new UsageError(`--dstat-path ${p}: give a path relative to the run's log root, e.g. logs/dstat-csv_log.txt.gz`);
+    if (!p || p.startsWith("/") || p.split("/").includes(".."))
+      throw new UsageError(`--dstat-path ${p}: give a path relative to the run's log root, e.g. logs/dstat-csv_log.txt.gz`);
   }
 }
 
@@ -205,7 +222,10 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
-  const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
+  const db = await openSubunit2sql(
+    options.dbUri,
+    options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
+  );
   const tally = new Tally(emit);
   let fatal: unknown;
   try {
@@ -245,8 +265,14 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           break;
         case "failed":
           tally.failed++;
-          if (tally.failed <= MAX_FAILURE_WARNINGS) emit({ type: "warning", subject: run.uuid, message: `${run.uuid}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again` });
-          if (tally.failed === MAX_FAILURE_WARNINGS + 1) emit({ type: "warning", message: "more runs failed to download; the summary counts them" });
+          if (tally.failed <= MAX_FAILURE_WARNINGS)
+            emit({
+              type: "warning",
+              subject: run.uuid,
+              message: `${run.uuid}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again`,
+            });
+          if (tally.failed === MAX_FAILURE_WARNINGS + 1)
+            emit({ type: "warning", message: "more runs failed to download; the summary counts them" });
           break;
       }
       checkpoint();
@@ -264,7 +290,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       inFlight.add(task);
     };
 
-    if (limitReached()) emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
+    if (limitReached())
+      emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
       for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
         if (signal.aborted || fatal !== undefined) break;
@@ -281,7 +308,10 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           continue;
         }
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
-        while (inFlight.size > 0 && (inFlight.size >= options.parallel || (options.limit > 0 && dataRuns.size + inFlight.size >= options.limit))) {
+        while (
+          inFlight.size > 0 &&
+          (inFlight.size >= options.parallel || (options.limit > 0 && dataRuns.size + inFlight.size >= options.limit))
+        ) {
           await Promise.race(inFlight);
         }
         if (limitReached() || signal.aborted || fatal !== undefined) break;
@@ -313,7 +343,10 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     type: "result",
     stage: "cache-data",
     summary: { ...result },
-    lines: [`Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`, ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : [])],
+    lines: [
+      `Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`,
+      ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : []),
+    ],
   });
   return result;
 };

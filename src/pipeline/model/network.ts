@@ -3,7 +3,7 @@
 // Gradients are written out by hand instead of taken from tfjs's tape: its matMul gradient multiplies with
 // transposeA/transposeB, which the wasm backend runs ≈7× slower than an explicit transpose followed by a
 // plain matMul (measured in bench/train.ts), and the first layer's input gradient is never needed.
-import { seededRandom } from "./seeded-random.ts";
+import { seededRandom } from "../seeded-random.ts";
 import { tf } from "./tfjs-runtime.ts";
 
 export type Head = "sigmoid" | "softmax" | "hinge";
@@ -69,7 +69,8 @@ export class Network {
     return tf.tidy(() => {
       let a = x;
       const last = this.kernels.length - 1;
-      for (let l = 0; l < last; l++) a = tf.fused.matMul({ a, b: this.kernels[l]!, bias: this.biases[l], activation: "relu" }) as tf.Tensor2D;
+      for (let l = 0; l < last; l++)
+        a = tf.fused.matMul({ a, b: this.kernels[l]!, bias: this.biases[l], activation: "relu" }) as tf.Tensor2D;
       return tf.fused.matMul({ a, b: this.kernels[last]!, bias: this.biases[last] }) as tf.Tensor2D;
     });
   }
@@ -88,7 +89,11 @@ export class Network {
     return tf.tidy(() => {
       switch (this.spec.head) {
         case "sigmoid": // max(z,0) − z·y + log(1 + e^−|z|), stable for any z
-          return tf.relu(logits).sub(logits.mul(targets)).add(tf.log1p(tf.exp(tf.abs(logits).neg()))).sum(1);
+          return tf
+            .relu(logits)
+            .sub(logits.mul(targets))
+            .add(tf.log1p(tf.exp(tf.abs(logits).neg())))
+            .sum(1);
         case "softmax":
           return tf.logSumExp(logits, 1).sub(logits.mul(targets).sum(1));
         case "hinge":
@@ -107,14 +112,26 @@ export class Network {
    * Gradients of Σ wᵢ·lossᵢ + l2·Σ‖W‖² for one batch, with inverted dropout on the hidden layers.
    * `x` is the batch (B × inputs), `xT` the same batch transposed (inputs × B), `weights` B × 1.
    */
-  gradients(x: tf.Tensor2D, xT: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D, options: { l2: number; dropout: number; seed: number }): { grads: tf.Tensor[]; batch: BatchLoss } {
+  gradients(
+    x: tf.Tensor2D,
+    xT: tf.Tensor2D,
+    targets: tf.Tensor2D,
+    weights: tf.Tensor2D,
+    options: { l2: number; dropout: number; seed: number },
+  ): { grads: tf.Tensor[]; batch: BatchLoss } {
     const last = this.kernels.length - 1;
     const keep = 1 - options.dropout;
     const acts: tf.Tensor2D[] = [];
     let a = x;
     for (let l = 0; l < last; l++) {
       a = tf.fused.matMul({ a, b: this.kernels[l]!, bias: this.biases[l], activation: "relu" }) as tf.Tensor2D;
-      if (options.dropout > 0) a = a.mul(tf.randomUniform(a.shape, 0, 1, "float32", options.seed + l).greaterEqual(options.dropout).div(keep));
+      if (options.dropout > 0)
+        a = a.mul(
+          tf
+            .randomUniform(a.shape, 0, 1, "float32", options.seed + l)
+            .greaterEqual(options.dropout)
+            .div(keep),
+        );
       acts.push(a);
     }
     const logits = tf.fused.matMul({ a, b: this.kernels[last]!, bias: this.biases[last] }) as tf.Tensor2D;
@@ -157,7 +174,9 @@ export class Network {
     this.kernels.forEach((w, l) => {
       const isLast = l === this.kernels.length - 1;
       const activation = !isLast ? "relu" : k === 1 ? "sigmoid" : "softmax";
-      model.add(tf.layers.dense({ units: w.shape[1]!, activation, inputShape: l === 0 ? [this.spec.inputs] : undefined, name: `dense_${l}` }));
+      model.add(
+        tf.layers.dense({ units: w.shape[1]!, activation, inputShape: l === 0 ? [this.spec.inputs] : undefined, name: `dense_${l}` }),
+      );
     });
     model.setWeights(this.kernels.flatMap((w, l) => [w, this.biases[l]!]));
     return model;

@@ -1,10 +1,10 @@
 // The long-running half of mqtt-trainer: listen, sort every message into an event or a counted skip,
 // predict each build once on a bounded queue, publish the predictions, and on abort drain and return.
 // What a build turns into is the caller's `handler`, so this file knows MQTT and bookkeeping, not models.
-import { parseFirehosePayload, type FirehoseEvent } from "../io/firehose-event.ts";
-import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../io/mqtt-listener.ts";
-import { CimlError } from "./errors.ts";
-import type { Emit, StepContext } from "./events.ts";
+import { parseFirehosePayload, type FirehoseEvent } from "../../io/firehose-event.ts";
+import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
+import { CimlError } from "../errors.ts";
+import type { Emit, StepContext } from "../events.ts";
 import type { RunPrediction } from "./predict-run.ts";
 import { SeenBuilds } from "./seen-builds.ts";
 import { WorkQueue } from "./work-queue.ts";
@@ -67,14 +67,48 @@ interface WorkItem {
   receivedAt: number;
 }
 
-export async function serveFirehose(options: FirehoseServiceOptions, { emit, signal }: StepContext, handler: BuildHandler): Promise<EventCounts> {
-  const counts: EventCounts = { messages: 0, malformed: 0, irrelevant: 0, duplicates: 0, matched: 0, skipped: 0, predictions: 0, retries: 0, failed: 0, dropped: 0, abandoned: 0 };
+export async function serveFirehose(
+  options: FirehoseServiceOptions,
+  { emit, signal }: StepContext,
+  handler: BuildHandler,
+): Promise<EventCounts> {
+  const counts: EventCounts = {
+    messages: 0,
+    malformed: 0,
+    irrelevant: 0,
+    duplicates: 0,
+    matched: 0,
+    skipped: 0,
+    predictions: 0,
+    retries: 0,
+    failed: 0,
+    dropped: 0,
+    abandoned: 0,
+  };
   const started = performance.now();
   const progress = () => {
     const seconds = (performance.now() - started) / 1000;
     // Rare outcomes appear only once they happen, so the live view's line stays short.
     const rare = Object.fromEntries(RARE.filter((k) => counts[k] > 0).map((k) => [k, counts[k]]));
-    emit({ type: "progress", stage: "events", done: counts.messages, total: null, unit: "events", rate: seconds > 0 ? counts.messages / seconds : 0, counts: { matched: counts.matched, predictions: counts.predictions, skipped: counts.skipped, duplicates: counts.duplicates, irrelevant: counts.irrelevant, malformed: counts.malformed, ...rare, inFlight: queue.inFlight, queued: queue.queued } });
+    emit({
+      type: "progress",
+      stage: "events",
+      done: counts.messages,
+      total: null,
+      unit: "events",
+      rate: seconds > 0 ? counts.messages / seconds : 0,
+      counts: {
+        matched: counts.matched,
+        predictions: counts.predictions,
+        skipped: counts.skipped,
+        duplicates: counts.duplicates,
+        irrelevant: counts.irrelevant,
+        malformed: counts.malformed,
+        ...rare,
+        inFlight: queue.inFlight,
+        queued: queue.queued,
+      },
+    });
   };
   const seen = new SeenBuilds();
   let refused: string | null = null;
@@ -100,13 +134,21 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
     {
       retrying: (item, attempt, err) => {
         counts.retries++;
-        emit({ type: "warning", subject: item.event.buildUuid, message: `build ${item.event.buildUuid}: attempt ${attempt} of ${options.maxAttempts} failed (${messageOf(err)}); retrying` });
+        emit({
+          type: "warning",
+          subject: item.event.buildUuid,
+          message: `build ${item.event.buildUuid}: attempt ${attempt} of ${options.maxAttempts} failed (${messageOf(err)}); retrying`,
+        });
       },
       failed: (item, attempts, err) => {
         counts.failed++;
         // Forgotten, so that a later event for the same build gets a fresh chance.
         seen.release(item.event.buildUuid);
-        emit({ type: "warning", subject: item.event.buildUuid, message: `build ${item.event.buildUuid}: gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${messageOf(err)}` });
+        emit({
+          type: "warning",
+          subject: item.event.buildUuid,
+          message: `build ${item.event.buildUuid}: gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${messageOf(err)}`,
+        });
       },
       settled: () => progress(),
     },
@@ -140,7 +182,11 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
       if (!queue.push({ event: parsed, receivedAt })) {
         counts.dropped++;
         seen.release(parsed.buildUuid);
-        emit({ type: "warning", subject: parsed.buildUuid, message: `build ${parsed.buildUuid}: dropped, ${options.queueCapacity} events already waiting (raise --concurrency or add instances with --share-group)` });
+        emit({
+          type: "warning",
+          subject: parsed.buildUuid,
+          message: `build ${parsed.buildUuid}: dropped, ${options.queueCapacity} events already waiting (raise --concurrency or add instances with --share-group)`,
+        });
       }
     }
     progress();
@@ -151,14 +197,26 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
     switch (change.state) {
       case "up":
         emitTo({ type: "stage", stage: "broker", state: "started", detail: `connected to ${where}, listening on ${options.topic}` });
-        if (change.reconnected) emitTo({ type: "info", message: `reconnected to ${where} after ${(change.outageMs / 1000).toFixed(1)}s (${change.attempts} attempt${change.attempts === 1 ? "" : "s"})` });
+        if (change.reconnected)
+          emitTo({
+            type: "info",
+            message: `reconnected to ${where} after ${(change.outageMs / 1000).toFixed(1)}s (${change.attempts} attempt${change.attempts === 1 ? "" : "s"})`,
+          });
         break;
       case "down":
         emitTo({ type: "stage", stage: "broker", state: "started", detail: `disconnected from ${where}: reconnecting` });
-        emitTo({ type: "warning", subject: where, message: `lost the broker at ${where} (${change.reason}); reconnecting with backoff until it is back` });
+        emitTo({
+          type: "warning",
+          subject: where,
+          message: `lost the broker at ${where} (${change.reason}); reconnecting with backoff until it is back`,
+        });
         break;
       case "subscribe-failed":
-        emitTo({ type: "warning", subject: options.topic, message: `${change.reason}; no events will arrive (check --topic and --share-group)` });
+        emitTo({
+          type: "warning",
+          subject: options.topic,
+          message: `${change.reason}; no events will arrive (check --topic and --share-group)`,
+        });
         break;
       case "refused":
         refused = `the broker at ${where} refused the connection (${change.reason}); check --username/--password`;
@@ -181,7 +239,15 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
       };
       await listener.publish(options.publishTopic, JSON.stringify(message), 1);
       counts.predictions++;
-      emit({ type: "prediction", runUuid: p.runUuid, buildUuid: item.event.buildUuid, predictedClass: p.predictedClass, probabilities: p.probabilities, ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}), latencyMs });
+      emit({
+        type: "prediction",
+        runUuid: p.runUuid,
+        buildUuid: item.event.buildUuid,
+        predictedClass: p.predictedClass,
+        probabilities: p.probabilities,
+        ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
+        latencyMs,
+      });
     }
   }
 
@@ -196,7 +262,11 @@ export async function serveFirehose(options: FirehoseServiceOptions, { emit, sig
   emit({ type: "stage", stage: "drain", state: "started", detail: `${queue.inFlight} in flight` });
   const abandoned = await queue.drain(options.drainTimeoutMs);
   counts.abandoned = abandoned.length;
-  if (abandoned.length > 0) emit({ type: "warning", message: `${abandoned.length} queued build${abandoned.length === 1 ? "" : "s"} not predicted: ${abandoned.map((i) => i.event.buildUuid).join(", ")}` });
+  if (abandoned.length > 0)
+    emit({
+      type: "warning",
+      message: `${abandoned.length} queued build${abandoned.length === 1 ? "" : "s"} not predicted: ${abandoned.map((i) => i.event.buildUuid).join(", ")}`,
+    });
   await listener.close();
   emit({ type: "stage", stage: "drain", state: "finished" });
   progress();

@@ -1,6 +1,6 @@
 // --sample-interval takes pandas offset aliases as the original passed them to DataFrame.resample:
 // an optional count and a unit (s/S/sec, min/T, h/H). Bins are that many seconds wide.
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 export interface SampleInterval {
   alias: string;
@@ -13,7 +13,9 @@ export function parseSampleInterval(alias: string): SampleInterval {
   const m = /^(\d*)(s|S|sec|min|T|h|H)$/.exec(alias.trim());
   const count = m ? (m[1] === "" ? 1 : Number(m[1])) : 0;
   if (!m || count <= 0) {
-    throw new UsageError(`--sample-interval ${JSON.stringify(alias)} is not a pandas offset alias; use e.g. 1s, 10s, 30s, 1min, 5min, 10min or 1h`);
+    throw new UsageError(
+      `--sample-interval ${JSON.stringify(alias)} is not a pandas offset alias; use e.g. 1s, 10s, 30s, 1min, 5min, 10min or 1h`,
+    );
   }
   return { alias: alias.trim(), seconds: count * UNIT_SECONDS[m[2]!]! };
 }

@@ -3,9 +3,9 @@
 // normalisation (userDefinedMetadata), so class ids mean the same in every process (fix of §12.20).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../io/tfjs-model-files.ts";
-import type { Workspace } from "../io/workspace.ts";
-import { CimlError } from "./errors.ts";
+import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../../io/tfjs-model-files.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { CimlError } from "../errors.ts";
 import type { EstimatorName } from "./experiment.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 
@@ -36,11 +36,19 @@ export async function saveTrainedModel(dir: string, model: tf.LayersModel, metad
 }
 
 /** Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns). */
-export async function predictProbabilities(model: tf.LayersModel, rows: Float32Array, n: number, features: number, classes: number): Promise<Float32Array> {
+export async function predictProbabilities(
+  model: tf.LayersModel,
+  rows: Float32Array,
+  n: number,
+  features: number,
+  classes: number,
+): Promise<Float32Array> {
   const out = new Float32Array(n * classes);
   for (let start = 0; start < n; start += PREDICT_BATCH) {
     const b = Math.min(PREDICT_BATCH, n - start);
-    const p = tf.tidy(() => model.predict(tf.tensor2d(rows.subarray(start * features, (start + b) * features), [b, features])) as tf.Tensor);
+    const p = tf.tidy(
+      () => model.predict(tf.tensor2d(rows.subarray(start * features, (start + b) * features), [b, features])) as tf.Tensor,
+    );
     const values = await p.data();
     p.dispose();
     for (let i = 0; i < b; i++) {
@@ -53,26 +61,37 @@ export async function predictProbabilities(model: tf.LayersModel, rows: Float32A
   return out;
 }
 
-export async function loadTrainedModel(ws: Workspace, dataset: string, experiment: string, options: { backend?: BackendName } = {}): Promise<TrainedModel> {
+export async function loadTrainedModel(
+  ws: Workspace,
+  dataset: string,
+  experiment: string,
+  options: { backend?: BackendName } = {},
+): Promise<TrainedModel> {
   const dir = ws.modelDir(dataset, experiment);
   if (!existsSync(join(dir, MODEL_JSON))) {
-    throw new CimlError(`no trained model for dataset ${dataset} and experiment ${experiment} (${join(dir, MODEL_JSON)}); run \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``);
+    throw new CimlError(
+      `no trained model for dataset ${dataset} and experiment ${experiment} (${join(dir, MODEL_JSON)}); run \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``,
+    );
   }
   await initTf(options.backend ?? "wasm");
-  let loaded;
+  let loaded: Awaited<ReturnType<typeof loadLayersModel>>;
   try {
     loaded = await loadLayersModel(dir);
   } catch (err) {
-    throw new CimlError(`model in ${dir} cannot be loaded (${(err as Error).message.split("\n")[0]}); train it again with \`ciml train-model\``);
+    throw new CimlError(
+      `model in ${dir} cannot be loaded (${(err as Error).message.split("\n")[0]}); train it again with \`ciml train-model\``,
+    );
   }
   const { model, metadata } = loaded;
   const meta = metadata.ciml as ModelMetadata | undefined;
-  if (!meta?.classes) throw new CimlError(`model in ${dir} has no ciml class vocabulary in its metadata; train it again with \`ciml train-model\``);
+  if (!meta?.classes)
+    throw new CimlError(`model in ${dir} has no ciml class vocabulary in its metadata; train it again with \`ciml train-model\``);
   const features = model.inputs[0]!.shape[1]!;
   return {
     classes: meta.classes,
     async predict(rows, n) {
-      if (rows.length !== n * features) throw new CimlError(`model ${dataset}/${experiment} takes ${features} features per example, got ${rows.length / Math.max(1, n)}`);
+      if (rows.length !== n * features)
+        throw new CimlError(`model ${dataset}/${experiment} takes ${features} features per example, got ${rows.length / Math.max(1, n)}`);
       return predictProbabilities(model, rows, n, features, meta.classes.length);
     },
     dispose: () => model.dispose(),

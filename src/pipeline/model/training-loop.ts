@@ -1,11 +1,11 @@
 // Training as §8.5: shuffled mini-batches, one optimizer step each, until `steps` or `epochs` runs out,
 // whichever comes first. Batches are copied out of the Float32Array training matrix in JS (tf.gather and
 // tf.slice on a resident tensor cost far more on wasm, see platform-notes.md), uploaded, used and freed.
-import { AbortedError } from "./errors.ts";
-import type { Emit } from "./events.ts";
+import { AbortedError } from "../errors.ts";
+import type { Emit } from "../events.ts";
 import type { Network } from "./network.ts";
 import type { Optimizer } from "./optimizers.ts";
-import { seededRandom, shuffleInto } from "./seeded-random.ts";
+import { seededRandom, shuffleInto } from "../seeded-random.ts";
 import { tf } from "./tfjs-runtime.ts";
 
 const PROGRESS_EVERY_MS = 1000;
@@ -46,7 +46,15 @@ export interface LoopResult {
   keptEpoch: number;
 }
 
-export async function trainLoop(net: Network, optimizer: Optimizer, data: TrainingSet, options: LoopOptions, monitor: EpochMonitor, emit: Emit, signal: AbortSignal): Promise<LoopResult> {
+export async function trainLoop(
+  net: Network,
+  optimizer: Optimizer,
+  data: TrainingSet,
+  options: LoopOptions,
+  monitor: EpochMonitor,
+  emit: Emit,
+  signal: AbortSignal,
+): Promise<LoopResult> {
   const { n, features } = data;
   const batchesPerEpoch = Math.ceil(n / options.batchSize);
   const totalEpochs = Math.min(options.epochs, Math.ceil(options.maxSteps / batchesPerEpoch));
@@ -84,11 +92,17 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
         }
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           const x = tf.tensor2d(xBuf.subarray(0, b * features), [b, features]);
-          const { grads, batch } = net.gradients(x, x.transpose(), tf.tensor2d(yBuf.subarray(0, b * outputs), [b, outputs]), tf.tensor2d(wBuf.subarray(0, b), [b, 1]), {
-            l2: options.l2,
-            dropout: options.dropout,
-            seed: options.seed * 1_000_003 + step,
-          });
+          const { grads, batch } = net.gradients(
+            x,
+            x.transpose(),
+            tf.tensor2d(yBuf.subarray(0, b * outputs), [b, outputs]),
+            tf.tensor2d(wBuf.subarray(0, b), [b, 1]),
+            {
+              l2: options.l2,
+              dropout: options.dropout,
+              seed: options.seed * 1_000_003 + step,
+            },
+          );
           optimizer.apply(grads);
           return [batch.loss, batch.correct];
         });
@@ -103,7 +117,15 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
         if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
           lastProgress = performance.now();
           const elapsed = (lastProgress - started) / 1000;
-          emit({ type: "progress", stage: "train", done: step, total: totalSteps, unit: "steps", rate: step / elapsed, etaSeconds: (elapsed / step) * (totalSteps - step) });
+          emit({
+            type: "progress",
+            stage: "train",
+            done: step,
+            total: totalSteps,
+            unit: "steps",
+            rate: step / elapsed,
+            etaSeconds: (elapsed / step) * (totalSteps - step),
+          });
         }
       }
       const train = { loss: lossSum / seen, accuracy: correct / seen };
@@ -111,7 +133,15 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
       const elapsed = (performance.now() - started) / 1000;
       const examplesPerSecond = examples / elapsed;
       const etaSeconds = (elapsed / step) * (totalSteps - step);
-      emit({ type: "epoch", epoch, totalEpochs, step, metrics: { loss: train.loss, accuracy: train.accuracy, ...scores }, examplesPerSecond, etaSeconds });
+      emit({
+        type: "epoch",
+        epoch,
+        totalEpochs,
+        step,
+        metrics: { loss: train.loss, accuracy: train.accuracy, ...scores },
+        examplesPerSecond,
+        etaSeconds,
+      });
       emit({ type: "progress", stage: "train", done: step, total: totalSteps, unit: "steps", rate: step / elapsed, etaSeconds });
       const devLoss = scores["dev/loss"];
       if (options.patience > 0 && devLoss !== undefined) {
@@ -125,7 +155,13 @@ export async function trainLoop(net: Network, optimizer: Optimizer, data: Traini
       }
     }
     if (best.weights) net.variables.forEach((v, i) => v.assign(best.weights![i]!));
-    return { steps: step, epochs: epoch, seconds: (performance.now() - started) / 1000, stoppedEarly, keptEpoch: best.weights ? best.epoch : epoch };
+    return {
+      steps: step,
+      epochs: epoch,
+      seconds: (performance.now() - started) / 1000,
+      stoppedEarly,
+      keptEpoch: best.weights ? best.epoch : epoch,
+    };
   } finally {
     best.weights?.forEach((t) => t.dispose());
   }

@@ -2,10 +2,10 @@
 // drop incomplete rows, fix the length (or aggregate), unroll column-major, normalise with the saved
 // training parameters. build-dataset and every prediction path call these functions, so a model
 // never sees a vector built differently from the ones it was trained on.
-import type { DstatTable } from "../io/dstat-csv.ts";
+import type { DstatTable } from "../../io/dstat-csv.ts";
 import { AGGREGATIONS } from "./aggregation.ts";
 import type { ModelConfig } from "./dataset-config.ts";
-import { CimlError } from "./errors.ts";
+import { CimlError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
@@ -20,7 +20,9 @@ export type ExampleShape = Pick<ModelConfig, "columns" | "sample_interval" | "ag
 export function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
   const missing = columns.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
-    throw new ExampleError(`columns do not match the dataset: missing ${missing.join(", ")} (the trace has ${table.columns.length} columns)`);
+    throw new ExampleError(
+      `columns do not match the dataset: missing ${missing.join(", ")} (the trace has ${table.columns.length} columns)`,
+    );
   }
   return { times: table.times, values: columns.map((c) => table.values[table.columns.indexOf(c)]!), rows: table.rows };
 }
@@ -33,7 +35,10 @@ export function matchingColumns(table: DstatTable, regex: RegExp | null): string
 /** The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame). */
 export function prepareTrace(table: DstatTable, shape: ExampleShape): TraceColumns {
   const selected = selectColumns(table, shape.columns);
-  const trace = shape.sample_interval === null ? dropIncompleteRows(selected) : resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds);
+  const trace =
+    shape.sample_interval === null
+      ? dropIncompleteRows(selected)
+      : resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds);
   if (trace.rows === 0) throw new ExampleError("no complete samples in the selected columns");
   return trace;
 }

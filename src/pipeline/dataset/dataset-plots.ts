@@ -2,11 +2,17 @@
 // fixed) against class, for the training set — as .svg and .png in --data-plots-folder.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic-file.ts";
-import { xyChartSvg } from "../io/chart-svg.ts";
-import { svgToPng } from "../io/png.ts";
+import { writeFileAtomic } from "../../io/atomic-file.ts";
+import { xyChartSvg } from "../../io/chart-svg.ts";
+import { svgToPng } from "../../io/png.ts";
 
-export async function writeSizesByResult(folder: string, lengths: number[], classes: string[], vocabulary: string[], interval: string | null): Promise<string[]> {
+export async function writeSizesByResult(
+  folder: string,
+  lengths: number[],
+  classes: string[],
+  vocabulary: string[],
+  interval: string | null,
+): Promise<string[]> {
   const svg = xyChartSvg({
     title: "Example length by result (training set)",
     xLabel: `samples after resampling${interval ? ` to ${interval}` : ""}, before padding/truncation`,
@@ -53,26 +59,54 @@ export async function writeExamplePlots(
 ): Promise<string[]> {
   mkdirSync(folder, { recursive: true });
   const p = prefix(interval);
-  const line = (name: string, ys: ArrayLike<number>) => ({ name, mode: "line" as const, points: index(ys.length).map((x) => [x, ys[x]!] as [number, number]) });
+  const line = (name: string, ys: ArrayLike<number>) => ({
+    name,
+    mode: "line" as const,
+    points: index(ys.length).map((x) => [x, ys[x]!] as [number, number]),
+  });
   return [
     await writePng(
       join(folder, `${p}_downsampled_${i}.png`),
-      xyChartSvg({ title: `Example ${i}: resampled (${trace.rows} samples)`, xLabel: "sample", yLabel: "value", series: columns.map((c, ci) => line(c, trace.values[ci]!)) }),
+      xyChartSvg({
+        title: `Example ${i}: resampled (${trace.rows} samples)`,
+        xLabel: "sample",
+        yLabel: "value",
+        series: columns.map((c, ci) => line(c, trace.values[ci]!)),
+      }),
     ),
     await writePng(
       join(folder, `${p}_fixedsize_${i}.png`),
-      xyChartSvg({ title: `Example ${i}: fixed length ${L}`, xLabel: "sample", yLabel: "value", series: columns.map((c, ci) => line(c, raw.subarray(ci * L, (ci + 1) * L))) }),
+      xyChartSvg({
+        title: `Example ${i}: fixed length ${L}`,
+        xLabel: "sample",
+        yLabel: "value",
+        series: columns.map((c, ci) => line(c, raw.subarray(ci * L, (ci + 1) * L))),
+      }),
     ),
-    await writePng(join(folder, `${p}_unrolled_${i}.png`), xyChartSvg({ title: `Example ${i}: unrolled`, xLabel: "feature", yLabel: "value", series: [line("features", raw)] })),
+    await writePng(
+      join(folder, `${p}_unrolled_${i}.png`),
+      xyChartSvg({ title: `Example ${i}: unrolled`, xLabel: "feature", yLabel: "value", series: [line("features", raw)] }),
+    ),
   ];
 }
 
 /** The normalised vector of one training example, y fixed to [−1, 1] as in the original. */
-export async function writeNormalizedPlot(folder: string, interval: string | null, i: number, example: Float32Array | Float64Array): Promise<string> {
+export async function writeNormalizedPlot(
+  folder: string,
+  interval: string | null,
+  i: number,
+  example: Float32Array | Float64Array,
+): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const points = index(example.length).map((x) => [x, example[x]!] as [number, number]);
   return writePng(
     join(folder, `${prefix(interval)}_normalized_${i}.png`),
-    xyChartSvg({ title: `Example ${i}: normalised`, xLabel: "feature", yLabel: "value", yRange: [-1, 1], series: [{ name: "features", mode: "line", points }] }),
+    xyChartSvg({
+      title: `Example ${i}: normalised`,
+      xLabel: "feature",
+      yLabel: "value",
+      yRange: [-1, 1],
+      series: [{ name: "features", mode: "line", points }],
+    }),
   );
 }

@@ -36,7 +36,10 @@ export function splitMultiValue(value: string): string[] {
 /** `ciml-cache-data --x` → `cache-data --x` when the program was started through such a link. */
 export function commandFromLinkName(programPath: string | undefined, commands: readonly string[]): string | null {
   if (!programPath) return null;
-  const base = programPath.split(/[\\/]/).pop()!.replace(/\.(exe|ts|js)$/i, "");
+  const base = programPath
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.(exe|ts|js)$/i, "");
   const m = /^ciml-(.+)$/.exec(base);
   return m && commands.includes(m[1]!) ? m[1]! : null;
 }

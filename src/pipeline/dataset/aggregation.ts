@@ -1,6 +1,6 @@
 // --aggregation-functions: numpy functions by name, applied to each selected column (§6.4 step 3).
 // numpy semantics: std and var are population (ddof=0), median averages the two middle values.
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 export type Aggregation = (values: Float64Array) => number;
 
@@ -21,8 +21,8 @@ export const AGGREGATIONS: Record<string, Aggregation> = {
   mean,
   std: (v) => Math.sqrt(variance(v)),
   var: variance,
-  min: (v) => v.reduce((a, b) => (b < a ? b : a), Number.POSITIVE_INFINITY),
-  max: (v) => v.reduce((a, b) => (b > a ? b : a), Number.NEGATIVE_INFINITY),
+  min: (v) => v.reduce((a, b) => Math.min(b, a), Number.POSITIVE_INFINITY),
+  max: (v) => v.reduce((a, b) => Math.max(b, a), Number.NEGATIVE_INFINITY),
   size: (v) => v.length,
   sum: (v) => v.reduce((a, b) => a + b, 0),
   median: (v) => {

@@ -2,14 +2,14 @@
 // a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
 // exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
 // Getting the run into the cache first is predict-build.ts's part.
-import type { RunMetadata } from "../io/raw-cache.ts";
-import type { Workspace } from "../io/workspace.ts";
-import { loadCachedRun } from "./build-dataset.ts";
-import { classOf } from "./class-label.ts";
-import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
-import { CimlError } from "./errors.ts";
-import { exampleFromTable } from "./example-vector.ts";
-import { loadTrainedModel, type TrainedModel } from "./trained-model.ts";
+import type { RunMetadata } from "../../io/raw-cache.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { loadCachedRun } from "../build-dataset.ts";
+import { classOf } from "../dataset/class-label.ts";
+import { readModelConfig, type ModelConfig } from "../dataset/dataset-config.ts";
+import { CimlError } from "../errors.ts";
+import { exampleFromTable } from "../dataset/example-vector.ts";
+import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
 /** One run's prediction, as every face and the MQTT message report it. */
 export interface RunPrediction {
@@ -38,12 +38,16 @@ export async function loadPredictionModel(ws: Workspace, dataset: string, experi
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.
   if (vocabulary && vocabulary.join("\u0000") !== model.classes.join("\u0000")) {
     model.dispose();
-    throw new CimlError(`experiment ${experiment} was trained with classes ${model.classes.join(", ")} but dataset ${dataset} now has ${vocabulary.join(", ")}; train it again with \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``);
+    throw new CimlError(
+      `experiment ${experiment} was trained with classes ${model.classes.join(", ")} but dataset ${dataset} now has ${vocabulary.join(", ")}; train it again with \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``,
+    );
   }
   return { dataset, experiment, config, model };
 }
 
-export type RunExample = { kind: "example"; runUuid: string; example: Float32Array; metadata: RunMetadata } | { kind: "unusable"; runUuid: string; reason: string };
+export type RunExample =
+  | { kind: "example"; runUuid: string; example: Float32Array; metadata: RunMetadata }
+  | { kind: "unusable"; runUuid: string; reason: string };
 
 /** A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns). */
 export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string): RunExample {

@@ -1,6 +1,6 @@
 // The live pictures build-dataset shows while it works (as histogram events every face can draw):
 // example length by class (the data of sizes_by_result), class balance per set, selected columns.
-import type { HistogramEvent } from "./events.ts";
+import type { HistogramEvent } from "../events.ts";
 
 const LENGTH_BINS = 10;
 

@@ -1,6 +1,6 @@
 // Evaluation figures (§8.6) computed from a model's probabilities. Pure arithmetic on typed arrays so the
 // tests can check every number by hand and the same code scores the test set, eval datasets and dev epochs.
-import type { JsonValue } from "./events.ts";
+import type { JsonValue } from "../events.ts";
 
 export interface Scored {
   /** n × k class probabilities, row-major */

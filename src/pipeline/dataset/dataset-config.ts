@@ -1,8 +1,8 @@
 // `<dataset>/model_config.json.gz`: how a dataset was built (§6.8), so that training and every
 // prediction path turn a new trace into exactly the vector the model was trained on.
-import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import type { Workspace } from "../io/workspace.ts";
-import { CimlError } from "./errors.ts";
+import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { CimlError } from "../errors.ts";
 import { normalizedLength, parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleDtype = "float32" | "float64";
@@ -66,7 +66,8 @@ function columnsFromLabels(config: Omit<ModelConfig, "columns"> & { columns?: st
 export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
   const path = ws.datasetFile(dataset, "model_config.json.gz");
   const value = readJsonGz(path) as (Partial<ModelConfig> & Record<string, unknown>) | undefined;
-  if (value === undefined) throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
+  if (value === undefined)
+    throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
   if (!Array.isArray(value.labels) || typeof value.normalized_length !== "number" || typeof value.normalization_params !== "object") {
     throw new CimlError(`${path} is not a dataset configuration; rebuild it with build-dataset --dataset ${dataset} --force`);
   }

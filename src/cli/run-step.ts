@@ -2,9 +2,9 @@
 // outcome into an exit code (0 ok, 1 failed, 2 usage, 130 interrupted).
 import { CimlError, isAbort } from "../pipeline/errors.ts";
 import type { Step } from "../pipeline/events.ts";
-import { JsonReporter } from "./json-reporter.ts";
-import { PlainReporter, type LineSink } from "./plain-reporter.ts";
-import type { Reporter } from "./reporter.ts";
+import { JsonReporter } from "../tui/json-reporter.ts";
+import { PlainReporter, type LineSink } from "../tui/plain-reporter.ts";
+import type { Reporter } from "../tui/reporter.ts";
 
 export interface FaceFlags {
   json?: boolean;
@@ -22,7 +22,7 @@ export async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
   if (flags.json) return new JsonReporter(stdoutSink);
   if (flags.quiet || flags.tui === false || !process.stdout.isTTY) return new PlainReporter(stdoutSink, stderrSink, flags.quiet);
   // Loaded lazily: headless runs never pay for React and Ink.
-  const { InkReporter } = await import("./ink-reporter.tsx");
+  const { InkReporter } = await import("../tui/ink-reporter.tsx");
   return new InkReporter();
 }
 
@@ -32,7 +32,12 @@ function unexpected(err: unknown): string {
   return `${msg.split("\n")[0]} (unexpected; rerun with CIML_DEBUG=1 for the stack)`;
 }
 
-export async function runWithReporter<O, R>(step: Step<O, R>, options: O, reporter: Reporter, controller = new AbortController()): Promise<{ code: number; result?: R }> {
+export async function runWithReporter<O, R>(
+  step: Step<O, R>,
+  options: O,
+  reporter: Reporter,
+  controller = new AbortController(),
+): Promise<{ code: number; result?: R }> {
   try {
     const result = await step(options, { emit: (e) => reporter.event(e), signal: controller.signal });
     return { code: 0, result };

@@ -2,11 +2,11 @@
 // with every shape checked against the dataset's own config so a damaged or mismatched file stops the run
 // with one line instead of training on garbage.
 import { existsSync } from "node:fs";
-import { readNpz, type NpyArray } from "../io/npy.ts";
-import type { Workspace } from "../io/workspace.ts";
+import { readNpz, type NpyArray } from "../../io/npy.ts";
+import type { Workspace } from "../../io/workspace.ts";
 import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
-import { CimlError } from "./errors.ts";
-import type { Matrix } from "./training-loop.ts";
+import { CimlError } from "../errors.ts";
+import type { Matrix } from "../model/training-loop.ts";
 
 export type SplitName = "training" | "dev" | "test";
 
@@ -53,13 +53,18 @@ function readSplit(ws: Workspace, dataset: string, split: SplitName, features: n
   if (!existsSync(ws.datasetFile(dataset, file))) return undefined;
   const arrays = readArchive(ws, dataset, file);
   const { examples, example_ids: ids, classes } = arrays;
-  if (!examples || !classes) throw new CimlError(`dataset ${dataset}: ${file} lacks the "examples" or "classes" array; ${rebuildHint(dataset)}`);
+  if (!examples || !classes)
+    throw new CimlError(`dataset ${dataset}: ${file} lacks the "examples" or "classes" array; ${rebuildHint(dataset)}`);
   const [n, f] = examples.shape;
   if (examples.shape.length !== 2 || f !== features) {
-    throw new CimlError(`dataset ${dataset}: ${file} holds examples of shape (${examples.shape.join(", ")}) but the dataset has ${features} features (labels.npz); ${rebuildHint(dataset)}`);
+    throw new CimlError(
+      `dataset ${dataset}: ${file} holds examples of shape (${examples.shape.join(", ")}) but the dataset has ${features} features (labels.npz); ${rebuildHint(dataset)}`,
+    );
   }
   if (classes.shape[0] !== n || (ids && ids.shape[0] !== n)) {
-    throw new CimlError(`dataset ${dataset}: ${file} has ${n} examples but ${classes.shape[0]} classes${ids ? ` and ${ids.shape[0]} example ids` : ""}; ${rebuildHint(dataset)}`);
+    throw new CimlError(
+      `dataset ${dataset}: ${file} has ${n} examples but ${classes.shape[0]} classes${ids ? ` and ${ids.shape[0]} example ids` : ""}; ${rebuildHint(dataset)}`,
+    );
   }
   let x: Float32Array;
   try {
@@ -73,7 +78,8 @@ function readSplit(ws: Workspace, dataset: string, split: SplitName, features: n
 
 /** Reads config, labels and the requested splits; a missing training or test split is reported by the caller. */
 export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitName[]): DatasetArrays {
-  if (!ws.datasetExists(dataset)) throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
+  if (!ws.datasetExists(dataset))
+    throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
   const config = readModelConfig(ws, dataset);
   const labelsArchive = existsSync(ws.datasetFile(dataset, "labels.npz")) ? readArchive(ws, dataset, "labels.npz") : undefined;
   const labels = labelsArchive?.labels && Array.isArray(labelsArchive.labels.data) ? labelsArchive.labels.data : config.labels;

@@ -1,14 +1,21 @@
 // Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
 // (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
 // workspace, database and model opened once for a whole command.
-import type { FetchPolicy } from "../io/log-server.ts";
-import { readRunList, writeRunList } from "../io/raw-cache.ts";
-import { openSubunit2sql, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
-import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "./cache.ts";
-import { CimlError, UsageError } from "./errors.ts";
-import type { Emit } from "./events.ts";
-import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel, type RunExample, type RunPrediction } from "./predict-run.ts";
+import type { FetchPolicy } from "../../io/log-server.ts";
+import { readRunList, writeRunList } from "../../io/raw-cache.ts";
+import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
+import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { CimlError, UsageError } from "../errors.ts";
+import type { Emit } from "../events.ts";
+import {
+  exampleOfCachedRun,
+  loadPredictionModel,
+  predictExamples,
+  type PredictionModel,
+  type RunExample,
+  type RunPrediction,
+} from "./predict-run.ts";
 
 export interface Predictor extends PredictionModel {
   ws: Workspace;
@@ -46,16 +53,23 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
-  if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  if (!(timeout > 0) || !Number.isFinite(timeout))
+    throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
   const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
   if (options.sampleInterval !== undefined && options.sampleInterval !== model.config.sample_interval) {
-    emit({ type: "warning", message: `--sample-interval ${options.sampleInterval} ignored: dataset ${options.dataset} was built with ${model.config.sample_interval ?? "no resampling"}, and its model needs the same` });
+    emit({
+      type: "warning",
+      message: `--sample-interval ${options.sampleInterval} ignored: dataset ${options.dataset} was built with ${model.config.sample_interval ?? "no resampling"}, and its model needs the same`,
+    });
   }
   try {
-    const db = await openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
+    const db = await openSubunit2sql(
+      options.dbUri,
+      options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
+    );
     try {
       ws.ensureDirs();
       return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
@@ -92,10 +106,22 @@ export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName:
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
 export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
-  if (p.unavailable.has(run.uuid)) return { kind: "unusable", runUuid: run.uuid, reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`, downloaded: false };
+  if (p.unavailable.has(run.uuid))
+    return {
+      kind: "unusable",
+      runUuid: run.uuid,
+      reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
+      downloaded: false,
+    };
   const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
-  if (cached.kind === "unavailable") return { kind: "unusable", runUuid: run.uuid, reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`, downloaded: false };
+  if (cached.kind === "unavailable")
+    return {
+      kind: "unusable",
+      runUuid: run.uuid,
+      reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`,
+      downloaded: false,
+    };
   return { ...exampleOfCachedRun(p.ws, p, run.uuid), downloaded: cached.kind === "cached" };
 }
 
@@ -110,7 +136,13 @@ export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]):
 }
 
 /** One build end to end: its runs, their data through the cache, one model call. */
-export async function predictBuild(p: Predictor, buildUuid: string, buildName: string, signal: AbortSignal, emit?: Emit): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
+export async function predictBuild(
+  p: Predictor,
+  buildUuid: string,
+  buildName: string,
+  signal: AbortSignal,
+  emit?: Emit,
+): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
   const { runs, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
   const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
@@ -121,6 +153,10 @@ export async function predictBuild(p: Predictor, buildUuid: string, buildName: s
       emit?.({ type: "info", message: `Obtained dstat file for ${e.runUuid}` });
     }
   }
-  indexRuns(p.ws, buildName, examples.filter((e) => e.downloaded).map((e) => e.runUuid));
+  indexRuns(
+    p.ws,
+    buildName,
+    examples.filter((e) => e.downloaded).map((e) => e.runUuid),
+  );
   return { predictions: await predictExamples(p, usable), skipped };
 }

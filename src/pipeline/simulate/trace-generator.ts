@@ -4,7 +4,7 @@
 // authors found real ones do — user CPU and 1-minute load carry most of the signal — but a share of failures
 // (a single flaky test) leaves no mark in the resources at all, so no model can be perfect.
 
-import { seededRandom } from "./seeded-random.ts";
+import { seededRandom } from "../seeded-random.ts";
 
 export type FailureKind = "none" | "devstack" | "timeout" | "tests" | "flaky";
 
@@ -78,18 +78,74 @@ function phases(spec: TraceSpec, rng: Rng): { list: Phase[]; setupSeconds: numbe
   const setup = Math.round(rng.normal(1200, 150) * slow);
   const tests = Math.round(rng.normal(3300, 350) * slow);
   const base: Phase = { seconds: 0, usr: 0, sys: 0, wai: 0, run: 0, usedBytes: 0, recv: 0, writ: 0, csw: 0, tcpActive: 0, burst: 0 };
-  const install = { ...base, seconds: setup, usr: 14 * slow, sys: 3.5, wai: 0.8, run: 1.6, usedBytes: 4.2 * GIB, recv: 3e5, writ: 2e6, csw: 5000, tcpActive: 40, burst: 0.008 };
-  const tempest = { ...base, seconds: tests, usr: 26 * slow, sys: 6, wai: 0.6, run: 3.0, usedBytes: 5.6 * GIB, recv: 4e5, writ: 3e6, csw: 9000, tcpActive: 220, burst: 0.004 };
-  const cleanup = { ...base, seconds: Math.round(rng.uniform(40, 120)), usr: 8, sys: 3, wai: 0.3, run: 1, usedBytes: 5.2 * GIB, recv: 2e5, writ: 8e6, csw: 3000, tcpActive: 30, burst: 0.01 };
+  const install = {
+    ...base,
+    seconds: setup,
+    usr: 14 * slow,
+    sys: 3.5,
+    wai: 0.8,
+    run: 1.6,
+    usedBytes: 4.2 * GIB,
+    recv: 3e5,
+    writ: 2e6,
+    csw: 5000,
+    tcpActive: 40,
+    burst: 0.008,
+  };
+  const tempest = {
+    ...base,
+    seconds: tests,
+    usr: 26 * slow,
+    sys: 6,
+    wai: 0.6,
+    run: 3.0,
+    usedBytes: 5.6 * GIB,
+    recv: 4e5,
+    writ: 3e6,
+    csw: 9000,
+    tcpActive: 220,
+    burst: 0.004,
+  };
+  const cleanup = {
+    ...base,
+    seconds: Math.round(rng.uniform(40, 120)),
+    usr: 8,
+    sys: 3,
+    wai: 0.3,
+    run: 1,
+    usedBytes: 5.2 * GIB,
+    recv: 2e5,
+    writ: 8e6,
+    csw: 3000,
+    tcpActive: 30,
+    burst: 0.01,
+  };
   switch (spec.failure) {
     case "devstack": {
       // devstack stops at a failed step: no tests run, the node idles briefly while logs are collected.
       const stoppedAt = Math.round(setup * rng.uniform(0.25, 0.9));
-      return { list: [{ ...install, seconds: stoppedAt }, { ...cleanup, usedBytes: 2.4 * GIB }], setupSeconds: stoppedAt };
+      return {
+        list: [
+          { ...install, seconds: stoppedAt },
+          { ...cleanup, usedBytes: 2.4 * GIB },
+        ],
+        setupSeconds: stoppedAt,
+      };
     }
     case "timeout": {
       // Services wedge: tests wait on timeouts, load piles up with little user work; memory runs short.
-      const stall = { ...tempest, seconds: Math.round(tests * rng.uniform(0.35, 0.6)), usr: 11 * slow, sys: 8, wai: 7, run: 6.5, usedBytes: 7.1 * GIB, csw: 15000, tcpActive: 380, burst: 0.002 };
+      const stall = {
+        ...tempest,
+        seconds: Math.round(tests * rng.uniform(0.35, 0.6)),
+        usr: 11 * slow,
+        sys: 8,
+        wai: 7,
+        run: 6.5,
+        usedBytes: 7.1 * GIB,
+        csw: 15000,
+        tcpActive: 380,
+        burst: 0.002,
+      };
       return { list: [install, { ...tempest, seconds: Math.round(tests * rng.uniform(0.3, 0.55)) }, stall, cleanup], setupSeconds: setup };
     }
     case "tests": {
@@ -180,16 +236,37 @@ export function generateTrace(spec: TraceSpec, seed: number): Trace {
       const read = rng.next() < 0.15 ? phase.writ * 0.1 * Math.exp(rng.normal(0, 1)) : 0;
       const csw = Math.max(500, phase.csw * Math.exp(rng.normal(-0.1, 0.45)) + burst * 200);
       const values = [
-        usr, sys, idl, wai, 0, siq,
-        Math.round(used), Math.round(buff), Math.round(cach), Math.round(free),
-        recv, recv * rng.uniform(0.3, 1.1), read, writ,
-        read / 40960, writ / 24576,
-        csw * rng.uniform(0.6, 0.95), csw,
-        Math.round(load1 * 100) / 100, Math.round(load5 * 100) / 100, Math.round(load15 * 100) / 100,
-        Math.round(running), rng.next() < phase.wai / 20 ? 1 : 0, Math.max(0, Math.round(phase.run * 8 * Math.exp(rng.normal(0, 0.8)))),
-        0, rng.next() < 0.05 ? rng.uniform(0, 400) : 0,
-        Math.round(10 + phase.tcpActive / 12), Math.round(phase.tcpActive * rng.uniform(0.8, 1.2)), rng.next() < 0.01 ? 1 : 0,
-        Math.round(phase.tcpActive * rng.uniform(0.5, 1.6)), rng.int(0, 5),
+        usr,
+        sys,
+        idl,
+        wai,
+        0,
+        siq,
+        Math.round(used),
+        Math.round(buff),
+        Math.round(cach),
+        Math.round(free),
+        recv,
+        recv * rng.uniform(0.3, 1.1),
+        read,
+        writ,
+        read / 40960,
+        writ / 24576,
+        csw * rng.uniform(0.6, 0.95),
+        csw,
+        Math.round(load1 * 100) / 100,
+        Math.round(load5 * 100) / 100,
+        Math.round(load15 * 100) / 100,
+        Math.round(running),
+        rng.next() < phase.wai / 20 ? 1 : 0,
+        Math.max(0, Math.round(phase.run * 8 * Math.exp(rng.normal(0, 0.8)))),
+        0,
+        rng.next() < 0.05 ? rng.uniform(0, 400) : 0,
+        Math.round(10 + phase.tcpActive / 12),
+        Math.round(phase.tcpActive * rng.uniform(0.8, 1.2)),
+        rng.next() < 0.01 ? 1 : 0,
+        Math.round(phase.tcpActive * rng.uniform(0.5, 1.6)),
+        rng.int(0, 5),
       ];
       lines.push(`${dstatTime(spec.startMs + elapsed * 1000)},${values.map(num).join(",")}`);
     }
