@@ -3,17 +3,18 @@
 // each set's examples written straight into one preallocated matrix. Runs that cannot make an example
 // are left out, warned about and listed in excluded.json.gz — never kept as garbage rows (§12.6–9).
 import { existsSync, rmSync } from "node:fs";
-import { DstatParseError, parseDstatCsv, type DstatTable } from "../io/dstat-csv.ts";
 import { writeJsonGz } from "../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../io/npy.ts";
-import { readRunList, readRunMetadata, readTraceText, type RunMetadata } from "../io/raw-cache.ts";
+import { readRunList } from "../io/raw-cache.ts";
 import { resolveDataPath, Workspace } from "../io/workspace.ts";
+import { loadCachedRun } from "./cache/cached-run.ts";
 import { checkAggregations } from "./dataset/aggregation.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./dataset/class-label.ts";
 import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset/dataset-config.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
 import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
-import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset/dataset-split.ts";
+import { loadOrMakeSplit, parseTdtSplit } from "./dataset/dataset-split.ts";
+import { pythonSlice } from "./python-slice.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 import {
@@ -95,32 +96,6 @@ function compileRegex(source: string | undefined): RegExp | null {
     return new RegExp(source);
   } catch (err) {
     throw new CimlError(`--features-regex ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
-  }
-}
-
-export interface LoadedRun {
-  table: DstatTable;
-  metadata: RunMetadata;
-}
-
-/** A cached run, or the one-line reason it cannot be used. */
-export function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
-  let metadata: RunMetadata | undefined;
-  let text: string | undefined;
-  try {
-    metadata = readRunMetadata(ws, run);
-    if (metadata === undefined) return "no metadata in the cache (.metadata)";
-    text = readTraceText(ws, run);
-  } catch (err) {
-    return `unreadable cache file: ${(err as Error).message}`;
-  }
-  if (text === undefined) return "no dstat file in the cache (.raw)";
-  const runAt = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : Number.NaN;
-  try {
-    return { table: parseDstatCsv(text, Number.isInteger(runAt) ? { year: runAt } : {}), metadata };
-  } catch (err) {
-    if (err instanceof DstatParseError) return err.message;
-    throw err;
   }
 }
 
@@ -356,7 +331,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     );
   }
   const allRuns = readRunList(runListPath);
-  const runs = pythonSlice(allRuns, options.slicer);
+  const runs = pythonSlice(allRuns, options.slicer, "--slicer");
   if (runs.length === 0) {
     throw new CimlError(`--slicer ${options.slicer} selects no runs of the ${allRuns.length} cached for build name ${options.buildName}`);
   }

@@ -4,7 +4,7 @@
 // Getting the run into the cache first is predict-build.ts's part.
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { loadCachedRun } from "../build-dataset.ts";
+import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
 import { readModelConfig, type ModelConfig } from "../dataset/dataset-config.ts";
 import { CimlError } from "../errors.ts";
