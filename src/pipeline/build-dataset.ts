@@ -10,7 +10,7 @@ import { resolveDataPath, Workspace } from "../io/workspace.ts";
 import { loadCachedRun } from "./cache/cached-run.ts";
 import { checkAggregations } from "./dataset/aggregation.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./dataset/class-label.ts";
-import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset/dataset-config.ts";
+import { exampleLength, featureLabels, writeDatasetConfig, type ExampleDtype, type DatasetConfig } from "./dataset/dataset-config.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
 import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
 import { loadOrMakeSplit, parseTdtSplit } from "./dataset/dataset-split.ts";
@@ -61,7 +61,7 @@ export interface Exclusion {
 }
 
 export interface BuildDatasetResult {
-  config: ModelConfig;
+  config: DatasetConfig;
   examples: Record<SetName, number>;
   excluded: Exclusion[];
   plots: string[];
@@ -420,7 +420,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   emit(columnsHistogram(columns, state.present, state.missing));
 
   const norm = state.normalization!;
-  const config: ModelConfig = {
+  const config: DatasetConfig = {
     build_name: options.buildName,
     sample_interval: interval?.alias ?? null,
     features_regex: options.featuresRegex ?? null,
@@ -463,7 +463,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     );
     emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
   }
-  writeModelConfig(target, dataset, config);
+  writeDatasetConfig(target, dataset, config);
 
   const examples = { training: state.ids.training.length, dev: state.ids.dev.length, test: state.ids.test.length };
   const lines = [

@@ -6,7 +6,7 @@ import { writeJsonGz } from "../io/gzip-json.ts";
 import { EventFileWriter } from "../io/tensorboard.ts";
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
 import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "./dataset/dataset-arrays.ts";
-import type { ModelConfig } from "./dataset/dataset-config.ts";
+import type { DatasetConfig } from "./dataset/dataset-config.ts";
 import { CimlError } from "./errors.ts";
 import type { JsonValue, Step } from "./events.ts";
 import { DNN, readExperiment, SVM, type Experiment } from "./model/experiment.ts";
@@ -42,7 +42,7 @@ const SVM_DEFAULT_L2 = 0.01;
 const EVAL_BATCH = 4096;
 
 /** Class names in a stable order: the dataset's own vocabulary if it saved one, else sorted (numerically when all are numbers). */
-export function classVocabulary(config: ModelConfig, training: SplitArrays): string[] {
+export function classVocabulary(config: DatasetConfig, training: SplitArrays): string[] {
   if (config.classes.length) return config.classes.map(String);
   const names = [...new Set(training.classes.map(String))];
   const numeric = names.every((c) => c.trim() !== "" && Number.isFinite(Number(c)));

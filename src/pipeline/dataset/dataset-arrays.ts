@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { readNpz, type NpyArray } from "../../io/npy.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
+import { readDatasetConfig, type DatasetConfig } from "./dataset-config.ts";
 import { CimlError } from "../errors.ts";
 import type { Matrix } from "../model/training-loop.ts";
 
@@ -18,7 +18,7 @@ export interface SplitArrays extends Matrix {
 
 export interface DatasetArrays {
   name: string;
-  config: ModelConfig;
+  config: DatasetConfig;
   labels: string[];
   splits: Partial<Record<SplitName, SplitArrays>>;
 }
@@ -80,7 +80,7 @@ function readSplit(ws: Workspace, dataset: string, split: SplitName, features: n
 export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitName[]): DatasetArrays {
   if (!ws.datasetExists(dataset))
     throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
-  const config = readModelConfig(ws, dataset);
+  const config = readDatasetConfig(ws, dataset);
   const labelsArchive = existsSync(ws.datasetFile(dataset, "labels.npz")) ? readArchive(ws, dataset, "labels.npz") : undefined;
   const labels = labelsArchive?.labels && Array.isArray(labelsArchive.labels.data) ? labelsArchive.labels.data : config.labels;
   const out: DatasetArrays = { name: dataset, config, labels, splits: {} };
@@ -93,7 +93,7 @@ export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitN
  * x_to = ((x·range_from + mean_from) − mean_to) / range_to, feature by feature (fix of §12.21). Undoing the
  * saved affine map is exact up to float32 rounding and needs neither the raw cache nor the runs.
  */
-export function renormalise(x: Float32Array, labels: string[], from: ModelConfig, to: ModelConfig): Float32Array {
+export function renormalise(x: Float32Array, labels: string[], from: DatasetConfig, to: DatasetConfig): Float32Array {
   const f = labels.length;
   const scale = new Float64Array(f);
   const shift = new Float64Array(f);
