@@ -5,10 +5,9 @@ import { existsSync } from "node:fs";
 import { readNpz, type NpyArray } from "../../io/npy.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { readDatasetConfig, type DatasetConfig } from "./dataset-config.ts";
+import type { SetName } from "./dataset-split.ts";
 import { CimlError } from "../errors.ts";
 import type { Matrix } from "../model/training-loop.ts";
-
-export type SplitName = "training" | "dev" | "test";
 
 export interface SplitArrays extends Matrix {
   ids: string[];
@@ -20,7 +19,7 @@ export interface DatasetArrays {
   name: string;
   config: DatasetConfig;
   labels: string[];
-  splits: Partial<Record<SplitName, SplitArrays>>;
+  splits: Partial<Record<SetName, SplitArrays>>;
 }
 
 function rebuildHint(dataset: string): string {
@@ -48,7 +47,7 @@ function readArchive(ws: Workspace, dataset: string, file: string): Record<strin
   }
 }
 
-function readSplit(ws: Workspace, dataset: string, split: SplitName, features: number): SplitArrays | undefined {
+function readSplit(ws: Workspace, dataset: string, split: SetName, features: number): SplitArrays | undefined {
   const file = `${split}.npz`;
   if (!existsSync(ws.datasetFile(dataset, file))) return undefined;
   const arrays = readArchive(ws, dataset, file);
@@ -77,7 +76,7 @@ function readSplit(ws: Workspace, dataset: string, split: SplitName, features: n
 }
 
 /** Reads config, labels and the requested splits; a missing training or test split is reported by the caller. */
-export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitName[]): DatasetArrays {
+export function readDatasetArrays(ws: Workspace, dataset: string, splits: SetName[]): DatasetArrays {
   if (!ws.datasetExists(dataset))
     throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
   const config = readDatasetConfig(ws, dataset);

@@ -23,11 +23,12 @@ export function parseTdtSplit(values: string[]): TdtSplit {
   return { training: t / 10, dev: d / 10, test: s / 10 };
 }
 
-export interface SplitIndices {
-  training: number[];
-  dev: number[];
-  test: number[];
-}
+/** The three sets a dataset's runs are split into, in the order they are built. */
+export type SetName = "training" | "dev" | "test";
+export const SET_NAMES: readonly SetName[] = ["training", "dev", "test"];
+
+/** Per set, the positions of its runs in the dataset's run list. */
+export type SplitIndices = Record<SetName, number[]>;
 
 /** random.sample: k distinct items in random order (partial Fisher–Yates). */
 function sample(pool: number[], k: number, random: () => number): number[] {
@@ -58,7 +59,7 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
 function isSplit(value: unknown, size: number): value is SplitIndices {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ["training", "dev", "test"].every(
+  return SET_NAMES.every(
     (k) => Array.isArray(v[k]) && (v[k] as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < size),
   );
 }
