@@ -255,7 +255,7 @@ describe("errors are one clear line with exit code 1", () => {
   test("bad flag values are usage errors (exit 2) that name the flag", async () => {
     const bad: [Partial<BuildDatasetOptions>, RegExp][] = [
       [{ dtype: "float16" }, /--dtype float16 is not supported; use float32 or float64/],
-      [{ seed: "x" }, /--seed x must be a whole number/],
+      [{ seed: "x" }, /--seed x: give a whole number from 0 to 4294967295/],
       [{ sampleInterval: "fast" }, /--sample-interval "fast" is not a pandas offset alias/],
       [{ aggregationFunctions: ["mode"] }, /--aggregation-functions mode is not known/],
       [{ slicer: "a:b" }, /--slicer "a:b" is not a python slice/],

@@ -7,6 +7,7 @@ import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { JsonValue } from "../events.ts";
+import { wholeNumber } from "../whole-number.ts";
 
 export const DNN = "tf.estimator.DNNClassifier";
 export const SVM = "tf.contrib.learn.SVM";
@@ -115,17 +116,9 @@ export interface ExperimentFlags {
   seed?: string | number;
 }
 
-function positive(flag: string, value: string | number, integer: boolean): number {
+function positiveNumber(flag: string, value: string | number): number {
   const x = Number(value);
-  if (String(value).trim() === "" || !Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) {
-    throw new UsageError(`--${flag} ${value}: must be a positive ${integer ? "whole number" : "number"}`);
-  }
-  return x;
-}
-
-function nonNegativeInt(flag: string, value: string | number): number {
-  const x = Number(value);
-  if (String(value).trim() === "" || !Number.isInteger(x) || x < 0) throw new UsageError(`--${flag} ${value}: must be a whole number ≥ 0`);
+  if (String(value).trim() === "" || !Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} ${value}: must be a positive number`);
   return x;
 }
 
@@ -168,12 +161,12 @@ export function parseClassWeights(value: string): ClassWeights {
 
 export function experimentFromFlags(flags: ExperimentFlags): Experiment {
   const hyper: HyperParams = {
-    steps: positive("steps", flags.steps, true),
-    batch_size: String(positive("batch-size", flags.batchSize, true)),
-    epochs: String(positive("epochs", flags.epochs, true)),
+    steps: wholeNumber("--steps", flags.steps, 1),
+    batch_size: String(wholeNumber("--batch-size", flags.batchSize, 1)),
+    epochs: String(wholeNumber("--epochs", flags.epochs, 1)),
     hidden_units: parseHiddenLayers(flags.hiddenLayers),
     optimizer: parseOptimizer(flags.optimizer),
-    learning_rate: positive("learning-rate", flags.learningRate, false),
+    learning_rate: positiveNumber("learning-rate", flags.learningRate),
   };
   if (flags.dropout !== undefined) {
     const d = Number(flags.dropout);
@@ -186,7 +179,7 @@ export function experimentFromFlags(flags: ExperimentFlags): Experiment {
     hyper.l2 = l2;
   }
   if (flags.classWeights !== undefined) hyper.class_weights = parseClassWeights(String(flags.classWeights));
-  if (flags.patience !== undefined) hyper.patience = nonNegativeInt("patience", flags.patience);
-  if (flags.seed !== undefined) hyper.seed = nonNegativeInt("seed", flags.seed);
+  if (flags.patience !== undefined) hyper.patience = wholeNumber("--patience", flags.patience, 0);
+  if (flags.seed !== undefined) hyper.seed = wholeNumber("--seed", flags.seed, 0);
   return { estimator: parseEstimator(flags.estimator), params: {}, hyper_params: hyper };
 }

@@ -5,7 +5,7 @@ import { parseFirehosePayload, type FirehoseEvent } from "../../io/firehose-even
 import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
 import { CimlError } from "../errors.ts";
 import type { Emit, StepContext } from "../events.ts";
-import type { RunPrediction } from "./predict-run.ts";
+import { predictionEvent, type RunPrediction } from "./predict-run.ts";
 import { SeenBuilds } from "./seen-builds.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -239,15 +239,7 @@ export async function serveFirehose(
       };
       await listener.publish(options.publishTopic, JSON.stringify(message), 1);
       counts.predictions++;
-      emit({
-        type: "prediction",
-        runUuid: p.runUuid,
-        buildUuid: item.event.buildUuid,
-        predictedClass: p.predictedClass,
-        probabilities: p.probabilities,
-        ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
-        latencyMs,
-      });
+      emit(predictionEvent(p, latencyMs));
     }
   }
 

@@ -8,6 +8,7 @@ import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
 import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
 import { CimlError } from "../errors.ts";
+import type { PredictionEvent } from "../events.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
@@ -21,6 +22,19 @@ export interface RunPrediction {
   probabilities: Record<string, number>;
   /** the run's class by the dataset's --class-label, when its metadata has it */
   actualClass: string | null;
+}
+
+/** The event every prediction command emits for one run; `latencyMs` when the command measures it. */
+export function predictionEvent(p: RunPrediction, latencyMs?: number): PredictionEvent {
+  return {
+    type: "prediction",
+    runUuid: p.runUuid,
+    ...(p.buildUuid !== null ? { buildUuid: p.buildUuid } : {}),
+    predictedClass: p.predictedClass,
+    probabilities: p.probabilities,
+    ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+  };
 }
 
 /** A dataset's config with the experiment's model: what predicting needs, loaded once per process. */
