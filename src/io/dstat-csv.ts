@@ -35,7 +35,7 @@ export class DstatParseError extends CimlError {
   override name = "DstatParseError";
 }
 
-export interface DstatParseOptions {
+interface DstatParseOptions {
   /** year for `dd-mm` times when the header has no Date: line (e.g. the run's run_at year) */
   year?: number;
 }

@@ -15,18 +15,18 @@ export interface FirehoseEvent {
 }
 
 /** Bytes that are not a JSON object: a broken publisher. */
-export interface MalformedPayload {
+interface MalformedPayload {
   kind: "malformed";
   reason: string;
 }
 
 /** A well-formed message that is not for us (another service's event, a failed subunit store). */
-export interface IrrelevantPayload {
+interface IrrelevantPayload {
   kind: "irrelevant";
   reason: string;
 }
 
-export type ParsedPayload = FirehoseEvent | MalformedPayload | IrrelevantPayload;
+type ParsedPayload = FirehoseEvent | MalformedPayload | IrrelevantPayload;
 
 const BUILD_UUID = /^[A-Za-z0-9-]{1,64}$/;
 const decoder = new TextDecoder("utf-8", { fatal: true });

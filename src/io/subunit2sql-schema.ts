@@ -3,7 +3,7 @@
 // so those two details differ; every table, column type and index is otherwise the same.
 import type { SqlConnection } from "./sql-connection.ts";
 
-export const ALEMBIC_HEAD = "10a2b6d4b06e";
+const ALEMBIC_HEAD = "10a2b6d4b06e";
 
 interface Table {
   name: string;
@@ -93,7 +93,7 @@ const TABLES: Table[] = [
 ];
 
 /** The statements that create the schema in `dialect`, tables first, then (SQLite) indexes. */
-export function schemaStatements(dialect: "mysql" | "sqlite"): string[] {
+function schemaStatements(dialect: "mysql" | "sqlite"): string[] {
   const out: string[] = [];
   for (const t of TABLES) {
     if (dialect === "mysql") {

@@ -11,7 +11,7 @@ export interface RunRow {
   run_at: string | null;
 }
 
-export interface TestRunRow {
+interface TestRunRow {
   status: string | null;
   start_time: string | null;
   start_time_microsecond: number | null;
@@ -56,7 +56,7 @@ function toRunRow(row: Record<string, unknown>): RunRow {
   };
 }
 
-export function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
+function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
   return {
     async countRunsByKeyValue(key, value) {
       const rows = await sql.all<{ n: number | string }>(COUNT_BY_KEY_VALUE, [key, value]);

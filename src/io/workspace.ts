@@ -89,6 +89,6 @@ function checkRunId(runUuid: string): string {
 }
 
 /** Python's str() of a float: 0.6 → "0.6", 0 → "0.0", 1 → "1.0". */
-export function pythonFloat(x: number): string {
+function pythonFloat(x: number): string {
   return Number.isInteger(x) ? `${x}.0` : String(x);
 }

@@ -26,7 +26,7 @@ export type RunOutcome =
   | { kind: "unavailable"; urls: string[] }
   | { kind: "failed"; url: string; reason: string };
 
-export interface EnsureOptions {
+interface EnsureOptions {
   policy: FetchPolicy;
   /** told each URL as it is tried, for progress views */
   onUrl?: (url: string) => void;

@@ -2,7 +2,7 @@
 // numpy semantics: std and var are population (ddof=0), median averages the two middle values.
 import { UsageError } from "../errors.ts";
 
-export type Aggregation = (values: Float64Array) => number;
+type Aggregation = (values: Float64Array) => number;
 
 function mean(v: Float64Array): number {
   let s = 0;

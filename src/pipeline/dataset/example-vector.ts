@@ -10,14 +10,14 @@ import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.
 import { parseSampleInterval } from "./sample-interval.ts";
 
 /** A run whose trace cannot make an example for this dataset; the message says why. */
-export class ExampleError extends CimlError {
+class ExampleError extends CimlError {
   override name = "ExampleError";
 }
 
 export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
 
 /** The dataset's columns out of a trace; extra columns are ignored, a missing one is an error. */
-export function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
+function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
   const missing = columns.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
     throw new ExampleError(
@@ -75,7 +75,7 @@ export interface Normalization {
   range: Float64Array;
 }
 
-export function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
+function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
   const mean = new Float64Array(config.labels.length);
   const range = new Float64Array(config.labels.length);
   config.labels.forEach((label, j) => {

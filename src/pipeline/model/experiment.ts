@@ -14,13 +14,13 @@ export const SVM = "tf.contrib.learn.SVM";
 export type EstimatorName = typeof DNN | typeof SVM;
 const SHORT_ESTIMATORS: Record<string, EstimatorName> = { dnn: DNN, svm: SVM };
 
-export const OPTIMIZERS = ["Adagrad", "Adam", "Ftrl", "RMSProp", "SGD", "ProximalAdagrad"] as const;
+const OPTIMIZERS = ["Adagrad", "Adam", "Ftrl", "RMSProp", "SGD", "ProximalAdagrad"] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** "balanced" weighs each class by n / (classes × count); a map gives a weight per class label. */
-export type ClassWeights = "balanced" | Record<string, number>;
+type ClassWeights = "balanced" | Record<string, number>;
 
-export interface HyperParams {
+interface HyperParams {
   steps: number;
   batch_size: string;
   epochs: string;
@@ -68,7 +68,7 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 }
 
-export function parseExperiment(value: unknown, source: string): Experiment {
+function parseExperiment(value: unknown, source: string): Experiment {
   const parsed = experimentSchema.safeParse(value);
   if (!parsed.success)
     throw new CimlError(
@@ -122,13 +122,13 @@ function positiveNumber(flag: string, value: string | number): number {
   return x;
 }
 
-export function parseEstimator(value: string): EstimatorName {
+function parseEstimator(value: string): EstimatorName {
   const name = SHORT_ESTIMATORS[value.toLowerCase()] ?? value;
   if (name === DNN || name === SVM) return name;
   throw new UsageError(`--estimator ${value}: unknown estimator; use ${DNN} (dnn) or ${SVM} (svm)`);
 }
 
-export function parseOptimizer(value: string): OptimizerName {
+function parseOptimizer(value: string): OptimizerName {
   const found = OPTIMIZERS.find(
     (o) => o.toLowerCase() === value.toLowerCase() || (o === "SGD" && value.toLowerCase() === "gradientdescent"),
   );
@@ -136,7 +136,7 @@ export function parseOptimizer(value: string): OptimizerName {
   return found;
 }
 
-export function parseHiddenLayers(value: string | number): number[] {
+function parseHiddenLayers(value: string | number): number[] {
   const parts = String(value).split("/");
   const units = parts.map(Number);
   if (parts.some((p) => !/^\s*\d+\s*$/.test(p)) || units.some((u) => u <= 0)) {
@@ -146,7 +146,7 @@ export function parseHiddenLayers(value: string | number): number[] {
 }
 
 /** "balanced", or "label=weight,label=weight" (e.g. "0=1,1=10" to weigh failures ten times). */
-export function parseClassWeights(value: string): ClassWeights {
+function parseClassWeights(value: string): ClassWeights {
   if (value === "balanced") return value;
   const weights: Record<string, number> = {};
   for (const pair of value.split(",")) {

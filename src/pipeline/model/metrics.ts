@@ -12,7 +12,7 @@ export interface Scored {
   classes: readonly string[];
 }
 
-export interface ClassReport {
+interface ClassReport {
   precision: number;
   recall: number;
   f1: number;

@@ -11,7 +11,7 @@ import wasmThreaded from "../../../node_modules/@tensorflow/tfjs-backend-wasm/di
 import { CimlError } from "../errors.ts";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow";
-export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "tensorflow"];
+const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "tensorflow"];
 
 export interface RuntimeInfo {
   backend: BackendName;

@@ -15,7 +15,7 @@ export interface TrainedModel {
   dispose(): void;
 }
 
-export interface ModelMetadata {
+interface ModelMetadata {
   estimator: EstimatorName;
   dataset: string;
   experiment: string;

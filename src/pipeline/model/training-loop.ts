@@ -35,7 +35,7 @@ export interface LoopOptions {
 }
 
 /** Scores shown beside the training loss after each epoch, e.g. {"dev/loss": …, "test/accuracy": …}. */
-export type EpochMonitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => Record<string, number>;
+type EpochMonitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => Record<string, number>;
 
 export interface LoopResult {
   steps: number;

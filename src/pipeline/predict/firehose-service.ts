@@ -9,7 +9,7 @@ import { predictionEvent, type RunPrediction } from "./predict-run.ts";
 import { SeenBuilds } from "./seen-builds.ts";
 import { WorkQueue } from "./work-queue.ts";
 
-export type BuildOutcome = { kind: "predicted"; predictions: RunPrediction[] } | { kind: "skipped"; reason: string };
+type BuildOutcome = { kind: "predicted"; predictions: RunPrediction[] } | { kind: "skipped"; reason: string };
 
 /** Predicts the runs of one build. Throwing means "try again later" (bounded); `skipped` is final. */
 export type BuildHandler = (event: FirehoseEvent, signal: AbortSignal) => Promise<BuildOutcome>;

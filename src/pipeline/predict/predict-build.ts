@@ -17,7 +17,7 @@ import {
   type RunPrediction,
 } from "./predict-run.ts";
 
-export interface Predictor extends PredictionModel {
+interface Predictor extends PredictionModel {
   ws: Workspace;
   db: Subunit2sql;
   policy: FetchPolicy;
@@ -40,7 +40,7 @@ export interface PredictorOptions extends Pick<FetchSettings, "dstatPaths" | "fe
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
-export class FetchFailedError extends CimlError {
+class FetchFailedError extends CimlError {
   override name = "FetchFailedError";
 }
 
@@ -87,7 +87,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
  * §4.7: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
  * one and that are not multinode. `skipped` holds the original's line for each run left out.
  */
-export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
   const found: RunRow[] = [];
   // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
   // builds predicted concurrently would otherwise wait on each other's connections for ever.

@@ -8,7 +8,7 @@ import { seededRandom } from "../seeded-random.ts";
 
 export type FailureKind = "none" | "devstack" | "timeout" | "tests" | "flaky";
 
-export interface TraceSpec {
+interface TraceSpec {
   failure: FailureKind;
   /** unix ms of the first row */
   startMs: number;
@@ -19,7 +19,7 @@ export interface TraceSpec {
   nodeSpeed: number;
 }
 
-export interface Trace {
+interface Trace {
   csv: string;
   rows: number;
   durationSeconds: number;
