@@ -455,7 +455,7 @@ describe("--visualize", () => {
 });
 
 describe("--visualize --plot-examples", () => {
-  test("the per-example plots of §6.9 for the first n training examples", async () => {
+  test("the original's per-example plots for the first n training examples", async () => {
     const dataPath = freshDir();
     writeCache(
       dataPath,

@@ -142,7 +142,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
       if (!cached) continue;
       // Every cached file gunzips to the text the server held.
       expect(gunzipSync(readFileSync(ws.rawTrace(run.uuid))).toString("utf8")).toBe(servedText(run.artifacts)!);
-      // Metadata equals the DB rows: status rule of §4.4, the artifact, then every run_metadata key.
+      // Metadata equals the DB rows: the original's status rule, the artifact, then every run_metadata key.
       const meta = await queryDatabase<{ key: string; value: string }>(
         database,
         "SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id",

@@ -1,5 +1,5 @@
 // Fetching a run's dstat file from its log root (`runs.artifacts`): http(s):// or file://.
-// The original (reference §4.6) took any non-404 answer as data and any error as "no data"; here only a
+// The original took any non-404 answer as data and any error as "no data"; here only a
 // 404/ENOENT on every candidate path means "not there", and passing trouble (timeouts, refused or reset
 // connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
 import { readFile, stat } from "node:fs/promises";

@@ -162,7 +162,7 @@ function clientOptions(s: MqttSettings): IClientOptions {
   };
 }
 
-/** The default port for the transport, as the firehose used them (§9.1). */
+/** The default port for the transport, as the firehose used them. */
 export function defaultPort(tls: boolean, websocket: boolean): number {
   if (websocket) return tls ? 8080 : 80;
   return tls ? 8883 : 1883;

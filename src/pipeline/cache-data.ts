@@ -1,4 +1,4 @@
-// `ciml cache-data`: the caching loop of the original (reference §4.5) with the SPEC's fixes — parallel
+// `ciml cache-data`: the caching loop of the original with the fixes of docs/compatibility.md — parallel
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //

@@ -1,4 +1,4 @@
-// `ciml db-batch-predict` (§2.9, §9.5): every run of the dataset's build name that the dataset does not
+// `ciml db-batch-predict` (the original's, made to work): every run of the dataset's build name that the dataset does not
 // contain, through the one prediction path, with the original's lines and a scored summary.
 import { readRunList } from "../io/raw-cache.ts";
 import type { RunRow } from "../io/subunit2sql.ts";

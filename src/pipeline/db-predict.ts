@@ -1,4 +1,4 @@
-// `ciml db-predict BUILD_UUID` (§2.8, §9.4): one MQTT event's work, with the build UUID from the command line.
+// `ciml db-predict BUILD_UUID` (the original's, made to work): one MQTT event's work, with the build UUID from the command line.
 import type { Step } from "./events.ts";
 import { predictBuild, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
 import { predictionEvent, type RunPrediction } from "./predict/predict-run.ts";

@@ -1,5 +1,5 @@
 // `ciml simulate`: a synthetic CI history — subunit2sql rows (runs + run_metadata as OpenStack's subunit
-// worker wrote them, reference §4.4) and a log tree with one dstat file per run, laid out like
+// worker wrote them) and a log tree with one dstat file per run, laid out like
 // logs.openstack.org so that cache-data reads it over file:// or HTTP exactly as it read the real server.
 import { maskUri } from "../io/db-uri.ts";
 import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";

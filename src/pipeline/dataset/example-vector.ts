@@ -1,4 +1,4 @@
-// The ONE way a parsed trace becomes a model input (§6.4): select the dataset's columns, resample,
+// The ONE way a parsed trace becomes a model input: select the dataset's columns, resample,
 // drop incomplete rows, fix the length (or aggregate), unroll column-major, normalise with the saved
 // training parameters. build-dataset and every prediction path call these functions, so a model
 // never sees a vector built differently from the ones it was trained on.
@@ -87,7 +87,7 @@ function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_p
   return { mean, range };
 }
 
-/** (x − mean) / range in place (§6.7). */
+/** (x − mean) / range in place. */
 export function normalizeInPlace(example: Float32Array | Float64Array, norm: Normalization): void {
   for (let j = 0; j < example.length; j++) example[j] = (example[j]! - norm.mean[j]!) / norm.range[j]!;
 }

@@ -20,7 +20,7 @@ export function parseSampleInterval(alias: string): SampleInterval {
   return { alias: alias.trim(), seconds: count * UNIT_SECONDS[m[2]!]! };
 }
 
-/** The original's base length: 5500 one-second samples (§6.3). */
+/** The original's base length: 5500 one-second samples. */
 const BASE_LENGTH_SECONDS = 5500;
 
 /** L = number of bins covering 5500 s: ceil(5500 / interval), or 5500 without resampling. */

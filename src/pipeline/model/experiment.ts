@@ -1,4 +1,4 @@
-// An experiment names a model and its hyper-parameters (§7). The file keeps the original's JSON shape —
+// An experiment names a model and its hyper-parameters, as in the original. The file keeps the original's JSON shape —
 // `batch_size` and `epochs` as strings, `params` empty — so experiments written by the Python tool load here
 // and ours load there; the hyper-parameters we added are optional keys that old files simply lack.
 import { existsSync } from "node:fs";

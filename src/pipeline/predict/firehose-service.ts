@@ -49,7 +49,7 @@ export interface EventCounts {
   abandoned: number;
 }
 
-/** The message published per prediction (SPEC.md "Prediction"). */
+/** The message published per prediction (docs/mqtt.md). */
 export interface PredictionMessage {
   build_uuid: string;
   run_uuid: string;

@@ -1,4 +1,4 @@
-// The one prediction path (SPEC.md "Prediction"): db-predict, db-batch-predict and mqtt-trainer all turn
+// The one prediction path (docs/compatibility.md, "Prediction uses the dataset's saved normalisation"): db-predict, db-batch-predict and mqtt-trainer all turn
 // a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
 // exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
 // Getting the run into the cache first is predict-build.ts's part.
@@ -70,7 +70,7 @@ export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: s
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
   } catch (err) {
-    // A trace without the dataset's columns (another dstat version, §12.8) can never be predicted.
+    // A trace without the dataset's columns (another dstat version; docs/compatibility.md, "Traces without the dataset's columns are excluded") can never be predicted.
     if (err instanceof CimlError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
     throw err;
   }

@@ -1,6 +1,6 @@
 // Synthetic devstack + tempest dstat traces, classic dstat 0.7.2 CSV (`dstat -tcmndrylpg --tcp --output`).
 // Pure and seeded: the same seed and run give the same bytes. Levels, noise and durations come from the real
-// traces in shared/data (figures in docs/simulate.md). Passing and failing runs differ the way the original
+// real traces (tests/fixtures/dstat) (figures in docs/simulate.md). Passing and failing runs differ the way the original
 // authors found real ones do — user CPU and 1-minute load carry most of the signal — but a share of failures
 // (a single flaky test) leaves no mark in the resources at all, so no model can be perfect.
 
