@@ -73,7 +73,8 @@ const options = (): CacheOptions => ({
   limit: 0,
   parallel: 4,
   timeoutSeconds: 10,
-  fetch: { readTimeoutMs: 300, retries: 2, backoffMs: 20 },
+  // Long enough that a loaded machine never stalls a good download this long; short enough for the stall run.
+  fetch: { readTimeoutMs: 1500, retries: 2, backoffMs: 20 },
 });
 
 test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated gzip are reported, not cached, not unavailable; 404 everywhere is unavailable", async () => {
