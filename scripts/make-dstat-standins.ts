@@ -47,6 +47,25 @@ function clock(day: string, start: [number, number, number], i: number): string 
 }
 
 const CPU = ["usr", "sys", "idl", "wai", "hiq", "siq"];
+/** A row of `dstat --time -v`: procs, memory, paging, disk, system, then `cpus` five-column CPU groups and the net pair. */
+const vmstatRow = (time: string, cpus: number, net: boolean) =>
+  [
+    time,
+    pick(0, 4, 0),
+    "0",
+    pick(0, 9),
+    ...mem(),
+    "0",
+    "0",
+    pick(0, 1e5),
+    pick(0, 1e5),
+    pick(500, 3000),
+    pick(500, 3000),
+    ...Array.from({ length: cpus }, () => cpuValues().slice(0, 4).concat("0")).flat(),
+    ...(net ? [pick(0, 900, 0), pick(0, 900, 0)] : []),
+  ].join(",");
+/** `dstat --time -v --net` as 0.7.3 names its columns. */
+const VMSTAT_NET = "time run blk new used free buff cach in out read writ int csw usr sys idl wai stl recv send".split(" ");
 const cpuValues = () => {
   const usr = Number(pick(0, 60));
   const sys = Number(pick(0, 15));
@@ -197,48 +216,8 @@ for (const [seconds, count] of [
   [300, 25],
   [900, 17],
 ] as const) {
-  const cols = [
-    "time",
-    "run",
-    "blk",
-    "new",
-    "used",
-    "free",
-    "buff",
-    "cach",
-    "in",
-    "out",
-    "read",
-    "writ",
-    "int",
-    "csw",
-    "usr",
-    "sys",
-    "idl",
-    "wai",
-    "stl",
-    "recv",
-    "send",
-  ];
-  const rows = Array.from({ length: count }, (_, i) =>
-    [
-      clock("02-08", [12, 0, 0], i * seconds),
-      pick(0, 4, 0),
-      "0",
-      pick(0, 9, 3),
-      ...mem(),
-      "0",
-      "0",
-      pick(0, 1e5),
-      pick(0, 1e5),
-      pick(500, 3000),
-      pick(500, 3000),
-      ...cpuValues().slice(0, 4),
-      "0",
-      pick(0, 900, 0),
-      pick(0, 900, 0),
-    ].join(","),
-  );
+  const cols = VMSTAT_NET;
+  const rows = Array.from({ length: count }, (_, i) => vmstatRow(clock("02-08", [12, 0, 0], i * seconds), 1, true));
   write(
     `standin-0.7.3-vmstat-net-${seconds}s.csv`,
     [
@@ -270,86 +249,11 @@ for (const [seconds, count] of [
 
 // Two runs appended to one file: the second block has other columns (per-CPU groups, prefixed names).
 {
-  const first = [
-    "time",
-    "run",
-    "blk",
-    "new",
-    "used",
-    "free",
-    "buff",
-    "cach",
-    "in",
-    "out",
-    "read",
-    "writ",
-    "int",
-    "csw",
-    "usr",
-    "sys",
-    "idl",
-    "wai",
-    "stl",
-    "recv",
-    "send",
-  ];
+  const first = VMSTAT_NET;
   const cpuGroup = (g: string) => ["usr", "sys", "idl", "wai", "stl"].map((c) => `${g}:${c}`);
-  const second = [
-    "time",
-    "run",
-    "blk",
-    "new",
-    "used",
-    "free",
-    "buff",
-    "cach",
-    "in",
-    "out",
-    "read",
-    "writ",
-    "int",
-    "csw",
-    ...cpuGroup("cpu0 usage"),
-    ...cpuGroup("cpu1 usage"),
-    ...cpuGroup("total cpu usage"),
-  ];
-  const cpu5 = () => cpuValues().slice(0, 4).concat("0");
-  const rows1 = Array.from({ length: 30 }, (_, i) =>
-    [
-      clock("02-08", [12, 26, 38], i),
-      pick(0, 4, 0),
-      "0",
-      pick(0, 9),
-      ...mem(),
-      "0",
-      "0",
-      pick(0, 1e5),
-      pick(0, 1e5),
-      pick(500, 3000),
-      pick(500, 3000),
-      ...cpu5(),
-      pick(0, 900, 0),
-      pick(0, 900, 0),
-    ].join(","),
-  );
-  const rows2 = Array.from({ length: 69 }, (_, i) =>
-    [
-      clock("02-08", [12, 40, 0], i),
-      pick(0, 4, 0),
-      "0",
-      pick(0, 9),
-      ...mem(),
-      "0",
-      "0",
-      pick(0, 1e5),
-      pick(0, 1e5),
-      pick(500, 3000),
-      pick(500, 3000),
-      ...cpu5(),
-      ...cpu5(),
-      ...cpu5(),
-    ].join(","),
-  );
+  const second = [...VMSTAT_NET.slice(0, 14), ...cpuGroup("cpu0 usage"), ...cpuGroup("cpu1 usage"), ...cpuGroup("total cpu usage")];
+  const rows1 = Array.from({ length: 30 }, (_, i) => vmstatRow(clock("02-08", [12, 26, 38], i), 1, true));
+  const rows2 = Array.from({ length: 69 }, (_, i) => vmstatRow(clock("02-08", [12, 40, 0], i), 3, false));
   write(
     "standin-0.7.3-two-runs-appended.csv",
     [
