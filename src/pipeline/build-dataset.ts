@@ -8,6 +8,7 @@ import { writeJsonGz } from "../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../io/npy.ts";
 import { readRunList, readRunMetadata, readTraceText, type RunMetadata } from "../io/raw-cache.ts";
 import { resolveDataPath, Workspace } from "../io/workspace.ts";
+import { Breather } from "./breather.ts";
 import { checkAggregations } from "./dataset/aggregation.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./dataset/class-label.ts";
 import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset/dataset-config.ts";
@@ -145,18 +146,6 @@ function trainingNormalization(matrix: Float32Array | Float64Array, rows: number
     range[j] = r === 0 ? 1 : r;
   }
   return { mean: sum, range };
-}
-
-/** Lets the faces draw and Ctrl-C arrive between traces without slowing the loop down. */
-class Breather {
-  private last = performance.now();
-  async maybe(signal: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
-    if (performance.now() - this.last < 50) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.last = performance.now();
-    throwIfAborted(signal);
-  }
 }
 
 function progressEmitter(emit: Emit, stage: SetName, total: number) {

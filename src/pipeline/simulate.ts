@@ -4,7 +4,8 @@
 import { maskUri } from "../io/db-uri.ts";
 import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";
 import { openSubunit2sqlWriter, type NewRun } from "../io/subunit2sql-writer.ts";
-import { UsageError, throwIfAborted } from "./errors.ts";
+import { Breather } from "./breather.ts";
+import { UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
 import { generateTrace, Rng, type FailureKind } from "./simulate/trace-generator.ts";
 
@@ -126,10 +127,24 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
   let bytes = 0;
   const after = history.lastRunAt ? Date.parse(`${history.lastRunAt.replace(" ", "T").slice(0, 19)}Z`) + 3_600_000 : NaN;
   let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
+  const breather = new Breather();
+  const progress = (done: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    emit({
+      type: "progress",
+      stage: "simulate",
+      done,
+      total: options.runs,
+      unit: "runs",
+      rate: done / seconds,
+      bytes,
+      counts: { failed, missing },
+      etaSeconds: ((options.runs - done) * seconds) / done,
+    });
+  };
   try {
     let batch: NewRun[] = [];
     for (let i = 0; i < options.runs; i++) {
-      throwIfAborted(signal);
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";
@@ -192,20 +207,11 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
       if (batch.length >= BATCH || i === options.runs - 1) {
         await writer.insertRuns(batch);
         batch = [];
-        const seconds = (performance.now() - started) / 1000;
-        const done = i + 1;
-        emit({
-          type: "progress",
-          stage: "simulate",
-          done,
-          total: options.runs,
-          unit: "runs",
-          rate: done / seconds,
-          bytes,
-          counts: { failed, missing },
-          etaSeconds: ((options.runs - done) * seconds) / done,
-        });
       }
+      // A run takes tens of milliseconds to simulate: show progress from the first one on, and let
+      // the view draw and Ctrl-C arrive between runs.
+      if (i === options.runs - 1) progress(i + 1);
+      else await breather.maybe(signal, () => progress(i + 1));
     }
   } finally {
     await writer.close();
