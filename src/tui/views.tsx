@@ -81,8 +81,9 @@ export function ResultView({ r, width }: { r: ResultEvent; width: number }) {
 export function LogItemView({ item, width }: { item: LogItem; width: number }) {
   switch (item.kind) {
     case "stage":
+      // A recap of progress: cut at the width like the redrawn lines, its figures are in the result.
       return (
-        <Text color={item.stopped ? "yellow" : "green"}>
+        <Text color={item.stopped ? "yellow" : "green"} wrap="truncate-end">
           {item.stopped ? "■" : "✔"} {item.name}
           <Text dimColor>
             {item.detail ? `  ${item.detail}` : ""}
@@ -97,8 +98,11 @@ export function LogItemView({ item, width }: { item: LogItem; width: number }) {
       return <Text color="yellow">⚠ {item.text}</Text>;
     case "error":
       return <Text color="red">✖ {item.text}</Text>;
-    case "prediction":
-      return <Text>{formatPrediction(item.prediction)}</Text>;
+    case "prediction": {
+      // One row per prediction where the width allows: the build's id is shortened, then left out.
+      const forms = (["full", "short", "none"] as const).map((b) => formatPrediction(item.prediction, b));
+      return <Text>{forms.find((f) => f.length <= width) ?? forms[2]}</Text>;
+    }
     case "histogram":
       return <Lines lines={histogramLines(item.histogram, width)} />;
     case "curves":
