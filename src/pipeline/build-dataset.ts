@@ -484,6 +484,9 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     `Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`,
   ];
   if (excluded.length > 0) lines.push(`${excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
+  // Where the output is, printed even with --quiet: the dataset and the pictures drawn.
+  lines.push(`Dataset written to ${target.datasetDir(dataset)}`);
+  if (state.plots.length > 0) lines.push(`Plots written: ${state.plots.join(", ")}`);
   emit({
     type: "result",
     stage: "build-dataset",
