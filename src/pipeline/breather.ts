@@ -1,19 +1,17 @@
-// Long CPU-bound loops (reading traces, simulating runs) would otherwise hold the event loop for
-// seconds: the live view could not draw and Ctrl-C could not be heard until the loop ended.
+// Long synchronous work (parsing traces, training batches, generating runs) holds the event loop, and
+// while it does, Ctrl-C's signal handler cannot run and the live view cannot draw. A Breather is checked
+// between pieces of work: it throws when the step was aborted, and every 50 ms it gives the event loop
+// one turn (setImmediate, not a resolved promise, which would run before any signal handler).
 import { throwIfAborted } from "./errors.ts";
 
-/** Lets the faces draw and Ctrl-C arrive between items without slowing the loop down. */
+const TURN_EVERY_MS = 50;
+
 export class Breather {
   private last = performance.now();
 
-  /**
-   * Yields to the event loop when 50 ms have passed since the last breath. `beforeBreath` runs just
-   * before yielding, so a progress event emitted there is drawn during the pause.
-   */
-  async maybe(signal: AbortSignal, beforeBreath?: () => void): Promise<void> {
+  async maybe(signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
-    if (performance.now() - this.last < 50) return;
-    beforeBreath?.();
+    if (performance.now() - this.last < TURN_EVERY_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
     this.last = performance.now();
     throwIfAborted(signal);

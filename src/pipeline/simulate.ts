@@ -64,6 +64,7 @@ const FAILURE_KINDS: [FailureKind, number][] = [
 ];
 const DEFAULT_START_MS = Date.UTC(2019, 0, 7, 6, 0, 0);
 const BATCH = 100;
+const PROGRESS_EVERY_MS = 100;
 
 function weighted<T>(rng: Rng, items: [T, number][]): T {
   const total = items.reduce((a, [, w]) => a + w, 0);
@@ -127,24 +128,18 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
   let bytes = 0;
   const after = history.lastRunAt ? Date.parse(`${history.lastRunAt.replace(" ", "T").slice(0, 19)}Z`) + 3_600_000 : NaN;
   let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
-  const breather = new Breather();
-  const progress = (done: number) => {
-    const seconds = (performance.now() - started) / 1000;
-    emit({
-      type: "progress",
-      stage: "simulate",
-      done,
-      total: options.runs,
-      unit: "runs",
-      rate: done / seconds,
-      bytes,
-      counts: { failed, missing },
-      etaSeconds: ((options.runs - done) * seconds) / done,
-    });
-  };
+  let reported = Number.NEGATIVE_INFINITY;
   try {
     let batch: NewRun[] = [];
+    const breather = new Breather();
     for (let i = 0; i < options.runs; i++) {
+      if (signal.aborted && batch.length > 0) {
+        // Their log files are written already: the database gets the runs that point at them, so an
+        // interrupted history is smaller, never inconsistent.
+        await writer.insertRuns(batch);
+        batch = [];
+      }
+      await breather.maybe(signal);
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";
@@ -208,10 +203,24 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
         await writer.insertRuns(batch);
         batch = [];
       }
-      // A run takes tens of milliseconds to simulate: show progress from the first one on, and let
-      // the view draw and Ctrl-C arrive between runs.
-      if (i === options.runs - 1) progress(i + 1);
-      else await breather.maybe(signal, () => progress(i + 1));
+      // A run takes tens of milliseconds to simulate: report from the first runs on, not per batch.
+      const now = performance.now();
+      if (now - reported >= PROGRESS_EVERY_MS || i === options.runs - 1) {
+        reported = now;
+        const seconds = (now - started) / 1000;
+        const done = i + 1;
+        emit({
+          type: "progress",
+          stage: "simulate",
+          done,
+          total: options.runs,
+          unit: "runs",
+          rate: done / seconds,
+          bytes,
+          counts: { failed, missing },
+          etaSeconds: ((options.runs - done) * seconds) / done,
+        });
+      }
     }
   } finally {
     await writer.close();
