@@ -75,17 +75,20 @@ describe.skipIf(!tmuxAvailable()).each([
     let curves = false;
     let narrowed = false;
     let widened = false;
+    const header = new RegExp(`^epoch (\\d+)/${EPOCHS} `);
     await term.until(finished(command), 600_000, (c) => {
       if (!narrowed) expectFits(c);
       curves ||= curvesShown(c);
-      // At 80×24, narrow the terminal mid-training and widen it again: no stale frame may stay.
-      const epoch = Number(c.lines.map((l) => new RegExp(`^epoch (\\d+)/${EPOCHS}`).exec(l)?.[1]).find(Boolean) ?? 0);
+      // Whatever the size, the screen shows one frame: frames stacked on it would repeat the header.
+      expect(c.lines.filter((l) => header.test(l)).length).toBeLessThanOrEqual(1);
+      // At 80×24, narrow the terminal mid-training, then widen it again.
+      const epoch = Number(c.lines.map((l) => header.exec(l)?.[1]).find(Boolean) ?? 0);
       if (columns !== 80) return;
       if (!narrowed && curves && epoch >= 60) {
-        term.resize(64, 20);
+        term.resize(64, rows);
         narrowed = true;
       } else if (narrowed && !widened && epoch >= 180) {
-        term.resize(80, 24);
+        term.resize(80, rows);
         widened = true;
       }
     });
@@ -95,10 +98,12 @@ describe.skipIf(!tmuxAvailable()).each([
     expect(scrollback).toContain(`$ ${command}; echo EXIT=$?`);
     const typed = scrollback.lastIndexOf(`$ ${command}; echo EXIT=$?`);
     expect(scrollback.slice(typed).find((l) => /^EXIT=\d+$/.test(l))).toBe("EXIT=0");
-    // The curves were printed once, finished; a redrawn header left behind would show another epoch.
-    const headers = scrollback.filter((l) => new RegExp(`^epoch \\d+/${EPOCHS}`).test(l));
-    expect(headers).toHaveLength(1);
-    expect(headers[0]).toStartWith(`epoch ${EPOCHS}/${EPOCHS}`);
+    // The curves were printed once, finished; redrawn headers left behind would show other epochs. When
+    // the terminal narrows, it re-wraps the frame and pushes its top rows into its history, out of
+    // reach: that one resize may leave one partial copy there, never more.
+    const headers = scrollback.filter((l) => header.test(l));
+    expect(headers.at(-1)).toStartWith(`epoch ${EPOCHS}/${EPOCHS}`);
+    expect(headers.length).toBeLessThanOrEqual(columns === 80 ? 2 : 1);
     const box = scrollback.slice(scrollback.findIndex((l) => l.includes("✔ train-model")));
     for (const key of ["accuracy", "auc", "model"]) expect(box.some((l) => new RegExp(`^│ ${key} +\\S`).test(l))).toBe(true);
   }, 660_000);

@@ -2,12 +2,14 @@
 // scrollback draw the same pictures; only the live region has to fit a height too.
 import type { EpochEvent, HistogramEvent, ProgressEvent } from "../pipeline/events.ts";
 import { formatBytes, formatDuration, formatNumber } from "./format.ts";
-import { flowCells, type Line, lineWidth, textWidth, truncateLine, truncateText } from "./line.ts";
+import { flowCells, type Line, lineWidth, textWidth, truncateLine, truncateMiddle, truncateText } from "./line.ts";
 import { sparkline } from "./sparkline.ts";
 
 const SERIES_COLOURS = ["green", "red", "cyan", "yellow", "magenta", "blue"] as const;
 const MIN_BAR = 10;
 const MAX_BAR = 40;
+/** Histogram bars stop growing here: on a wide terminal a longer bar says nothing more. */
+const MAX_HISTOGRAM_BAR = 50;
 
 function colourOf(i: number): string {
   return SERIES_COLOURS[i % SERIES_COLOURS.length]!;
@@ -55,7 +57,7 @@ export function countLines(p: ProgressEvent, width: number, indent = 2): Line[] 
 }
 
 export function currentLines(p: ProgressEvent, width: number, indent = 2): Line[] {
-  return (p.current ?? []).map((c) => [{ text: `${" ".repeat(indent)}↓ ${truncateText(c, width - indent - 2)}`, dim: true }]);
+  return (p.current ?? []).map((c) => [{ text: `${" ".repeat(indent)}↓ ${truncateMiddle(c, width - indent - 2)}`, dim: true }]);
 }
 
 /** Title with its legend (kept whole; the title is cut first), then one bar per bin. */
@@ -67,7 +69,7 @@ export function histogramLines(h: HistogramEvent, width: number): Line[] {
   const labelWidth = Math.min(Math.max(4, ...h.bins.map((b) => textWidth(b.label))), Math.floor(width / 3));
   const countTexts = h.bins.map((b) => b.counts.join("/"));
   const countWidth = Math.max(...countTexts.map(textWidth), 1);
-  const barRoom = Math.max(1, width - labelWidth - countWidth - 2);
+  const barRoom = Math.max(1, Math.min(MAX_HISTOGRAM_BAR, width - labelWidth - countWidth - 2));
   const rows = h.bins.map((b, bi): Line => {
     const segments: Line = b.counts.map((c, i) => ({ text: "█".repeat(Math.round((c / max) * barRoom)), color: colourOf(i) }));
     const used = lineWidth(segments);

@@ -83,15 +83,19 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
   }
 }
 
-/** The step ended early (error or Ctrl-C): what was under way goes to the scrollback as stopped. */
-export function settle(s: ViewState): ViewState {
-  const stopped = s.active.map(
+/**
+ * The step is over. After an error or Ctrl-C (`stopped`), what was under way goes to the scrollback
+ * as stopped; after a success, a stage still open (a listener's connection) has nothing more to say.
+ */
+export function settle(s: ViewState, stopped: boolean): ViewState {
+  if (!stopped) return flushCharts({ ...s, active: [], progress: new Map() });
+  const open = s.active.map(
     (a): LogItem => ({ kind: "stage", name: a.name, detail: a.detail, progress: s.progress.get(a.name), stopped: true }),
   );
   const orphans = [...s.progress.values()]
     .filter((p) => !s.active.some((a) => a.name === p.stage))
     .map((p): LogItem => ({ kind: "stage", name: p.stage, progress: p, stopped: true }));
-  return flushCharts({ ...append(s, ...stopped, ...orphans), active: [], progress: new Map() });
+  return flushCharts({ ...append(s, ...open, ...orphans), active: [], progress: new Map() });
 }
 
 /** A tiny external store for React's useSyncExternalStore. */
@@ -103,10 +107,10 @@ export class EventStore {
     this.set(reduce(this.state, e));
   }
   fail(message: string): void {
-    this.set(append(settle(this.state), { kind: "error", text: message }));
+    this.set(append(settle(this.state, true), { kind: "error", text: message }));
   }
   close(): void {
-    this.set(settle(this.state));
+    this.set(settle(this.state, false));
   }
   /**
    * The first `count` log items are in the scrollback: forget them, so a listener that runs for days

@@ -40,6 +40,14 @@ export function truncateText(text: string, width: number): string {
   return width <= 0 ? "" : `${text.slice(0, width - 1)}…`;
 }
 
+/** Cuts the middle out of a text (URLs and paths keep their start and their file name). */
+export function truncateMiddle(text: string, width: number): string {
+  if (textWidth(text) <= width) return text;
+  if (width <= 1) return text.slice(0, Math.max(0, width));
+  const head = Math.ceil((width - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
+}
+
 /**
  * Lays out cells (e.g. "cached 51") left to right, starting a new line rather than splitting a cell,
  * so a tally never reads "matche" / "d 1" at a narrow width.

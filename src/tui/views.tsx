@@ -6,7 +6,7 @@ import { useLayoutEffect, useSyncExternalStore } from "react";
 import type { ResultEvent } from "../pipeline/events.ts";
 import { curveLines, histogramLines } from "./chart-lines.ts";
 import type { EventStore, LogItem, ViewState } from "./event-store.ts";
-import { formatPrediction, formatValue } from "./format.ts";
+import { formatBytes, formatPrediction, formatValue } from "./format.ts";
 import { type Line, lineWidth } from "./line.ts";
 import { frameWidth, liveFrame } from "./live-frame.ts";
 import { fitCommand } from "./shell-command.ts";
@@ -45,12 +45,15 @@ function progressSummary(item: Extract<LogItem, { kind: "stage" }>): string {
   const counts = Object.entries(p.counts ?? {})
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${v}`);
-  return `  ${p.done}${p.total !== null ? `/${p.total}` : ""} ${p.unit}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`;
+  return `${p.done}${p.total !== null ? `/${p.total}` : ""} ${p.unit}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`;
 }
 
 /** The summary table in a box; the closing lines and the commands to try next below it, outside. */
 export function ResultView({ r, width }: { r: ResultEvent; width: number }) {
-  const entries = Object.entries(r.summary).map(([k, v]) => [k, formatValue(v)] as const);
+  // Byte counts read better in KiB/MiB; the JSON face keeps the exact number.
+  const entries = Object.entries(r.summary).map(
+    ([k, v]) => [k, k === "bytes" && typeof v === "number" ? formatBytes(v) : formatValue(v)] as const,
+  );
   const keyWidth = Math.min(20, Math.max(...entries.map(([k]) => k.length), 4));
   return (
     <Box flexDirection="column">
@@ -86,9 +89,11 @@ export function LogItemView({ item, width }: { item: LogItem; width: number }) {
         <Text color={item.stopped ? "yellow" : "green"} wrap="truncate-end">
           {item.stopped ? "■" : "✔"} {item.name}
           <Text dimColor>
-            {item.detail ? `  ${item.detail}` : ""}
-            {progressSummary(item)}
-            {item.stopped ? "  (stopped)" : ""}
+            {/* The figures first: the detail (often a path) is what the width cuts. */}
+            {[progressSummary(item), item.stopped ? "(stopped)" : "", item.detail ?? ""]
+              .filter(Boolean)
+              .map((t) => `  ${t}`)
+              .join("")}
           </Text>
         </Text>
       );
