@@ -84,6 +84,8 @@ export function histogramLines(h: HistogramEvent, width: number): Line[] {
 }
 
 const NAME_WIDTH = 14;
+/** Curves stop widening here, so the last value stays beside its curve on a wide terminal. */
+const MAX_SPARK = 60;
 const VALUE_WIDTH = 9;
 
 /** `epoch 12/60 ████░░ step 48  782 ex/s  ETA 3s` */
@@ -116,7 +118,7 @@ export function curveLines(epochs: EpochEvent[], width: number, maxRows = Number
     // Scale text is as wide as it needs; the sparkline gets what is left (at least a few columns).
     const probe = sparkline(k, values, 1);
     const scale = `  ${probe.low < 0 ? formatNumber(probe.low) : "0"}–${formatNumber(probe.high)}`;
-    const room = width - NAME_WIDTH - 1 - VALUE_WIDTH - textWidth(scale);
+    const room = Math.min(MAX_SPARK, width - NAME_WIDTH - 1 - VALUE_WIDTH - textWidth(scale));
     const spark = sparkline(k, values, Math.max(4, room));
     rows.push(
       truncateLine(
