@@ -192,7 +192,7 @@ describe("what goes to the scrollback", () => {
         (_, i): PipelineEvent => ({ type: "prediction", runUuid: `r-${i}`, predictedClass: "0", probabilities: { "0": 0.9, "1": 0.1 } }),
       ),
       { type: "stage", stage: "predict", state: "finished" },
-      { type: "stage", stage: "train", state: "started" },
+      { type: "stage", stage: "train", state: "started", training: true },
       ...epochs(3),
       { type: "stage", stage: "train", state: "finished", detail: "12 steps" },
       lengths,

@@ -89,7 +89,7 @@ const MAX_SPARK = 60;
 const VALUE_WIDTH = 9;
 
 /** `epoch 12/60 ████░░ step 48  782 ex/s  ETA 3s` */
-export function epochHeaderLine(last: EpochEvent, width: number): Line {
+function epochHeaderLine(last: EpochEvent, width: number): Line {
   const parts = [`step ${last.step}`];
   if (last.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(last.etaSeconds)}`);
   if (last.examplesPerSecond !== undefined) parts.push(`${Math.round(last.examplesPerSecond)} ex/s`);

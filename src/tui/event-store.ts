@@ -17,7 +17,7 @@ export interface ViewState {
   logGeneration: number;
   nextId: number;
   /** Stages started and not finished, in the order they started. */
-  active: { name: string; detail?: string }[];
+  active: { name: string; detail?: string; training?: boolean }[];
   progress: Map<string, ProgressEvent>;
   histograms: Map<string, HistogramEvent>;
   epochs: EpochEvent[];
@@ -32,9 +32,6 @@ function append(s: ViewState, ...items: LogItem[]): ViewState {
   return { ...s, log, nextId: s.nextId + items.length };
 }
 
-// A training run (quickstart trains several; doctor trains one) owns the curves until it finishes.
-const TRAIN_STAGE = /(^|\W)train$/;
-
 /** The charts of a step go to the scrollback once, in their final form, when the step is over. */
 function flushCharts(s: ViewState): ViewState {
   const items: LogItem[] = [...s.histograms.values()].map((histogram) => ({ kind: "histogram", histogram }));
@@ -47,8 +44,9 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
     case "stage": {
       const others = s.active.filter((x) => x.name !== e.stage);
       if (e.state === "started") {
-        const next = TRAIN_STAGE.test(e.stage) && s.epochs.length > 0 ? flushCharts(s) : s;
-        return { ...next, active: [...others, { name: e.stage, detail: e.detail }] };
+        // A training stage (quickstart trains several; doctor one) owns the curves until it finishes.
+        const next = e.training && s.epochs.length > 0 ? flushCharts(s) : s;
+        return { ...next, active: [...others, { name: e.stage, detail: e.detail, training: e.training }] };
       }
       const started = s.active.find((x) => x.name === e.stage);
       const progress = new Map(s.progress);
@@ -57,7 +55,7 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
         { ...s, active: others, progress },
         { kind: "stage", name: e.stage, detail: e.detail ?? started?.detail, progress: s.progress.get(e.stage) },
       );
-      if (!TRAIN_STAGE.test(e.stage) || s.epochs.length === 0) return done;
+      if (!started?.training || s.epochs.length === 0) return done;
       return append({ ...done, epochs: [] }, { kind: "curves", epochs: s.epochs });
     }
     case "progress":
@@ -87,7 +85,7 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
  * The step is over. After an error or Ctrl-C (`stopped`), what was under way goes to the scrollback
  * as stopped; after a success, a stage still open (a listener's connection) has nothing more to say.
  */
-export function settle(s: ViewState, stopped: boolean): ViewState {
+function settle(s: ViewState, stopped: boolean): ViewState {
   if (!stopped) return flushCharts({ ...s, active: [], progress: new Map() });
   const open = s.active.map(
     (a): LogItem => ({ kind: "stage", name: a.name, detail: a.detail, progress: s.progress.get(a.name), stopped: true }),

@@ -2,7 +2,7 @@
 // terminal rows a frame takes and that none is wider than the terminal: a frame taller than the
 // screen makes Ink clear the user's scrollback, and a line wider than it wraps and leaves stale rows.
 
-export interface Segment {
+interface Segment {
   text: string;
   color?: string;
   dim?: boolean;

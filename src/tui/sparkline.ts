@@ -6,7 +6,7 @@ const BLOCKS = "▁▂▃▄▅▆▇█";
 /** Metrics that live in [0, 1]: drawn against 1, not against their own best value. */
 const UNIT_METRICS = /(accuracy|auc|precision|recall)$/;
 
-export interface Sparkline {
+interface Sparkline {
   text: string;
   /** the value the full-height block stands for; the lowest block stands for 0 (or `low` if negative) */
   high: number;

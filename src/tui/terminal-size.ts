@@ -1,12 +1,12 @@
 // The terminal's real size, followed as it is resized: the live view lays itself out from it.
 import { useEffect, useState } from "react";
 
-export interface TerminalSize {
+interface TerminalSize {
   columns: number;
   rows: number;
 }
 
-export function terminalSize(stream: NodeJS.WriteStream = process.stdout): TerminalSize {
+function terminalSize(stream: NodeJS.WriteStream = process.stdout): TerminalSize {
   return { columns: stream.columns || 80, rows: stream.rows || 24 };
 }
 

@@ -15,7 +15,7 @@ import { useTerminalSize } from "./terminal-size.ts";
 /** Printed log items are forgotten in batches of this many (see EventStore.dropPrinted). */
 const DROP_PRINTED_AT = 200;
 
-export function LineView({ line }: { line: Line }) {
+function LineView({ line }: { line: Line }) {
   return (
     <Text wrap="truncate-end">
       {line.length === 0
@@ -49,7 +49,7 @@ function progressSummary(item: Extract<LogItem, { kind: "stage" }>): string {
 }
 
 /** The summary table in a box; the closing lines and the commands to try next below it, outside. */
-export function ResultView({ r, width }: { r: ResultEvent; width: number }) {
+function ResultView({ r, width }: { r: ResultEvent; width: number }) {
   // Byte counts read better in KiB/MiB; the JSON face keeps the exact number.
   const entries = Object.entries(r.summary).map(
     ([k, v]) => [k, k === "bytes" && typeof v === "number" ? formatBytes(v) : formatValue(v)] as const,
@@ -81,7 +81,7 @@ export function ResultView({ r, width }: { r: ResultEvent; width: number }) {
   );
 }
 
-export function LogItemView({ item, width }: { item: LogItem; width: number }) {
+function LogItemView({ item, width }: { item: LogItem; width: number }) {
   switch (item.kind) {
     case "stage":
       // A recap of progress: cut at the width like the redrawn lines, its figures are in the result.
