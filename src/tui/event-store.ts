@@ -44,7 +44,6 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
     case "stage": {
       const others = s.active.filter((x) => x.name !== e.stage);
       if (e.state === "started") {
-        // A training stage (quickstart trains several; doctor one) owns the curves until it finishes.
         const next = e.training && s.epochs.length > 0 ? flushCharts(s) : s;
         return { ...next, active: [...others, { name: e.stage, detail: e.detail, training: e.training }] };
       }
@@ -55,6 +54,7 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
         { ...s, active: others, progress },
         { kind: "stage", name: e.stage, detail: e.detail ?? started?.detail, progress: s.progress.get(e.stage) },
       );
+      // The stage said when it started that it trains (the event carries it, not the stage's name).
       if (!started?.training || s.epochs.length === 0) return done;
       return append({ ...done, epochs: [] }, { kind: "curves", epochs: s.epochs });
     }
