@@ -33,9 +33,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("ciml quickstart --json in an empty directory", () => {
   test("exits 0 and ends with a result that points at the next commands", () => {
     expect(run.code).toBe(0);
-    const result = run.lines.at(-1) as { type: string; stage: string; lines: string[] };
+    const result = run.lines.at(-1) as { type: string; stage: string; next: string[] };
     expect(result).toMatchObject({ type: "result", stage: "quickstart" });
-    expect(result.lines.join("\n")).toContain(`tensorboard --logdir ${dataset}`);
+    expect(result.next).toContain(`tensorboard --logdir ${dataset}`);
   });
 
   test("wrote a subunit2sql SQLite database with every run", () => {

@@ -96,6 +96,6 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
   writeFileAtomic(output, output.toLowerCase().endsWith(".svg") ? svg : await svgToPng(svg, 1.5));
   const table: Record<string, Record<string, number>> = {};
   categories.forEach((label, i) => (table[label] = Object.fromEntries(series.map((s) => [s.name, s.values[i]!]))));
-  emit({ type: "result", stage: "plot-data", summary: { output, ...table } });
+  emit({ type: "result", stage: "plot-data", summary: { output, ...table }, lines: [`Chart written to ${output}`] });
   return { files: [output], table };
 };

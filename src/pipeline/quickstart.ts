@@ -147,7 +147,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     `ciml build-dataset ${example} --dataset usr_1m-10s-status --features-regex '(usr|1m)' --sample-interval 10s --slicer :${inDataset}`,
     `ciml train-model ${example} --dataset usr_1m-10s-status --experiment dnn-3x10`,
     `ciml db-predict ${someBuild ?? "<build_uuid>"} ${example} --db-uri ${dbUri} --dataset ${DATASET} --experiment dnn-3x10`,
-    `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10   (see docs/mqtt.md)`,
+    `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10`,
   ];
   const lines = [
     `database     ${dbUri}`,
@@ -159,9 +159,8 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
       (x) =>
         `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`,
     ),
-    "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
-    ...next.map((n) => `  ${n}`),
+    "Try next (ciml is the binary, or `npm run ciml --` in a checkout; docs/mqtt.md explains mqtt-trainer):",
   ];
-  emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines });
+  emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines, next });
   return { dir, dbUri, dataPath, dataset: DATASET, plots: built.plots, accuracy, batchAccuracy, next };
 };

@@ -58,12 +58,13 @@ export function formatHistogram(h: HistogramEvent): string {
   return `${h.title} [${h.series.join("/")}] ${bins}`;
 }
 
-export function formatPrediction(p: PredictionEvent): string {
+/** `build` "short" gives the 7 characters Zuul's build_short_uuid has; "none" leaves the build out. */
+export function formatPrediction(p: PredictionEvent, build: "full" | "short" | "none" = "full"): string {
   const prob = p.probabilities[p.predictedClass];
   const parts = [`${p.runUuid}: predicted ${p.predictedClass}`];
   if (prob !== undefined) parts.push(`(p=${prob.toFixed(3)})`);
   if (p.actualClass !== undefined) parts.push(`actual ${p.actualClass}`);
-  if (p.buildUuid) parts.push(`build ${p.buildUuid}`);
+  if (p.buildUuid && build !== "none") parts.push(`build ${build === "short" ? p.buildUuid.slice(0, 7) : p.buildUuid}`);
   if (p.latencyMs !== undefined) parts.push(`${Math.round(p.latencyMs)} ms`);
   return parts.join(" ");
 }

@@ -23,7 +23,9 @@ export class PlainReporter implements Reporter {
       this.err.write(`warning: ${e.message}`);
       return;
     }
-    if (this.quiet) return;
+    // A command's own output (its predictions, what it wrote, its figures) is printed even with
+    // --quiet; only the progress around it is silenced.
+    if (this.quiet && e.type !== "prediction" && e.type !== "result") return;
     switch (e.type) {
       case "stage":
         if (e.state === "started") this.out.write(`== ${e.stage}${e.detail ? `: ${e.detail}` : ""}`);
@@ -45,6 +47,7 @@ export class PlainReporter implements Reporter {
         break;
       case "result":
         for (const line of e.lines ?? []) this.out.write(line);
+        for (const command of e.next ?? []) this.out.write(`  ${command}`);
         this.out.write(
           `${e.stage} done: ${Object.entries(e.summary)
             .map(([k, v]) => `${k}=${formatValue(v)}`)

@@ -45,6 +45,9 @@ export function buildResultEvent(plan: BuildPlan, config: DatasetConfig, filled:
   ];
   if (filled.excluded.length > 0)
     lines.push(`${filled.excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
+  // Where the output is, printed even with --quiet: the dataset and the pictures drawn.
+  lines.push(`Dataset written to ${target.datasetDir(dataset)}`);
+  if (filled.plots.length > 0) lines.push(`Plots written: ${filled.plots.join(", ")}`);
   return {
     type: "result",
     stage: "build-dataset",

@@ -5,6 +5,7 @@ import { rmSync } from "node:fs";
 import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
+import { Breather } from "../breather.ts";
 import { CimlError, throwIfAborted } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import type { BuildPlan } from "./build-plan.ts";
@@ -58,18 +59,6 @@ function trainingNormalization(matrix: Float32Array | Float64Array, rows: number
     range[j] = r === 0 ? 1 : r;
   }
   return { mean: sum, range };
-}
-
-/** Lets the faces draw and Ctrl-C arrive between traces without slowing the loop down. */
-class Breather {
-  private last = performance.now();
-  async maybe(signal: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
-    if (performance.now() - this.last < 50) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.last = performance.now();
-    throwIfAborted(signal);
-  }
 }
 
 function progressEmitter(emit: Emit, stage: SetName, total: number) {
