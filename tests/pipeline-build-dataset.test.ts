@@ -221,7 +221,11 @@ describe("errors are one clear line with exit code 1", () => {
   );
 
   const cases: [string, Partial<BuildDatasetOptions>, RegExp][] = [
-    ["tdt split not summing to 10", { tdtSplit: ["6", "2", "1"] }, /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10$/],
+    [
+      "tdt split not summing to 10",
+      { tdtSplit: ["6", "2", "1"] },
+      /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10; give tenths that sum to 10, e.g. --tdt-split 6 2 2$/,
+    ],
     ["bad regex", { featuresRegex: "(usr" }, /--features-regex "\(usr" is not a valid regular expression/],
     ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/],
     ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full/],

@@ -15,13 +15,12 @@ export function checkName(kind: NameKind, name: string): string {
   return name;
 }
 
-/** --data-path, else $CIML_DATA_PATH, else ./data, relative paths against the CWD (fix of §12.19). */
-export function resolveDataPath(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-  cwd = process.cwd(),
-): string {
-  const chosen = flag || env.CIML_DATA_PATH || "data";
+/**
+ * The data path as the command line resolved it (--data-path, else $CIML_DATA_PATH), else ./data;
+ * a relative path is taken against the working directory, as the original did not (a bug it had).
+ */
+export function resolveDataPath(given: string | undefined, cwd = process.cwd()): string {
+  const chosen = given || "data";
   if (/^s3:\/\//i.test(chosen)) {
     throw new WorkspaceError(`data path ${chosen}: S3 storage is not supported yet; use a local directory`);
   }

@@ -50,6 +50,19 @@ export interface BuildDatasetOptions {
   dtype: string;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const BUILD_DATASET_DEFAULTS = {
+  dataset: "dataset",
+  buildName: "tempest-full",
+  slicer: ":",
+  classLabel: "status",
+  tdtSplit: ["6", "2", "2"],
+  dataPlotsFolder: "/tmp",
+  plotExamples: 0,
+  seed: 42,
+  dtype: "float32",
+} satisfies Partial<BuildDatasetOptions>;
+
 export type SetName = "training" | "dev" | "test";
 export const SET_NAMES: readonly SetName[] = ["training", "dev", "test"];
 
@@ -66,13 +79,11 @@ export interface BuildDatasetResult {
   plots: string[];
 }
 
-export const DEFAULT_SEED = 42;
-
 /** Live histograms are redrawn this often (plain output prints each one as a line). */
 const HISTOGRAM_EVERY_MS = 2000;
 
 function parseSeed(seed: string | number | undefined): number {
-  if (seed === undefined || seed === "") return DEFAULT_SEED;
+  if (seed === undefined || seed === "") return BUILD_DATASET_DEFAULTS.seed;
   const n = Number(seed);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed ${seed} must be a whole number from 0 to 4294967295`);
   return n;
@@ -94,7 +105,9 @@ function compileRegex(source: string | undefined): RegExp | null {
   try {
     return new RegExp(source);
   } catch (err) {
-    throw new CimlError(`--features-regex ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
+    throw new UsageError(
+      `--features-regex ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, "")}); e.g. --features-regex "usr|sys", and \\( for a literal (`,
+    );
   }
 }
 
@@ -358,7 +371,9 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const allRuns = readRunList(runListPath);
   const runs = pythonSlice(allRuns, options.slicer);
   if (runs.length === 0) {
-    throw new CimlError(`--slicer ${options.slicer} selects no runs of the ${allRuns.length} cached for build name ${options.buildName}`);
+    throw new UsageError(
+      `--slicer ${options.slicer} selects no runs of the ${allRuns.length} cached for build name ${options.buildName}; e.g. --slicer :${allRuns.length}`,
+    );
   }
   emit({ type: "info", message: `Obtained ${runs.length} runs for build ${options.buildName}` });
 

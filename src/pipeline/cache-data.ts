@@ -19,7 +19,7 @@ import {
   writeTraceGz,
   type RunMetadata,
 } from "../io/raw-cache.ts";
-import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
+import { openSubunit2sql, ORIGINAL_DB_URI, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
@@ -42,6 +42,15 @@ export interface CacheOptions {
   /** how long the database may take to answer a connection */
   dbConnectTimeoutMs?: number;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const CACHE_DATA_DEFAULTS = {
+  buildName: "tempest-full",
+  dbUri: ORIGINAL_DB_URI,
+  limit: 0,
+  parallel: 8,
+  timeoutSeconds: 60,
+} satisfies Partial<CacheOptions>;
 
 export interface CacheResult {
   /** runs of the build name in the database */

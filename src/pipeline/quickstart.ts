@@ -21,6 +21,9 @@ export interface QuickstartOptions {
   force: boolean;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const QUICKSTART_DEFAULTS = { dir: "./ciml-quickstart", runs: 300, seed: 42 } satisfies Partial<QuickstartOptions>;
+
 export interface QuickstartResult {
   dir: string;
   dbUri: string;

@@ -18,12 +18,17 @@ export class InkReporter implements Reporter {
     this.store.push(e);
   }
 
-  error(message: string): void {
+  private stack?: string;
+
+  error(message: string, _exitCode: number, stack?: string): void {
     this.store.fail(message);
+    this.stack = stack;
   }
 
   close(): void {
     this.instance.rerender(<LiveView store={this.store} />);
     this.instance.unmount();
+    // After the live view lets go of the terminal, so the stack is not drawn over.
+    if (this.stack) process.stderr.write(`${this.stack}\n`);
   }
 }

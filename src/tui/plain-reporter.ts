@@ -54,8 +54,9 @@ export class PlainReporter implements Reporter {
     }
   }
 
-  error(message: string): void {
+  error(message: string, _exitCode: number, stack?: string): void {
     this.err.write(`error: ${message}`);
+    if (stack) this.err.write(stack);
   }
 
   close(): void {}
