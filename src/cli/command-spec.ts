@@ -4,7 +4,7 @@
 import type { Step } from "../pipeline/events.ts";
 import { type DefaultValue, Flags } from "./flags.ts";
 import type { OptionSpec } from "./option-spec.ts";
-import { type FaceFlags, runStep } from "./run-step.ts";
+import type { FaceFlags } from "./run-step.ts";
 
 export interface CommandSpec {
   name: string;
@@ -36,6 +36,11 @@ export function stepCommand<O, R>(step: Step<O, R>, normalise: (f: Flags) => O):
       normalise(new Flags(new Map(), [], {}, defaults));
       return defaults;
     },
-    run: (flags, face) => runStep(step, normalise(flags), face),
+    async run(flags, face) {
+      const options = normalise(flags);
+      // The faces (and Ink behind them) load only when a command runs, not for the help.
+      const { runStep } = await import("./run-step.ts");
+      return runStep(step, options, face);
+    },
   };
 }

@@ -12,7 +12,7 @@ import { describeError } from "./describe-error.ts";
 import { Flags } from "./flags.ts";
 import { commandHelp, topHelp } from "./help.ts";
 import { parseArgv } from "./parse-argv.ts";
-import { type FaceFlags, lineReporter } from "./run-step.ts";
+import type { FaceFlags } from "./run-step.ts";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -97,6 +97,7 @@ export async function runCli(
   } catch (err) {
     if (dataPathToTidy) removeEmptyFolders(dataPathToTidy);
     const { message, exitCode, stack } = describeError(err, face.debug === true);
+    const { lineReporter } = await import("./run-step.ts");
     const reporter = lineReporter(face);
     reporter.error(message, exitCode, stack);
     reporter.close();
