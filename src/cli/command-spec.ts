@@ -25,6 +25,8 @@ export interface CommandSpec {
 export interface LoadedCommand {
   /** the step's defaults by option name, for the help */
   defaults(): Map<string, DefaultValue>;
+  /** the step's options made from what was typed (tests look at them) */
+  normalise(flags: Flags): unknown;
   run(flags: Flags, face: FaceFlags): Promise<number>;
 }
 
@@ -36,6 +38,7 @@ export function stepCommand<O, R>(step: Step<O, R>, normalise: (f: Flags) => O):
       normalise(new Flags(new Map(), [], {}, defaults));
       return defaults;
     },
+    normalise,
     async run(flags, face) {
       const options = normalise(flags);
       // The faces (and Ink behind them) load only when a command runs, not for the help.

@@ -1,5 +1,7 @@
 // What the user reads when a command fails: one line that names the thing and the fix, and the exit
 // code. File-system refusals name the path and what to do instead of the system's errno text.
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { CimlError } from "../pipeline/errors.ts";
 
 export interface ErrorReport {
@@ -10,9 +12,24 @@ export interface ErrorReport {
   stack?: string;
 }
 
+/** The file in the way when a folder was to be made at `path` (the path itself or one of its parents). */
+function fileInTheWay(path: string): string {
+  for (let p = path; p !== dirname(p); p = dirname(p)) {
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not there: look further up
+    }
+  }
+  return path;
+}
+
+const fileWhereFolder = (p: string) =>
+  `${fileInTheWay(p)} is a file where a folder is needed (for ${p}); move the file away or choose another folder`;
+
 const FILE_SYSTEM_FIXES: Record<string, (path: string) => string> = {
-  ENOTDIR: (p) => `${p}: a file stands where a folder is needed; remove that file or choose another folder`,
-  EEXIST: (p) => `${p}: a file stands where a folder is needed; remove that file or choose another folder`,
+  ENOTDIR: fileWhereFolder,
+  EEXIST: fileWhereFolder,
   EISDIR: (p) => `${p}: is a folder where a file is needed; choose a file name`,
   EACCES: (p) => `${p}: permission denied; choose a folder you can write to, or change its permissions`,
   EPERM: (p) => `${p}: permission denied; choose a folder you can write to, or change its permissions`,

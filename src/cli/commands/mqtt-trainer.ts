@@ -11,7 +11,7 @@ export const mqttTrainerCommand: CommandSpec = {
   notes: ["Runs until Ctrl-C. The broker password is better given as $CIML_MQTT_PASSWORD: a command line is visible in `ps`."],
   examples: [
     "ciml mqtt-trainer --mqtt-hostname firehose.openstack.org --dataset usr-1min --experiment dnn-3x10",
-    "CIML_MQTT_PASSWORD=secret ciml mqtt-trainer --mqtt-hostname broker.example --tls --username ciml",
+    "ciml mqtt-trainer --mqtt-hostname broker.example --tls --username ciml   # password from $CIML_MQTT_PASSWORD",
   ],
   options: [
     DB_URI,
