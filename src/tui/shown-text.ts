@@ -8,7 +8,7 @@ export const SHOWN_MAX = 200;
 // C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-function escape(c: string): string {
+function escapeControl(c: string): string {
   if (c === "\n") return "\\n";
   if (c === "\r") return "\\r";
   if (c === "\t") return "\\t";
@@ -17,7 +17,7 @@ function escape(c: string): string {
 
 /** Control characters escaped, nothing shortened: for whole lines. */
 export function withoutControls(text: string): string {
-  return text.replace(CONTROL, escape);
+  return text.replace(CONTROL, escapeControl);
 }
 
 /** One outside value as printed: escaped, and cut to `max` characters (the last one "…") with how much was left out. */
