@@ -455,7 +455,14 @@ describe("--visualize", () => {
       join(plots, "sizes_by_result.svg"),
     );
     expect(svg.trim()).toBe(`{http://www.w3.org/2000/svg}svg ${result.examples.training}`);
-  });
+    // The legend says which class is which, with how many runs each has.
+    const texts = [...readFileSync(join(plots, "sizes_by_result.svg"), "utf8").matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(texts.filter((t) => /^[01] = /.test(t!))).toEqual([
+      expect.stringMatching(/^0 = passed \(\d+ runs\)$/),
+      expect.stringMatching(/^1 = failed \(\d+ runs\)$/),
+    ]);
+    expect(texts).toContain("status (0 = passed, 1 = failed)");
+  }, 60_000);
 });
 
 describe("--visualize --plot-examples", () => {
@@ -467,7 +474,7 @@ describe("--visualize --plot-examples", () => {
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })),
     );
     const plots = join(dataPath, "plots-here");
-    const { result } = await build({
+    const { result, events } = await build({
       dataPath,
       sampleInterval: "1min",
       featuresRegex: "(usr|1m)",
@@ -475,15 +482,19 @@ describe("--visualize --plot-examples", () => {
       dataPlotsFolder: plots,
       plotExamples: 2,
     });
+    // All of them in one folder of the plots folder, and the result says where.
+    const examples = join(plots, "ds-examples");
     const perExample = ["downsampled", "fixedsize", "unrolled"].flatMap((kind) =>
-      [0, 1].map((i) => join(dataPath, "ds", "plots", `1min_${kind}_${i}.png`)),
+      [0, 1].map((i) => join(examples, `1min_${kind}_${i}.png`)),
     );
-    const normalized = [0, 1].map((i) => join(plots, `1min_normalized_${i}.png`));
+    const normalized = [0, 1].map((i) => join(examples, `1min_normalized_${i}.png`));
+    const lines = events.flatMap((e) => (e.type === "result" ? (e.lines ?? []) : []));
+    expect(lines.filter((l) => l.startsWith("plots:"))).toEqual([`plots: 8 files in ${examples}`, `plots: 2 files in ${plots}`]);
     expect(result.plots.sort()).toEqual(
       [...perExample, ...normalized, join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")].sort(),
     );
     for (const file of [...perExample, ...normalized]) expect(readFileSync(file).subarray(1, 4).toString("latin1")).toBe("PNG");
-  });
+  }, 60_000);
 });
 
 describe("Ctrl-C", () => {

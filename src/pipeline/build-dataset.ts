@@ -2,6 +2,7 @@
 // archives plus the configuration every later step reads. Cache only, one trace in memory at a time,
 // each set's examples written straight into one preallocated matrix. Runs that cannot make an example
 // are left out, warned about and listed in excluded.json.gz — never kept as garbage rows (§12.6–9).
+import { dirname, join } from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { DstatParseError, parseDstatCsv, type DstatTable } from "../io/dstat-csv.ts";
 import { writeJsonGz } from "../io/gzip-json.ts";
@@ -293,7 +294,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     if (set === "training" && ids.length < state.plotExamples) {
       state.plots.push(
         ...(await writeExamplePlots(
-          state.target.datasetFile(options.dataset, "plots"),
+          examplesFolder(options),
           shape.sample_interval,
           ids.length,
           shape.columns,
@@ -343,6 +344,11 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
   }
   writeJsonGz(target.datasetFile(options.dataset, `${set}.json.gz`), ids);
   state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
+}
+
+/** --plot-examples: every per-example plot of one dataset in one folder, beside sizes_by_result. */
+function examplesFolder(options: BuildDatasetOptions): string {
+  return join(options.dataPlotsFolder, `${options.dataset}-examples`);
 }
 
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
@@ -443,7 +449,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       for (let r = 0; r < Math.min(rows, state.plotExamples); r++) {
         state.plots.push(
           await writeNormalizedPlot(
-            options.dataPlotsFolder,
+            examplesFolder(options),
             state.shape.sample_interval,
             r,
             matrix.subarray(r * features, (r + 1) * features),
@@ -499,6 +505,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         state.classes.training,
         vocabulary,
         config.sample_interval,
+        options.classLabel,
       )),
     );
     emit({ type: "stage", stage: "visualize", state: "finished", detail: options.dataPlotsFolder });
@@ -509,6 +516,8 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const lines = [
     `Done creating dataset ${dataset}: ${features} features (${columns.length} columns × ${L}), classes ${vocabulary.join(", ")}`,
   ];
+  for (const folder of new Set(state.plots.map((p) => dirname(p))))
+    lines.push(`plots: ${state.plots.filter((p) => dirname(p) === folder).length} files in ${folder}`);
   if (excluded.length > 0) lines.push(`${excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
   emit({
     type: "result",

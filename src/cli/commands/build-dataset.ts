@@ -30,7 +30,7 @@ export const buildDatasetCommand: CommandSpec = {
     ),
     option(
       "--plot-examples <n>",
-      "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples into <data-plots-folder>/examples/",
+      "with --visualize: also draw the per-example plots (resampled, fixed size, unrolled, normalised) of the first n training examples into <data-plots-folder>/<dataset>-examples/",
     ),
     option("--seed <n>", "seed of the train/dev/test split"),
     option("--dtype <dtype>", "float32 or float64 examples"),
