@@ -36,6 +36,9 @@ describe("ciml quickstart --json in an empty directory", () => {
     const result = run.lines.at(-1) as { type: string; stage: string; lines: string[] };
     expect(result).toMatchObject({ type: "result", stage: "quickstart" });
     expect(result.lines.join("\n")).toContain(`tensorboard --logdir ${dataset}`);
+    // A binary user has no docs/ folder: the essentials are printed instead.
+    expect(result.lines.join("\n")).not.toContain("docs/");
+    expect(result.lines).toContain("each prediction as JSON on ciml/predictions/<build-name>; it runs until Ctrl-C.");
   });
 
   test("wrote a subunit2sql SQLite database with every run", () => {
