@@ -33,6 +33,11 @@ export async function writeSizesByResult(
   return [pngPath, svgPath];
 }
 
+/** --plot-examples: every per-example plot of one dataset in one folder, beside sizes_by_result. */
+export function examplesFolder(plotsFolder: string, dataset: string): string {
+  return join(plotsFolder, `${dataset}-examples`);
+}
+
 /** The original's name prefix; without resampling it had none (and crashed, §12.10). */
 function prefix(interval: string | null): string {
   return interval ?? "none";
