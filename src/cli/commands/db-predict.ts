@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DEBUG, DSTAT_PATH, dataPath, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, DB_URI, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const dbPredictCommand: CommandSpec = {
   name: "db-predict",
@@ -29,14 +29,9 @@ export const dbPredictCommand: CommandSpec = {
       f.on("--debug");
       return {
         buildUuid: f.argument(0, "<build_uuid>"),
-        dataPath: dataPath(f),
-        dbUri: f.fromEnv("--db-uri", "CIML_DB_URI", d.dbUri) ?? d.dbUri,
-        dataset: f.string("--dataset", d.dataset),
-        experiment: f.string("--experiment", d.experiment),
+        ...predictorOptions(f, d),
         sampleInterval: f.string("--sample-interval"),
         buildName: f.string("--build-name", d.buildName),
-        dstatPaths: f.list("--dstat-path"),
-        timeoutSeconds: f.decimal("--timeout", d.timeoutSeconds),
       };
     });
   },

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DSTAT_PATH, dataPath, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, DB_URI, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const mqttTrainerCommand: CommandSpec = {
   name: "mqtt-trainer",
@@ -42,13 +42,9 @@ export const mqttTrainerCommand: CommandSpec = {
   async load() {
     const { mqttTrainer, MQTT_TRAINER_DEFAULTS: d } = await import("../../pipeline/mqtt-trainer.ts");
     return stepCommand(mqttTrainer, (f) => ({
+      ...predictorOptions(f, d),
       // --model-dir is the original mqtt-predict's name for the data path.
       dataPath: f.string("--data-path") ?? f.string("--model-dir") ?? dataPath(f),
-      dbUri: f.fromEnv("--db-uri", "CIML_DB_URI", d.dbUri) ?? d.dbUri,
-      dataset: f.string("--dataset", d.dataset),
-      experiment: f.string("--experiment", d.experiment),
-      dstatPaths: f.list("--dstat-path"),
-      timeoutSeconds: f.decimal("--timeout", d.timeoutSeconds),
       sampleInterval: f.string("--sample-interval"),
       broker: {
         host: f.string("--mqtt-hostname", d.mqttHostname),

@@ -24,6 +24,21 @@ export function dataPath(f: Flags): string {
   return f.fromEnv("--data-path", "CIML_DATA_PATH", "./data") ?? "./data";
 }
 
+/** The options every prediction command shares, with the step's defaults. */
+export function predictorOptions(
+  f: Flags,
+  d: { dbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
+): { dataPath: string; dbUri: string; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
+  return {
+    dataPath: dataPath(f),
+    dbUri: f.fromEnv("--db-uri", "CIML_DB_URI", d.dbUri) ?? d.dbUri,
+    dataset: f.string("--dataset", d.dataset),
+    experiment: f.string("--experiment", d.experiment),
+    dstatPaths: f.list("--dstat-path"),
+    timeoutSeconds: f.decimal("--timeout", d.timeoutSeconds),
+  };
+}
+
 /** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
 export function refuseS3(f: Flags): void {
   const profile = f.string("--s3-profile");
