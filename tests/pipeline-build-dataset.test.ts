@@ -212,7 +212,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
   });
 });
 
-describe("errors are one clear line with exit code 1", () => {
+describe("errors are one clear line with exit code 1, or 2 for a mistake in the flags", () => {
   const dataPath = freshDir();
   writeCache(
     dataPath,
@@ -220,25 +220,33 @@ describe("errors are one clear line with exit code 1", () => {
     Array.from({ length: 5 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
   );
 
-  const cases: [string, Partial<BuildDatasetOptions>, RegExp][] = [
+  // Mistakes in the flags are usage errors (exit 2) with a hint; the rest are failures (exit 1).
+  const cases: [string, Partial<BuildDatasetOptions>, RegExp, 1 | 2][] = [
     [
       "tdt split not summing to 10",
       { tdtSplit: ["6", "2", "1"] },
       /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10; give tenths that sum to 10, e.g. --tdt-split 6 2 2$/,
+      2,
     ],
-    ["bad regex", { featuresRegex: "(usr" }, /--features-regex "\(usr" is not a valid regular expression/],
-    ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/],
-    ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full/],
+    [
+      "bad regex",
+      { featuresRegex: "(usr" },
+      /--features-regex "\(usr" is not a valid regular expression .*e\.g\. --features-regex "usr\|sys"/,
+      2,
+    ],
+    ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/, 1],
+    ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full; e\.g\. --slicer :5$/, 2],
     [
       "unknown build name",
       { buildName: "no-such-job" },
       /no cached runs for build name no-such-job .*run cache-data --build-name no-such-job first/,
+      1,
     ],
   ];
-  for (const [name, options, message] of cases) {
+  for (const [name, options, message, exitCode] of cases) {
     test(name, async () => {
       const err = await failure({ dataPath, ...options });
-      expect(err.exitCode).toBe(1);
+      expect(err.exitCode).toBe(exitCode);
       expect(err.message).toMatch(message);
       expect(err.message).not.toContain("\n");
     });
@@ -271,7 +279,7 @@ describe("errors are one clear line with exit code 1", () => {
     }
   });
 
-  test("the CLI prints the error as one line on stderr and exits 1", () => {
+  test("the CLI prints a usage error as one line on stderr and exits 2", () => {
     const r = Bun.spawnSync([
       process.execPath,
       join(import.meta.dir, "../src/main.ts"),
@@ -284,7 +292,7 @@ describe("errors are one clear line with exit code 1", () => {
       "5",
       "--no-tui",
     ]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     const err = r.stderr.toString().trim().split("\n");
     expect(err.length).toBe(1);
     expect(err[0]).toContain("Training (5) + dev (5) + test (5) != 10");
