@@ -22,7 +22,7 @@ export interface CommandSpec {
   load(): Promise<LoadedCommand>;
 }
 
-export interface LoadedCommand {
+interface LoadedCommand {
   /** the step's defaults by option name, for the help */
   defaults(): Map<string, DefaultValue>;
   /** the step's options made from what was typed (tests look at them) */

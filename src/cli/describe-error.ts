@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { CimlError } from "../pipeline/errors.ts";
 
-export interface ErrorReport {
+interface ErrorReport {
   /** one line */
   message: string;
   exitCode: number;

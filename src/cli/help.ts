@@ -6,14 +6,14 @@ import type { DefaultValue } from "./flags.ts";
 import type { OptionSpec } from "./option-spec.ts";
 
 /** The variables ciml reads, with what each stands for. */
-export const ENVIRONMENT: readonly [string, string][] = [
+const ENVIRONMENT: readonly [string, string][] = [
   ["CIML_DATA_PATH", "workspace root when --data-path is not given (else ./data)"],
   ["CIML_DB_URI", "database URI when --db-uri is not given"],
   ["CIML_MQTT_PASSWORD", "mqtt-trainer's broker password when --password is not given (kept out of `ps`)"],
   ["CIML_DEBUG=1", "add the stack trace to error messages"],
 ];
 
-export const EXIT_CODES: readonly [string, string][] = [
+const EXIT_CODES: readonly [string, string][] = [
   ["0", "done"],
   ["1", "failed; the message says why and what to do"],
   ["2", "usage error: unknown command or option, or a bad value"],

@@ -8,7 +8,7 @@ import type { OptionSpec } from "./option-spec.ts";
 /** A switch given is `true`; an option with values holds each occurrence's values, in order. */
 export type Given = Map<string, true | string[][]>;
 
-export interface ParsedArgv {
+interface ParsedArgv {
   given: Given;
   positionals: string[];
 }

@@ -14,7 +14,7 @@ import { commandHelp, topHelp } from "./help.ts";
 import { parseArgv } from "./parse-argv.ts";
 import type { FaceFlags } from "./run-step.ts";
 
-export type Environment = Readonly<Record<string, string | undefined>>;
+type Environment = Readonly<Record<string, string | undefined>>;
 
 const GLOBAL_OPTIONS = [...FACE_OPTIONS, ...HELP_OPTIONS];
 

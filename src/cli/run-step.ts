@@ -15,7 +15,7 @@ export interface FaceFlags {
   debug?: boolean;
 }
 
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 const stdoutSink: LineSink = { write: (line) => void process.stdout.write(`${line}\n`) };
 const stderrSink: LineSink = { write: (line) => void process.stderr.write(`${line}\n`) };
@@ -25,7 +25,7 @@ export function lineReporter(flags: FaceFlags): Reporter {
   return flags.json ? new JsonReporter(stdoutSink) : new PlainReporter(stdoutSink, stderrSink, flags.quiet);
 }
 
-export async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
+async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
   if (flags.json || flags.quiet || flags.noTui || !process.stdout.isTTY) return lineReporter(flags);
   // Loaded lazily: headless runs never pay for React and Ink.
   const { InkReporter } = await import("../tui/ink-reporter.tsx");

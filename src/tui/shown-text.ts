@@ -3,7 +3,7 @@
 // output line or drive the terminal, and long values shortened, so a 10,000-character id stays one line.
 
 /** Longest value printed whole. */
-export const SHOWN_MAX = 200;
+const SHOWN_MAX = 200;
 
 // C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
@@ -16,7 +16,7 @@ function escapeControl(c: string): string {
 }
 
 /** Control characters escaped, nothing shortened: for whole lines. */
-export function withoutControls(text: string): string {
+function withoutControls(text: string): string {
   return text.replace(CONTROL, escapeControl);
 }
 
