@@ -132,7 +132,7 @@ describe("Ctrl-C", () => {
         plain.event(e);
         if (e.type === "progress" && e.done === 3) controller.abort();
       },
-      error: (message) => plain.error(message),
+      error: (message, exitCode) => plain.error(message, exitCode),
       close: () => plain.close(),
     };
     const { code } = await runWithReporter(fakeStep, { dir, count: 1000, tickMs: 5 }, reporter, controller);

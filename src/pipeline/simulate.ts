@@ -26,6 +26,18 @@ export interface SimulateOptions {
   startMs?: number;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const SIMULATE_DEFAULTS = {
+  runs: 500,
+  failureRate: 0.1,
+  missingRate: 0.02,
+  buildNames: ["tempest-full"],
+  seed: 42,
+  dbUri: "sqlite:///ci.db",
+  logRoot: "./logs",
+  intervalSeconds: 1,
+} satisfies Partial<SimulateOptions>;
+
 export interface SimulateResult {
   runs: number;
   failed: number;

@@ -59,8 +59,11 @@ export class InkReporter implements Reporter {
     this.store.push(e);
   }
 
-  error(message: string): void {
+  private stack?: string;
+
+  error(message: string, _exitCode: number, stack?: string): void {
     this.store.fail(message);
+    this.stack = stack;
   }
 
   close(): void {
@@ -69,5 +72,7 @@ export class InkReporter implements Reporter {
     this.instance.rerender(<LiveView store={this.store} frame={this.frame} />);
     this.instance.unmount();
     process.stdout.off("resize", this.onResize);
+    // After the live view lets go of the terminal, so the stack is not drawn over.
+    if (this.stack) process.stderr.write(`${this.stack}\n`);
   }
 }

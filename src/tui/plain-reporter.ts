@@ -2,20 +2,30 @@
 import type { PipelineEvent } from "../pipeline/events.ts";
 import { formatEpoch, formatHistogram, formatPrediction, formatProgress, formatValue } from "./format.ts";
 import { ProgressThrottle, type Reporter } from "./reporter.ts";
+import { plainLine } from "./shown-text.ts";
 
 export interface LineSink {
   write(line: string): void;
 }
 
+/** Every line goes out escaped: messages carry values from the database (run ids, build names). */
+function safe(sink: LineSink): LineSink {
+  return { write: (line) => sink.write(plainLine(line)) };
+}
+
 export class PlainReporter implements Reporter {
   private throttle: ProgressThrottle;
+  private readonly out: LineSink;
+  private readonly err: LineSink;
   constructor(
-    private readonly out: LineSink,
-    private readonly err: LineSink,
+    out: LineSink,
+    private readonly errSink: LineSink,
     private readonly quiet = false,
     progressIntervalMs = 3000,
   ) {
     this.throttle = new ProgressThrottle(progressIntervalMs);
+    this.out = safe(out);
+    this.err = safe(errSink);
   }
 
   event(e: PipelineEvent): void {
@@ -57,8 +67,10 @@ export class PlainReporter implements Reporter {
     }
   }
 
-  error(message: string): void {
+  error(message: string, _exitCode: number, stack?: string): void {
     this.err.write(`error: ${message}`);
+    // The stack is ours (CIML_DEBUG=1), and its lines are meant as lines.
+    if (stack) this.errSink.write(stack);
   }
 
   close(): void {}
