@@ -14,7 +14,7 @@ import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
 import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
 import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset/dataset-split.ts";
-import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
+import { CimlError, ExampleError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 import {
   matchingColumns,
@@ -271,7 +271,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
       cls = classOf(loaded.metadata, options.classLabel);
       trace = prepareTrace(loaded.table, shape);
     } catch (err) {
-      if (!(err instanceof CimlError)) throw err;
+      if (!(err instanceof ExampleError)) throw err;
       exclude(run, err.message);
       continue;
     }

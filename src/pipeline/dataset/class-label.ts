@@ -1,6 +1,6 @@
 // --class-label (§6.5): what a run's class is, from its cached metadata.
 import type { RunMetadata } from "../../io/raw-cache.ts";
-import { CimlError } from "../errors.ts";
+import { ExampleError } from "../errors.ts";
 
 /** Cloud operators whose regions the original grouped into one class for `node_provider`. */
 const OPERATOR_PREFIXES = ["rax", "ovh", "vexxhost"];
@@ -13,7 +13,7 @@ export function classOf(metadata: RunMetadata, classLabel: string): string {
   }
   const key = classLabel === "node_provider_all" ? "node_provider" : classLabel;
   const value = metadata[key];
-  if (value === undefined || value === null || value === "") throw new CimlError(`run metadata has no ${key}`);
+  if (value === undefined || value === null || value === "") throw new ExampleError(`run metadata has no ${key}`);
   const raw = String(value);
   if (classLabel !== "node_provider") return raw;
   return OPERATOR_PREFIXES.find((p) => raw.startsWith(p)) ?? raw;

@@ -7,7 +7,7 @@ import type { Workspace } from "../../io/workspace.ts";
 import { loadCachedRun } from "../build-dataset.ts";
 import { classOf } from "../dataset/class-label.ts";
 import { readModelConfig, type ModelConfig } from "../dataset/dataset-config.ts";
-import { CimlError } from "../errors.ts";
+import { CimlError, ExampleError } from "../errors.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
@@ -56,8 +56,9 @@ export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: s
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
   } catch (err) {
-    // A trace without the dataset's columns (another dstat version, §12.8) can never be predicted.
-    if (err instanceof CimlError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
+    // A trace without the dataset's columns (another dstat version) can never be predicted; anything
+    // else (a dataset whose normalisation is broken) would fail every run alike, so it ends the command.
+    if (err instanceof ExampleError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
     throw err;
   }
 }
@@ -90,8 +91,10 @@ export async function predictExamples(m: PredictionModel, examples: Extract<RunE
 function actualClass(metadata: RunMetadata, classLabel: string): string | null {
   try {
     return classOf(metadata, classLabel);
-  } catch {
-    return null;
+  } catch (err) {
+    // A run without the label is still predicted; its actual class is just unknown.
+    if (err instanceof ExampleError) return null;
+    throw err;
   }
 }
 
