@@ -7,6 +7,7 @@
 // `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
 import { rmSync } from "node:fs";
 import { parseDstatCsv } from "../io/dstat-csv.ts";
+import { parseDbUri } from "../io/db-uri.ts";
 import { isGzip, gzip } from "../io/gzip-json.ts";
 import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
 import {
@@ -38,7 +39,7 @@ export interface CacheOptions {
   /** overall seconds per file download */
   timeoutSeconds: number;
   /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
-  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
+  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs" | "fileRoots">>;
   /** how long the database may take to answer a connection */
   dbConnectTimeoutMs?: number;
 }
@@ -81,12 +82,14 @@ const MAX_FAILURE_WARNINGS = 20;
 const MAX_PARALLEL = 64;
 
 /** The policy for a CLI run: the defaults, the user's dstat paths and overall timeout, and any finer knobs. */
-export function fetchPolicyFor(options: Pick<CacheOptions, "dstatPaths" | "timeoutSeconds" | "fetch">): FetchPolicy {
+export function fetchPolicyFor(options: Pick<CacheOptions, "dbUri" | "dstatPaths" | "timeoutSeconds" | "fetch">): FetchPolicy {
   return {
     ...DEFAULT_FETCH_POLICY,
     ...options.fetch,
     paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : DEFAULT_DSTAT_PATHS,
     totalTimeoutMs: options.timeoutSeconds * 1000,
+    // Local log trees only behind a local database file the user named (see FetchPolicy.fileRoots).
+    fileRoots: parseDbUri(options.dbUri).kind === "sqlite",
   };
 }
 

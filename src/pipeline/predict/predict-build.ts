@@ -55,7 +55,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
-  const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
+  const policy = fetchPolicyFor({ dbUri: options.dbUri, dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
