@@ -112,8 +112,9 @@ function runYear(run: RunRow): number | undefined {
 
 /** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
 async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
-  const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
-  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
+  const metadata: RunMetadata = Object.assign(Object.create(null), { status: runStatus(run), artifact: run.artifacts });
+  // Own keys only: `in` would also see Object.prototype's "constructor" or "toString" and drop those keys.
+  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!Object.hasOwn(metadata, k)) metadata[k] = v;
   return metadata;
 }
 

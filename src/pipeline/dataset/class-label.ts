@@ -12,7 +12,8 @@ export function classOf(metadata: RunMetadata, classLabel: string): string {
     return status === 0 || status === "0" || status === "Success" ? "0" : "1";
   }
   const key = classLabel === "node_provider_all" ? "node_provider" : classLabel;
-  const value = metadata[key];
+  // Own keys only: a run without "constructor" must not find Object.prototype's.
+  const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
   if (value === undefined || value === null || value === "") throw new ExampleError(`run metadata has no ${key}`);
   const raw = String(value);
   if (classLabel !== "node_provider") return raw;

@@ -73,7 +73,8 @@ export async function predictExamples(m: PredictionModel, examples: Extract<RunE
   const classes = m.model.classes;
   return examples.map((e, i) => {
     const row = probs.subarray(i * classes.length, (i + 1) * classes.length);
-    const probabilities: Record<string, number> = {};
+    // No prototype: class names come from the data, and a class named "__proto__" must stay a key.
+    const probabilities: Record<string, number> = Object.create(null);
     classes.forEach((c, k) => (probabilities[c] = row[k]!));
     let best = 0;
     for (let k = 1; k < classes.length; k++) if (row[k]! > row[best]!) best = k;
