@@ -14,6 +14,7 @@ import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
 import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
 import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset/dataset-split.ts";
+import { Breather } from "./breather.ts";
 import { CimlError, ExampleError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 import {
@@ -145,18 +146,6 @@ function trainingNormalization(matrix: Float32Array | Float64Array, rows: number
     range[j] = r === 0 ? 1 : r;
   }
   return { mean: sum, range };
-}
-
-/** Lets the faces draw and Ctrl-C arrive between traces without slowing the loop down. */
-class Breather {
-  private last = performance.now();
-  async maybe(signal: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
-    if (performance.now() - this.last < 50) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.last = performance.now();
-    throwIfAborted(signal);
-  }
 }
 
 function progressEmitter(emit: Emit, stage: SetName, total: number) {

@@ -4,7 +4,8 @@
 import { maskUri } from "../io/db-uri.ts";
 import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";
 import { openSubunit2sqlWriter, type NewRun } from "../io/subunit2sql-writer.ts";
-import { UsageError, throwIfAborted } from "./errors.ts";
+import { Breather } from "./breather.ts";
+import { UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
 import { generateTrace, Rng, type FailureKind } from "./simulate/trace-generator.ts";
 
@@ -128,8 +129,14 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
   let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
   try {
     let batch: NewRun[] = [];
+    const breather = new Breather();
     for (let i = 0; i < options.runs; i++) {
-      throwIfAborted(signal);
+      await breather.maybe(signal).catch(async (err: unknown) => {
+        // The batch's log files are written already: the database gets the runs that point at them,
+        // so an interrupted history is shorter, never inconsistent.
+        if (batch.length > 0) await writer.insertRuns(batch);
+        throw err;
+      });
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";
