@@ -8,7 +8,7 @@ import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { nameProblem } from "../src/io/names.ts";
 import { readRunList, writeRunList } from "../src/io/raw-cache.ts";
 import { resolveDataPath, Workspace, WorkspaceError } from "../src/io/workspace.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,7 +79,7 @@ describe("gzip JSON", () => {
     const good = gzipSync(Buffer.from(JSON.stringify({ labels: ["usr0"], normalized_length: 1 })));
     for (const bytes of [Buffer.from("not gzip at all"), good.subarray(0, good.length - 6), gzipSync(Buffer.from("{ not json"))]) {
       writeFileSync(path, bytes);
-      expect(() => readModelConfig(ws, "ds")).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
+      expect(() => readDatasetConfig(ws, "ds")).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
     }
   });
 
@@ -123,6 +123,7 @@ describe("names that become paths", () => {
 describe("data path", () => {
   test("flag, then $CIML_DATA_PATH, then ./data, relative to the CWD", () => {
     expect(resolveDataPath("ws", {}, "/home/u")).toBe("/home/u/ws");
+    expect(resolveDataPath("ws", { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/home/u/ws");
     expect(resolveDataPath(undefined, { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/srv/ciml");
     expect(resolveDataPath(undefined, {}, "/home/u")).toBe("/home/u/data");
   });

@@ -3,12 +3,12 @@
 import { readRunList } from "../io/raw-cache.ts";
 import type { RunRow } from "../io/subunit2sql.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
-import { throwIfAborted, UsageError } from "./errors.ts";
+import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
 import { exampleOfRun, FetchFailedError, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
 import { predictExamples, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
-import { pythonSlice } from "./dataset/dataset-split.ts";
+import { pythonSlice } from "./python-slice.ts";
 
 export interface DbBatchPredictOptions extends PredictorOptions {
   /** python slice over the runs to predict, e.g. ":100" */
@@ -45,7 +45,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       if (!inDataset.has(run.uuid)) candidates.push(run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
-    const toPredict = sliceRuns(candidates, options.slice);
+    const toPredict = pythonSlice(candidates, options.slice, "--slice");
     const empty = {
       allRuns,
       datasetSize: inDataset.size,
@@ -165,16 +165,6 @@ function report(
 function classDisplay(classes: string[], c: string): string {
   if (classes.length === 2 && classes[0] === "0" && classes[1] === "1") return c === "0" ? "PASS" : "FAIL";
   return c;
-}
-
-/** build-dataset's slicer names its own flag in its messages; this command's flag is --slice (§2.9). */
-function sliceRuns(runs: RunRow[], slice: string): RunRow[] {
-  try {
-    return pythonSlice(runs, slice);
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replaceAll("--slicer", "--slice"));
-    throw err;
-  }
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

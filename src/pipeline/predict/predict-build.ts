@@ -5,7 +5,7 @@ import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
 import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -26,13 +26,15 @@ export interface Predictor extends PredictionModel {
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths" | "fetch" | "dbConnectTimeoutMs">> {
+export interface PredictorOptions extends Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
   dbUri: string;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
   sampleInterval?: string;
+  /** how long the database may take to answer a connection */
+  dbConnectTimeoutMs?: number;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
 }
