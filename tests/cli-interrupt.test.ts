@@ -5,12 +5,11 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { interruptWhen } from "./helpers/interrupt.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-interrupt-"));
-/** Generous on a loaded machine; the time actually taken is printed for the record. */
-const GIVE_UP_MS = 15_000;
 
 beforeAll(() => {
   writePlantedDataset(root, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
@@ -20,38 +19,6 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function cimlSync(...args: string[]) {
   const p = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd: root, env: { ...process.env, CI: "true" } });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
-
-/**
- * Starts the CLI with --json, waits for the first event `ready` accepts, sends SIGINT, and returns the
- * exit code and how long the process took to end after the signal.
- */
-async function interruptWhen(args: string[], ready: (event: { type: string }) => boolean) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args, "--json"], {
-    cwd: root,
-    env: { ...process.env, CI: "true" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  let seen = false;
-  while (!seen) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ended before it was interrupted: ${buffered}${await new Response(p.stderr).text()}`);
-    buffered += value;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    seen = lines.some((l) => ready(JSON.parse(l)));
-  }
-  const sent = performance.now();
-  p.kill("SIGINT");
-  const guard = setTimeout(() => p.kill("SIGKILL"), GIVE_UP_MS);
-  const code = await p.exited;
-  clearTimeout(guard);
-  const ms = performance.now() - sent;
-  void reader.cancel();
-  return { code, ms, err: await new Response(p.stderr).text() };
 }
 
 function tempFiles(dir: string): string[] {
@@ -68,7 +35,8 @@ describe("Ctrl-C", () => {
     expect(cimlSync(...setup, "--epochs", "5000", "--steps", "100000000", "--batch-size", "8").code).toBe(0);
 
     const r = await interruptWhen(
-      ["train-model", "--data-path", ".", "--dataset", "big", "--experiment", "long"],
+      [process.execPath, MAIN, "train-model", "--json", "--data-path", ".", "--dataset", "big", "--experiment", "long"],
+      root,
       (e) => e.type === "epoch",
     );
     console.log(`train-model ended ${r.ms.toFixed(0)} ms after SIGINT`);
@@ -80,7 +48,23 @@ describe("Ctrl-C", () => {
 
   test("simulate stops with 130; every run in the database has its log file and no temp file is left", async () => {
     const r = await interruptWhen(
-      ["simulate", "--runs", "100000", "--db-uri", "sqlite:///sim.db", "--log-root", "sim-logs", "--missing-rate", "0", "--interval", "60"],
+      [
+        process.execPath,
+        MAIN,
+        "simulate",
+        "--json",
+        "--runs",
+        "100000",
+        "--db-uri",
+        "sqlite:///sim.db",
+        "--log-root",
+        "sim-logs",
+        "--missing-rate",
+        "0",
+        "--interval",
+        "60",
+      ],
+      root,
       (e) => e.type === "progress",
     );
     console.log(`simulate ended ${r.ms.toFixed(0)} ms after SIGINT`);
