@@ -37,7 +37,11 @@ for (const m of chosen) {
   // One config per module: stryker.config.json plus what to mutate, the tests that judge it, where to report.
   const config = join("reports", "mutation", `${m.file.replaceAll("/", "_")}.config.json`);
   const base = JSON.parse(readFileSync(join(root, "stryker.config.json"), "utf8"));
-  const own = { mutate: [m.file], commandRunner: { command: `${bun} test ${m.tests.join(" ")}` }, jsonReporter: { fileName: report } };
+  const own = {
+    mutate: [m.file],
+    commandRunner: { command: `${bun} test --timeout 120000 ${m.tests.join(" ")}` },
+    jsonReporter: { fileName: report },
+  };
   writeFileSync(join(root, config), JSON.stringify({ ...base, ...own, reporters: ["json", "progress"] }, null, 2));
   // Stryker runs under node (it needs Node's child_process); each mutant is judged by `bun test` on the module's tests.
   const run = Bun.spawnSync(["node", stryker, "run", config], { cwd: root, stdout: "inherit", stderr: "inherit" });

@@ -8,12 +8,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
-const REAL_GZ = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.dstat-csv_log.txt.gz"));
-const REAL_TEXT = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
-const NOT_CSV = readFileSync(sharedData("dstat", "jpfmm-terminal-output-NOT-CSV.txt"));
+const REAL_GZ = readFileSync(fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.dstat-csv_log.txt.gz"));
+const REAL_TEXT = readFileSync(fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
+const NOT_CSV = readFileSync(fixturePath("dstat", "standin-NOT-CSV-terminal-output.txt"));
 
 const policy: FetchPolicy = {
   ...DEFAULT_FETCH_POLICY,

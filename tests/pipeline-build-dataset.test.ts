@@ -12,7 +12,7 @@ import { AbortedError, CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "./dataset-cache.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-build-dataset-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ function npzFromNumpy(path: string): Record<string, { dtype: string; shape: numb
   );
 }
 
-const REAL = sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv");
+const REAL = fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv");
 
 describe("golden: the real OpenStack trace with --sample-interval 1min --features-regex '(usr|1m)'", () => {
   // Three traces cut from the real file (whole, its first 250 samples, its samples from 100 on), so the
@@ -170,7 +170,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
       { uuid: uuidFor(101), trace: "<!DOCTYPE html><html><body>404</body></html>" },
       { uuid: uuidFor(102), trace: syntheticDstat(900, 5), metadata: null },
       { uuid: uuidFor(103) },
-      { uuid: uuidFor(104), trace: readFileSync(sharedData("dstat", "dabz-mongodb-plugins-0.7.2svn-run1.csv"), "utf8") },
+      { uuid: uuidFor(104), trace: readFileSync(fixturePath("dstat", "dabz-mongodb-plugins-0.7.2svn-run1.csv"), "utf8") },
       { uuid: uuidFor(105), trace: '"usr","used","1m"\n1.5,2e9,0.3\n2.5,2e9,0.4\n' },
     ];
     // Runs are sorted in the run list; the uuids of the good ones come first, so the columns are theirs.
@@ -255,7 +255,7 @@ describe("errors are one clear line with exit code 1", () => {
   test("bad flag values are usage errors (exit 2) that name the flag", async () => {
     const bad: [Partial<BuildDatasetOptions>, RegExp][] = [
       [{ dtype: "float16" }, /--dtype float16 is not supported; use float32 or float64/],
-      [{ seed: "x" }, /--seed x must be a whole number/],
+      [{ seed: "x" }, /--seed x: give a whole number from 0 to 4294967295/],
       [{ sampleInterval: "fast" }, /--sample-interval "fast" is not a pandas offset alias/],
       [{ aggregationFunctions: ["mode"] }, /--aggregation-functions mode is not known/],
       [{ slicer: "a:b" }, /--slicer "a:b" is not a python slice/],
@@ -455,7 +455,7 @@ describe("--visualize", () => {
 });
 
 describe("--visualize --plot-examples", () => {
-  test("the per-example plots of §6.9 for the first n training examples", async () => {
+  test("the original's per-example plots for the first n training examples", async () => {
     const dataPath = freshDir();
     writeCache(
       dataPath,

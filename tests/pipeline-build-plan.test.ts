@@ -48,8 +48,8 @@ describe("planBuild", () => {
 
   test("a bad flag is a usage error naming it, and nothing is written", () => {
     for (const [bad, message] of [
-      [{ seed: "-1" }, "--seed -1 must be a whole number from 0 to 4294967295"],
-      [{ plotExamples: "1.5" }, "--plot-examples 1.5 must be a whole number"],
+      [{ seed: "-1" }, "--seed -1: give a whole number from 0 to 4294967295"],
+      [{ plotExamples: "1.5" }, "--plot-examples 1.5: give a whole number of at least 0 (0 for none)"],
       [{ dtype: "int8" }, "--dtype int8 is not supported; use float32 or float64"],
     ] as const) {
       expect(() => planBuild(options(bad), 42)).toThrow(UsageError);

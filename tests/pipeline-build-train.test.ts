@@ -22,7 +22,7 @@ const ctx = { emit: (_: PipelineEvent) => {}, signal: new AbortController().sign
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  // Failed runs are shorter and busier, as in the real traces (§6.9).
+  // Failed runs are shorter and busier, as in the real traces.
   const runs = Array.from({ length: 60 }, (_, i) => {
     const failed = i % 4 === 0;
     return {

@@ -5,7 +5,7 @@ import type { RunMetadata } from "../src/io/raw-cache.ts";
 
 const meta = (extra: Record<string, string | number | null>): RunMetadata => ({ status: 0, artifact: null, ...extra }) as RunMetadata;
 
-test("status: 0 or 'Success' is passed (0), anything else failed (1), as §6.5", () => {
+test("status: 0 or 'Success' is passed (0), anything else failed (1), as the original", () => {
   expect(classOf(meta({ status: 0 }), "status")).toBe("0");
   expect(classOf(meta({ status: "Success" }), "status")).toBe("0");
   expect(classOf(meta({ status: 1 }), "status")).toBe("1");

@@ -30,6 +30,18 @@ async function eventsOf(count: number): Promise<PipelineEvent[]> {
 
 const ESC = /\u001b/;
 
+describe("the live view's training curves", () => {
+  const epoch = (n: number): PipelineEvent => ({ type: "epoch", epoch: n, totalEpochs: 2, step: n, metrics: { loss: 1 / n } });
+  test("a stage that says it trains starts fresh curves; the stage's name plays no part", () => {
+    const before = [epoch(1), epoch(2)].reduce(reduce, emptyState());
+    expect(before.epochs.length).toBe(2);
+    const named = reduce(before, { type: "stage", stage: "dnn train", state: "started" });
+    expect(named.epochs.length).toBe(2);
+    const training = reduce(before, { type: "stage", stage: "fit", state: "started", training: true });
+    expect(training.epochs).toEqual([]);
+  });
+});
+
 describe("one step, three faces", () => {
   test("Ink renders progress, histogram, epochs, predictions and the result", async () => {
     const state = (await eventsOf(3)).reduce(reduce, emptyState());

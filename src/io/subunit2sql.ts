@@ -1,4 +1,4 @@
-// Reading a subunit2sql database: the queries of the original (reference §4.2), over MySQL/MariaDB or SQLite.
+// Reading a subunit2sql database: the queries of the original, over MySQL/MariaDB or SQLite.
 import { openSql, type OpenSqlOptions, type SqlConnection } from "./sql-connection.ts";
 
 export interface RunRow {
@@ -11,7 +11,7 @@ export interface RunRow {
   run_at: string | null;
 }
 
-export interface TestRunRow {
+interface TestRunRow {
   status: string | null;
   start_time: string | null;
   start_time_microsecond: number | null;
@@ -56,7 +56,7 @@ function toRunRow(row: Record<string, unknown>): RunRow {
   };
 }
 
-export function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
+function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
   return {
     async countRunsByKeyValue(key, value) {
       const rows = await sql.all<{ n: number | string }>(COUNT_BY_KEY_VALUE, [key, value]);
@@ -83,7 +83,7 @@ export async function openSubunit2sql(uri: string, options: Omit<OpenSqlOptions,
   return subunit2sqlOver(await openSql(uri, options));
 }
 
-/** The original's label (§4.4): failed when any test failed or none passed. */
+/** The original's label: failed when any test failed or none passed. */
 export function runStatus(run: Pick<RunRow, "fails" | "passes">): 0 | 1 {
   return run.fails > 0 || run.passes === 0 ? 1 : 0;
 }

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 export const MODEL_JSON = "model.json";
-export const WEIGHTS_BIN = "weights.bin";
+const WEIGHTS_BIN = "weights.bin";
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | undefined;
@@ -31,7 +31,7 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
   writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
 }
 
-export interface LoadedModel {
+interface LoadedModel {
   model: tf.LayersModel;
   metadata: Record<string, unknown>;
 }

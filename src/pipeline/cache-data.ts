@@ -1,4 +1,4 @@
-// `ciml cache-data`: the caching loop of the original (reference §4.5) with the SPEC's fixes — parallel
+// `ciml cache-data`: the caching loop of the original with the fixes of docs/compatibility.md — parallel
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //
@@ -12,6 +12,8 @@ import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/wor
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
 import { AbortedError, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
+import { TaskPool } from "./task-pool.ts";
+import { wholeNumber } from "./whole-number.ts";
 
 export interface CacheOptions extends FetchSettings {
   dataPath?: string;
@@ -52,9 +54,8 @@ const MAX_PARALLEL = 64;
 
 function checkCacheOptions(o: CacheOptions): void {
   checkName("build name", o.buildName);
-  if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
-  if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL)
-    throw new UsageError(`--parallel ${o.parallel}: give a whole number from 1 to ${MAX_PARALLEL}`);
+  wholeNumber("--limit", o.limit, 0, undefined, "runs; 0 = no limit");
+  wholeNumber("--parallel", o.parallel, 1, MAX_PARALLEL);
   if (!(o.timeoutSeconds > 0)) throw new UsageError(`--timeout ${o.timeoutSeconds}: give the seconds allowed per file, e.g. 60`);
   for (const p of o.dstatPaths ?? []) {
     if (!p || p.startsWith("/") || p.split("/").includes(".."))
@@ -119,14 +120,14 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
   );
   const tally = new Tally(emit);
-  let fatal: unknown;
+  // A failure other than one run's own problem ends the whole command, once the downloads in flight end.
+  const pool = new TaskPool(options.parallel);
   try {
     tally.total = await db.countRunsByKeyValue("build_name", options.buildName);
     emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the DB` });
     emit({ type: "stage", stage: "query", state: "finished" });
     emit({ type: "stage", stage: "cache", state: "started", detail: `${options.parallel} downloads at a time into ${ws.rawDir}` });
 
-    const inFlight = new Set<Promise<void>>();
     let sinceCheckpoint = 0;
     let lastCheckpoint = performance.now();
     const limitReached = () => options.limit > 0 && dataRuns.size >= options.limit;
@@ -170,23 +171,22 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       checkpoint();
       tally.report();
     };
-    const start = (run: RunRow) => {
-      const task: Promise<void> = ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal)
-        .then((outcome) => finish(run, outcome))
-        .catch((err) => {
+    const start = (run: RunRow) =>
+      pool.start(async () => {
+        try {
+          finish(run, await ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal));
+        } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
-          if (err instanceof WorkspaceError) finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
-          else fatal ??= err;
-        })
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-    };
+          if (!(err instanceof WorkspaceError)) throw err;
+          finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
+        }
+      });
 
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
       for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
-        if (signal.aborted || fatal !== undefined) break;
+        if (signal.aborted || pool.failed) break;
         if (noDataRuns.has(run.uuid)) {
           tally.ignored++;
           tally.done++;
@@ -200,25 +200,19 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           continue;
         }
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
-        while (
-          inFlight.size > 0 &&
-          (inFlight.size >= options.parallel || (options.limit > 0 && dataRuns.size + inFlight.size >= options.limit))
-        ) {
-          await Promise.race(inFlight);
-        }
-        if (limitReached() || signal.aborted || fatal !== undefined) break;
+        await pool.room((running) => options.limit > 0 && dataRuns.size + running >= options.limit);
+        if (limitReached() || signal.aborted || pool.failed) break;
         start(run);
         tally.report();
       }
-      await Promise.all(inFlight);
     }
+    await pool.drain();
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
     save();
     await db.close().catch(() => undefined);
   }
   if (signal.aborted) throw new AbortedError();
-  if (fatal !== undefined) throw fatal;
   emit({ type: "stage", stage: "cache", state: "finished" });
   const result: CacheResult = {
     total: tally.total,

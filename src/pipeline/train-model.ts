@@ -76,7 +76,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
         type: "warning",
         message: `patience ${loopOptions.patience} needs a dev set to watch; dataset ${datasetName} has none, so training runs to the end`,
       });
-    emit({ type: "stage", stage: "train", state: "started", detail: plan.description });
+    emit({ type: "stage", stage: "train", state: "started", training: true, detail: plan.description });
     const monitor = (_epoch: number, step: number, train: { loss: number; accuracy: number }) => {
       writers.train.scalars(step, { loss: train.loss, accuracy: train.accuracy });
       const out: Record<string, number> = {};

@@ -1,4 +1,4 @@
-// Small datasets in the original layout (§6.10: training/dev/test/labels.npz + model_config.json.gz) with a
+// Small datasets in the original layout (training/dev/test/labels.npz + model_config.json.gz) with a
 // planted signal: the class shifts the mean of a few features, everything else is noise. Raw values are
 // normalised with the dataset's own training statistics, as build-dataset does, so two datasets drawn from
 // the same distribution carry different normalisation parameters.

@@ -4,7 +4,7 @@ import { DstatParseError, parseDstatCsv, type DstatTable } from "../../io/dstat-
 import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
 
-export interface LoadedRun {
+interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
 }

@@ -27,7 +27,7 @@ export type RunOutcome =
   | { kind: "unavailable"; urls: string[] }
   | { kind: "failed"; url: string; reason: string };
 
-export interface EnsureOptions {
+interface EnsureOptions {
   policy: FetchPolicy;
   /** told each URL as it is tried, for progress views */
   onUrl?: (url: string) => void;
@@ -62,7 +62,7 @@ function runYear(run: RunRow): number | undefined {
   return Number.isInteger(year) && year > 1970 ? year : undefined;
 }
 
-/** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
+/** The original's metadata: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
 async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
   const metadata: RunMetadata = Object.assign(Object.create(null), { status: runStatus(run), artifact: run.artifacts });
   // Own keys only: `in` would also see Object.prototype's "constructor" or "toString" and drop those keys.
@@ -94,7 +94,7 @@ export async function ensureRunCached(
       if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataFor(db, run));
       return { kind: "already" };
     }
-    // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
+    // The original fell through to a fresh download when its cached copy did not parse; so do we.
     rmSync(ws.rawTrace(run.uuid), { force: true });
   }
   if (!run.artifacts) return { kind: "unavailable", urls: [] };

@@ -1,8 +1,8 @@
-// --aggregation-functions: numpy functions by name, applied to each selected column (§6.4 step 3).
+// --aggregation-functions: numpy functions by name, applied to each selected column.
 // numpy semantics: std and var are population (ddof=0), median averages the two middle values.
 import { UsageError } from "../errors.ts";
 
-export type Aggregation = (values: Float64Array) => number;
+type Aggregation = (values: Float64Array) => number;
 
 function mean(v: Float64Array): number {
   let s = 0;

@@ -57,7 +57,7 @@ export function planBuild(options: BuildDatasetOptions, defaultSeed: number): Bu
   const sampleInterval = options.sampleInterval ? parseSampleInterval(options.sampleInterval).alias : null;
   const aggregations = checkAggregations(options.aggregationFunctions);
   const regex = compileRegex(options.featuresRegex);
-  const plotExamples = options.visualize ? wholeNumber("--plot-examples", options.plotExamples ?? 0, 0, Number.MAX_SAFE_INTEGER) : 0;
+  const plotExamples = options.visualize ? wholeNumber("--plot-examples", options.plotExamples ?? 0, 0, undefined, "0 for none") : 0;
   const cache = new Workspace(resolveDataPath(options.dataPath));
   return {
     dataset: options.dataset,

@@ -1,4 +1,4 @@
-// --class-label (§6.5): what a run's class is, from its cached metadata.
+// --class-label: what a run's class is, from its cached metadata.
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import { ExampleError } from "../errors.ts";
 

@@ -1,4 +1,4 @@
-// A dataset's numpy archives (§6.10) as the trainer needs them: float32 rows, run ids and class labels,
+// A dataset's numpy archives as the trainer needs them: float32 rows, run ids and class labels,
 // with every shape checked against the dataset's own config so a damaged or mismatched file stops the run
 // with one line instead of training on garbage.
 import { existsSync } from "node:fs";
@@ -89,7 +89,7 @@ export function readDatasetArrays(ws: Workspace, dataset: string, splits: SetNam
 
 /**
  * Re-expresses `from`'s examples (normalised with its own training statistics) in `to`'s normalisation:
- * x_to = ((x·range_from + mean_from) − mean_to) / range_to, feature by feature (fix of §12.21). Undoing the
+ * x_to = ((x·range_from + mean_from) − mean_to) / range_to, feature by feature (a fix: docs/compatibility.md, "--eval-dataset uses the model's normalisation"). Undoing the
  * saved affine map is exact up to float32 rounding and needs neither the raw cache nor the runs.
  */
 export function renormalise(x: Float32Array, labels: string[], from: DatasetConfig, to: DatasetConfig): Float32Array {

@@ -1,5 +1,5 @@
 // A dataset's configuration, stored as `<dataset>/model_config.json.gz` (the original's file name, kept so
-// its datasets still load): how the dataset was built (§6.8), so that training and every
+// its datasets still load): how the dataset was built, so that training and every
 // prediction path turn a new trace into exactly the vector the model was trained on.
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
@@ -46,7 +46,7 @@ export function featureLabels(columns: string[], length: number, aggregations: s
   return labels;
 }
 
-/** L of §6.3: the number of aggregation functions, else bins covering 5500 s. */
+/** The example length L: the number of aggregation functions, else bins covering 5500 s. */
 export function exampleLength(sampleInterval: string | null, aggregations: string[]): number {
   if (aggregations.length > 0) return aggregations.length;
   return normalizedLength(sampleInterval === null ? null : parseSampleInterval(sampleInterval));

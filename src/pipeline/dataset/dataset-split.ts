@@ -1,4 +1,4 @@
-// How a dataset's runs split into training/dev/test (§6.1–6.2).
+// How a dataset's runs split into training/dev/test, as the original split them.
 import { existsSync } from "node:fs";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
@@ -40,7 +40,7 @@ function sample(pool: number[], k: number, random: () => number): number[] {
   return a.slice(0, k);
 }
 
-/** §6.2: floor(N·t) training, floor(N·d) dev from the rest, test = what remains unless t + d = 1. */
+/** floor(N·t) training, floor(N·d) dev from the rest, test = what remains unless t + d = 1. */
 export function makeSplit(size: number, split: TdtSplit, seed: number): SplitIndices {
   const random = seededRandom(seed);
   const all = Array.from({ length: size }, (_, i) => i);

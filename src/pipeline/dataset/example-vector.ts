@@ -1,4 +1,4 @@
-// The ONE way a parsed trace becomes a model input (§6.4): select the dataset's columns, resample,
+// The ONE way a parsed trace becomes a model input: select the dataset's columns, resample,
 // drop incomplete rows, fix the length (or aggregate), unroll column-major, normalise with the saved
 // training parameters. build-dataset and every prediction path call these functions, so a model
 // never sees a vector built differently from the ones it was trained on.
@@ -12,7 +12,7 @@ import { parseSampleInterval } from "./sample-interval.ts";
 export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
 
 /** The dataset's columns out of a trace; extra columns are ignored, a missing one is an error. */
-export function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
+function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
   const missing = columns.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
     throw new ExampleError(
@@ -70,7 +70,7 @@ export interface Normalization {
   range: Float64Array;
 }
 
-export function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
+function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
   const mean = new Float64Array(config.labels.length);
   const range = new Float64Array(config.labels.length);
   config.labels.forEach((label, j) => {
@@ -82,7 +82,7 @@ export function normalizationOf(config: Pick<DatasetConfig, "labels" | "normaliz
   return { mean, range };
 }
 
-/** (x − mean) / range in place (§6.7). */
+/** (x − mean) / range in place. */
 export function normalizeInPlace(example: Float32Array | Float64Array, norm: Normalization): void {
   for (let j = 0; j < example.length; j++) example[j] = (example[j]! - norm.mean[j]!) / norm.range[j]!;
 }

@@ -11,7 +11,7 @@ import type { Head } from "./network.ts";
 import type { LoopOptions } from "./training-loop.ts";
 
 /** A split with each example's class as an index into the model's classes. */
-export interface LabelledSplit {
+interface LabelledSplit {
   name: string;
   set: SplitArrays;
   labels: Int32Array;

@@ -1,6 +1,6 @@
 // A trained experiment as the prediction path sees it: the class vocabulary and a function from
 // normalised rows to probabilities. The model files carry their own vocabulary and the dataset's
-// normalisation (userDefinedMetadata), so class ids mean the same in every process (fix of §12.20).
+// normalisation (userDefinedMetadata), so class ids mean the same in every process (a fix: docs/compatibility.md, "Class order is sorted").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../../io/tfjs-model-files.ts";
@@ -15,7 +15,7 @@ export interface TrainedModel {
   dispose(): void;
 }
 
-export interface ModelMetadata {
+interface ModelMetadata {
   estimator: EstimatorName;
   dataset: string;
   experiment: string;

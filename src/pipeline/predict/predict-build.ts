@@ -1,5 +1,5 @@
 // Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
-// (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
+// (as the original chose them), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
 // workspace, database and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
@@ -17,11 +17,11 @@ import {
   type RunPrediction,
 } from "./predict-run.ts";
 
-export interface Predictor extends PredictionModel {
+interface Predictor extends PredictionModel {
   ws: Workspace;
   db: Subunit2sql;
   policy: FetchPolicy;
-  /** runs cache-data found without a dstat file anywhere: not asked for again (§4.5, "ignored by configuration") */
+  /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
 }
 
@@ -84,10 +84,10 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
 }
 
 /**
- * §4.7: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
+ * As the original: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
  * one and that are not multinode. `skipped` holds the original's line for each run left out.
  */
-export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
   const found: RunRow[] = [];
   // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
   // builds predicted concurrently would otherwise wait on each other's connections for ever.

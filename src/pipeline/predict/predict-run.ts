@@ -1,4 +1,4 @@
-// The one prediction path (SPEC.md "Prediction"): db-predict, db-batch-predict and mqtt-trainer all turn
+// The one prediction path (docs/compatibility.md, "Prediction uses the dataset's saved normalisation"): db-predict, db-batch-predict and mqtt-trainer all turn
 // a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
 // exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
 // Getting the run into the cache first is predict-build.ts's part.
@@ -8,6 +8,7 @@ import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
 import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
 import { CimlError, ExampleError } from "../errors.ts";
+import type { PredictionEvent } from "../events.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
@@ -21,6 +22,19 @@ export interface RunPrediction {
   probabilities: Record<string, number>;
   /** the run's class by the dataset's --class-label, when its metadata has it */
   actualClass: string | null;
+}
+
+/** The event every prediction command emits for one run; `latencyMs` when the command measures it. */
+export function predictionEvent(p: RunPrediction, latencyMs?: number): PredictionEvent {
+  return {
+    type: "prediction",
+    runUuid: p.runUuid,
+    ...(p.buildUuid !== null ? { buildUuid: p.buildUuid } : {}),
+    predictedClass: p.predictedClass,
+    probabilities: p.probabilities,
+    ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+  };
 }
 
 /** A dataset's config with the experiment's model: what predicting needs, loaded once per process. */
@@ -56,8 +70,9 @@ export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: s
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
   } catch (err) {
-    // A trace without the dataset's columns (another dstat version) can never be predicted; anything
-    // else (a dataset whose normalisation is broken) would fail every run alike, so it ends the command.
+    // A trace without the dataset's columns (another dstat version; docs/compatibility.md, "Traces without
+    // the dataset's columns are excluded") can never be predicted; anything else (a dataset whose
+    // normalisation is broken) would fail every run alike, so it ends the command.
     if (err instanceof ExampleError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
     throw err;
   }
