@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { gzipSync, strFromU8, strToU8 } from "fflate";
 import { writeFileAtomic } from "./atomic-file.ts";
+import { CimlError } from "./ciml-error.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -31,7 +32,7 @@ export function writeJsonGz(path: string, value: unknown): void {
   writeFileAtomic(path, encodeJsonGz(value));
 }
 
-/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws. */
+/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws a line naming the file. */
 export function readJsonGz(path: string): unknown {
   let bytes: Uint8Array;
   try {
@@ -40,5 +41,10 @@ export function readJsonGz(path: string): unknown {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return decodeJsonGz(bytes);
+  try {
+    return decodeJsonGz(bytes);
+  } catch (err) {
+    const why = (err as Error).message.split("\n")[0];
+    throw new CimlError(`${path} is damaged (${why}); delete it and run the command that writes it again`);
+  }
 }

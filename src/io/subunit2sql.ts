@@ -70,7 +70,8 @@ function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
     },
     async runMetadata(runUuid) {
       const rows = await sql.all<{ k: string | null; v: string | null }>(RUN_METADATA, [runUuid]);
-      const out: Record<string, string> = {};
+      // No prototype: keys are the database's, and "__proto__" or "constructor" must be kept as data.
+      const out: Record<string, string> = Object.create(null);
       for (const { k, v } of rows) if (k !== null) out[k] = v ?? "";
       return out;
     },

@@ -40,7 +40,7 @@ export interface PredictorOptions extends Pick<FetchSettings, "dstatPaths" | "fe
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
-class FetchFailedError extends CimlError {
+export class FetchFailedError extends CimlError {
   override name = "FetchFailedError";
 }
 
@@ -63,7 +63,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
-  const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
+  const policy = fetchPolicyFor({ dbUri: options.dbUri, dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
