@@ -241,7 +241,7 @@ describe("the prediction commands as a user runs them", () => {
       "soon",
     );
     expect(bad.code).toBe(2);
-    expect(bad.err.trim()).toBe("error: --timeout soon: give the seconds allowed per dstat download, e.g. 60");
+    expect(bad.err.trim()).toBe("error: --timeout soon: give a number, e.g. 60");
   }, 120_000);
 
   test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
