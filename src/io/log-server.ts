@@ -95,7 +95,25 @@ export async function fetchDstat(
   onUrl?: (url: string) => void,
 ): Promise<DstatFetch> {
   if (!isSupportedLogRoot(root)) return { kind: "failed", url: root, reason: "log root is not an http://, https:// or file:// URL" };
-  const urls = policy.paths.map((p) => joinUrl(root, p));
+  return fetchDstatAt(
+    policy.paths.map((p) => joinUrl(root, p)),
+    policy,
+    check,
+    signal,
+    onUrl,
+  );
+}
+
+/** The first usable dstat file among `urls` (all http(s):// or file://), tried in order. */
+export async function fetchDstatAt(
+  urls: string[],
+  policy: FetchPolicy,
+  check: BodyCheck,
+  signal: AbortSignal,
+  onUrl?: (url: string) => void,
+): Promise<DstatFetch> {
+  const bad = urls.find((url) => !isSupportedLogRoot(url));
+  if (bad !== undefined) return { kind: "failed", url: bad, reason: "not an http://, https:// or file:// URL" };
   let firstFailure: Failed | undefined;
   for (const url of urls) {
     onUrl?.(url);
@@ -116,6 +134,20 @@ export async function fetchDstat(
     return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
   }
   return firstFailure ?? { kind: "missing", urls };
+}
+
+/** One small text file under a log root (Zuul's inventory.yaml): the same retries, limits and gzip handling as dstat. */
+export async function fetchLogText(
+  url: string,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<{ kind: "found"; text: string } | Missing | Failed> {
+  if (!isSupportedLogRoot(url)) return { kind: "failed", url, reason: "not an http://, https:// or file:// URL" };
+  const outcome = await fetchWithRetries(url, policy, signal);
+  if (outcome.kind === "missing") return { kind: "missing", urls: [url] };
+  if (outcome.kind === "fail") return { kind: "failed", url, reason: outcome.reason };
+  const decoded = decodeBody(outcome.body, policy.maxTextBytes);
+  return typeof decoded === "string" ? { kind: "failed", url, reason: decoded } : { kind: "found", text: decoded.text };
 }
 
 /** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
