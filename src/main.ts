@@ -190,6 +190,9 @@ export function buildCli(): CAC {
         { default: 0 },
       )
       .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
+      .option("--split-order <order>", "random (seeded) or time: ordered by run_at, training the oldest, test the newest", {
+        default: "random",
+      })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
   ).action((flags: Flags) =>
     run(
@@ -212,6 +215,7 @@ export function buildCli(): CAC {
           aggregationFunctions: [flags.aggregationFunctions ?? []].flat().map(String),
           seed: flags.seed as string | number,
           dtype: String(flags.dtype),
+          splitOrder: String(flags.splitOrder),
         },
         flags,
       ),

@@ -24,7 +24,7 @@ import { openRunSource, sourceKey, type SourceOptions } from "../io/sources/open
 import { LogFetchError, type SourceRun } from "../io/sources/run-source.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
-import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
+import { AbortedError, CimlError, UsageError, throwIfAborted } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 
 export interface CacheOptions extends SourceOptions {
@@ -380,6 +380,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     writeJsonGz(marksPath, { ...marks, [key]: newMark });
   if (signal.aborted) throw new AbortedError();
   if (fatal !== undefined) throw fatal;
+  if (tally.done === 0 && since === undefined && dataRuns.size === 0 && source.emptyMessage)
+    throw new CimlError(source.emptyMessage(options.buildName));
   emit({ type: "stage", stage: "cache", state: "finished" });
   const result: CacheResult = {
     total: tally.total ?? tally.done,

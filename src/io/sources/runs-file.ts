@@ -186,6 +186,7 @@ export function openRunsFile(path: string): RunSource {
   return {
     description: `runs file ${path}`,
     dstatPaths: DEFAULT_DSTAT_PATHS,
+    emptyMessage: (buildName) => `runs file ${path} has no runs of ${buildName}; check --build-name against the lines' build_name`,
     count: async (buildName) => (await itemsOf(buildName)).length,
     list(buildName) {
       async function* items() {

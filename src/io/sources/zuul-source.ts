@@ -80,6 +80,8 @@ export function openZuulSource(options: ZuulSourceOptions): RunSource & { api: Z
     description: `Zuul ${api.root}${filterText ? ` (${filterText.trim()})` : ""}`,
     dstatPaths: ZUUL_DSTAT_PATHS,
     count: async () => null,
+    emptyMessage: (buildName) =>
+      `Zuul at ${api.root} has no completed builds of job ${buildName}${filterText ? ` with${filterText}` : ""}; check --build-name (the job name) and the filters`,
     list(buildName, { since, signal }): RunListing {
       let newest: string | undefined;
       let complete = false;
