@@ -308,8 +308,8 @@ describe("build-dataset on a Zuul cache", () => {
     const test = times("by-time", "test");
     expect(training.length).toBe(12);
     expect(test.length).toBeGreaterThan(0);
-    const latest = (xs: string[]) => xs.reduce((a, b) => (a > b ? a : b));
-    const earliest = (xs: string[]) => xs.reduce((a, b) => (a < b ? a : b));
+    const latest = (xs: string[]) => [...xs].sort().at(-1)!;
+    const earliest = (xs: string[]) => [...xs].sort()[0]!;
     expect(latest(training) < earliest(dev)).toBe(true);
     expect(latest(dev) < earliest(test)).toBe(true);
     // the default stays the seeded random split, which mixes old and new

@@ -49,7 +49,8 @@ beforeAll(() => {
     // http for even tens, file:// for the rest
     const base = i % 4 < 2 ? `${server.url}` : fileRootUrl(logs);
     const url = underRoot ? { log_url: `${base}/${id}` } : { dstat_url: `${base}/${rel}` };
-    const status = i % 5 === 0 ? { result: failed ? "failure" : "success" } : { status: failed ? (i % 2 ? "failed" : 1) : i % 2 ? "passed" : 0 };
+    const status =
+      i % 5 === 0 ? { result: failed ? "failure" : "success" } : { status: failed ? (i % 2 ? "failed" : 1) : i % 2 ? "passed" : 0 };
     lines.push({
       id,
       failed,
@@ -81,7 +82,8 @@ function writeJsonl(path: string) {
 
 function writeCsv(path: string) {
   const header = ["id", "status", "result", "log_url", "dstat_url", "run_at", "runner", "note"];
-  const quote = (v: unknown) => (v === undefined || v === null ? "" : /[",]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  const quote = (v: unknown) =>
+    v === undefined || v === null ? "" : /[",]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v);
   const rows = [...lines.map((l) => l.fields), ...extra].map((f) => header.map((h) => quote((f as Record<string, unknown>)[h])).join(","));
   writeFileSync(path, `${header.join(",")}\n${rows.join("\n")}\n`);
 }
@@ -132,7 +134,17 @@ async function endToEnd(data: string, runsFile: string) {
   );
   expect(dataset.examples).toEqual({ training: 18, dev: 6, test: 6 });
   await setupExperiment(
-    { dataPath: join(dir, data), experiment: "small", estimator: "dnn", hiddenLayers: "8/8", steps: 200, batchSize: 8, epochs: 5, optimizer: "Adagrad", learningRate: 0.05 },
+    {
+      dataPath: join(dir, data),
+      experiment: "small",
+      estimator: "dnn",
+      hiddenLayers: "8/8",
+      steps: 200,
+      batchSize: 8,
+      epochs: 5,
+      optimizer: "Adagrad",
+      learningRate: 0.05,
+    },
     ctx,
   );
   const trained = await trainModel({ dataPath: join(dir, data), dataset: "usr-status", experiment: "small" }, ctx);
