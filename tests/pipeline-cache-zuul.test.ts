@@ -100,6 +100,8 @@ describe("cache-data --zuul-url", () => {
     const ws = new Workspace(join(dir, "main"));
     const expected = outcomes(zuul.builds);
     expect(readRunList(ws.buildRuns(JOB))).toEqual(expected.map((b) => b.uuid).sort());
+    // no token given: none sent; and never one to the log server
+    expect(zuul.authorizations.every((a) => a === null)).toBe(true);
     for (const b of expected) {
       const change = String(b.change);
       expect(readRunMetadata(ws, b.uuid)).toEqual({

@@ -20,7 +20,7 @@ import {
   type RunMetadata,
 } from "../io/raw-cache.ts";
 import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import { openRunSource, sourceKey, type SourceOptions } from "../io/sources/open-run-source.ts";
+import { checkSourceFlags, openRunSource, sourceKey, type SourceOptions } from "../io/sources/open-run-source.ts";
 import { LogFetchError, type SourceRun } from "../io/sources/run-source.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
@@ -172,6 +172,7 @@ function readMarks(path: string): Record<string, string> {
 }
 
 function checkCacheOptions(o: CacheOptions): void {
+  checkSourceFlags(o);
   checkName("build name", o.buildName);
   if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
   if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL)

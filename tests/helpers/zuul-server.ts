@@ -39,6 +39,8 @@ export interface TestZuul {
   faults: Map<string, (() => Response)[]>;
   /** path and query of every request, in order */
   requests: string[];
+  /** the Authorization header of every request, in the same order */
+  authorizations: (string | null)[];
   /** wait this long before answering a log file */
   logLatencyMs: number;
   stop(): void;
@@ -112,6 +114,7 @@ export function serveZuul(builds: BuildSpec[]): TestZuul {
     builds,
     faults: new Map(),
     requests: [],
+    authorizations: [],
     logLatencyMs: 0,
     stop: () => server.stop(true),
   };
@@ -124,6 +127,7 @@ export function serveZuul(builds: BuildSpec[]): TestZuul {
       const url = new URL(req.url);
       const path = decodeURIComponent(url.pathname);
       state.requests.push(path + url.search);
+      state.authorizations.push(req.headers.get("authorization"));
       for (const [prefix, queue] of state.faults) if (path.startsWith(prefix) && queue.length > 0) return queue.shift()!();
       const logs = /^\/logs\/([^/]+)\/(.+)$/.exec(path);
       if (logs) {

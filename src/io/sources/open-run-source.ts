@@ -1,7 +1,7 @@
 // Which run source a command reads, by the flag given: --db-uri, --zuul-url or --runs-file. Giving two is a
 // usage mistake; giving none falls back to the database default (CIML_DB_URI, else the original's).
 import { CimlError } from "../ciml-error.ts";
-import type { ZuulHttpPolicy } from "./zuul-api.ts";
+import { zuulApiRoot, type ZuulHttpPolicy } from "./zuul-api.ts";
 import type { RunSource } from "./run-source.ts";
 import { openRunsFile } from "./runs-file.ts";
 import { openSubunit2sqlSource } from "./subunit2sql-source.ts";
@@ -36,7 +36,8 @@ export function sourceKey(options: SourceOptions): string | undefined {
   return [options.zuulUrl.replace(/\/+$/, ""), options.project ?? "", options.pipeline ?? "", options.branch ?? ""].join(" ");
 }
 
-export async function openRunSource(options: SourceOptions): Promise<RunSource> {
+/** The usage mistakes (two sources, a Zuul filter without Zuul, a bad Zuul URL), found before anything is opened. */
+export function checkSourceFlags(options: SourceOptions): void {
   const given = (
     [
       ["--db-uri", options.dbUri],
@@ -48,7 +49,11 @@ export async function openRunSource(options: SourceOptions): Promise<RunSource> 
   if (!options.zuulUrl) {
     const zuulOnly = (["project", "pipeline", "branch"] as const).find((k) => options[k] !== undefined);
     if (zuulOnly) throw new CimlError(`--${zuulOnly} filters Zuul builds: use it with --zuul-url`, 2);
-  }
+  } else zuulApiRoot(options.zuulUrl);
+}
+
+export async function openRunSource(options: SourceOptions): Promise<RunSource> {
+  checkSourceFlags(options);
   if (options.zuulUrl)
     return openZuulSource({
       url: options.zuulUrl,

@@ -3,7 +3,7 @@
 // cache grows as CI runs), and the workspace, source and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
-import { openRunSource, type SourceOptions } from "../../io/sources/open-run-source.ts";
+import { checkSourceFlags, openRunSource, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
@@ -50,6 +50,7 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
  */
 export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
   const ws = new Workspace(resolveDataPath(options.dataPath));
+  checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
