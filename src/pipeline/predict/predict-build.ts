@@ -6,7 +6,7 @@ import { readRunList, writeRunList } from "../../io/raw-cache.ts";
 import { checkSourceFlags, openRunSource, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -27,7 +27,7 @@ export interface Predictor extends PredictionModel {
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends SourceOptions, Partial<Pick<CacheOptions, "dstatPaths" | "fetch">> {
+export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
   dataset: string;
   experiment: string;
