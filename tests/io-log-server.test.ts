@@ -8,6 +8,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
+import { sourceReadsLocalLogs } from "../src/io/sources/open-run-source.ts";
 import { fixturePath } from "./fixtures.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
@@ -227,8 +228,11 @@ describe("fetchDstat over file://", () => {
       url: `${root}/run1`,
       reason: "log root is a local file:// URL, read only when the run database is a local sqlite:/// file",
     });
-    expect(fetchPolicyFor({ dbUri: "mysql+pymysql://u:p@db.example.org/subunit2sql", timeoutSeconds: 60 }).fileRoots).toBe(false);
-    expect(fetchPolicyFor({ dbUri: "sqlite:///ci.db", timeoutSeconds: 60 }).fileRoots).toBe(true);
+    expect(sourceReadsLocalLogs({ dbUri: "mysql+pymysql://u:p@db.example.org/subunit2sql" })).toBe(false);
+    expect(sourceReadsLocalLogs({ defaultDbUri: "sqlite:///ci.db" })).toBe(true);
+    expect(sourceReadsLocalLogs({ zuulUrl: "https://zuul.example.org/api/tenant/t" })).toBe(false);
+    expect(sourceReadsLocalLogs({ runsFile: "runs.jsonl" })).toBe(true);
+    expect(fetchPolicyFor({ timeoutSeconds: 60 }, DEFAULT_DSTAT_PATHS, false).fileRoots).toBe(false);
   }, 60_000);
 
   test("a root ending in # or ? cannot make a local file itself the download (file:///etc/shadow#)", async () => {

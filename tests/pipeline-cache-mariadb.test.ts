@@ -115,9 +115,9 @@ afterAll(async () => {
 describe("cache-data: MariaDB + HTTP log server", () => {
   test("caches every run whose served file is dstat; the cache matches what was served and what the DB holds", async () => {
     const { result, events } = await collect(cacheData, options());
-    const runs = await queryDatabase<{ id: number; uuid: string; fails: number; passes: number; artifacts: string }>(
+    const runs = await queryDatabase<{ id: number; uuid: string; fails: number; passes: number; artifacts: string; run_at: string }>(
       database,
-      "SELECT id, uuid, fails, passes, artifacts FROM runs ORDER BY id",
+      "SELECT id, uuid, fails, passes, artifacts, DATE_FORMAT(run_at, '%Y-%m-%d %H:%i:%s') AS run_at FROM runs ORDER BY id",
     );
     expect(runs.length).toBe(SIMULATED + REAL_FILES.length);
     const usable = runs.filter((r) => servedText(r.artifacts) !== undefined && parses(servedText(r.artifacts)!));
@@ -151,6 +151,8 @@ describe("cache-data: MariaDB + HTTP log server", () => {
       expect(readRunMetadata(ws, run.uuid)).toEqual({
         status: run.fails > 0 || run.passes === 0 ? 1 : 0,
         artifact: run.artifacts,
+        // the run's start time, which the chronological split orders by
+        run_at: run.run_at,
         ...Object.fromEntries(meta.map((m) => [m.key, m.value])),
       });
     }

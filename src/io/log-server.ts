@@ -83,7 +83,8 @@ type Attempt =
   | { kind: "retry"; reason: string }
   | { kind: "fail"; reason: string };
 
-class Interrupted extends Error {
+/** Ctrl-C reached a fetch or a wait; named AbortError so every layer recognises it. */
+export class Interrupted extends Error {
   override name = "AbortError";
 }
 
@@ -137,7 +138,27 @@ export async function fetchDstat(
 ): Promise<DstatFetch> {
   const problem = logRootProblem(root, policy);
   if (problem !== null) return { kind: "failed", url: root, reason: problem };
-  const urls = policy.paths.map((p) => joinUrl(root, p));
+  return fetchDstatAt(
+    policy.paths.map((p) => joinUrl(root, p)),
+    policy,
+    check,
+    signal,
+    onUrl,
+  );
+}
+
+/** The first usable dstat file among `urls` (http(s)://, or file:// where the policy allows it), tried in order. */
+export async function fetchDstatAt(
+  urls: string[],
+  policy: FetchPolicy,
+  check: BodyCheck,
+  signal: AbortSignal,
+  onUrl?: (url: string) => void,
+): Promise<DstatFetch> {
+  for (const url of urls) {
+    const problem = logRootProblem(url, policy);
+    if (problem !== null) return { kind: "failed", url, reason: problem.replace(/^log root/, "URL") };
+  }
   let firstFailure: Failed | undefined;
   for (const url of urls) {
     onUrl?.(url);
@@ -158,6 +179,21 @@ export async function fetchDstat(
     return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
   }
   return firstFailure ?? { kind: "missing", urls };
+}
+
+/** One small text file under a log root (Zuul's inventory.yaml): the same retries, limits and gzip handling as dstat. */
+export async function fetchLogText(
+  url: string,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<{ kind: "found"; text: string } | Missing | Failed> {
+  const problem = logRootProblem(url, policy);
+  if (problem !== null) return { kind: "failed", url, reason: problem.replace(/^log root/, "URL") };
+  const outcome = await fetchWithRetries(url, policy, signal);
+  if (outcome.kind === "missing") return { kind: "missing", urls: [url] };
+  if (outcome.kind === "fail") return { kind: "failed", url, reason: outcome.reason };
+  const decoded = decodeBody(outcome.body, policy.maxTextBytes);
+  return typeof decoded === "string" ? { kind: "failed", url, reason: decoded } : { kind: "found", text: decoded.text };
 }
 
 /** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
@@ -194,8 +230,10 @@ export function backoffDelay(baseMs: number, attempt: number, random = Math.rand
   return baseMs * 2 ** attempt * (0.5 + random());
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with Interrupted as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Interrupted("interrupted"));
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
       resolve();
@@ -229,16 +267,25 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
   }
 }
 
-/** One HTTP GET under the three timeouts and the size cap. */
-async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+/**
+ * An AbortController for one request that remembers why it was aborted first (a timeout's words) and
+ * follows `outer` (Ctrl-C); `release` stops following once the request is over.
+ */
+export function reasonedAbort(outer: AbortSignal) {
   const controller = new AbortController();
-  let why = "";
-  const abortWith = (reason: string) => {
-    why ||= reason;
+  let reason = "";
+  const abortWith = (why: string) => {
+    reason ||= why;
     controller.abort();
   };
   const onOuter = () => abortWith("interrupted");
   outer.addEventListener("abort", onOuter, { once: true });
+  return { controller, abortWith, why: () => reason, release: () => outer.removeEventListener("abort", onOuter) };
+}
+
+/** One HTTP GET under the three timeouts and the size cap. */
+async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+  const { controller, abortWith, why, release } = reasonedAbort(outer);
   const total = setTimeout(() => abortWith(`timeout: no complete file within ${policy.totalTimeoutMs / 1000} s`), policy.totalTimeoutMs);
   let idle = setTimeout(() => abortWith(`timeout: no response within ${policy.connectTimeoutMs / 1000} s`), policy.connectTimeoutMs);
   const touch = () => {
@@ -287,7 +334,7 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
     return { kind: "body", body: concat(chunks, size) };
   } catch (err) {
     if (outer.aborted) throw new Interrupted("interrupted");
-    if (why) return { kind: "retry", reason: why };
+    if (why()) return { kind: "retry", reason: why() };
     const message = (err as Error).message ?? String(err);
     const code = (err as { code?: string }).code ?? "";
     // A body cut short by the server (a reset, a truncated chunked stream) is a connection problem too.
@@ -295,7 +342,7 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
   } finally {
     clearTimeout(total);
     clearTimeout(idle);
-    outer.removeEventListener("abort", onOuter);
+    release();
   }
 }
 

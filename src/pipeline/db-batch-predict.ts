@@ -1,7 +1,7 @@
 // `ciml db-batch-predict` (the original's, made to work): every run of the dataset's build name that the dataset does not
 // contain, through the one prediction path, with the original's lines and a scored summary.
 import { readRunList } from "../io/raw-cache.ts";
-import type { RunRow } from "../io/subunit2sql.ts";
+import type { SourceRun } from "../io/sources/run-source.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
 import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
@@ -53,11 +53,12 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     const inDataset = new Set(readRunList(p.ws.datasetFile(p.dataset, "runs.json.gz")));
     emit({ type: "stage", stage: "query", state: "started", detail: `runs of ${p.config.build_name}` });
     let allRuns = 0;
-    const candidates: RunRow[] = [];
-    for await (const run of p.db.runsByKeyValue("build_name", p.config.build_name)) {
+    const candidates: SourceRun[] = [];
+    for await (const item of p.source.list(p.config.build_name, { signal }).items) {
       throwIfAborted(signal);
+      if (item.kind === "excluded") continue;
       allRuns++;
-      if (!inDataset.has(run.uuid)) candidates.push(run);
+      if (!inDataset.has(item.run.id)) candidates.push(item.run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
     const toPredict = pythonSlice(candidates, options.slice, "--slice");
@@ -87,7 +88,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       const examples = await mapLimited(chunk, parallel, (run) =>
         exampleOfRun(p, run, signal).catch((err: unknown) => {
           if (!(err instanceof FetchFailedError)) throw err;
-          return { kind: "unusable" as const, runUuid: run.uuid, reason: err.message, downloaded: false };
+          return { kind: "unusable" as const, runUuid: run.id, reason: err.message, downloaded: false };
         }),
       );
       throwIfAborted(signal);

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, SOURCE_OPTIONS, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const mqttTrainerCommand: CommandSpec = {
   name: "mqtt-trainer",
@@ -14,7 +14,7 @@ export const mqttTrainerCommand: CommandSpec = {
     "ciml mqtt-trainer --mqtt-hostname broker.example --tls --username ciml   # password from $CIML_MQTT_PASSWORD",
   ],
   options: [
-    DB_URI,
+    ...SOURCE_OPTIONS,
     option("--mqtt-hostname <host>", "MQTT broker"),
     option("--port <n>", "broker port (default: 1883, 8883 with --tls)"),
     option("--tls", "connect over TLS"),

@@ -31,8 +31,10 @@ export interface DatasetConfig {
   /** dstat columns the examples are made of, in order (the original derived them from the first run) */
   columns: string[];
   dtype: ExampleDtype;
-  /** seed of the split, or null when an existing `_splits` file was reused */
+  /** seed of the split, or null when an existing `_splits` file was reused or the split is by time */
   seed: number | null;
+  /** random (seeded) or time (training the oldest runs by run_at, test the newest) */
+  split_order: "random" | "time";
   /** sorted class vocabulary; a model's output i means classes[i] */
   classes: string[];
 }
@@ -79,6 +81,7 @@ export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig
     aggregation_functions: value.aggregation_functions ?? [],
     dtype: value.dtype ?? "float64",
     seed: value.seed ?? null,
+    split_order: value.split_order ?? "random",
   } as DatasetConfig;
   return {
     ...base,

@@ -1,6 +1,7 @@
 // How a dataset's runs split into training/dev/test, as the original split them.
 import { existsSync } from "node:fs";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
+import { readRunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import { seededRandom } from "../seeded-random.ts";
@@ -55,6 +56,42 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
   for (const i of dev) taken.add(i);
   const test = split.training + split.dev < 1 ? all.filter((i) => !taken.has(i)) : [];
   return { training, dev, test };
+}
+
+/** --split-order time: runs already ordered oldest first; training the oldest, dev next, test the newest. */
+export function chronologicalSplit(size: number, split: TdtSplit): SplitIndices {
+  const nt = Math.floor(size * split.training);
+  const nd = Math.floor(size * split.dev);
+  const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+  return { training: range(0, nt), dev: range(nt, nt + nd), test: split.training + split.dev < 1 ? range(nt + nd, size) : [] };
+}
+
+export type SplitOrder = "random" | "time";
+
+/**
+ * --split-order time: the cached runs ordered by their run_at, oldest first (ties by id). Runs cached
+ * without a start time cannot be placed in time: they are left out and counted.
+ */
+export function oldestFirst(cache: Workspace, runs: string[]): { runs: string[]; untimed: number } {
+  const timed: [string, string][] = [];
+  let untimed = 0;
+  for (const run of runs) {
+    const at = readRunMetadata(cache, run)?.run_at;
+    if (typeof at === "string" && at !== "") timed.push([at, run]);
+    else untimed++;
+  }
+  if (timed.length === 0)
+    throw new CimlError(
+      "--split-order time: no cached run has a run_at; run cache-data again (it records start times) or use --split-order random",
+    );
+  timed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+  return { runs: timed.map(([, run]) => run), untimed };
+}
+
+export function parseSplitOrder(value: string | undefined): SplitOrder {
+  if (value === undefined || value === "" || value === "random") return "random";
+  if (value === "time") return "time";
+  throw new UsageError(`--split-order ${value}: give random (seeded, the default) or time (oldest runs train, newest test)`);
 }
 
 function isSplit(value: unknown, size: number): value is SplitIndices {
