@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache-data.ts";
+import { cacheData, ensureRunCached, fetchPolicyFor, subunit2sqlMetadata, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
@@ -120,10 +120,12 @@ test("ensureRunCached (the prediction path) reuses a cached run and replaces a c
     const ok = rows.find((r) => r.uuid === uuidOf("ok"))!;
     const policy = fetchPolicyFor({ timeoutSeconds: 10 });
     const before = served.get("ok");
-    expect(await ensureRunCached(ws, ok, db, { policy }, new AbortController().signal)).toEqual({ kind: "already" });
+    expect(await ensureRunCached(ws, ok, () => subunit2sqlMetadata(db, ok), { policy }, new AbortController().signal)).toEqual({
+      kind: "already",
+    });
     expect(served.get("ok")).toBe(before);
     await Bun.write(ws.rawTrace(ok.uuid), "garbage, not gzip");
-    const again = await ensureRunCached(ws, ok, db, { policy }, new AbortController().signal);
+    const again = await ensureRunCached(ws, ok, () => subunit2sqlMetadata(db, ok), { policy }, new AbortController().signal);
     expect(again.kind).toBe("cached");
     expect(gunzipSync(await Bun.file(ws.rawTrace(ok.uuid)).bytes()).toString()).toBe(traces.get("ok")!);
   } finally {

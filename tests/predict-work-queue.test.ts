@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SeenBuilds } from "../src/pipeline/predict/seen-builds.ts";
+import { SeenIds } from "../src/pipeline/predict/seen-ids.ts";
 import { WorkQueue } from "../src/pipeline/predict/work-queue.ts";
 
 /** A promise the test resolves by hand, to hold work items in flight. */
@@ -134,9 +134,9 @@ describe("WorkQueue", () => {
   });
 });
 
-describe("SeenBuilds", () => {
+describe("SeenIds", () => {
   test("claims a build once; a released build can be claimed again", () => {
-    const s = new SeenBuilds();
+    const s = new SeenIds();
     expect(s.claim("a")).toBe(true);
     expect(s.claim("a")).toBe(false);
     s.release("a");
@@ -144,7 +144,7 @@ describe("SeenBuilds", () => {
   });
 
   test("forgets the oldest builds beyond its capacity", () => {
-    const s = new SeenBuilds(3);
+    const s = new SeenIds(3);
     for (const b of ["a", "b", "c", "d"]) s.claim(b);
     expect(s.size).toBe(3);
     expect(s.claim("a")).toBe(true);

@@ -102,13 +102,16 @@ function dstatProblem(year: number | undefined) {
   };
 }
 
-function runYear(run: RunRow): number | undefined {
+/** What caching needs to know of a run: its id, its log root and when it ran (for dstat's year-less dates). */
+export type CacheableRun = Pick<RunRow, "uuid" | "artifacts" | "run_at">;
+
+function runYear(run: CacheableRun): number | undefined {
   const year = Number(run.run_at?.slice(0, 4));
   return Number.isInteger(year) && year > 1970 ? year : undefined;
 }
 
 /** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
-async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
+export async function subunit2sqlMetadata(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
   const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
   for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
   return metadata;
@@ -120,8 +123,9 @@ async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
  */
 export async function ensureRunCached(
   ws: Workspace,
-  run: RunRow,
-  db: Subunit2sql,
+  run: CacheableRun,
+  /** the run's metadata, asked only when it is about to be written */
+  metadataOf: () => Promise<RunMetadata>,
   options: EnsureOptions,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
@@ -135,7 +139,7 @@ export async function ensureRunCached(
       problem = `corrupt cache file (${(err as Error).message})`;
     }
     if (problem === null) {
-      if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataFor(db, run));
+      if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataOf());
       return { kind: "already" };
     }
     // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
@@ -151,7 +155,7 @@ export async function ensureRunCached(
   }
   if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
   if (fetched.kind === "failed") return fetched;
-  const metadata = await metadataFor(db, run);
+  const metadata = await metadataOf();
   throwIfAborted(signal);
   writeRunMetadata(ws, run.uuid, metadata);
   writeTraceGz(ws, run.uuid, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
@@ -279,7 +283,13 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       tally.report();
     };
     const start = (run: RunRow) => {
-      const task: Promise<void> = ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal)
+      const task: Promise<void> = ensureRunCached(
+        ws,
+        run,
+        () => subunit2sqlMetadata(db, run),
+        { policy, onUrl: (url) => tally.current.set(run.uuid, url) },
+        signal,
+      )
         .then((outcome) => finish(run, outcome))
         .catch((err) => {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.

@@ -2,10 +2,10 @@
 // (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
 // workspace, database and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
-import { readRunList, writeRunList } from "../../io/raw-cache.ts";
+import { readRunList, writeRunList, type RunMetadata } from "../../io/raw-cache.ts";
 import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, subunit2sqlMetadata, type CacheableRun, type CacheOptions } from "../cache-data.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -35,6 +35,11 @@ export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths
   sampleInterval?: string;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
+  /**
+   * Connect to the database on first use rather than at once: mqtt-trainer fed only by Zuul's reporter
+   * never needs one, and a firehose event that finds it down is retried like a log server that is down.
+   */
+  lazyDatabase?: boolean;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -66,10 +71,9 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     });
   }
   try {
-    const db = await openSubunit2sql(
-      options.dbUri,
-      options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
-    );
+    const open = () =>
+      openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
+    const db = options.lazyDatabase ? lazySubunit2sql(open) : await open();
     try {
       ws.ensureDirs();
       return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
@@ -79,6 +83,29 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   } finally {
     model.model.dispose();
   }
+}
+
+/** A database opened by its first query; an open that failed is tried again by the next one. */
+function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
+  let opening: Promise<Subunit2sql> | null = null;
+  const db = () => {
+    opening ??= open().catch((err: unknown) => {
+      opening = null;
+      throw err;
+    });
+    return opening;
+  };
+  return {
+    countRunsByKeyValue: async (key, value) => (await db()).countRunsByKeyValue(key, value),
+    async *runsByKeyValue(key, value) {
+      yield* (await db()).runsByKeyValue(key, value);
+    },
+    runMetadata: async (runUuid) => (await db()).runMetadata(runUuid),
+    testRuns: async (runUuid) => (await db()).testRuns(runUuid),
+    close: async () => {
+      if (opening) await (await opening.catch(() => null))?.close();
+    },
+  };
 }
 
 /**
@@ -105,7 +132,18 @@ export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName:
  * A run from the database as a model input, downloading it into the cache first if needed. A fetch that
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
-export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
+export function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
+  return exampleOfCacheableRun(p, run, () => subunit2sqlMetadata(p.db, run), p.policy, signal);
+}
+
+/** The same for a run from any source: its metadata comes from `metadataOf`, its trace from under its log root. */
+export async function exampleOfCacheableRun(
+  p: Predictor,
+  run: CacheableRun,
+  metadataOf: () => Promise<RunMetadata>,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<RunExample & { downloaded: boolean }> {
   if (p.unavailable.has(run.uuid))
     return {
       kind: "unusable",
@@ -113,13 +151,13 @@ export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSigna
       reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
       downloaded: false,
     };
-  const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
+  const cached = await ensureRunCached(p.ws, run, metadataOf, { policy }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
       kind: "unusable",
       runUuid: run.uuid,
-      reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`,
+      reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root)"}`,
       downloaded: false,
     };
   return { ...exampleOfCachedRun(p.ws, p, run.uuid), downloaded: cached.kind === "cached" };
@@ -135,15 +173,22 @@ export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]):
   writeRunList(path, [...readRunList(path), ...runUuids]);
 }
 
-/** One build end to end: its runs, their data through the cache, one model call. */
+/**
+ * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
+ * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the database.
+ */
 export async function predictBuild(
   p: Predictor,
   buildUuid: string,
   buildName: string,
   signal: AbortSignal,
   emit?: Emit,
-): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
-  const { runs, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
+  admit: (runUuid: string) => boolean = () => true,
+): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+  const { runs: all, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
+  // Runs of other build names are in `skipped`, one line each.
+  const found = all.length + skipped.length;
+  const runs = all.filter((run) => admit(run.uuid));
   const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
   for (const e of examples) {
@@ -158,5 +203,5 @@ export async function predictBuild(
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );
-  return { predictions: await predictExamples(p, usable), skipped };
+  return { predictions: await predictExamples(p, usable), skipped, found, admitted: runs.length };
 }
