@@ -75,6 +75,8 @@ export async function serveFirehose(
   // only when its work failed for good.
   const claimed = new SeenIds();
   let brokerDroppedBaseline: number | null = null;
+  /** predictions sent and not yet acknowledged by the broker */
+  const unacknowledged = new Set<Promise<void>>();
   let refused: string | null = null;
   const stop = new AbortController();
 
@@ -94,7 +96,7 @@ export async function serveFirehose(
           if (options.debug) emit({ type: "info", message: outcome.reason });
           break;
         case "predicted":
-          await publishAll(outcome.predictions, entry);
+          publishAll(outcome.predictions, entry);
           counts.matched++;
       }
     },
@@ -244,14 +246,28 @@ export async function serveFirehose(
     }
   }
 
-  async function publishAll(predictions: RunPrediction[], entry: Entry): Promise<void> {
+  /**
+   * Publishes without waiting for the broker's acknowledgement: while the backlog is full we hold the
+   * broker's next message, and mqtt.js then reads nothing, acknowledgements included. Waiting for them
+   * here would hold the very work that makes room. A prediction counts as published once acknowledged.
+   */
+  function publishAll(predictions: RunPrediction[], entry: Entry): void {
     const { item } = entry;
     const buildUuid = item.kind === "firehose" ? item.buildUuid : item.run.id;
     for (const p of predictions) {
       const latencyMs = performance.now() - entry.receivedAt;
       const message = predictionMessage(buildUuid, p, options.model, latencyMs, item.kind === "zuul" ? item.zuul : undefined);
-      await listener.publish(options.publishTopic, JSON.stringify(message), 1);
-      counts.predictions++;
+      const sent: Promise<void> = listener.publish(options.publishTopic, JSON.stringify(message), 1).then(
+        () => {
+          counts.predictions++;
+          unacknowledged.delete(sent);
+        },
+        (err: unknown) => {
+          unacknowledged.delete(sent);
+          emit({ type: "warning", subject: buildUuid, message: `prediction for ${p.runUuid} not published: ${messageOf(err)}` });
+        },
+      );
+      unacknowledged.add(sent);
       emit({
         type: "prediction",
         runUuid: p.runUuid,
@@ -283,6 +299,18 @@ export async function serveFirehose(
         .map((e) => nameOf(e.item))
         .join(", ")}${abandoned.length > 10 ? ", …" : ""}`,
     });
+  // The last predictions' acknowledgements, within the same bound as the work (the broker may be away).
+  if (unacknowledged.size > 0) {
+    const waiting = unacknowledged.size;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...unacknowledged]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!settled)
+      emit({ type: "warning", message: `${unacknowledged.size} of ${waiting} predictions not acknowledged by the broker before stopping` });
+  }
   await listener.close();
   emit({ type: "stage", stage: "drain", state: "finished" });
   progress();
