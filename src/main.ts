@@ -19,6 +19,7 @@ import { CimlError, UsageError } from "./pipeline/errors.ts";
 import { parseBackend } from "./pipeline/model/tfjs-runtime.ts";
 import { closest, commandFromLinkName, joinMultiValues, splitMultiValue } from "./cli/argv.ts";
 import { runStep, type FaceFlags } from "./cli/run-step.ts";
+import type { SourceOptions } from "./io/sources/open-run-source.ts";
 
 const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
 const DB_URI_HELP = `subunit2sql database URI: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path (default: $CIML_DB_URI, else ${ORIGINAL_DB_URI})`;
@@ -31,9 +32,31 @@ const run = async (code: Promise<number>) => {
   exitCode = await code;
 };
 
-/** --db-uri, else $CIML_DB_URI, else the original's public database. */
-function dbUriFlag(flags: Flags): string {
-  return flags.dbUri !== undefined ? String(flags.dbUri) : process.env.CIML_DB_URI || ORIGINAL_DB_URI;
+/**
+ * The run source flags: --db-uri, --zuul-url or --runs-file (one of them; none means $CIML_DB_URI, else
+ * the original's public database), Zuul's filters, and its token from the environment only.
+ */
+function sourceFlags(flags: Flags): SourceOptions {
+  return {
+    dbUri: optionalString(flags.dbUri),
+    zuulUrl: optionalString(flags.zuulUrl),
+    runsFile: optionalString(flags.runsFile),
+    defaultDbUri: process.env.CIML_DB_URI || ORIGINAL_DB_URI,
+    project: optionalString(flags.project),
+    pipeline: optionalString(flags.pipeline),
+    branch: optionalString(flags.branch),
+    zuulToken: process.env.CIML_ZUUL_TOKEN || undefined,
+  };
+}
+
+function withSource(cmd: ReturnType<CAC["command"]>) {
+  return cmd
+    .option("--db-uri <uri>", DB_URI_HELP)
+    .option("--zuul-url <url>", "read builds from Zuul's API instead: https://HOST/api/tenant/TENANT (token: $CIML_ZUUL_TOKEN)")
+    .option("--runs-file <path>", "read runs from a .jsonl or .csv file instead (id, status or result, log_url or dstat_url, run_at, …)")
+    .option("--project <name>", "with --zuul-url: only builds of this project")
+    .option("--pipeline <name>", "with --zuul-url: only builds of this pipeline")
+    .option("--branch <name>", "with --zuul-url: only builds of this branch");
 }
 
 /** A repeatable option: cac gives one value or an array; undefined when not given. */
@@ -58,7 +81,7 @@ function optionalString(value: unknown): string | undefined {
 function predictorFlags(flags: Flags): PredictorOptions {
   return {
     dataPath: optionalString(flags.dataPath ?? flags.modelDir),
-    dbUri: dbUriFlag(flags),
+    ...sourceFlags(flags),
     dataset: String(flags.dataset),
     experiment: String(flags.experiment),
     dstatPaths: listFlag(flags.dstatPath),
@@ -80,10 +103,13 @@ export function buildCli(): CAC {
     .option("--no-tui", "plain lines even on a terminal");
 
   withS3(
-    cli
-      .command("cache-data", "Fetch runs of a build name from the subunit2sql DB and their dstat files into the local cache")
-      .option("--build-name <name>", "run_metadata build_name of the runs to fetch", { default: "tempest-full" })
-      .option("--db-uri <uri>", DB_URI_HELP)
+    withSource(
+      cli.command(
+        "cache-data",
+        "Fetch runs of a build name (subunit2sql DB, Zuul or a runs file) and their dstat files into the local cache",
+      ),
+    )
+      .option("--build-name <name>", "build name (Zuul: job name) of the runs to fetch", { default: "tempest-full" })
       .option("--limit <n>", "stop when this many runs of the build name are cached (0 = no limit)", { default: 0 })
       .option("--parallel <n>", "downloads in flight at once", { default: 8 })
       .option("--dstat-path <path>", DSTAT_PATH_HELP)
@@ -95,7 +121,7 @@ export function buildCli(): CAC {
         {
           dataPath: flags.dataPath as string | undefined,
           buildName: String(flags.buildName),
-          dbUri: dbUriFlag(flags),
+          ...sourceFlags(flags),
           limit: Number(flags.limit),
           parallel: Number(flags.parallel),
           dstatPaths: listFlag(flags.dstatPath),
@@ -164,6 +190,9 @@ export function buildCli(): CAC {
         { default: 0 },
       )
       .option("--seed <n>", "seed of the train/dev/test split", { default: DEFAULT_SEED })
+      .option("--split-order <order>", "random (seeded) or time: ordered by run_at, training the oldest, test the newest", {
+        default: "random",
+      })
       .option("--dtype <dtype>", "float32 or float64 examples", { default: "float32" }),
   ).action((flags: Flags) =>
     run(
@@ -186,6 +215,7 @@ export function buildCli(): CAC {
           aggregationFunctions: [flags.aggregationFunctions ?? []].flat().map(String),
           seed: flags.seed as string | number,
           dtype: String(flags.dtype),
+          splitOrder: String(flags.splitOrder),
         },
         flags,
       ),
@@ -279,10 +309,8 @@ export function buildCli(): CAC {
     );
   });
 
-  cli
-    .command("mqtt-trainer", "Listen for finished CI runs on MQTT and publish a prediction for each")
+  withSource(cli.command("mqtt-trainer", "Listen for finished CI runs on MQTT and publish a prediction for each"))
     .alias("mqtt-predict")
-    .option("--db-uri <uri>", DB_URI_HELP)
     .option("--mqtt-hostname <host>", "MQTT broker", { default: "firehose.openstack.org" })
     .option("--port <n>", "broker port (default 1883, 8883 with --tls)")
     .option("--tls", "connect over TLS")
@@ -335,9 +363,7 @@ export function buildCli(): CAC {
       ),
     );
 
-  cli
-    .command("db-predict <build_uuid>", "Predict the runs of one Zuul build from the database")
-    .option("--db-uri <uri>", DB_URI_HELP)
+  withSource(cli.command("db-predict <build_uuid>", "Predict the runs of one Zuul build (from the DB, Zuul or a runs file)"))
     .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
     .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
     .option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used")
@@ -349,9 +375,7 @@ export function buildCli(): CAC {
       run(runStep(dbPredict, { ...predictorFlags(flags), buildUuid: String(buildUuid), buildName: String(flags.buildName) }, flags)),
     );
 
-  cli
-    .command("db-batch-predict", "Predict every run of the dataset's build name that the dataset does not contain")
-    .option("--db-uri <uri>", DB_URI_HELP)
+  withSource(cli.command("db-batch-predict", "Predict every run of the dataset's build name that the dataset does not contain"))
     .option("--dataset <name>", "dataset whose normalisation the model uses", { default: "dataset" })
     .option("--experiment <name>", "experiment whose model predicts", { default: "experiment" })
     .option("--slice <slice>", "python slice over the runs to predict", { default: ":" })

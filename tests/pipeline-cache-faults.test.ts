@@ -8,8 +8,9 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData, ensureRunCached, fetchPolicyFor, subunit2sqlMetadata, type CacheOptions } from "../src/pipeline/cache-data.ts";
-import { openSubunit2sql } from "../src/io/subunit2sql.ts";
+import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache-data.ts";
+import { openSubunit2sqlSource } from "../src/io/sources/subunit2sql-source.ts";
+import type { SourceRun } from "../src/io/sources/run-source.ts";
 import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
@@ -113,23 +114,22 @@ test("once the server recovers, the next run completes the cache", async () => {
 
 test("ensureRunCached (the prediction path) reuses a cached run and replaces a corrupt cache file", async () => {
   const ws = new Workspace(join(dir, "data"));
-  const db = await openSubunit2sql(`sqlite:///${join(dir, "ci.db")}`);
+  const source = await openSubunit2sqlSource(`sqlite:///${join(dir, "ci.db")}`);
   try {
-    const rows = [];
-    for await (const r of db.runsByKeyValue("build_name", "tempest-full")) rows.push(r);
-    const ok = rows.find((r) => r.uuid === uuidOf("ok"))!;
+    let ok: SourceRun | undefined;
+    for await (const item of source.list("tempest-full", { signal: new AbortController().signal }).items)
+      if (item.kind === "run" && item.run.id === uuidOf("ok")) ok = item.run;
+    if (!ok) throw new Error("run ok not listed");
     const policy = fetchPolicyFor({ timeoutSeconds: 10 });
     const before = served.get("ok");
-    expect(await ensureRunCached(ws, ok, () => subunit2sqlMetadata(db, ok), { policy }, new AbortController().signal)).toEqual({
-      kind: "already",
-    });
+    expect(await ensureRunCached(ws, ok, { policy }, new AbortController().signal)).toEqual({ kind: "already" });
     expect(served.get("ok")).toBe(before);
-    await Bun.write(ws.rawTrace(ok.uuid), "garbage, not gzip");
-    const again = await ensureRunCached(ws, ok, () => subunit2sqlMetadata(db, ok), { policy }, new AbortController().signal);
+    await Bun.write(ws.rawTrace(ok.id), "garbage, not gzip");
+    const again = await ensureRunCached(ws, ok, { policy }, new AbortController().signal);
     expect(again.kind).toBe("cached");
-    expect(gunzipSync(await Bun.file(ws.rawTrace(ok.uuid)).bytes()).toString()).toBe(traces.get("ok")!);
+    expect(gunzipSync(await Bun.file(ws.rawTrace(ok.id)).bytes()).toString()).toBe(traces.get("ok")!);
   } finally {
-    await db.close();
+    await source.close();
   }
 }, 60_000);
 

@@ -52,6 +52,7 @@ interface Row {
   fails: number;
   passes: number;
   artifacts: string;
+  run_at: string;
 }
 
 function dbRuns(buildName: string): Row[] {
@@ -59,7 +60,7 @@ function dbRuns(buildName: string): Row[] {
   try {
     return db
       .query(
-        "SELECT runs.id, uuid, fails, passes, artifacts FROM runs JOIN run_metadata m ON m.run_id = runs.id WHERE m.`key` = 'build_name' AND m.value = ? ORDER BY runs.id",
+        "SELECT runs.id, uuid, fails, passes, artifacts, run_at FROM runs JOIN run_metadata m ON m.run_id = runs.id WHERE m.`key` = 'build_name' AND m.value = ? ORDER BY runs.id",
       )
       .all(buildName) as Row[];
   } finally {
@@ -205,6 +206,8 @@ describe("cache-data: SQLite + file://", () => {
       expect(readRunMetadata(ws, run.uuid)).toEqual({
         status: run.fails > 0 || run.passes === 0 ? 1 : 0,
         artifact: run.artifacts,
+        // the run's start time, which the chronological split orders by
+        run_at: run.run_at,
         ...Object.fromEntries(meta.map((m) => [m.key, m.value])),
       });
     }

@@ -49,6 +49,10 @@ export class Workspace {
   buildRuns(buildName: string): string {
     return join(this.rawDir, `${checkName("build name", buildName)}.json.gz`);
   }
+  /** where a newest-first source (Zuul) keeps, per source and filters, the newest build of the last complete pass */
+  sourceMarks(buildName: string): string {
+    return join(this.rawDir, `.marks-${checkName("build name", buildName)}.json.gz`);
+  }
   get unavailableRuns(): string {
     return join(this.rawDir, "unavailable.json.gz");
   }

@@ -13,7 +13,14 @@ import { classOf, classVocabulary, isNumericLabel } from "./dataset/class-label.
 import { exampleLength, featureLabels, writeModelConfig, type ExampleDtype, type ModelConfig } from "./dataset/dataset-config.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset/dataset-histograms.ts";
 import { writeExamplePlots, writeNormalizedPlot, writeSizesByResult } from "./dataset/dataset-plots.ts";
-import { loadOrMakeSplit, parseTdtSplit, pythonSlice } from "./dataset/dataset-split.ts";
+import {
+  chronologicalSplit,
+  loadOrMakeSplit,
+  parseSplitOrder,
+  parseTdtSplit,
+  pythonSlice,
+  type SplitIndices,
+} from "./dataset/dataset-split.ts";
 import { CimlError, throwIfAborted, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 import {
@@ -48,6 +55,8 @@ export interface BuildDatasetOptions {
   aggregationFunctions: string[];
   seed?: string | number;
   dtype: string;
+  /** random (seeded, the default) or time: ordered by run_at, training the oldest, test the newest */
+  splitOrder?: string;
 }
 
 export type SetName = "training" | "dev" | "test";
@@ -332,10 +341,32 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
   state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
 }
 
+/**
+ * --split-order time: the cached runs ordered by their run_at, oldest first (ties by id). Runs cached
+ * without a start time cannot be placed in time: they are left out, with one warning.
+ */
+function oldestFirst(cache: Workspace, runs: string[], emit: Emit): string[] {
+  const timed: [string, string][] = [];
+  let untimed = 0;
+  for (const run of runs) {
+    const at = readRunMetadata(cache, run)?.run_at;
+    if (typeof at === "string" && at !== "") timed.push([at, run]);
+    else untimed++;
+  }
+  if (timed.length === 0)
+    throw new CimlError(
+      "--split-order time: no cached run has a run_at; run cache-data again (it records start times) or use --split-order random",
+    );
+  if (untimed > 0) emit({ type: "warning", message: `--split-order time: ${untimed} cached runs have no run_at and are left out` });
+  timed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+  return timed.map(([, run]) => run);
+}
+
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
   const dtype = parseDtype(options.dtype);
   const seed = parseSeed(options.seed);
   const split = parseTdtSplit(options.tdtSplit);
+  const splitOrder = parseSplitOrder(options.splitOrder);
   const interval = options.sampleInterval ? parseSampleInterval(options.sampleInterval) : null;
   const aggregations = checkAggregations(options.aggregationFunctions);
   const regex = compileRegex(options.featuresRegex);
@@ -355,20 +386,32 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       `no cached runs for build name ${options.buildName} in ${cache.rawDir}; run cache-data --build-name ${options.buildName} first`,
     );
   }
-  const allRuns = readRunList(runListPath);
+  const cached = readRunList(runListPath);
+  const allRuns = splitOrder === "time" ? oldestFirst(cache, cached, emit) : cached;
   const runs = pythonSlice(allRuns, options.slicer);
   if (runs.length === 0) {
     throw new CimlError(`--slicer ${options.slicer} selects no runs of the ${allRuns.length} cached for build name ${options.buildName}`);
   }
   emit({ type: "info", message: `Obtained ${runs.length} runs for build ${options.buildName}` });
 
-  const splitFile = loadOrMakeSplit(target, runs.length, split, seed);
-  emit({
-    type: "info",
-    message: splitFile.reused
-      ? `Splits found for size ${runs.length}: ${splitFile.path} (seed not used)`
-      : `Splits not found. Size ${runs.length}, t ${split.training}, d ${split.dev}; seed ${seed}. Splits saved to ${splitFile.path}`,
-  });
+  let splitFile: { indices: SplitIndices; reused: boolean };
+  if (splitOrder === "time") {
+    // Not shared through _splits: those are random index sets, this one depends on the runs' times.
+    splitFile = { indices: chronologicalSplit(runs.length, split), reused: false };
+    emit({
+      type: "info",
+      message: `Split by time: the oldest ${Math.round(split.training * 100)}% of ${runs.length} runs train, the newest test`,
+    });
+  } else {
+    const made = loadOrMakeSplit(target, runs.length, split, seed);
+    splitFile = made;
+    emit({
+      type: "info",
+      message: made.reused
+        ? `Splits found for size ${runs.length}: ${made.path} (seed not used)`
+        : `Splits not found. Size ${runs.length}, t ${split.training}, d ${split.dev}; seed ${seed}. Splits saved to ${made.path}`,
+    });
+  }
 
   emit({ type: "stage", stage: "columns", state: "started" });
   const columns = chooseColumns(cache, runs, regex, options.featuresRegex, signal);
@@ -461,7 +504,8 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     normalization_params: Object.fromEntries(labels.map((label, j) => [label, [norm.mean[j]!, norm.range[j]!]])),
     columns,
     dtype,
-    seed: splitFile.reused ? null : seed,
+    seed: splitFile.reused || splitOrder === "time" ? null : seed,
+    split_order: splitOrder,
     classes: vocabulary,
   };
   const excluded = state.excluded;

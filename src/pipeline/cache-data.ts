@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { parseDstatCsv } from "../io/dstat-csv.ts";
 import { isGzip, gzip } from "../io/gzip-json.ts";
-import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
+import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
 import {
   hasTrace,
   readRunList,
@@ -19,16 +19,17 @@ import {
   writeTraceGz,
   type RunMetadata,
 } from "../io/raw-cache.ts";
-import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
+import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
+import { checkSourceFlags, openRunSource, sourceKey, type SourceOptions } from "../io/sources/open-run-source.ts";
+import { LogFetchError, type SourceRun } from "../io/sources/run-source.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
-import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
+import { AbortedError, CimlError, UsageError, throwIfAborted } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 
-export interface CacheOptions {
+export interface CacheOptions extends SourceOptions {
   dataPath?: string;
   buildName: string;
-  dbUri: string;
   /** stop once this many runs of the build name are cached; 0 = no limit */
   limit: number;
   /** downloads in flight at once */
@@ -39,13 +40,13 @@ export interface CacheOptions {
   timeoutSeconds: number;
   /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
   fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
-  /** how long the database may take to answer a connection */
-  dbConnectTimeoutMs?: number;
 }
 
 export interface CacheResult {
-  /** runs of the build name in the database */
+  /** runs of the build name the source listed (this pass, for a source that stops at what it saw before) */
   total: number;
+  /** listed but not test outcomes or without logs, by reason (Zuul results such as POST_FAILURE, "no log_url") */
+  excluded: Record<string, number>;
   /** newly cached in this run */
   cached: number;
   /** cached before */
@@ -80,12 +81,15 @@ const CHECKPOINT_MS = 5000;
 const MAX_FAILURE_WARNINGS = 20;
 const MAX_PARALLEL = 64;
 
-/** The policy for a CLI run: the defaults, the user's dstat paths and overall timeout, and any finer knobs. */
-export function fetchPolicyFor(options: Pick<CacheOptions, "dstatPaths" | "timeoutSeconds" | "fetch">): FetchPolicy {
+/** The policy for a CLI run: the defaults, the user's dstat paths (else the source's) and overall timeout, and any finer knobs. */
+export function fetchPolicyFor(
+  options: Pick<CacheOptions, "dstatPaths" | "timeoutSeconds" | "fetch">,
+  sourcePaths: readonly string[] = DEFAULT_FETCH_POLICY.paths,
+): FetchPolicy {
   return {
     ...DEFAULT_FETCH_POLICY,
     ...options.fetch,
-    paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : DEFAULT_DSTAT_PATHS,
+    paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : sourcePaths,
     totalTimeoutMs: options.timeoutSeconds * 1000,
   };
 }
@@ -102,18 +106,19 @@ function dstatProblem(year: number | undefined) {
   };
 }
 
-/** What caching needs to know of a run: its id, its log root and when it ran (for dstat's year-less dates). */
-export type CacheableRun = Pick<RunRow, "uuid" | "artifacts" | "run_at">;
-
-function runYear(run: CacheableRun): number | undefined {
-  const year = Number(run.run_at?.slice(0, 4));
+function runYear(run: SourceRun): number | undefined {
+  const year = Number(run.runAt?.slice(0, 4));
   return Number.isInteger(year) && year > 1970 ? year : undefined;
 }
 
-/** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
-export async function subunit2sqlMetadata(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
-  const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
-  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
+/**
+ * §4.4: status first, then the log root, then the start time (for the chronological split), then every
+ * metadata key of the source (ours win over a key that clashes).
+ */
+async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSignal): Promise<RunMetadata> {
+  const metadata: RunMetadata = { status: run.status, artifact: run.logRoot ?? run.dstatUrl ?? null };
+  if (run.runAt) metadata.run_at = run.runAt;
+  for (const [k, v] of Object.entries(await run.metadata(policy, signal))) if (!(k in metadata)) metadata[k] = v;
   return metadata;
 }
 
@@ -121,48 +126,53 @@ export async function subunit2sqlMetadata(db: Subunit2sql, run: RunRow): Promise
  * Makes sure one run's dstat trace and metadata are in the cache, fetching them if needed.
  * Shared by cache-data and the prediction path. Never marks anything unavailable itself: it says so.
  */
-export async function ensureRunCached(
-  ws: Workspace,
-  run: CacheableRun,
-  /** the run's metadata, asked only when it is about to be written */
-  metadataOf: () => Promise<RunMetadata>,
-  options: EnsureOptions,
-  signal: AbortSignal,
-): Promise<RunOutcome> {
+export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
   throwIfAborted(signal);
   const year = runYear(run);
-  if (hasTrace(ws, run.uuid)) {
-    let problem: string | null;
-    try {
-      problem = dstatProblem(year)(readTraceText(ws, run.uuid) ?? "");
-    } catch (err) {
-      problem = `corrupt cache file (${(err as Error).message})`;
-    }
-    if (problem === null) {
-      if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataOf());
-      return { kind: "already" };
-    }
-    // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
-    rmSync(ws.rawTrace(run.uuid), { force: true });
-  }
-  if (!run.artifacts) return { kind: "unavailable", urls: [] };
-  let fetched: Awaited<ReturnType<typeof fetchDstat>>;
   try {
-    fetched = await fetchDstat(run.artifacts, options.policy, dstatProblem(year), signal, options.onUrl);
+    if (hasTrace(ws, run.id)) {
+      let problem: string | null;
+      try {
+        problem = dstatProblem(year)(readTraceText(ws, run.id) ?? "");
+      } catch (err) {
+        problem = `corrupt cache file (${(err as Error).message})`;
+      }
+      if (problem === null) {
+        if (!readRunMetadata(ws, run.id)) writeRunMetadata(ws, run.id, await metadataFor(run, options.policy, signal));
+        return { kind: "already" };
+      }
+      // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
+      rmSync(ws.rawTrace(run.id), { force: true });
+    }
+    if (!run.logRoot && !run.dstatUrl) return { kind: "unavailable", urls: [] };
+    const check = dstatProblem(year);
+    const fetched = run.dstatUrl
+      ? await fetchDstatAt([run.dstatUrl], options.policy, check, signal, options.onUrl)
+      : await fetchDstat(run.logRoot!, options.policy, check, signal, options.onUrl);
+    if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
+    if (fetched.kind === "failed") return fetched;
+    const metadata = await metadataFor(run, options.policy, signal);
+    throwIfAborted(signal);
+    writeRunMetadata(ws, run.id, metadata);
+    writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
+    return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
   } catch (err) {
     if (isInterrupted(err)) throw new AbortedError();
+    // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.
+    if (err instanceof LogFetchError) return { kind: "failed", url: err.url, reason: err.message };
     throw err;
   }
-  if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
-  if (fetched.kind === "failed") return fetched;
-  const metadata = await metadataOf();
-  throwIfAborted(signal);
-  writeRunMetadata(ws, run.uuid, metadata);
-  writeTraceGz(ws, run.uuid, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
-  return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
+}
+
+/** Marks of earlier complete passes, per source key (see RunListing.mark). */
+function readMarks(path: string): Record<string, string> {
+  const value = readJsonGz(path);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 function checkCacheOptions(o: CacheOptions): void {
+  checkSourceFlags(o);
   checkName("build name", o.buildName);
   if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
   if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL)
@@ -184,9 +194,14 @@ class Tally {
   ignored = 0;
   failed = 0;
   bytes = 0;
-  total = 0;
+  total: number | null = 0;
+  readonly excluded: Record<string, number> = {};
   readonly current = new Map<string, string>();
   constructor(private readonly emit: Emit) {}
+
+  get excludedCount(): number {
+    return Object.values(this.excluded).reduce((a, b) => a + b, 0);
+  }
 
   get seconds(): number {
     return (performance.now() - this.started) / 1000;
@@ -203,9 +218,15 @@ class Tally {
       unit: "runs",
       rate,
       bytes: this.bytes,
-      counts: { cached: this.cached, already: this.already, unavailable: this.unavailable + this.ignored, failed: this.failed },
+      counts: {
+        cached: this.cached,
+        already: this.already,
+        unavailable: this.unavailable + this.ignored,
+        failed: this.failed,
+        ...(this.excludedCount > 0 ? { excluded: this.excludedCount } : {}),
+      },
       current: [...this.current.values()],
-      ...(rate > 0 ? { etaSeconds: Math.max(0, this.total - this.done) / rate } : {}),
+      ...(rate > 0 && this.total !== null ? { etaSeconds: Math.max(0, this.total - this.done) / rate } : {}),
     });
   }
 }
@@ -216,7 +237,6 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   ws.ensureDirs();
   sweepTemps(ws.rawDir);
   sweepTemps(ws.metadataDir);
-  const policy = fetchPolicyFor(options);
   const listPath = ws.buildRuns(options.buildName);
   const dataRuns = new Set(readRunList(listPath));
   const noDataRuns = new Set(readRunList(ws.unavailableRuns));
@@ -226,15 +246,25 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
-  const db = await openSubunit2sql(
-    options.dbUri,
-    options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
-  );
+  const source = await openRunSource(options);
+  const policy = fetchPolicyFor(options, source.dstatPaths);
+  const key = sourceKey(options);
+  const marksPath = ws.sourceMarks(options.buildName);
+  const marks = key === undefined ? {} : readMarks(marksPath);
+  const since = key === undefined ? undefined : marks[key];
   const tally = new Tally(emit);
   let fatal: unknown;
+  let listedAll = false;
+  let newMark: string | undefined;
   try {
-    tally.total = await db.countRunsByKeyValue("build_name", options.buildName);
-    emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the DB` });
+    tally.total = await source.count(options.buildName, signal);
+    if (tally.total !== null)
+      emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the ${source.description}` });
+    else
+      emit({
+        type: "info",
+        message: `Listing runs named ${options.buildName} from ${source.description}, newest first${since ? `, down to ${since} (seen by the last complete pass)` : ""}`,
+      });
     emit({ type: "stage", stage: "query", state: "finished" });
     emit({ type: "stage", stage: "cache", state: "started", detail: `${options.parallel} downloads at a time into ${ws.rawDir}` });
 
@@ -249,31 +279,31 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       sinceCheckpoint = 0;
       lastCheckpoint = performance.now();
     };
-    const finish = (run: RunRow, outcome: RunOutcome) => {
+    const finish = (run: SourceRun, outcome: RunOutcome) => {
       tally.done++;
       sinceCheckpoint++;
-      tally.current.delete(run.uuid);
+      tally.current.delete(run.id);
       switch (outcome.kind) {
         case "cached":
           tally.cached++;
           tally.bytes += outcome.bytes;
-          dataRuns.add(run.uuid);
+          dataRuns.add(run.id);
           break;
         case "already":
           tally.already++;
-          dataRuns.add(run.uuid);
+          dataRuns.add(run.id);
           break;
         case "unavailable":
           tally.unavailable++;
-          noDataRuns.add(run.uuid);
+          noDataRuns.add(run.id);
           break;
         case "failed":
           tally.failed++;
           if (tally.failed <= MAX_FAILURE_WARNINGS)
             emit({
               type: "warning",
-              subject: run.uuid,
-              message: `${run.uuid}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again`,
+              subject: run.id,
+              message: `${run.id}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again`,
             });
           if (tally.failed === MAX_FAILURE_WARNINGS + 1)
             emit({ type: "warning", message: "more runs failed to download; the summary counts them" });
@@ -282,18 +312,12 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       checkpoint();
       tally.report();
     };
-    const start = (run: RunRow) => {
-      const task: Promise<void> = ensureRunCached(
-        ws,
-        run,
-        () => subunit2sqlMetadata(db, run),
-        { policy, onUrl: (url) => tally.current.set(run.uuid, url) },
-        signal,
-      )
+    const start = (run: SourceRun) => {
+      const task: Promise<void> = ensureRunCached(ws, run, { policy, onUrl: (url) => tally.current.set(run.id, url) }, signal)
         .then((outcome) => finish(run, outcome))
         .catch((err) => {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
-          if (err instanceof WorkspaceError) finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
+          if (err instanceof WorkspaceError) finish(run, { kind: "failed", url: run.logRoot ?? "", reason: err.message });
           else fatal ??= err;
         })
         .finally(() => inFlight.delete(task));
@@ -303,15 +327,27 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
-      for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
-        if (signal.aborted || fatal !== undefined) break;
-        if (noDataRuns.has(run.uuid)) {
+      const listing = source.list(options.buildName, { since, signal });
+      let stopped = false;
+      for await (const item of listing.items) {
+        if (signal.aborted || fatal !== undefined) {
+          stopped = true;
+          break;
+        }
+        if (item.kind === "excluded") {
+          tally.excluded[item.tally] = (tally.excluded[item.tally] ?? 0) + 1;
+          tally.done++;
+          tally.report();
+          continue;
+        }
+        const run = item.run;
+        if (noDataRuns.has(run.id)) {
           tally.ignored++;
           tally.done++;
           tally.report();
           continue;
         }
-        if (dataRuns.has(run.uuid) && hasTrace(ws, run.uuid)) {
+        if (dataRuns.has(run.id) && hasTrace(ws, run.id)) {
           tally.already++;
           tally.done++;
           tally.report();
@@ -324,22 +360,33 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
         ) {
           await Promise.race(inFlight);
         }
-        if (limitReached() || signal.aborted || fatal !== undefined) break;
+        if (limitReached() || signal.aborted || fatal !== undefined) {
+          stopped = true;
+          break;
+        }
         start(run);
         tally.report();
       }
       await Promise.all(inFlight);
+      listedAll = !stopped && !signal.aborted && fatal === undefined;
+      newMark = listing.mark();
     }
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
     save();
-    await db.close().catch(() => undefined);
+    await source.close().catch(() => undefined);
   }
+  // Only a pass that saw every build and left none to retry may let the next one stop where it began.
+  if (key !== undefined && listedAll && tally.failed === 0 && newMark !== undefined && newMark !== since)
+    writeJsonGz(marksPath, { ...marks, [key]: newMark });
   if (signal.aborted) throw new AbortedError();
   if (fatal !== undefined) throw fatal;
+  if (tally.done === 0 && since === undefined && dataRuns.size === 0 && source.emptyMessage)
+    throw new CimlError(source.emptyMessage(options.buildName));
   emit({ type: "stage", stage: "cache", state: "finished" });
   const result: CacheResult = {
-    total: tally.total,
+    total: tally.total ?? tally.done,
+    excluded: { ...tally.excluded },
     cached: tally.cached,
     already: tally.already,
     unavailable: tally.unavailable,
@@ -355,6 +402,14 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     summary: { ...result },
     lines: [
       `Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`,
+      ...(tally.excludedCount > 0
+        ? [
+            `Skipped ${tally.excludedCount} listed runs that are not test outcomes or have no logs: ${Object.entries(tally.excluded)
+              .sort()
+              .map(([k, n]) => `${k} ${n}`)
+              .join(", ")}`,
+          ]
+        : []),
       ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : []),
     ],
   });

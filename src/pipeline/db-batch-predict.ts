@@ -1,7 +1,7 @@
 // `ciml db-batch-predict` (§2.9, §9.5): every run of the dataset's build name that the dataset does not
 // contain, through the one prediction path, with the original's lines and a scored summary.
 import { readRunList } from "../io/raw-cache.ts";
-import type { RunRow } from "../io/subunit2sql.ts";
+import type { SourceRun } from "../io/sources/run-source.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
 import { isAbort, throwIfAborted, UsageError } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
@@ -38,11 +38,12 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     const inDataset = new Set(readRunList(p.ws.datasetFile(p.dataset, "runs.json.gz")));
     emit({ type: "stage", stage: "query", state: "started", detail: `runs of ${p.config.build_name}` });
     let allRuns = 0;
-    const candidates: RunRow[] = [];
-    for await (const run of p.db.runsByKeyValue("build_name", p.config.build_name)) {
+    const candidates: SourceRun[] = [];
+    for await (const item of p.source.list(p.config.build_name, { signal }).items) {
       throwIfAborted(signal);
+      if (item.kind === "excluded") continue;
       allRuns++;
-      if (!inDataset.has(run.uuid)) candidates.push(run);
+      if (!inDataset.has(item.run.id)) candidates.push(item.run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
     const toPredict = sliceRuns(candidates, options.slice);
@@ -73,7 +74,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
           if (isAbort(err)) throw err;
           return {
             kind: "unusable" as const,
-            runUuid: run.uuid,
+            runUuid: run.id,
             reason: err instanceof Error ? err.message.split("\n")[0]! : String(err),
             downloaded: false,
           };
@@ -172,7 +173,7 @@ function classDisplay(classes: string[], c: string): string {
 }
 
 /** build-dataset's slicer names its own flag in its messages; this command's flag is --slice (§2.9). */
-function sliceRuns(runs: RunRow[], slice: string): RunRow[] {
+function sliceRuns(runs: SourceRun[], slice: string): SourceRun[] {
   try {
     return pythonSlice(runs, slice);
   } catch (err) {

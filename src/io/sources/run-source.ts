@@ -46,6 +46,8 @@ export interface RunSource {
   readonly description: string;
   /** where dstat files usually are under a log root when --dstat-path is not given */
   readonly dstatPaths: readonly string[];
+  /** the line to stop with when a first listing finds nothing at all; undefined keeps an empty cache quiet (the DB, as the original) */
+  emptyMessage?(buildName: string): string;
   /** how many runs the build name has, when the source can say cheaply (progress totals) */
   count(buildName: string, signal: AbortSignal): Promise<number | null>;
   /** every run of the build name; newest first where the source can, stopping at `since` */

@@ -30,8 +30,10 @@ export interface ModelConfig {
   /** dstat columns the examples are made of, in order (the original derived them from the first run) */
   columns: string[];
   dtype: ExampleDtype;
-  /** seed of the split, or null when an existing `_splits` file was reused */
+  /** seed of the split, or null when an existing `_splits` file was reused or the split is by time */
   seed: number | null;
+  /** random (seeded) or time (training the oldest runs by run_at, test the newest) */
+  split_order: "random" | "time";
   /** sorted class vocabulary; a model's output i means classes[i] */
   classes: string[];
 }
@@ -78,6 +80,7 @@ export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
     aggregation_functions: value.aggregation_functions ?? [],
     dtype: value.dtype ?? "float64",
     seed: value.seed ?? null,
+    split_order: value.split_order ?? "random",
   } as ModelConfig;
   return {
     ...base,

@@ -84,6 +84,22 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
   return { training, dev, test };
 }
 
+/** --split-order time: runs already ordered oldest first; training the oldest, dev next, test the newest. */
+export function chronologicalSplit(size: number, split: TdtSplit): SplitIndices {
+  const nt = Math.floor(size * split.training);
+  const nd = Math.floor(size * split.dev);
+  const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+  return { training: range(0, nt), dev: range(nt, nt + nd), test: split.training + split.dev < 1 ? range(nt + nd, size) : [] };
+}
+
+export type SplitOrder = "random" | "time";
+
+export function parseSplitOrder(value: string | undefined): SplitOrder {
+  if (value === undefined || value === "" || value === "random") return "random";
+  if (value === "time") return "time";
+  throw new UsageError(`--split-order ${value}: give random (seeded, the default) or time (oldest runs train, newest test)`);
+}
+
 function isSplit(value: unknown, size: number): value is SplitIndices {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;

@@ -1,11 +1,14 @@
-// Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
-// (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
-// workspace, database and model opened once for a whole command.
+// Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the run source
+// (database §4.7, Zuul's API, a runs file), each fetched into the cache if it is not there yet (so the
+// cache grows as CI runs), and the workspace, source and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
-import { readRunList, writeRunList, type RunMetadata } from "../../io/raw-cache.ts";
-import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { readRunList, writeRunList } from "../../io/raw-cache.ts";
+import { checkSourceFlags, openRunSource, type SourceOptions } from "../../io/sources/open-run-source.ts";
+import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
+import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
+import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, subunit2sqlMetadata, type CacheableRun, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -19,16 +22,15 @@ import {
 
 export interface Predictor extends PredictionModel {
   ws: Workspace;
-  db: Subunit2sql;
+  source: RunSource;
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (§4.5, "ignored by configuration") */
   unavailable: ReadonlySet<string>;
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths" | "fetch" | "dbConnectTimeoutMs">> {
+export interface PredictorOptions extends SourceOptions, Partial<Pick<CacheOptions, "dstatPaths" | "fetch">> {
   dataPath?: string;
-  dbUri: string;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
@@ -55,12 +57,12 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
  */
 export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
   const ws = new Workspace(resolveDataPath(options.dataPath));
+  checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
-  const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
@@ -71,18 +73,30 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     });
   }
   try {
-    const open = () =>
-      openSubunit2sql(options.dbUri, options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs });
-    const db = options.lazyDatabase ? lazySubunit2sql(open) : await open();
+    const source = await openSource(options);
     try {
       ws.ensureDirs();
-      return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
+      const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout }, source.dstatPaths);
+      return await body({ ...model, ws, source, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
     } finally {
-      await db.close();
+      await source.close();
     }
   } finally {
     model.model.dispose();
   }
+}
+
+/** The run source; with `lazyDatabase`, a database source that connects on its first query. */
+function openSource(options: PredictorOptions): Promise<RunSource> {
+  const uri = options.dbUri ?? options.defaultDbUri;
+  if (!options.lazyDatabase || options.zuulUrl || options.runsFile || !uri) return openRunSource(options);
+  const timeout = options.dbConnectTimeoutMs;
+  return Promise.resolve(
+    subunit2sqlSource(
+      lazySubunit2sql(() => openSubunit2sql(uri, timeout === undefined ? {} : { connectTimeoutMs: timeout })),
+      "DB",
+    ),
+  );
 }
 
 /** A database opened by its first query; an open that failed is tried again by the next one. */
@@ -109,58 +123,33 @@ function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
 }
 
 /**
- * §4.7: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
- * one and that are not multinode. `skipped` holds the original's line for each run left out.
- */
-export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
-  const found: RunRow[] = [];
-  // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
-  // builds predicted concurrently would otherwise wait on each other's connections for ever.
-  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) found.push(run);
-  const runs: RunRow[] = [];
-  const skipped: string[] = [];
-  for (const run of found) {
-    const name = (await db.runMetadata(run.uuid)).build_name;
-    if (name !== buildName) skipped.push(`Build uuid: ${buildUuid} is not of proper build_name, skipping`);
-    else if (name.includes("multinode")) skipped.push(`Build uuid: ${buildUuid} is a multinode build, skipping`);
-    else runs.push(run);
-  }
-  return { runs, skipped };
-}
-
-/**
- * A run from the database as a model input, downloading it into the cache first if needed. A fetch that
+ * A run from the source as a model input, downloading it into the cache first if needed. A fetch that
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
-export function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
-  return exampleOfCacheableRun(p, run, () => subunit2sqlMetadata(p.db, run), p.policy, signal);
-}
-
-/** The same for a run from any source: its metadata comes from `metadataOf`, its trace from under its log root. */
-export async function exampleOfCacheableRun(
+export async function exampleOfRun(
   p: Predictor,
-  run: CacheableRun,
-  metadataOf: () => Promise<RunMetadata>,
-  policy: FetchPolicy,
+  run: SourceRun,
   signal: AbortSignal,
+  /** where to look under the log root, when not the source's usual paths (a Zuul build beside a database) */
+  policy: FetchPolicy = p.policy,
 ): Promise<RunExample & { downloaded: boolean }> {
-  if (p.unavailable.has(run.uuid))
+  if (p.unavailable.has(run.id))
     return {
       kind: "unusable",
-      runUuid: run.uuid,
-      reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
+      runUuid: run.id,
+      reason: `${run.id}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
       downloaded: false,
     };
-  const cached = await ensureRunCached(p.ws, run, metadataOf, { policy }, signal);
-  if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
+  const cached = await ensureRunCached(p.ws, run, { policy }, signal);
+  if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
       kind: "unusable",
-      runUuid: run.uuid,
-      reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root)"}`,
+      runUuid: run.id,
+      reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.uuid), downloaded: cached.kind === "cached" };
+  return { ...exampleOfCachedRun(p.ws, p, run.id), downloaded: cached.kind === "cached" };
 }
 
 /**
@@ -175,7 +164,7 @@ export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]):
 
 /**
  * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
- * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the database.
+ * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the source.
  */
 export async function predictBuild(
   p: Predictor,
@@ -183,12 +172,12 @@ export async function predictBuild(
   buildName: string,
   signal: AbortSignal,
   emit?: Emit,
-  admit: (runUuid: string) => boolean = () => true,
+  admit: (runId: string) => boolean = () => true,
 ): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
-  const { runs: all, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
+  const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
   // Runs of other build names are in `skipped`, one line each.
   const found = all.length + skipped.length;
-  const runs = all.filter((run) => admit(run.uuid));
+  const runs = all.filter((run) => admit(run.id));
   const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
   for (const e of examples) {

@@ -1,12 +1,11 @@
 // A build announced by Zuul's MQTT reporter, predicted without any database: its trace is fetched from
 // under the build's log URL into the run cache (named by the build uuid, as cache-data names Zuul runs),
-// with the metadata the Zuul build mapping gives, then predicted by the one prediction path.
+// with the metadata the one Zuul build mapping gives, then predicted by the one prediction path.
 import type { FetchPolicy } from "../../io/log-server.ts";
-import type { RunMetadata } from "../../io/raw-cache.ts";
 import type { SourceRun } from "../../io/sources/run-source.ts";
 import { ZUUL_DSTAT_PATHS } from "../../io/sources/zuul-build.ts";
 import type { BuildOutcome } from "./firehose-service.ts";
-import { exampleOfCacheableRun, indexRuns, type Predictor } from "./predict-build.ts";
+import { exampleOfRun, indexRuns, type Predictor } from "./predict-build.ts";
 import { predictExamples } from "./predict-run.ts";
 
 /** Zuul's devstack paths, unless the user named the dstat paths (--dstat-path), which then win. */
@@ -21,13 +20,7 @@ export async function predictZuulBuild(
   policy: FetchPolicy,
   signal: AbortSignal,
 ): Promise<BuildOutcome> {
-  const metadataOf = async (): Promise<RunMetadata> => {
-    const values = await run.metadata(policy, signal);
-    // Status and log root are ours, as for a subunit2sql run: a clashing key from outside does not win.
-    const { status: _status, artifact: _artifact, ...rest } = values;
-    return { status: run.status, artifact: run.logRoot, ...rest };
-  };
-  const example = await exampleOfCacheableRun(p, { uuid: run.id, artifacts: run.logRoot, run_at: run.runAt }, metadataOf, policy, signal);
+  const example = await exampleOfRun(p, run, signal, policy);
   if (example.kind === "unusable") return { kind: "skipped", reason: `Zuul build ${example.reason}` };
   if (example.downloaded) indexRuns(p.ws, buildName, [run.id]);
   return { kind: "predicted", predictions: await predictExamples(p, [example]) };
