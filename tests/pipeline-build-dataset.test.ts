@@ -7,7 +7,7 @@ import { readNpz } from "../src/io/npy.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset, type BuildDatasetOptions } from "../src/pipeline/build-dataset.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { AbortedError, CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
@@ -146,7 +146,7 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
     const dataPath = freshDir();
     writeCache(dataPath, "tempest-full", runs);
     await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", tdtSplit: ["10", "0", "0"] });
-    const config = readModelConfig(new Workspace(dataPath), "ds");
+    const config = readDatasetConfig(new Workspace(dataPath), "ds");
     const z = readNpz(join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
     const examples = z.examples!.data as Float32Array;
@@ -249,7 +249,7 @@ describe("errors are one clear line with exit code 1", () => {
     await failure({ dataPath, dataset: "twice", force: true, featuresRegex: "^nothing$" });
     expect(new Workspace(dataPath).datasetExists("twice")).toBe(true);
     const { result } = await build({ dataPath, dataset: "twice", force: true, featuresRegex: "usr" });
-    expect(readModelConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
+    expect(readDatasetConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
   });
 
   test("bad flag values are usage errors (exit 2) that name the flag", async () => {
@@ -522,7 +522,7 @@ describe("Ctrl-C", () => {
   });
 });
 
-describe("readModelConfig", () => {
+describe("readDatasetConfig", () => {
   test("reads a configuration the original wrote (no columns, dtype, seed or classes keys)", () => {
     const dataPath = freshDir();
     const ws = new Workspace(dataPath);
@@ -543,7 +543,7 @@ describe("readModelConfig", () => {
       normalization_params: Object.fromEntries(labels.map((l) => [l, [1, 2]])),
     };
     writeJsonGz(ws.datasetFile("usr_1m-1min-status", "model_config.json.gz"), original);
-    const config = readModelConfig(ws, "usr_1m-1min-status");
+    const config = readDatasetConfig(ws, "usr_1m-1min-status");
     expect(config.columns).toEqual(["usr", "1m"]);
     expect(config.dtype).toBe("float64");
     expect(config.classes).toEqual(["0", "1"]);
@@ -554,7 +554,7 @@ describe("readModelConfig", () => {
       labels: ["usr_mean", "usr_std", "1m_mean", "1m_std"],
     };
     writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
-    expect(readModelConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
-    expect(() => readModelConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
+    expect(readDatasetConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
+    expect(() => readDatasetConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
   });
 });

@@ -24,6 +24,11 @@ test("node_provider groups rax/ovh/vexxhost; other keys give the raw value; a mi
   expect(classVocabulary("node_provider", ["rax", "ovh", "inap-mtl01", "rax"])).toEqual(["inap-mtl01", "ovh", "rax"]);
 });
 
+test("a vocabulary of numbers sorts numerically, so class 10 comes after class 9", () => {
+  expect(classVocabulary("build_number", ["10", "9", "2", "9"])).toEqual(["2", "9", "10"]);
+  expect(classVocabulary("build_queue", ["10", "gate", "9"])).toEqual(["10", "9", "gate"]);
+});
+
 test("the length histogram counts every example once, in its class's series", () => {
   const lengths = [0, 5, 91, 92, 150, 3000];
   const classes = ["0", "1", "0", "0", "1", "0"];

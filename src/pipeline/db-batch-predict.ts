@@ -3,12 +3,12 @@
 import { readRunList } from "../io/raw-cache.ts";
 import type { SourceRun } from "../io/sources/run-source.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
-import { isAbort, throwIfAborted, UsageError } from "./errors.ts";
+import { isAbort, throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
 import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
 import { predictExamples, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
-import { pythonSlice } from "./dataset/dataset-split.ts";
+import { pythonSlice } from "./python-slice.ts";
 
 export interface DbBatchPredictOptions extends PredictorOptions {
   /** python slice over the runs to predict, e.g. ":100" */
@@ -46,7 +46,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       if (!inDataset.has(item.run.id)) candidates.push(item.run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
-    const toPredict = sliceRuns(candidates, options.slice);
+    const toPredict = pythonSlice(candidates, options.slice, "--slice");
     const empty = {
       allRuns,
       datasetSize: inDataset.size,
@@ -170,16 +170,6 @@ function report(
 function classDisplay(classes: string[], c: string): string {
   if (classes.length === 2 && classes[0] === "0" && classes[1] === "1") return c === "0" ? "PASS" : "FAIL";
   return c;
-}
-
-/** build-dataset's slicer names its own flag in its messages; this command's flag is --slice (§2.9). */
-function sliceRuns(runs: SourceRun[], slice: string): SourceRun[] {
-  try {
-    return pythonSlice(runs, slice);
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replaceAll("--slicer", "--slice"));
-    throw err;
-  }
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

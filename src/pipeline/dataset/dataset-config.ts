@@ -1,4 +1,5 @@
-// `<dataset>/model_config.json.gz`: how a dataset was built (§6.8), so that training and every
+// A dataset's configuration, stored as `<dataset>/model_config.json.gz` (the original's file name, kept so
+// its datasets still load): how the dataset was built (§6.8), so that training and every
 // prediction path turn a new trace into exactly the vector the model was trained on.
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
@@ -7,7 +8,7 @@ import { normalizedLength, parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleDtype = "float32" | "float64";
 
-export interface ModelConfig {
+export interface DatasetConfig {
   build_name: string;
   /** pandas offset alias, or null for no resampling */
   sample_interval: string | null;
@@ -54,7 +55,7 @@ export function exampleLength(sampleInterval: string | null, aggregations: strin
 }
 
 /** Columns of a config the original wrote (no `columns` key): every L-th label minus its suffix. */
-function columnsFromLabels(config: Omit<ModelConfig, "columns"> & { columns?: string[] }): string[] {
+function columnsFromLabels(config: Omit<DatasetConfig, "columns"> & { columns?: string[] }): string[] {
   const aggregations = config.aggregation_functions ?? [];
   const step = config.normalized_length;
   const out: string[] = [];
@@ -65,9 +66,9 @@ function columnsFromLabels(config: Omit<ModelConfig, "columns"> & { columns?: st
   return out;
 }
 
-export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
+export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig {
   const path = ws.datasetFile(dataset, "model_config.json.gz");
-  const value = readJsonGz(path) as (Partial<ModelConfig> & Record<string, unknown>) | undefined;
+  const value = readJsonGz(path) as (Partial<DatasetConfig> & Record<string, unknown>) | undefined;
   if (value === undefined)
     throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
   if (!Array.isArray(value.labels) || typeof value.normalized_length !== "number" || typeof value.normalization_params !== "object") {
@@ -81,7 +82,7 @@ export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
     dtype: value.dtype ?? "float64",
     seed: value.seed ?? null,
     split_order: value.split_order ?? "random",
-  } as ModelConfig;
+  } as DatasetConfig;
   return {
     ...base,
     columns: Array.isArray(value.columns) ? value.columns : columnsFromLabels(base),
@@ -89,6 +90,6 @@ export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
   };
 }
 
-export function writeModelConfig(ws: Workspace, dataset: string, config: ModelConfig): void {
+export function writeDatasetConfig(ws: Workspace, dataset: string, config: DatasetConfig): void {
   writeJsonGz(ws.datasetFile(dataset, "model_config.json.gz"), config);
 }

@@ -4,7 +4,7 @@
 // never sees a vector built differently from the ones it was trained on.
 import type { DstatTable } from "../../io/dstat-csv.ts";
 import { AGGREGATIONS } from "./aggregation.ts";
-import type { ModelConfig } from "./dataset-config.ts";
+import type { DatasetConfig } from "./dataset-config.ts";
 import { CimlError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
@@ -14,7 +14,7 @@ export class ExampleError extends CimlError {
   override name = "ExampleError";
 }
 
-export type ExampleShape = Pick<ModelConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
+export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
 
 /** The dataset's columns out of a trace; extra columns are ignored, a missing one is an error. */
 export function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
@@ -75,7 +75,7 @@ export interface Normalization {
   range: Float64Array;
 }
 
-export function normalizationOf(config: Pick<ModelConfig, "labels" | "normalization_params">): Normalization {
+export function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
   const mean = new Float64Array(config.labels.length);
   const range = new Float64Array(config.labels.length);
   config.labels.forEach((label, j) => {
@@ -92,13 +92,13 @@ export function normalizeInPlace(example: Float32Array | Float64Array, norm: Nor
   for (let j = 0; j < example.length; j++) example[j] = (example[j]! - norm.mean[j]!) / norm.range[j]!;
 }
 
-const cachedNormalization = new WeakMap<ModelConfig, Normalization>();
+const cachedNormalization = new WeakMap<DatasetConfig, Normalization>();
 
 /**
  * A parsed trace → the normalised model input of `config`'s dataset. Computed at the dataset's own
  * precision, as build-dataset computed its rows, then handed to the model as float32.
  */
-export function exampleFromTable(table: DstatTable, config: ModelConfig): Float32Array {
+export function exampleFromTable(table: DstatTable, config: DatasetConfig): Float32Array {
   const work = config.dtype === "float64" ? new Float64Array(config.num_features) : new Float32Array(config.num_features);
   rawExampleInto(table, config, work);
   let norm = cachedNormalization.get(config);

@@ -8,7 +8,7 @@ import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
 import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -29,7 +29,7 @@ export interface Predictor extends PredictionModel {
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends SourceOptions, Partial<Pick<CacheOptions, "dstatPaths" | "fetch">> {
+export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
   dataset: string;
   experiment: string;

@@ -4,9 +4,9 @@
 // Getting the run into the cache first is predict-build.ts's part.
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { loadCachedRun } from "../build-dataset.ts";
+import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
-import { readModelConfig, type ModelConfig } from "../dataset/dataset-config.ts";
+import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
 import { CimlError } from "../errors.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
@@ -27,12 +27,12 @@ export interface RunPrediction {
 export interface PredictionModel {
   dataset: string;
   experiment: string;
-  config: ModelConfig;
+  config: DatasetConfig;
   model: TrainedModel;
 }
 
 export async function loadPredictionModel(ws: Workspace, dataset: string, experiment: string): Promise<PredictionModel> {
-  const config = readModelConfig(ws, dataset);
+  const config = readDatasetConfig(ws, dataset);
   const model = await loadTrainedModel(ws, dataset, experiment);
   const vocabulary = config.classes?.map(String);
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.

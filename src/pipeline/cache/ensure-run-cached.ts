@@ -1,0 +1,113 @@
+// One run into the cache: its dstat trace fetched from the log server and its metadata from the run source,
+// both written atomically. cache-data walks a whole build name through this; the prediction commands
+// send each run they are asked about through it, so the cache grows as CI runs.
+import { rmSync } from "node:fs";
+import { parseDstatCsv } from "../../io/dstat-csv.ts";
+import { gzip, isGzip } from "../../io/gzip-json.ts";
+import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
+import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
+import { LogFetchError, type SourceRun } from "../../io/sources/run-source.ts";
+import type { Workspace } from "../../io/workspace.ts";
+import { AbortedError, throwIfAborted } from "../errors.ts";
+
+/** How dstat files are fetched, as the user's flags say it. */
+export interface FetchSettings {
+  /** replaces the source's default dstat paths when given */
+  dstatPaths?: string[];
+  /** overall seconds per file download */
+  timeoutSeconds: number;
+  /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
+  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
+}
+
+export type RunOutcome =
+  | { kind: "cached"; url: string; bytes: number }
+  | { kind: "already" }
+  | { kind: "unavailable"; urls: string[] }
+  | { kind: "failed"; url: string; reason: string };
+
+export interface EnsureOptions {
+  policy: FetchPolicy;
+  /** told each URL as it is tried, for progress views */
+  onUrl?: (url: string) => void;
+}
+
+/** The policy for a CLI run: the defaults, the user's dstat paths (else the source's) and overall timeout, and any finer knobs. */
+export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly string[] = DEFAULT_FETCH_POLICY.paths): FetchPolicy {
+  return {
+    ...DEFAULT_FETCH_POLICY,
+    ...options.fetch,
+    paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : sourcePaths,
+    totalTimeoutMs: options.timeoutSeconds * 1000,
+  };
+}
+
+/** A dstat text is usable when it parses with rows; the reason when it does not. */
+function dstatProblem(year: number | undefined) {
+  return (text: string): string | null => {
+    try {
+      parseDstatCsv(text, year === undefined ? {} : { year });
+      return null;
+    } catch (err) {
+      return `not a usable dstat CSV: ${(err as Error).message}`;
+    }
+  };
+}
+
+function runYear(run: SourceRun): number | undefined {
+  const year = Number(run.runAt?.slice(0, 4));
+  return Number.isInteger(year) && year > 1970 ? year : undefined;
+}
+
+/**
+ * §4.4: status first, then the log root, then the start time (for the chronological split), then every
+ * metadata key of the source (ours win over a key that clashes).
+ */
+async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSignal): Promise<RunMetadata> {
+  const metadata: RunMetadata = { status: run.status, artifact: run.logRoot ?? run.dstatUrl ?? null };
+  if (run.runAt) metadata.run_at = run.runAt;
+  for (const [k, v] of Object.entries(await run.metadata(policy, signal))) if (!(k in metadata)) metadata[k] = v;
+  return metadata;
+}
+
+/**
+ * Makes sure one run's dstat trace and metadata are in the cache, fetching them if needed.
+ * Shared by cache-data and the prediction path. Never marks anything unavailable itself: it says so.
+ */
+export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
+  throwIfAborted(signal);
+  const year = runYear(run);
+  try {
+    if (hasTrace(ws, run.id)) {
+      let problem: string | null;
+      try {
+        problem = dstatProblem(year)(readTraceText(ws, run.id) ?? "");
+      } catch (err) {
+        problem = `corrupt cache file (${(err as Error).message})`;
+      }
+      if (problem === null) {
+        if (!readRunMetadata(ws, run.id)) writeRunMetadata(ws, run.id, await metadataFor(run, options.policy, signal));
+        return { kind: "already" };
+      }
+      // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
+      rmSync(ws.rawTrace(run.id), { force: true });
+    }
+    if (!run.logRoot && !run.dstatUrl) return { kind: "unavailable", urls: [] };
+    const check = dstatProblem(year);
+    const fetched = run.dstatUrl
+      ? await fetchDstatAt([run.dstatUrl], options.policy, check, signal, options.onUrl)
+      : await fetchDstat(run.logRoot!, options.policy, check, signal, options.onUrl);
+    if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
+    if (fetched.kind === "failed") return fetched;
+    const metadata = await metadataFor(run, options.policy, signal);
+    throwIfAborted(signal);
+    writeRunMetadata(ws, run.id, metadata);
+    writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
+    return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
+  } catch (err) {
+    if (isInterrupted(err)) throw new AbortedError();
+    // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.
+    if (err instanceof LogFetchError) return { kind: "failed", url: err.url, reason: err.message };
+    throw err;
+  }
+}
