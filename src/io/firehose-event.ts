@@ -5,7 +5,7 @@
 // an event, a Zuul report, or a reason it was skipped. The original crashed on junk here.
 import { looksLikeZuulReport, parseZuulReport, type ZuulReport } from "./zuul-report.ts";
 
-export interface FirehoseEvent {
+interface FirehoseEvent {
   kind: "event";
   buildUuid: string;
   sourceUrl: string | null;
@@ -17,29 +17,29 @@ export interface FirehoseEvent {
 }
 
 /** A buildset reported by Zuul's MQTT reporter, validated. */
-export interface ZuulReportPayload {
+interface ZuulReportPayload {
   kind: "zuul-report";
   report: ZuulReport;
 }
 
 /** Bytes that are not a JSON object: a broken publisher. */
-export interface MalformedPayload {
+interface MalformedPayload {
   kind: "malformed";
   reason: string;
 }
 
 /** A well-formed message that is not for us (another service's event, a failed subunit store). */
-export interface IrrelevantPayload {
+interface IrrelevantPayload {
   kind: "irrelevant";
   reason: string;
 }
 
-export type ParsedPayload = FirehoseEvent | ZuulReportPayload | MalformedPayload | IrrelevantPayload;
+type ParsedPayload = FirehoseEvent | ZuulReportPayload | MalformedPayload | IrrelevantPayload;
 
 const BUILD_UUID = /^[A-Za-z0-9-]{1,64}$/;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 /** A Zuul report of a large buildset with artifacts runs to a few hundred KiB; more is not a report. */
-export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 export function parseFirehosePayload(topic: string, payload: Uint8Array): ParsedPayload {
   if (payload.length > MAX_PAYLOAD_BYTES)

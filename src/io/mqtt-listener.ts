@@ -26,7 +26,7 @@ export interface Backoff {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
+const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * What the listener tells its owner about the connection. An outage is reported once when it starts
@@ -39,13 +39,13 @@ export type ConnectionChange =
   | { state: "subscribe-failed"; reason: string }
   | { state: "refused"; reason: string };
 
-export interface ListenerHandlers {
+interface ListenerHandlers {
   /** A promise holds the message's acknowledgement (and the next message) until it settles. */
   message(topic: string, payload: Uint8Array): undefined | Promise<void>;
   connection(change: ConnectionChange): void;
 }
 
-export interface Subscription {
+interface Subscription {
   topic: string;
   qos: QoS;
   /** further topics, best effort: a broker that refuses them (e.g. $SYS) is not an error */
@@ -53,7 +53,7 @@ export interface Subscription {
 }
 
 /** Unacknowledged messages the broker may send ahead of our acknowledgements (MQTT v5 Receive Maximum). */
-export const RECEIVE_WINDOW = 32;
+const RECEIVE_WINDOW = 32;
 
 export class MqttListener {
   private readonly client: MqttClient;
