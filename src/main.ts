@@ -330,8 +330,14 @@ export function buildCli(): CAC {
     .option("--dstat-path <path>", DSTAT_PATH_HELP)
     .option("--timeout <seconds>", "overall time allowed per dstat download", { default: 60 })
     .option("--concurrency <n>", "builds predicted at once", { default: 4 })
-    .option("--retries <n>", "further attempts for a build whose data cannot be fetched yet", { default: 3 })
-    .option("--queue-size <n>", "builds waiting at most; more are dropped with a warning", { default: 1000 })
+    .option("--retries <n>", "further attempts for a build whose data cannot be fetched yet, or whose runs are not in the database yet", {
+      default: 3,
+    })
+    .option(
+      "--queue-size <n>",
+      "builds waiting at most; beyond it the broker holds further messages (QoS 1), and drops what its own queue cannot hold",
+      { default: 1000 },
+    )
     .option("--debug", "also print events that are not for us, and each run's dstat fetch")
     .action((flags: Flags) =>
       run(
