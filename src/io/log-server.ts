@@ -75,7 +75,8 @@ type Attempt =
   | { kind: "retry"; reason: string }
   | { kind: "fail"; reason: string };
 
-class Interrupted extends Error {
+/** Ctrl-C reached a fetch or a wait; named AbortError so every layer recognises it. */
+export class Interrupted extends Error {
   override name = "AbortError";
 }
 
@@ -184,8 +185,10 @@ export function backoffDelay(baseMs: number, attempt: number, random = Math.rand
   return baseMs * 2 ** attempt * (0.5 + random());
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with Interrupted as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Interrupted("interrupted"));
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
       resolve();
@@ -219,16 +222,25 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
   }
 }
 
-/** One HTTP GET under the three timeouts and the size cap. */
-async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+/**
+ * An AbortController for one request that remembers why it was aborted first (a timeout's words) and
+ * follows `outer` (Ctrl-C); `release` stops following once the request is over.
+ */
+export function reasonedAbort(outer: AbortSignal) {
   const controller = new AbortController();
-  let why = "";
-  const abortWith = (reason: string) => {
-    why ||= reason;
+  let reason = "";
+  const abortWith = (why: string) => {
+    reason ||= why;
     controller.abort();
   };
   const onOuter = () => abortWith("interrupted");
   outer.addEventListener("abort", onOuter, { once: true });
+  return { controller, abortWith, why: () => reason, release: () => outer.removeEventListener("abort", onOuter) };
+}
+
+/** One HTTP GET under the three timeouts and the size cap. */
+async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+  const { controller, abortWith, why, release } = reasonedAbort(outer);
   const total = setTimeout(() => abortWith(`timeout: no complete file within ${policy.totalTimeoutMs / 1000} s`), policy.totalTimeoutMs);
   let idle = setTimeout(() => abortWith(`timeout: no response within ${policy.connectTimeoutMs / 1000} s`), policy.connectTimeoutMs);
   const touch = () => {
@@ -272,7 +284,7 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
     return { kind: "body", body: concat(chunks, size) };
   } catch (err) {
     if (outer.aborted) throw new Interrupted("interrupted");
-    if (why) return { kind: "retry", reason: why };
+    if (why()) return { kind: "retry", reason: why() };
     const message = (err as Error).message ?? String(err);
     const code = (err as { code?: string }).code ?? "";
     // A body cut short by the server (a reset, a truncated chunked stream) is a connection problem too.
@@ -280,7 +292,7 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
   } finally {
     clearTimeout(total);
     clearTimeout(idle);
-    outer.removeEventListener("abort", onOuter);
+    release();
   }
 }
 

@@ -2,7 +2,7 @@
 // cap, retries with backoff for a server in trouble, 429 answered by waiting what Retry-After says
 // (bounded), and an optional bearer token that goes to the API host only and never into a message.
 import { CimlError } from "../ciml-error.ts";
-import { backoffDelay } from "../log-server.ts";
+import { backoffDelay, Interrupted, reasonedAbort, sleep } from "../log-server.ts";
 
 export interface ZuulHttpPolicy {
   /** until the response headers arrive */
@@ -51,25 +51,6 @@ export function zuulApiRoot(given: string): string {
   return url.href.replace(/\/+$/, "");
 }
 
-class Interrupted extends Error {
-  override name = "AbortError";
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Interrupted("interrupted"));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Interrupted("interrupted"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined;
@@ -107,14 +88,7 @@ export class ZuulApi {
   }
 
   private async once(url: string, path: string, outer: AbortSignal): Promise<Attempt> {
-    const controller = new AbortController();
-    let why = "";
-    const abortWith = (reason: string) => {
-      why ||= reason;
-      controller.abort();
-    };
-    const onOuter = () => abortWith("interrupted");
-    outer.addEventListener("abort", onOuter, { once: true });
+    const { controller, abortWith, why, release } = reasonedAbort(outer);
     const total = setTimeout(
       () => abortWith(`no complete answer within ${this.policy.totalTimeoutMs / 1000} s`),
       this.policy.totalTimeoutMs,
@@ -171,14 +145,14 @@ export class ZuulApi {
       }
     } catch (err) {
       if (outer.aborted) throw new Interrupted("interrupted");
-      if (why) return { kind: "retry", reason: why };
+      if (why()) return { kind: "retry", reason: why() };
       const code = (err as { code?: string }).code ?? "";
       const message = ((err as Error).message ?? String(err)).split("\n")[0];
       return { kind: "retry", reason: `cannot connect (${code || message})` };
     } finally {
       clearTimeout(total);
       clearTimeout(connect);
-      outer.removeEventListener("abort", onOuter);
+      release();
     }
   }
 
