@@ -34,8 +34,11 @@ export const mqttTrainerCommand: CommandSpec = {
     DSTAT_PATH,
     TIMEOUT,
     option("--concurrency <n>", "builds predicted at once"),
-    option("--retries <n>", "further attempts for a build whose data cannot be fetched yet"),
-    option("--queue-size <n>", "builds waiting at most; more are dropped with a warning"),
+    option("--retries <n>", "further attempts for a build whose data cannot be fetched yet, or whose runs are not in the database yet"),
+    option(
+      "--queue-size <n>",
+      "builds waiting at most; beyond it the broker holds further messages (QoS 1), and drops what its own queue cannot hold",
+    ),
     option("--debug", "also print events that are not for us, and each run's dstat fetch"),
     DATA_PATH,
   ],

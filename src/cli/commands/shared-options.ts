@@ -5,7 +5,7 @@ import type { Flags } from "../flags.ts";
 import { option, repeatable } from "../option-spec.ts";
 
 export const DATA_PATH = option("--data-path <path>", "workspace root");
-export const DB_URI = option(
+const DB_URI = option(
   "--db-uri <uri>",
   "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path",
 );

@@ -8,7 +8,7 @@ import { DEFAULT_DSTAT_PATHS } from "../log-server.ts";
 import type { RunMetadataValues, RunSource, SourceItem, SourceRun } from "./run-source.ts";
 import { zuulTime } from "./zuul-build.ts";
 
-export const MAX_RUNS_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_RUNS_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_VALUE_CHARS = 4096;
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -25,7 +25,7 @@ const refSchema = z.object({
   ref: z.string().max(1024).nullish(),
 });
 
-export const zuulBuildSchema = z.object({
+const zuulBuildSchema = z.object({
   uuid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a UUID-like id"),
   job_name: name,
   result: z.string().max(64).nullish(),

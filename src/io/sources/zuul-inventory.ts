@@ -18,7 +18,7 @@ const inventorySchema = z.object({
   }),
 });
 
-export interface InventoryFacts {
+interface InventoryFacts {
   node_provider?: string;
   build_node?: string;
 }

@@ -7,7 +7,7 @@ import { DEFAULT_ZUUL_HTTP, ZuulApi, zuulApiRoot, type ZuulHttpPolicy } from "./
 import { DEFAULT_RESULT_MAP, parseZuulBuild, ZUUL_DSTAT_PATHS, zuulBuildItem, type ResultMap, type ZuulBuild } from "./zuul-build.ts";
 import type { RunListing, RunSource, SourceItem } from "./run-source.ts";
 
-export interface ZuulSourceOptions {
+interface ZuulSourceOptions {
   /** https://HOST/api/tenant/TENANT */
   url: string;
   project?: string;
@@ -26,8 +26,8 @@ export interface ZuulSourceOptions {
 /** Zuul answers a builds page as a JSON list; each build is checked on its own by zuulBuildItem. */
 const pageSchema = z.array(z.unknown()).max(10_000);
 
-export const DEFAULT_PAGE_SIZE = 100;
-export const DEFAULT_MAX_PAGES = 2000;
+const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_MAX_PAGES = 2000;
 const BUILD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function openZuulSource(options: ZuulSourceOptions): RunSource & { api: ZuulApi } {

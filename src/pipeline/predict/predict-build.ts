@@ -6,6 +6,8 @@ import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
 import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
+import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
+import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
@@ -19,7 +21,7 @@ import {
   type RunPrediction,
 } from "./predict-run.ts";
 
-interface Predictor extends PredictionModel {
+export interface Predictor extends PredictionModel {
   ws: Workspace;
   source: RunSource;
   policy: FetchPolicy;
@@ -36,6 +38,11 @@ export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "ds
   sampleInterval?: string;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
+  /**
+   * Connect to the database on first use rather than at once: mqtt-trainer fed only by Zuul's reporter
+   * never needs one, and a firehose event that finds it down is retried like a log server that is down.
+   */
+  lazyDatabase?: boolean;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -73,7 +80,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     });
   }
   try {
-    const source = await openRunSource(options);
+    const source = await openSource(options);
     try {
       ws.ensureDirs();
       const policy = fetchPolicyFor(
@@ -90,11 +97,53 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   }
 }
 
+/** The run source; with `lazyDatabase`, a database source that connects on its first query. */
+function openSource(options: PredictorOptions): Promise<RunSource> {
+  const uri = options.dbUri ?? options.defaultDbUri;
+  if (!options.lazyDatabase || options.zuulUrl || options.runsFile || !uri) return openRunSource(options);
+  const timeout = options.dbConnectTimeoutMs;
+  return Promise.resolve(
+    subunit2sqlSource(
+      lazySubunit2sql(() => openSubunit2sql(uri, timeout === undefined ? {} : { connectTimeoutMs: timeout })),
+      "DB",
+    ),
+  );
+}
+
+/** A database opened by its first query; an open that failed is tried again by the next one. */
+function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
+  let opening: Promise<Subunit2sql> | null = null;
+  const db = () => {
+    opening ??= open().catch((err: unknown) => {
+      opening = null;
+      throw err;
+    });
+    return opening;
+  };
+  return {
+    countRunsByKeyValue: async (key, value) => (await db()).countRunsByKeyValue(key, value),
+    async *runsByKeyValue(key, value) {
+      yield* (await db()).runsByKeyValue(key, value);
+    },
+    runMetadata: async (runUuid) => (await db()).runMetadata(runUuid),
+    testRuns: async (runUuid) => (await db()).testRuns(runUuid),
+    close: async () => {
+      if (opening) await (await opening.catch(() => null))?.close();
+    },
+  };
+}
+
 /**
  * A run from the source as a model input, downloading it into the cache first if needed. A fetch that
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
-export async function exampleOfRun(p: Predictor, run: SourceRun, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
+export async function exampleOfRun(
+  p: Predictor,
+  run: SourceRun,
+  signal: AbortSignal,
+  /** where to look under the log root, when not the source's usual paths (a Zuul build beside a database) */
+  policy: FetchPolicy = p.policy,
+): Promise<RunExample & { downloaded: boolean }> {
   if (p.unavailable.has(run.id))
     return {
       kind: "unusable",
@@ -102,7 +151,7 @@ export async function exampleOfRun(p: Predictor, run: SourceRun, signal: AbortSi
       reason: `${run.id}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
       downloaded: false,
     };
-  const cached = await ensureRunCached(p.ws, run, { policy: p.policy }, signal);
+  const cached = await ensureRunCached(p.ws, run, { policy }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
@@ -124,15 +173,22 @@ export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]):
   writeRunList(path, [...readRunList(path), ...runUuids]);
 }
 
-/** One build end to end: its runs, their data through the cache, one model call. */
+/**
+ * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
+ * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the source.
+ */
 export async function predictBuild(
   p: Predictor,
   buildUuid: string,
   buildName: string,
   signal: AbortSignal,
   emit?: Emit,
-): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
-  const { runs, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
+  admit: (runId: string) => boolean = () => true,
+): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+  const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
+  // Runs of other build names are in `skipped`, one line each.
+  const found = all.length + skipped.length;
+  const runs = all.filter((run) => admit(run.id));
   const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
   for (const e of examples) {
@@ -147,5 +203,5 @@ export async function predictBuild(
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );
-  return { predictions: await predictExamples(p, usable), skipped };
+  return { predictions: await predictExamples(p, usable), skipped, found, admitted: runs.length };
 }
