@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
+import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
@@ -82,7 +83,7 @@ test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated g
   expect(served.get("flaky500")).toBe(2);
   expect(served.get("stall")).toBe(3);
   expect(readRunList(ws.buildRuns("tempest-full"))).toEqual([uuidOf("flaky500"), uuidOf("ok")]);
-  expect(readRunList(ws.unavailableRuns)).toEqual([uuidOf("gone")]);
+  expect([...readUnavailableRuns(ws)]).toEqual([uuidOf("gone")]);
   for (const f of ["stall", "html", "truncated"] as const) {
     expect(existsSync(ws.rawTrace(uuidOf(f)))).toBe(false);
     expect(readRunMetadata(ws, uuidOf(f))).toBeUndefined();

@@ -1,5 +1,5 @@
 // The raw cache of DESIGN.md: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
-// and the sorted run lists `.raw/<build_name>.json.gz` and `.raw/unavailable.json.gz`.
+// and the sorted run lists `.raw/<build_name>.json.gz` (and the unavailable lists, see unavailable-runs.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { strFromU8 } from "fflate";
 import { CimlError } from "./ciml-error.ts";
@@ -30,6 +30,19 @@ export function writeRunList(path: string, runs: Iterable<string>): void {
 
 export function hasTrace(ws: Workspace, runUuid: string): boolean {
   return existsSync(ws.rawTrace(runUuid));
+}
+
+/**
+ * Whether a run's cached trace gunzips whole (every member's length and CRC check out, at most `maxBytes`
+ * of text). Cheaper than parsing it, and it catches a file cut short or damaged after it was written.
+ */
+export function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: number): boolean {
+  try {
+    gunzip(readFileSync(ws.rawTrace(runUuid)), maxBytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The cached dstat text of a run, or undefined when it is not cached. Throws on a corrupt file. */

@@ -2,15 +2,17 @@
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //
-// A run counts as cached when its `.raw/<uuid>.csv.gz` exists: its metadata is written first, then the
-// trace, both atomically, so a run is in the cache whole or not at all. The lists (`<build>.json.gz`,
-// `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
+// A run counts as cached when its `.raw/<uuid>.csv.gz` exists and gunzips whole: its metadata is written
+// first, then the trace, both atomically, so a run is in the cache whole or not at all; a trace damaged
+// since (a copy cut short, a bad disk) is noticed and fetched again. The lists (`<build>.json.gz`, this
+// build's unavailable runs) are an index over those files, saved at checkpoints and at the end.
 import { rmSync } from "node:fs";
 import { parseDstatCsv } from "../io/dstat-csv.ts";
 import { isGzip, gzip } from "../io/gzip-json.ts";
 import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
 import {
   hasTrace,
+  isWholeTrace,
   readRunList,
   readRunMetadata,
   readTraceText,
@@ -21,6 +23,7 @@ import {
 } from "../io/raw-cache.ts";
 import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
+import { readOwnUnavailableRuns, readUnavailableRuns, writeOwnUnavailableRuns } from "../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
@@ -56,6 +59,10 @@ export interface CacheResult {
   ignored: number;
   /** not cached because of an error worth retrying later */
   failed: number;
+  /** cached before but truncated or damaged, so fetched again (counted in cached, unavailable or failed too) */
+  damaged: number;
+  /** database rows left out: no uuid, or a uuid an earlier row already had */
+  skippedRows: number;
   /** bytes of dstat data downloaded */
   bytes: number;
   seconds: number;
@@ -179,6 +186,8 @@ class Tally {
   unavailable = 0;
   ignored = 0;
   failed = 0;
+  damaged = 0;
+  skippedRows = 0;
   bytes = 0;
   total = 0;
   readonly current = new Map<string, string>();
@@ -212,13 +221,20 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   ws.ensureDirs();
   sweepTemps(ws.rawDir);
   sweepTemps(ws.metadataDir);
+  sweepTemps(ws.unavailableDir);
   const policy = fetchPolicyFor(options);
   const listPath = ws.buildRuns(options.buildName);
   const dataRuns = new Set(readRunList(listPath));
-  const noDataRuns = new Set(readRunList(ws.unavailableRuns));
+  // Skipped: what any cache-data found unavailable. Written: only what this build name's runs found.
+  const noDataRuns = readUnavailableRuns(ws);
+  const ownNoDataRuns = readOwnUnavailableRuns(ws, options.buildName);
   const save = () => {
     writeRunList(listPath, dataRuns);
-    writeRunList(ws.unavailableRuns, noDataRuns);
+    writeOwnUnavailableRuns(
+      ws,
+      options.buildName,
+      [...ownNoDataRuns].filter((run) => !dataRuns.has(run)),
+    );
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
@@ -262,6 +278,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
         case "unavailable":
           tally.unavailable++;
           noDataRuns.add(run.uuid);
+          ownNoDataRuns.add(run.uuid);
           break;
         case "failed":
           tally.failed++;
@@ -290,10 +307,11 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       inFlight.add(task);
     };
 
+    const runs = db.runsByKeyValue("build_name", options.buildName);
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
-      for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
+      for await (const run of runs) {
         if (signal.aborted || fatal !== undefined) break;
         if (noDataRuns.has(run.uuid)) {
           tally.ignored++;
@@ -302,10 +320,15 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           continue;
         }
         if (dataRuns.has(run.uuid) && hasTrace(ws, run.uuid)) {
-          tally.already++;
-          tally.done++;
-          tally.report();
-          continue;
+          if (isWholeTrace(ws, run.uuid, policy.maxTextBytes)) {
+            tally.already++;
+            tally.done++;
+            tally.report();
+            continue;
+          }
+          // ensureRunCached finds the same damage, removes the file and downloads the run again.
+          tally.damaged++;
+          dataRuns.delete(run.uuid);
         }
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
         while (
@@ -320,6 +343,13 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       }
       await Promise.all(inFlight);
     }
+    const { noUuid, duplicate } = runs.skipped;
+    tally.skippedRows = noUuid + duplicate;
+    if (tally.skippedRows > 0)
+      emit({
+        type: "warning",
+        message: `the database has ${noUuid} runs of ${options.buildName} without a uuid and ${duplicate} repeating an earlier run's uuid; skipped them`,
+      });
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
     save();
@@ -335,6 +365,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     unavailable: tally.unavailable,
     ignored: tally.ignored,
     failed: tally.failed,
+    damaged: tally.damaged,
+    skippedRows: tally.skippedRows,
     bytes: tally.bytes,
     seconds: Number(tally.seconds.toFixed(2)),
     stored: dataRuns.size,
@@ -345,6 +377,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     summary: { ...result },
     lines: [
       `Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`,
+      ...(tally.damaged > 0 ? [`${tally.damaged} cached traces were truncated or damaged and were fetched again`] : []),
       ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : []),
     ],
   });

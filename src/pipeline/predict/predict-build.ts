@@ -4,6 +4,7 @@
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
 import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
 import { CimlError, UsageError } from "../errors.ts";
@@ -72,7 +73,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     );
     try {
       ws.ensureDirs();
-      return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
+      return await body({ ...model, ws, db, policy, unavailable: readUnavailableRuns(ws) });
     } finally {
       await db.close();
     }
@@ -110,7 +111,7 @@ export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSigna
     return {
       kind: "unusable",
       runUuid: run.uuid,
-      reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
+      reason: `${run.uuid}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`,
       downloaded: false,
     };
   const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
