@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { gzipSync, strFromU8, strToU8 } from "fflate";
 import { writeFileAtomic } from "./atomic-file.ts";
+import { WorkspaceFileError } from "./checked-file.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -40,8 +41,8 @@ export function writeJsonGz(path: string, value: unknown): void {
   writeFileAtomic(path, encodeJsonGz(value));
 }
 
-/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws. */
-export function readJsonGz(path: string): unknown {
+/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws a message naming it. */
+export function readJsonGz(path: string, fix = "delete it or restore it from a backup"): unknown {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -49,5 +50,10 @@ export function readJsonGz(path: string): unknown {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return decodeJsonGz(bytes);
+  if (!isGzip(bytes)) throw new WorkspaceFileError(`${path} is not gzip-compressed; ${fix}`);
+  try {
+    return decodeJsonGz(bytes);
+  } catch (err) {
+    throw new WorkspaceFileError(`${path} is corrupt (${(err as Error).message.split("\n")[0]}); ${fix}`);
+  }
 }
