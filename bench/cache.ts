@@ -5,7 +5,7 @@
 //
 // The log server runs in a child process (this file with `serve`), so the client's CPU work (gunzip, dstat
 // parse, gzip, atomic writes) does not share an event loop with the server's. The sequential peer does what
-// the original's loop did (reference §4.5/§4.6): per run, GET the four paths in order until one is not 404,
+// the original's loop did: per run, GET the four paths in order until one is not 404,
 // parse the body, store it gzipped, query and store the metadata. It runs on the first `sequentialRuns` runs only, to
 // keep the bench short; runs/s is what is compared.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -84,7 +84,7 @@ try {
         continue;
       }
       const body = new Uint8Array(await response.arrayBuffer());
-      // The original parsed what it had just cached (§4.6); so does this peer, to compare like with like.
+      // The original parsed what it had just cached; so does this peer, to compare like with like.
       parseDstatCsv(new TextDecoder().decode(isGzip(body) ? gunzip(body) : body));
       writeTraceGz(seqWs, run.uuid, isGzip(body) ? body : gzip(body));
       writeRunMetadata(seqWs, run.uuid, { status: runStatus(run), artifact: run.artifacts, ...(await db.runMetadata(run.uuid)) });

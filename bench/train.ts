@@ -1,4 +1,4 @@
-// Training speed on a 5,000 × 2,000 float32 dataset (the size platform-notes.md measured), ours against
+// Training speed on a 5,000 × 2,000 float32 dataset (the size our first measurements used), ours against
 // scikit-learn on the same npz in the same run: seconds per epoch, examples per second and the ratio.
 // Also times the two tfjs routes we replaced (model.fit, and tfjs's tape gradients) to show what each
 // change bought. Run: node_modules/.bin/bun bench/train.ts [--epochs N]
@@ -98,7 +98,7 @@ async function tape(data: TrainingSet, hidden: number[]): Promise<number> {
   return seconds;
 }
 
-/** The baseline of platform-notes.md: a Keras-style model and model.fit. */
+/** The baseline of our first measurements: a Keras-style model and model.fit. */
 async function modelFit(data: TrainingSet, hidden: number[]): Promise<number> {
   const model = tf.sequential();
   hidden.forEach((units, l) => model.add(tf.layers.dense({ units, activation: "relu", inputShape: l === 0 ? [F] : undefined })));

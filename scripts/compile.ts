@@ -1,4 +1,4 @@
-// Builds the single executable (platform-notes.md, "One executable"):
+// Builds the single executable (see README, "The binary"):
 //  - tfjs packages resolve to their CommonJS `main` files; their ESM entries lose tfjs-core's
 //    side-effect registrations under the bundler and the binary dies with `env().platform` undefined;
 //  - Ink's optional react-devtools-core import resolves to a local stub (the real one breaks the build).

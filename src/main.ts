@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// The CLI: a table of commands, each mapping its flags to one pipeline call (DESIGN.md, "main.ts").
+// The CLI: a table of commands, each mapping its flags to one pipeline call (docs/architecture.md).
 import { cac, type CAC } from "cac";
 import pkg from "../package.json" with { type: "json" };
 import { buildDataset, DEFAULT_SEED } from "./pipeline/build-dataset.ts";

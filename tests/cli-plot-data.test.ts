@@ -154,7 +154,7 @@ describe("plot-data", () => {
     expect(r.err).toMatch(pattern as RegExp);
   });
 
-  test("a missing eval file is one line naming it and the command to run (fix of §12.23), exit 1", () => {
+  test("a missing eval file is one line naming it and the command to run (a fix of the original), exit 1", () => {
     const r = ciml("--dataset-experiment-label", "usr-1min", "svm", "a", "-k", "loss", "--output", join(root, "y.png"));
     expect(r.code).toBe(1);
     expect(r.err.trim()).toMatch(

@@ -1,5 +1,5 @@
 // Builds raw caches for build-dataset tests directly with the store (no database, no log server):
-// synthetic devstack-like dstat files (classic 0.7.2 layout) plus the real files in shared/data.
+// synthetic devstack-like dstat files (classic 0.7.2 layout) plus the dstat files in tests/fixtures.
 import { readFileSync } from "node:fs";
 import { gzip } from "../src/io/gzip-json.ts";
 import { writeRunList, writeRunMetadata, writeTraceGz, type RunMetadata } from "../src/io/raw-cache.ts";

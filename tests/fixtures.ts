@@ -1,12 +1,7 @@
-// The real files in ../shared/data (read, never copied into the repo). CI clones the repo beside shared/;
-// a developer's extra worktrees sit elsewhere, so fall back to the workplace's copy.
-import { existsSync } from "node:fs";
+// The files the tests read, kept in tests/fixtures/ with their provenance and licence in
+// tests/fixtures/SOURCES.md, so a clone anywhere runs the whole suite.
 import { join } from "node:path";
 
-const candidates = [join(import.meta.dir, "../../shared/data"), "/work/shared/data"];
-const root = candidates.find((p) => existsSync(p));
-
-export function sharedData(...parts: string[]): string {
-  if (!root) throw new Error(`shared/data not found (looked in ${candidates.join(", ")})`);
-  return join(root, ...parts);
+export function fixturePath(...parts: string[]): string {
+  return join(import.meta.dir, "fixtures", ...parts);
 }

@@ -3,9 +3,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { DstatParseError, parseDstatCsv, pandasDedupe, parseNumber } from "../src/io/dstat-csv.ts";
 import { CimlError } from "../src/io/ciml-error.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 
-const dir = sharedData("dstat");
+const dir = fixturePath("dstat");
 
 function readText(name: string): string {
   const bytes = readFileSync(`${dir}/${name}`);
@@ -19,7 +19,7 @@ function indexRows(): Record<string, string>[] {
   return lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [keys[i], v])));
 }
 
-describe("parseDstatCsv on every real file in shared/data/dstat", () => {
+describe("parseDstatCsv on every file in tests/fixtures/dstat", () => {
   const files = readdirSync(dir).filter((f) => !f.endsWith(".md") && f !== "index.csv");
   const index = new Map(indexRows().map((r) => [r.file!, r]));
 
@@ -76,10 +76,10 @@ describe("header variants", () => {
   });
 
   test("pcp-dstat with time as the last column and a 'missed ticks' trailing field", () => {
-    const last = parseDstatCsv(readText("elcfin-pcp-dstat-6.2.0-time-last.csv"));
+    const last = parseDstatCsv(readText("standin-pcp-dstat-6.2.0-time-last.csv"));
     expect(last.columns).not.toContain("time");
     expect(last.times[0]).toBe(Date.UTC(2025, 5, 20, 2, 7, 19));
-    const first = parseDstatCsv(readText("elcfin-pcp-dstat-6.2.0-time-first.csv"));
+    const first = parseDstatCsv(readText("standin-pcp-dstat-6.2.0-time-first.csv"));
     const missed = first.times.indexOf(Date.UTC(2025, 5, 20, 1, 42, 56));
     expect(first.values[0]![missed]).toBe(0.091);
   });
@@ -88,7 +88,7 @@ describe("header variants", () => {
     const old = parseDstatCsv(readText("octu0-cpu-mem-disk-io-net-int-sys-tcp-0.7.0.csv"));
     expect(old.columns).not.toContain("date/time");
     expect(old.times[0]).toBe(Date.UTC(2020, 11, 9, 15, 12, 54));
-    const epoch = parseDstatCsv(readText("dosgroup-epoch-percpu-perdisk-0.7.2.csv"));
+    const epoch = parseDstatCsv(readText("standin-0.7.2-epoch-mem-swap-percpu.csv"));
     expect(epoch.times[0]).toBeCloseTo(1436528507220, 0);
     expect(epoch.columns.slice(0, 6)).toEqual(["used", "buff", "cach", "free", "used.1", "free.1"]);
     // --time --epoch: the clock is the index and the epoch column is no feature either
@@ -99,13 +99,13 @@ describe("header variants", () => {
   });
 
   test("appended file: the last block with its own column set is used", () => {
-    const t = parseDstatCsv(readText("bigdatalyn-two-runs-appended-0.7.3.csv"));
+    const t = parseDstatCsv(readText("standin-0.7.3-two-runs-appended.csv"));
     expect(t.columns).toContain("cpu0 usage:usr");
     expect(t.rows).toBe(69);
   });
 
   test("no time column: times are NaN; no preamble at all still parses", () => {
-    const t = parseDstatCsv(readText("jackzones-column-row-only-EDGE.csv"));
+    const t = parseDstatCsv(readText("standin-column-row-only-EDGE.csv"));
     expect(t.columns.at(-2)).toBe("used.1");
     expect(t.times.every((x) => Number.isNaN(x))).toBe(true);
     expect(t.values[0]![0]).toBe(26.52);
@@ -122,7 +122,7 @@ describe("header variants", () => {
   });
 
   test("CRLF line ends and a byte-order mark change nothing", () => {
-    const text = readText("inada-isucon-tam-0.7.2.csv");
+    const text = readText("standin-0.7.2-tam.csv");
     const plain = parseDstatCsv(text);
     const windows = parseDstatCsv(`\ufeff${text.replace(/\n/g, "\r\n")}`);
     expect(windows.columns).toEqual(plain.columns);
@@ -132,7 +132,7 @@ describe("header variants", () => {
   });
 
   test("numbers match the values pandas reads from the same classic file", () => {
-    const file = `${dir}/jschaub30-spark-terasort-vmstat-net-5s-0.7.2.csv`;
+    const file = `${dir}/standin-classic-0.7.2-vmstat-net-5s.csv`;
     const py = Bun.spawnSync([
       "/usr/bin/python3",
       "-c",
@@ -176,7 +176,7 @@ describe("junk is rejected with a reason", () => {
   }
 
   test("dstat screen output saved as .txt", () => {
-    expect(() => parseDstatCsv(readText("jpfmm-terminal-output-NOT-CSV.txt"))).toThrow(/not a dstat CSV/);
+    expect(() => parseDstatCsv(readText("standin-NOT-CSV-terminal-output.txt"))).toThrow(/not a dstat CSV/);
   });
 });
 

@@ -7,7 +7,7 @@ import { gunzip } from "../src/io/gzip-json.ts";
 import { readNpz } from "../src/io/npy.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-gzip-"));
@@ -57,7 +57,7 @@ describe("multi-member gzip", () => {
     );
     const z = readNpz(join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
-    const [mean, range] = readModelConfig(new Workspace(dataPath), "ds").normalization_params.usr_size!;
+    const [mean, range] = readDatasetConfig(new Workspace(dataPath), "ds").normalization_params.usr_size!;
     const sizes = Array.from(z.examples!.data as Float64Array, (v) => Math.round(v * range + mean));
     const got = Object.fromEntries(ids.map((id, r) => [id, sizes[r]]));
     expect(got).toEqual(Object.fromEntries(rows.map((n, i) => [uuidFor(i + 1), n])));

@@ -7,17 +7,19 @@ import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
-const REAL_GZ = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.dstat-csv_log.txt.gz"));
-const REAL_TEXT = readFileSync(sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
-const NOT_CSV = readFileSync(sharedData("dstat", "jpfmm-terminal-output-NOT-CSV.txt"));
+const REAL_GZ = readFileSync(fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.dstat-csv_log.txt.gz"));
+const REAL_TEXT = readFileSync(fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv"), "utf8");
+const NOT_CSV = readFileSync(fixturePath("dstat", "standin-NOT-CSV-terminal-output.txt"));
 
 const policy: FetchPolicy = {
   ...DEFAULT_FETCH_POLICY,
   connectTimeoutMs: 1500,
-  readTimeoutMs: 300,
+  // Generous for the downloads meant to succeed (a loaded machine can pause a stream for a while);
+  // the stall test shortens it for itself.
+  readTimeoutMs: 10_000,
   totalTimeoutMs: 5000,
   retries: 2,
   backoffMs: 10,
@@ -57,7 +59,7 @@ beforeAll(() => {
       if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
       if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
       if (path === "/bomb/logs/dstat-csv_log.txt.gz") return new Response(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)));
-      if (path === "/stall/logs/dstat-csv_log.txt.gz") {
+      if (path === "/stall/logs/dstat-csv_log.txt.gz" || path === "/stall-abort/logs/dstat-csv_log.txt.gz") {
         // Headers and a first chunk, then silence: a read that stalls.
         return new Response(new ReadableStream({ start: (c) => c.enqueue(REAL_GZ.subarray(0, 100)) }));
       }
@@ -103,9 +105,9 @@ describe("fetchDstat over HTTP", () => {
   }, 60_000);
 
   test("a stalled read times out, is retried, then reported as a failure", async () => {
-    const got = await fetchDstat(`${server.url}/stall`, policy, check, signal);
+    const got = await fetchDstat(`${server.url}/stall`, { ...policy, readTimeoutMs: 300 }, check, signal);
     expect(got.kind).toBe("failed");
-    expect(got.kind === "failed" && got.reason).toMatch(/^timeout: read stalled .* \(after 3 attempts\)$/);
+    expect(got.kind === "failed" && got.reason).toBe("timeout: read stalled for 0.3 s (after 3 attempts)");
     expect(hits.get("/stall/logs/dstat-csv_log.txt.gz")).toBe(3);
   }, 60_000);
 
@@ -162,9 +164,13 @@ describe("fetchDstat over HTTP", () => {
 
   test("an abort stops the download", async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const stalled = { ...policy, readTimeoutMs: 10_000 };
-    await expect(fetchDstat(`${server.url}/stall`, stalled, check, controller.signal)).rejects.toMatchObject({ name: "AbortError" });
+    const before = server.requests.length;
+    const download = fetchDstat(`${server.url}/stall-abort`, policy, check, controller.signal);
+    // Interrupt once the download is under way (the server has the request), not after a guessed delay.
+    const deadline = Date.now() + 10_000;
+    while (!server.requests.slice(before).includes("/stall-abort/logs/dstat-csv_log.txt.gz") && Date.now() < deadline) await Bun.sleep(5);
+    controller.abort();
+    await expect(download).rejects.toMatchObject({ name: "AbortError" });
   }, 60_000);
 });
 

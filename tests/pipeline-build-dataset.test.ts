@@ -7,12 +7,12 @@ import { readNpz } from "../src/io/npy.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset, type BuildDatasetOptions } from "../src/pipeline/build-dataset.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { AbortedError, CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "./dataset-cache.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-build-dataset-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ function npzFromNumpy(path: string): Record<string, { dtype: string; shape: numb
   );
 }
 
-const REAL = sharedData("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv");
+const REAL = fixturePath("dstat", "openstack-devstack-focal-rax-dfw-20211021.csv");
 
 describe("golden: the real OpenStack trace with --sample-interval 1min --features-regex '(usr|1m)'", () => {
   // Three traces cut from the real file (whole, its first 250 samples, its samples from 100 on), so the
@@ -146,7 +146,7 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
     const dataPath = freshDir();
     writeCache(dataPath, "tempest-full", runs);
     await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", tdtSplit: ["10", "0", "0"] });
-    const config = readModelConfig(new Workspace(dataPath), "ds");
+    const config = readDatasetConfig(new Workspace(dataPath), "ds");
     const z = readNpz(join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
     const examples = z.examples!.data as Float32Array;
@@ -170,7 +170,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
       { uuid: uuidFor(101), trace: "<!DOCTYPE html><html><body>404</body></html>" },
       { uuid: uuidFor(102), trace: syntheticDstat(900, 5), metadata: null },
       { uuid: uuidFor(103) },
-      { uuid: uuidFor(104), trace: readFileSync(sharedData("dstat", "dabz-mongodb-plugins-0.7.2svn-run1.csv"), "utf8") },
+      { uuid: uuidFor(104), trace: readFileSync(fixturePath("dstat", "dabz-mongodb-plugins-0.7.2svn-run1.csv"), "utf8") },
       { uuid: uuidFor(105), trace: '"usr","used","1m"\n1.5,2e9,0.3\n2.5,2e9,0.4\n' },
     ];
     // Runs are sorted in the run list; the uuids of the good ones come first, so the columns are theirs.
@@ -249,13 +249,13 @@ describe("errors are one clear line with exit code 1", () => {
     await failure({ dataPath, dataset: "twice", force: true, featuresRegex: "^nothing$" });
     expect(new Workspace(dataPath).datasetExists("twice")).toBe(true);
     const { result } = await build({ dataPath, dataset: "twice", force: true, featuresRegex: "usr" });
-    expect(readModelConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
+    expect(readDatasetConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
   });
 
   test("bad flag values are usage errors (exit 2) that name the flag", async () => {
     const bad: [Partial<BuildDatasetOptions>, RegExp][] = [
       [{ dtype: "float16" }, /--dtype float16 is not supported; use float32 or float64/],
-      [{ seed: "x" }, /--seed x must be a whole number/],
+      [{ seed: "x" }, /--seed x: give a whole number from 0 to 4294967295/],
       [{ sampleInterval: "fast" }, /--sample-interval "fast" is not a pandas offset alias/],
       [{ aggregationFunctions: ["mode"] }, /--aggregation-functions mode is not known/],
       [{ slicer: "a:b" }, /--slicer "a:b" is not a python slice/],
@@ -455,7 +455,7 @@ describe("--visualize", () => {
 });
 
 describe("--visualize --plot-examples", () => {
-  test("the per-example plots of §6.9 for the first n training examples", async () => {
+  test("the original's per-example plots for the first n training examples", async () => {
     const dataPath = freshDir();
     writeCache(
       dataPath,
@@ -522,7 +522,7 @@ describe("Ctrl-C", () => {
   });
 });
 
-describe("readModelConfig", () => {
+describe("readDatasetConfig", () => {
   test("reads a configuration the original wrote (no columns, dtype, seed or classes keys)", () => {
     const dataPath = freshDir();
     const ws = new Workspace(dataPath);
@@ -543,7 +543,7 @@ describe("readModelConfig", () => {
       normalization_params: Object.fromEntries(labels.map((l) => [l, [1, 2]])),
     };
     writeJsonGz(ws.datasetFile("usr_1m-1min-status", "model_config.json.gz"), original);
-    const config = readModelConfig(ws, "usr_1m-1min-status");
+    const config = readDatasetConfig(ws, "usr_1m-1min-status");
     expect(config.columns).toEqual(["usr", "1m"]);
     expect(config.dtype).toBe("float64");
     expect(config.classes).toEqual(["0", "1"]);
@@ -556,7 +556,7 @@ describe("readModelConfig", () => {
       normalization_params: Object.fromEntries(["usr_mean", "usr_std", "1m_mean", "1m_std"].map((l) => [l, [1, 2]])),
     };
     writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
-    expect(readModelConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
-    expect(() => readModelConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
+    expect(readDatasetConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
+    expect(() => readDatasetConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
   });
 });

@@ -8,7 +8,7 @@ import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { gunzip, readJsonGz } from "../src/io/gzip-json.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { argmaxRows } from "../src/pipeline/model/metrics.ts";
@@ -22,7 +22,7 @@ const ctx = { emit: (_: PipelineEvent) => {}, signal: new AbortController().sign
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  // Failed runs are shorter and busier, as in the real traces (§6.9).
+  // Failed runs are shorter and busier, as in the real traces.
   const runs = Array.from({ length: 60 }, (_, i) => {
     const failed = i % 4 === 0;
     return {
@@ -72,7 +72,7 @@ beforeAll(async () => {
 test("a model trained on build-dataset's output predicts a run's trace like train-model predicted its dev row", async () => {
   const ws = new Workspace(root);
   const model = await loadTrainedModel(ws, "usr_1m-1min-status", "dnn-3x10");
-  const config = readModelConfig(ws, "usr_1m-1min-status");
+  const config = readDatasetConfig(ws, "usr_1m-1min-status");
   const rows = readJsonGz(join(root, "usr_1m-1min-status", "dnn-3x10", "prediction_usr_1m-1min-status.json.gz")) as [
     string,
     { probabilities: number[]; classes: string[] },

@@ -9,7 +9,8 @@ import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
 import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { cacheData, ensureRunCached, fetchPolicyFor, type CacheOptions } from "../src/pipeline/cache-data.ts";
+import { ensureRunCached, fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
+import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
@@ -73,7 +74,8 @@ const options = (): CacheOptions => ({
   limit: 0,
   parallel: 4,
   timeoutSeconds: 10,
-  fetch: { readTimeoutMs: 300, retries: 2, backoffMs: 20 },
+  // Long enough that a loaded machine never stalls a good download this long; short enough for the stall run.
+  fetch: { readTimeoutMs: 1500, retries: 2, backoffMs: 20 },
 });
 
 test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated gzip are reported, not cached, not unavailable; 404 everywhere is unavailable", async () => {

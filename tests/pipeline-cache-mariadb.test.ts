@@ -1,5 +1,5 @@
 // cache-data against the real MariaDB and a real HTTP log server on loopback that serves both a simulated
-// history (200 runs) and the real dstat files of shared/data, as OpenStack's log server did (gzip encoding).
+// history (200 runs) and the dstat files of tests/fixtures, as OpenStack's log server did (gzip encoding).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { dropDatabase, mariadbUri, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
@@ -21,7 +21,7 @@ import { dropDatabase, mariadbUri, queryDatabase, uniqueDatabaseName } from "./h
 const database = uniqueDatabaseName("cache");
 const uri = mariadbUri(database);
 const SIMULATED = 200;
-const REAL_FILES = readdirSync(sharedData("dstat")).filter((f) => /\.(csv|gz|txt)$/.test(f) && f !== "index.csv");
+const REAL_FILES = readdirSync(fixturePath("dstat")).filter((f) => /\.(csv|gz|txt)$/.test(f) && f !== "index.csv");
 const REAL_PREFIX = "/real/";
 
 let logDir: string;
@@ -33,7 +33,7 @@ let missing = 0;
 function servedText(artifacts: string): string | undefined {
   const rel = artifacts.slice(server.url.length);
   if (rel.startsWith(REAL_PREFIX)) {
-    const bytes = readFileSync(sharedData("dstat", rel.slice(REAL_PREFIX.length)));
+    const bytes = readFileSync(fixturePath("dstat", rel.slice(REAL_PREFIX.length)));
     return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
   }
   for (const p of ["logs/dstat-csv_log.txt.gz", "logs/dstat-csv_log.txt"]) {
@@ -72,7 +72,7 @@ beforeAll(async () => {
       // /real/<file>/logs/dstat-csv_log.txt[.gz] → that real file, under the name its compression calls for.
       const m = /^\/real\/([^/]+)\/logs\/dstat-csv_log\.txt(\.gz)?$/.exec(path);
       if (!m) return undefined;
-      const bytes = readFileSync(sharedData("dstat", m[1]!));
+      const bytes = readFileSync(fixturePath("dstat", m[1]!));
       const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
       if (gz !== (m[2] === ".gz")) return new Response("not found", { status: 404 });
       return new Response(bytes, gz ? { headers: { "content-encoding": "gzip" } } : {});
@@ -143,7 +143,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
       if (!cached) continue;
       // Every cached file gunzips to the text the server held.
       expect(gunzipSync(readFileSync(ws.rawTrace(run.uuid))).toString("utf8")).toBe(servedText(run.artifacts)!);
-      // Metadata equals the DB rows: status rule of §4.4, the artifact, then every run_metadata key.
+      // Metadata equals the DB rows: the original's status rule, the artifact, then every run_metadata key.
       const meta = await queryDatabase<{ key: string; value: string }>(
         database,
         "SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id",

@@ -138,7 +138,7 @@ describe("simulate: reproducible, and extending a history never repeats it", () 
   }, 60_000);
 });
 
-describe("subunit2sql queries (§4.2) over SQLite", () => {
+describe("the original's subunit2sql queries over SQLite", () => {
   test("runs by key/value are streamed in id order; run metadata and test runs by run uuid", async () => {
     const expected = dbRuns("tempest-full-py3");
     const db = await openSubunit2sql(`sqlite:///${dbPath}`);

@@ -5,7 +5,7 @@ import type { RunMetadata } from "../src/io/raw-cache.ts";
 
 const meta = (extra: Record<string, string | number | null>): RunMetadata => ({ status: 0, artifact: null, ...extra }) as RunMetadata;
 
-test("status: 0 or 'Success' is passed (0), anything else failed (1), as §6.5", () => {
+test("status: 0 or 'Success' is passed (0), anything else failed (1), as the original", () => {
   expect(classOf(meta({ status: 0 }), "status")).toBe("0");
   expect(classOf(meta({ status: "Success" }), "status")).toBe("0");
   expect(classOf(meta({ status: 1 }), "status")).toBe("1");
@@ -22,6 +22,11 @@ test("node_provider groups rax/ovh/vexxhost; other keys give the raw value; a mi
   expect(classOf(meta({ build_queue: "gate" }), "build_queue")).toBe("gate");
   expect(() => classOf(meta({}), "node_provider")).toThrow(/no node_provider/);
   expect(classVocabulary("node_provider", ["rax", "ovh", "inap-mtl01", "rax"])).toEqual(["inap-mtl01", "ovh", "rax"]);
+});
+
+test("a vocabulary of numbers sorts numerically, so class 10 comes after class 9", () => {
+  expect(classVocabulary("build_number", ["10", "9", "2", "9"])).toEqual(["2", "9", "10"]);
+  expect(classVocabulary("build_queue", ["10", "gate", "9"])).toEqual(["10", "9", "gate"]);
 });
 
 test("the length histogram counts every example once, in its class's series", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { makeSplit, parseTdtSplit, pythonSlice } from "../src/pipeline/dataset/dataset-split.ts";
+import { makeSplit, parseTdtSplit } from "../src/pipeline/dataset/dataset-split.ts";
+import { pythonSlice } from "../src/pipeline/python-slice.ts";
 import { UsageError } from "../src/pipeline/errors.ts";
 
 function python(script: string, ...args: string[]): string {
@@ -18,10 +19,13 @@ describe("slicer and split", () => {
         JSON.stringify(slices),
       ),
     );
-    expect(slices.map((s) => pythonSlice(items, s))).toEqual(want);
-    expect(() => pythonSlice(items, "a:b")).toThrow(UsageError);
-    expect(() => pythonSlice(items, "::0")).toThrow(UsageError);
-    expect(() => pythonSlice(items, "1:2:3:4")).toThrow(UsageError);
+    expect(slices.map((s) => pythonSlice(items, s, "--slicer"))).toEqual(want);
+    expect(() => pythonSlice(items, "a:b", "--slicer")).toThrow(UsageError);
+    expect(() => pythonSlice(items, "::0", "--slicer")).toThrow(UsageError);
+    expect(() => pythonSlice(items, "1:2:3:4", "--slicer")).toThrow(UsageError);
+    // Each command's message names the flag its user typed.
+    expect(() => pythonSlice(items, "a:b", "--slice")).toThrow('--slice "a:b" is not a python slice');
+    expect(() => pythonSlice(items, "3", "--slicer")).toThrow('--slicer "3" is an index, not a slice; write 3:4');
   });
 
   test("split sizes follow floor(N·t), floor(N·d), rest; disjoint and complete", () => {

@@ -59,7 +59,7 @@ print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].t
 });
 
 describe("sample interval and length", () => {
-  test("L = ceil(5500 / seconds) as §6.3 lists it", () => {
+  test("L = ceil(5500 / seconds) as the original computed it", () => {
     const table: [string, number][] = [
       ["1s", 5500],
       ["10s", 550],

@@ -117,7 +117,7 @@ describe("train-model outputs", () => {
     expect(dnn.result.steps).toBe(15 * Math.ceil(600 / 32));
   });
 
-  test("steps cap training before the epochs run out (§8.5)", async () => {
+  test("steps cap training before the epochs run out", async () => {
     await experiment("capped", { steps: 25, epochs: 100 });
     const { result } = await train("status", "capped");
     expect(result.steps).toBe(25);
@@ -211,7 +211,7 @@ describe("the saved model", () => {
 });
 
 describe("--eval-dataset", () => {
-  test("another dataset's test set is put into the model's normalisation before it is scored (fix of §12.21)", () => {
+  test("another dataset's test set is put into the model's normalisation before it is scored (a fix of the original)", () => {
     const own = evalJson("status", "dnn");
     const other = evalJson("status", "dnn", "status-other-norm");
     // Same raw runs, different normalisation: once re-expressed in the model's terms they score the same.
@@ -226,7 +226,7 @@ describe("--eval-dataset", () => {
 });
 
 describe("datasets without a dev set (--tdt-split 7 0 3)", () => {
-  test("train and evaluate, warn that there are no dev predictions instead of crashing (fix of §12.11)", async () => {
+  test("train and evaluate, warn that there are no dev predictions instead of crashing (a fix of the original)", async () => {
     writePlantedDataset(root, "no-dev", { seed: 21, sizes: { training: 400, dev: 0, test: 200 } });
     await experiment("watchful", { patience: 2 });
     const { events } = await train("no-dev", "watchful");

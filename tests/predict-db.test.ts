@@ -1,5 +1,5 @@
 // db-predict and db-batch-predict against a real subunit2sql database, a loopback log server and a model
-// trained in the test: the original's lines (§9.5), the scored summary, --json, and the CLI wiring.
+// trained in the test: the original's lines, the scored summary, --json, and the CLI wiring.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

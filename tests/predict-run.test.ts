@@ -9,7 +9,7 @@ import { readRunList } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict/predict-run.ts";
 import { realText, writeCache } from "./dataset-cache.ts";
-import { sharedData } from "./fixtures.ts";
+import { fixturePath } from "./fixtures.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 let root: string;
@@ -67,7 +67,7 @@ describe("predict-run", () => {
     });
     // dstat's default columns (cpu, disk, net, paging, system) have usr but no load average "1m"
     writeCache(join(root, "other"), "tempest-full", [
-      { uuid: "other-columns-run", trace: realText(sharedData("dstat", "ndomi-default-columns-0.7.2.csv")), status: 0, metadata: {} },
+      { uuid: "other-columns-run", trace: realText(fixturePath("dstat", "standin-0.7.2-default-columns.csv")), status: 0, metadata: {} },
     ]);
     const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
     expect(other.kind).toBe("unusable");

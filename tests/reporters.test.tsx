@@ -7,6 +7,8 @@ import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { emptyState, reduce } from "../src/tui/event-store.ts";
 import { JsonReporter } from "../src/tui/json-reporter.ts";
 import { PlainReporter } from "../src/tui/plain-reporter.ts";
+import type { Reporter } from "../src/tui/reporter.ts";
+import { readJsonGz } from "../src/io/gzip-json.ts";
 import { runWithReporter } from "../src/cli/run-step.ts";
 import { StepView } from "../src/tui/views.tsx";
 import { fakeStep } from "./helpers/fake-step.ts";
@@ -27,6 +29,18 @@ async function eventsOf(count: number): Promise<PipelineEvent[]> {
 }
 
 const ESC = /\u001b/;
+
+describe("the live view's training curves", () => {
+  const epoch = (n: number): PipelineEvent => ({ type: "epoch", epoch: n, totalEpochs: 2, step: n, metrics: { loss: 1 / n } });
+  test("a stage that says it trains starts fresh curves; the stage's name plays no part", () => {
+    const before = [epoch(1), epoch(2)].reduce(reduce, emptyState());
+    expect(before.epochs.length).toBe(2);
+    const named = reduce(before, { type: "stage", stage: "dnn train", state: "started" });
+    expect(named.epochs.length).toBe(2);
+    const training = reduce(before, { type: "stage", stage: "fit", state: "started", training: true });
+    expect(training.epochs).toEqual([]);
+  });
+});
 
 describe("one step, three faces", () => {
   test("Ink renders progress, histogram, epochs, predictions and the result", async () => {
@@ -111,16 +125,22 @@ describe("Ctrl-C", () => {
     const dir = mkdtempSync(join(root, "abort-"));
     const controller = new AbortController();
     const out = collect();
-    const reporter = new PlainReporter(out, collect(), false, 0);
-    const run = runWithReporter(fakeStep, { dir, count: 1000, tickMs: 5 }, reporter, controller);
-    await new Promise((r) => setTimeout(r, 80));
-    controller.abort();
-    const { code } = await run;
+    const plain = new PlainReporter(out, collect(), false, 0);
+    // Interrupt on the step's own word that three files are written, not after a guessed delay.
+    const reporter: Reporter = {
+      event: (e) => {
+        plain.event(e);
+        if (e.type === "progress" && e.done === 3) controller.abort();
+      },
+      error: (message) => plain.error(message),
+      close: () => plain.close(),
+    };
+    const { code } = await runWithReporter(fakeStep, { dir, count: 1000, tickMs: 5 }, reporter, controller);
     expect(code).toBe(130);
-    const files = readdirSync(dir);
-    expect(files.length).toBeGreaterThan(0);
-    expect(files.length).toBeLessThan(1000);
-    expect(files.filter((f) => f.includes(".tmp-"))).toEqual([]);
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(["run-0.json.gz", "run-1.json.gz", "run-2.json.gz"]);
+    // Every file that is there decodes whole.
+    for (const [i, f] of files.entries()) expect(readJsonGz(join(dir, f))).toEqual({ i, payload: "x".repeat(200_000) });
   });
 
   test("SIGINT to the real process stops it cleanly with exit 130", async () => {
@@ -129,8 +149,12 @@ describe("Ctrl-C", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    // Wait until files are being written, then interrupt.
-    while (readdirSync(dir).filter((f) => f.startsWith("run-")).length < 3) await Bun.sleep(20);
+    // Wait until files are being written, then interrupt (a deadline, so a step that writes nothing fails fast).
+    const deadline = Date.now() + 30_000;
+    while (readdirSync(dir).filter((f) => f.startsWith("run-")).length < 3) {
+      if (Date.now() > deadline) throw new Error("the step wrote no files within 30 s");
+      await Bun.sleep(20);
+    }
     proc.kill("SIGINT");
     expect(await proc.exited).toBe(130);
     expect(await new Response(proc.stderr).text()).toContain("error: interrupted; nothing half-written was kept");

@@ -110,6 +110,7 @@ describe("names that become paths", () => {
 describe("data path", () => {
   test("flag, then $CIML_DATA_PATH, then ./data, relative to the CWD", () => {
     expect(resolveDataPath("ws", {}, "/home/u")).toBe("/home/u/ws");
+    expect(resolveDataPath("ws", { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/home/u/ws");
     expect(resolveDataPath(undefined, { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/srv/ciml");
     expect(resolveDataPath(undefined, {}, "/home/u")).toBe("/home/u/data");
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { readModelConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -93,18 +93,18 @@ describe("model_config.json.gz", () => {
   for (const [what, changes, message] of cases) {
     test(what, () => {
       const name = datasetWith(what.replace(/\W+/g, "-"), { ...good, ...changes() });
-      expect(() => readModelConfig(ws, name)).toThrow(message);
-      expect(() => readModelConfig(ws, name)).toThrow(new RegExp(`^${configPath(name)}: `));
+      expect(() => readDatasetConfig(ws, name)).toThrow(message);
+      expect(() => readDatasetConfig(ws, name)).toThrow(new RegExp(`^${configPath(name)}: `));
     });
   }
 
   test("not gzip, or gzip of something that is not JSON: the file is named", () => {
     const notGzip = datasetWith("not-gzip", new TextEncoder().encode('{"labels": []}'));
-    expect(() => readModelConfig(ws, notGzip)).toThrow(
+    expect(() => readDatasetConfig(ws, notGzip)).toThrow(
       `${configPath(notGzip)} is not gzip-compressed; rebuild it with build-dataset --dataset ${notGzip} --force`,
     );
     const notJson = datasetWith("not-json", gzip(new TextEncoder().encode("{ half a JSON")));
-    expect(() => readModelConfig(ws, notJson)).toThrow(new RegExp(`^${configPath(notJson)} is corrupt \\(.*\\); rebuild it`));
+    expect(() => readDatasetConfig(ws, notJson)).toThrow(new RegExp(`^${configPath(notJson)} is corrupt \\(.*\\); rebuild it`));
   });
 });
 

@@ -2,7 +2,7 @@
 // (`--tdt-split 7 0 3`), and being invoked through a link named `ciml-<command>`.
 
 /** Options that take a fixed number of values, as in the original's click definitions. */
-export const MULTI_VALUE_OPTIONS: Record<string, number> = {
+const MULTI_VALUE_OPTIONS: Record<string, number> = {
   "--tdt-split": 3,
   "--dataset-experiment-label": 3,
   "--dataset-experiment-comp": 2,

@@ -13,12 +13,12 @@ export interface FaceFlags {
   tui?: boolean;
 }
 
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 const stdoutSink: LineSink = { write: (line) => void process.stdout.write(`${line}\n`) };
 const stderrSink: LineSink = { write: (line) => void process.stderr.write(`${line}\n`) };
 
-export async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
+async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
   if (flags.json) return new JsonReporter(stdoutSink);
   if (flags.quiet || flags.tui === false || !process.stdout.isTTY) return new PlainReporter(stdoutSink, stderrSink, flags.quiet);
   // Loaded lazily: headless runs never pay for React and Ink.

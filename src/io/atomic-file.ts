@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 const TEMP_MARK = ".tmp-";
 let counter = 0;
 
-export function isTempName(name: string): boolean {
+function isTempName(name: string): boolean {
   return name.includes(TEMP_MARK);
 }
 

@@ -2,14 +2,14 @@
 // grouped bar chart. Pure string building, no DOM and no library, so the compiled binary stays small
 // and the same output can be rasterised by png.ts or kept as .svg.
 
-export interface XYSeries {
+interface XYSeries {
   name: string;
   /** [x, y] pairs; with `yCategories`, y is the category index */
   points: [number, number][];
   mode?: "markers" | "line";
 }
 
-export interface XYChart {
+interface XYChart {
   title: string;
   xLabel: string;
   yLabel: string;
@@ -24,7 +24,7 @@ export interface XYChart {
   height?: number;
 }
 
-export interface BarChart {
+interface BarChart {
   title: string;
   yLabel: string;
   /** one group of bars per category */
@@ -37,7 +37,7 @@ export interface BarChart {
 }
 
 /** Colour-blind-safe (Okabe–Ito) palette. */
-export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"];
+const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"];
 
 const FONT = `font-family="DejaVu Sans, sans-serif"`;
 const MARGIN = { left: 90, right: 30, top: 50, bottom: 60 };

@@ -16,13 +16,13 @@ export interface MysqlTarget {
   charset?: string;
 }
 
-export interface SqliteTarget {
+interface SqliteTarget {
   kind: "sqlite";
   /** absolute path of the database file */
   path: string;
 }
 
-export type DbTarget = MysqlTarget | SqliteTarget;
+type DbTarget = MysqlTarget | SqliteTarget;
 
 const MYSQL_SCHEMES = new Set(["mysql", "mysql+pymysql", "mysql+mysqldb", "mysql+mysqlconnector", "mariadb", "mariadb+pymysql"]);
 const DEFAULT_MYSQL_PORT = 3306;

@@ -1,4 +1,4 @@
-// dstat `--output` CSV → columns of numbers. Handles every variant in shared/data (dstat 0.7.0–0.7.4,
+// dstat `--output` CSV → columns of numbers. Handles every variant in tests/fixtures/dstat (dstat 0.7.0–0.7.4,
 // pcp-dstat 5/6, appended blocks, headerless column rows) without a CSV library: the files are a few MB
 // and parsing them is the hot loop of build-dataset, so this walks character codes once per row.
 //
@@ -35,7 +35,7 @@ export class DstatParseError extends CimlError {
   override name = "DstatParseError";
 }
 
-export interface DstatParseOptions {
+interface DstatParseOptions {
   /** year for `dd-mm` times when the header has no Date: line (e.g. the run's run_at year) */
   year?: number;
 }

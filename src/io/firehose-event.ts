@@ -1,7 +1,7 @@
-// The gearman-subunit firehose message (shared/data/firehose.md): topic
+// The gearman-subunit firehose message (as OpenStack's firehose sent it; docs/mqtt.md): topic
 // `gearman-subunit/<worker host>/<namespace>/<repo>/<change>`, payload `{build_uuid, source_url, status}`.
 // Anything can arrive on a broker (gerrit events on `#`, junk, truncated bytes), so nothing is trusted:
-// every payload becomes either an event or a reason it was skipped. The original crashed here (§12.25).
+// every payload becomes either an event or a reason it was skipped. The original crashed here (docs/compatibility.md, "The MQTT listener survives what the broker sends").
 
 export interface FirehoseEvent {
   kind: "event";
@@ -15,18 +15,18 @@ export interface FirehoseEvent {
 }
 
 /** Bytes that are not a JSON object: a broken publisher. */
-export interface MalformedPayload {
+interface MalformedPayload {
   kind: "malformed";
   reason: string;
 }
 
 /** A well-formed message that is not for us (another service's event, a failed subunit store). */
-export interface IrrelevantPayload {
+interface IrrelevantPayload {
   kind: "irrelevant";
   reason: string;
 }
 
-export type ParsedPayload = FirehoseEvent | MalformedPayload | IrrelevantPayload;
+type ParsedPayload = FirehoseEvent | MalformedPayload | IrrelevantPayload;
 
 const BUILD_UUID = /^[A-Za-z0-9-]{1,64}$/;
 const decoder = new TextDecoder("utf-8", { fatal: true });

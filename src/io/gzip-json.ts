@@ -33,7 +33,7 @@ export function encodeJsonGz(value: unknown): Uint8Array {
   return gzip(strToU8(JSON.stringify(value)));
 }
 
-export function decodeJsonGz(bytes: Uint8Array): unknown {
+function decodeJsonGz(bytes: Uint8Array): unknown {
   return JSON.parse(strFromU8(gunzip(bytes)));
 }
 

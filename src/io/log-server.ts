@@ -1,5 +1,5 @@
 // Fetching a run's dstat file from its log root (`runs.artifacts`): http(s):// or file://.
-// The original (reference §4.6) took any non-404 answer as data and any error as "no data"; here only a
+// The original took any non-404 answer as data and any error as "no data"; here only a
 // 404/ENOENT on every candidate path means "not there", and passing trouble (timeouts, refused or reset
 // connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
 import { readFile, stat } from "node:fs/promises";
@@ -45,7 +45,7 @@ export const DEFAULT_FETCH_POLICY: FetchPolicy = {
 };
 
 /** A body that arrived whole; `text` is the dstat text (gunzipped when the body was gzip). */
-export interface Found {
+interface Found {
   kind: "found";
   url: string;
   body: Uint8Array;
@@ -53,20 +53,20 @@ export interface Found {
   attempts: number;
 }
 /** Not found at any candidate path (404/410/ENOENT everywhere): the run has no dstat file. */
-export interface Missing {
+interface Missing {
   kind: "missing";
   urls: string[];
 }
 /** Something went wrong that may go right later; never a reason to mark the run unavailable. */
-export interface Failed {
+interface Failed {
   kind: "failed";
   url: string;
   reason: string;
 }
-export type DstatFetch = Found | Missing | Failed;
+type DstatFetch = Found | Missing | Failed;
 
 /** Lets the caller look at a body before it is accepted; a string is the reason it is not usable. */
-export type BodyCheck = (text: string, url: string) => string | null;
+type BodyCheck = (text: string, url: string) => string | null;
 
 /** One attempt's outcome at one URL. */
 type Attempt =

@@ -22,7 +22,7 @@ export interface Backoff {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
+const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * What the listener tells its owner about the connection. An outage is reported once when it starts
@@ -35,12 +35,12 @@ export type ConnectionChange =
   | { state: "subscribe-failed"; reason: string }
   | { state: "refused"; reason: string };
 
-export interface ListenerHandlers {
+interface ListenerHandlers {
   message(topic: string, payload: Uint8Array): void;
   connection(change: ConnectionChange): void;
 }
 
-export interface Subscription {
+interface Subscription {
   topic: string;
   qos: QoS;
 }
@@ -162,7 +162,7 @@ function clientOptions(s: MqttSettings): IClientOptions {
   };
 }
 
-/** The default port for the transport, as the firehose used them (§9.1). */
+/** The default port for the transport, as the firehose used them. */
 export function defaultPort(tls: boolean, websocket: boolean): number {
   if (websocket) return tls ? 8080 : 80;
   return tls ? 8883 : 1883;

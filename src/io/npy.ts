@@ -8,7 +8,7 @@ import { unzipSync, Zip, ZipDeflate } from "fflate";
 import { CimlError } from "./ciml-error.ts";
 import { commitTemp, writeTemp } from "./atomic-file.ts";
 
-export type NpyDtype = "<f4" | "<f8" | "<i8" | `<U${number}`;
+type NpyDtype = "<f4" | "<f8" | "<i8" | `<U${number}`;
 
 export type NpyArray = {
   dtype: NpyDtype;

@@ -1,4 +1,4 @@
-// The raw cache of DESIGN.md: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
+// The raw cache: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
 // and the sorted run lists `.raw/<build_name>.json.gz` (and the unavailable lists, see unavailable-runs.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { strFromU8 } from "fflate";
@@ -29,7 +29,7 @@ export function readRunList(path: string): string[] {
   return checkFile(runListSchema, value, path, RECACHE);
 }
 
-/** Lists are stored sorted so that the same cache gives the same order in every process (§12.12). */
+/** Lists are stored sorted so that the same cache gives the same order in every process (docs/compatibility.md, "Splits are seeded and run lists sorted"). */
 export function writeRunList(path: string, runs: Iterable<string>): void {
   writeJsonGz(path, [...new Set(runs)].sort());
 }

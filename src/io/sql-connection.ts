@@ -9,7 +9,7 @@ import { CimlError } from "./ciml-error.ts";
 import { maskUri, parseDbUri, type MysqlTarget } from "./db-uri.ts";
 
 export type SqlValue = string | number | null;
-export type SqlRow = Record<string, unknown>;
+type SqlRow = Record<string, unknown>;
 
 export interface SqlConnection {
   readonly dialect: "mysql" | "sqlite";
@@ -29,7 +29,7 @@ export interface OpenSqlOptions {
   connectTimeoutMs?: number;
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export async function openSql(uri: string, options: OpenSqlOptions = {}): Promise<SqlConnection> {
   const target = parseDbUri(uri);

@@ -1,9 +1,9 @@
-// The subunit2sql schema at alembic head 10a2b6d4b06e (shared/data/subunit2sql_schema.md), for MySQL/MariaDB
+// The subunit2sql schema at alembic head 10a2b6d4b06e (subunit2sql's own migrations), for MySQL/MariaDB
 // and SQLite. SQLite has no index prefixes (test_id(30)) and auto-increments only an INTEGER PRIMARY KEY,
 // so those two details differ; every table, column type and index is otherwise the same.
 import type { SqlConnection } from "./sql-connection.ts";
 
-export const ALEMBIC_HEAD = "10a2b6d4b06e";
+const ALEMBIC_HEAD = "10a2b6d4b06e";
 
 interface Table {
   name: string;
@@ -93,7 +93,7 @@ const TABLES: Table[] = [
 ];
 
 /** The statements that create the schema in `dialect`, tables first, then (SQLite) indexes. */
-export function schemaStatements(dialect: "mysql" | "sqlite"): string[] {
+function schemaStatements(dialect: "mysql" | "sqlite"): string[] {
   const out: string[] = [];
   for (const t of TABLES) {
     if (dialect === "mysql") {

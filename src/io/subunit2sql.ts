@@ -1,4 +1,4 @@
-// Reading a subunit2sql database: the queries of the original (reference §4.2), over MySQL/MariaDB or SQLite.
+// Reading a subunit2sql database: the queries of the original, over MySQL/MariaDB or SQLite.
 import { openSql, type OpenSqlOptions, type SqlConnection } from "./sql-connection.ts";
 
 export interface RunRow {
@@ -11,7 +11,7 @@ export interface RunRow {
   run_at: string | null;
 }
 
-export interface TestRunRow {
+interface TestRunRow {
   status: string | null;
   start_time: string | null;
   start_time_microsecond: number | null;
@@ -20,13 +20,13 @@ export interface TestRunRow {
 }
 
 /** Rows that cannot be a run: no uuid (it would name `null.csv.gz`), or a uuid an earlier row already had. */
-export interface SkippedRuns {
+interface SkippedRuns {
   noUuid: number;
   duplicate: number;
 }
 
 /** Runs streamed in id order, each uuid once; `skipped` counts the rows left out so far. */
-export type RunStream = AsyncIterable<RunRow> & { readonly skipped: SkippedRuns };
+type RunStream = AsyncIterable<RunRow> & { readonly skipped: SkippedRuns };
 
 export interface Subunit2sql {
   /** how many distinct run uuids carry run_metadata key=value (for progress totals; the runs themselves are streamed) */
@@ -65,7 +65,7 @@ function toRunRow(row: Record<string, unknown>, uuid: string): RunRow {
   };
 }
 
-export function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
+function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
   return {
     async countRunsByKeyValue(key, value) {
       const rows = await sql.all<{ n: number | string }>(COUNT_BY_KEY_VALUE, [key, value]);
@@ -111,7 +111,7 @@ export async function openSubunit2sql(uri: string, options: Omit<OpenSqlOptions,
   return subunit2sqlOver(await openSql(uri, options));
 }
 
-/** The original's label (§4.4): failed when any test failed or none passed. */
+/** The original's label: failed when any test failed or none passed. */
 export function runStatus(run: Pick<RunRow, "fails" | "passes">): 0 | 1 {
   return run.fails > 0 || run.passes === 0 ? 1 : 0;
 }

@@ -24,13 +24,13 @@ export function crc32c(bytes: Uint8Array): number {
 }
 
 /** TFRecord's masking, so that CRCs of data that itself contains CRCs stay well distributed. */
-export function maskedCrc32c(bytes: Uint8Array): number {
+function maskedCrc32c(bytes: Uint8Array): number {
   const crc = crc32c(bytes);
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
 }
 
 /** One TFRecord: u64 length, masked CRC of the length, the data, masked CRC of the data (all little-endian). */
-export function tfRecord(data: Uint8Array): Uint8Array {
+function tfRecord(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + 4 + data.length + 4);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(data.length), true);
@@ -89,11 +89,11 @@ class ProtoWriter {
 
 // Event: 1 wall_time (double), 2 step (int64), 3 file_version (string), 5 summary (Summary).
 // Summary: 1 value (repeated Value). Value: 1 tag (string), 2 simple_value (float).
-export function encodeFileVersionEvent(wallTime: number): Uint8Array {
+function encodeFileVersionEvent(wallTime: number): Uint8Array {
   return new ProtoWriter().double(1, wallTime).string(3, "brain.Event:2").finish();
 }
 
-export function encodeScalarsEvent(wallTime: number, step: number, scalars: Record<string, number>): Uint8Array {
+function encodeScalarsEvent(wallTime: number, step: number, scalars: Record<string, number>): Uint8Array {
   const summary = new ProtoWriter();
   for (const [tag, value] of Object.entries(scalars)) summary.bytes(1, new ProtoWriter().string(1, tag).float(2, value).finish());
   return new ProtoWriter().double(1, wallTime).int64(2, step).bytes(5, summary.finish()).finish();

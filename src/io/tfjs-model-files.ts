@@ -81,7 +81,7 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
   for (const name of readdirSync(dir)) if (WEIGHTS_FILE.test(name) && name !== weightsFile) rmSync(join(dir, name), { force: true });
 }
 
-export interface LoadedModel {
+interface LoadedModel {
   model: tf.LayersModel;
   metadata: Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-// The on-disk layout of the original tool (DESIGN.md "Workspace on disk"), so existing caches keep working.
+// The on-disk layout of the original tool (docs/workspace.md), so existing caches keep working.
 import { mkdirSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CimlError } from "./ciml-error.ts";
@@ -15,7 +15,7 @@ export function checkName(kind: NameKind, name: string): string {
   return name;
 }
 
-/** --data-path, else $CIML_DATA_PATH, else ./data, relative paths against the CWD (fix of §12.19). */
+/** --data-path, else $CIML_DATA_PATH, else ./data, relative paths against the CWD (a fix: docs/compatibility.md, "Relative paths are relative to the current directory"). */
 export function resolveDataPath(
   flag: string | undefined,
   env: Record<string, string | undefined> = process.env,
@@ -97,6 +97,6 @@ function checkRunId(runUuid: string): string {
 }
 
 /** Python's str() of a float: 0.6 → "0.6", 0 → "0.0", 1 → "1.0". */
-export function pythonFloat(x: number): string {
+function pythonFloat(x: number): string {
   return Number.isInteger(x) ? `${x}.0` : String(x);
 }

@@ -1,4 +1,4 @@
-// `ciml cache-data`: the caching loop of the original (reference §4.5) with the SPEC's fixes — parallel
+// `ciml cache-data`: the caching loop of the original with the fixes of docs/compatibility.md — parallel
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //
@@ -6,29 +6,18 @@
 // first, then the trace, both atomically, so a run is in the cache whole or not at all; a trace damaged
 // since (a copy cut short, a bad disk) is noticed and fetched again. The lists (`<build>.json.gz`, this
 // build's unavailable runs) are an index over those files, saved at checkpoints and at the end.
-import { rmSync } from "node:fs";
-import { parseDstatCsv } from "../io/dstat-csv.ts";
-import { isGzip, gzip } from "../io/gzip-json.ts";
-import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../io/log-server.ts";
-import {
-  hasTrace,
-  isWholeTrace,
-  readRunList,
-  readRunMetadata,
-  readTraceText,
-  writeRunList,
-  writeRunMetadata,
-  writeTraceGz,
-  type RunMetadata,
-} from "../io/raw-cache.ts";
-import { openSubunit2sql, runStatus, type RunRow, type Subunit2sql } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
+import { hasTrace, isWholeTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
+import { openSubunit2sql, type RunRow } from "../io/subunit2sql.ts";
 import { readOwnUnavailableRuns, readUnavailableRuns, writeOwnUnavailableRuns } from "../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
-import { AbortedError, UsageError, throwIfAborted } from "./errors.ts";
+import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
+import { AbortedError, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
+import { TaskPool } from "./task-pool.ts";
+import { wholeNumber } from "./whole-number.ts";
 
-export interface CacheOptions {
+export interface CacheOptions extends FetchSettings {
   dataPath?: string;
   buildName: string;
   dbUri: string;
@@ -36,12 +25,6 @@ export interface CacheOptions {
   limit: number;
   /** downloads in flight at once */
   parallel: number;
-  /** replaces the four default dstat paths when given */
-  dstatPaths?: string[];
-  /** overall seconds per file download */
-  timeoutSeconds: number;
-  /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
-  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
   /** how long the database may take to answer a connection */
   dbConnectTimeoutMs?: number;
 }
@@ -70,106 +53,15 @@ export interface CacheResult {
   stored: number;
 }
 
-export type RunOutcome =
-  | { kind: "cached"; url: string; bytes: number }
-  | { kind: "already" }
-  | { kind: "unavailable"; urls: string[] }
-  | { kind: "failed"; url: string; reason: string };
-
-export interface EnsureOptions {
-  policy: FetchPolicy;
-  /** told each URL as it is tried, for progress views */
-  onUrl?: (url: string) => void;
-}
-
 const CHECKPOINT_RUNS = 50;
 const CHECKPOINT_MS = 5000;
 const MAX_FAILURE_WARNINGS = 20;
 const MAX_PARALLEL = 64;
 
-/** The policy for a CLI run: the defaults, the user's dstat paths and overall timeout, and any finer knobs. */
-export function fetchPolicyFor(options: Pick<CacheOptions, "dstatPaths" | "timeoutSeconds" | "fetch">): FetchPolicy {
-  return {
-    ...DEFAULT_FETCH_POLICY,
-    ...options.fetch,
-    paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : DEFAULT_DSTAT_PATHS,
-    totalTimeoutMs: options.timeoutSeconds * 1000,
-  };
-}
-
-/** A dstat text is usable when it parses with rows; the reason when it does not. */
-function dstatProblem(year: number | undefined) {
-  return (text: string): string | null => {
-    try {
-      parseDstatCsv(text, year === undefined ? {} : { year });
-      return null;
-    } catch (err) {
-      return `not a usable dstat CSV: ${(err as Error).message}`;
-    }
-  };
-}
-
-function runYear(run: RunRow): number | undefined {
-  const year = Number(run.run_at?.slice(0, 4));
-  return Number.isInteger(year) && year > 1970 ? year : undefined;
-}
-
-/** §4.4: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
-async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
-  const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
-  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
-  return metadata;
-}
-
-/**
- * Makes sure one run's dstat trace and metadata are in the cache, fetching them if needed.
- * Shared by cache-data and the prediction path. Never marks anything unavailable itself: it says so.
- */
-export async function ensureRunCached(
-  ws: Workspace,
-  run: RunRow,
-  db: Subunit2sql,
-  options: EnsureOptions,
-  signal: AbortSignal,
-): Promise<RunOutcome> {
-  throwIfAborted(signal);
-  const year = runYear(run);
-  if (hasTrace(ws, run.uuid)) {
-    let problem: string | null;
-    try {
-      problem = dstatProblem(year)(readTraceText(ws, run.uuid) ?? "");
-    } catch (err) {
-      problem = `corrupt cache file (${(err as Error).message})`;
-    }
-    if (problem === null) {
-      if (!readRunMetadata(ws, run.uuid)) writeRunMetadata(ws, run.uuid, await metadataFor(db, run));
-      return { kind: "already" };
-    }
-    // The original fell through to a fresh download when its cached copy did not parse (§4.6); so do we.
-    rmSync(ws.rawTrace(run.uuid), { force: true });
-  }
-  if (!run.artifacts) return { kind: "unavailable", urls: [] };
-  let fetched: Awaited<ReturnType<typeof fetchDstat>>;
-  try {
-    fetched = await fetchDstat(run.artifacts, options.policy, dstatProblem(year), signal, options.onUrl);
-  } catch (err) {
-    if (isInterrupted(err)) throw new AbortedError();
-    throw err;
-  }
-  if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
-  if (fetched.kind === "failed") return fetched;
-  const metadata = await metadataFor(db, run);
-  throwIfAborted(signal);
-  writeRunMetadata(ws, run.uuid, metadata);
-  writeTraceGz(ws, run.uuid, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
-  return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
-}
-
 function checkCacheOptions(o: CacheOptions): void {
   checkName("build name", o.buildName);
-  if (!Number.isInteger(o.limit) || o.limit < 0) throw new UsageError(`--limit ${o.limit}: give a whole number of runs (0 = no limit)`);
-  if (!Number.isInteger(o.parallel) || o.parallel < 1 || o.parallel > MAX_PARALLEL)
-    throw new UsageError(`--parallel ${o.parallel}: give a whole number from 1 to ${MAX_PARALLEL}`);
+  wholeNumber("--limit", o.limit, 0, undefined, "runs; 0 = no limit");
+  wholeNumber("--parallel", o.parallel, 1, MAX_PARALLEL);
   if (!(o.timeoutSeconds > 0)) throw new UsageError(`--timeout ${o.timeoutSeconds}: give the seconds allowed per file, e.g. 60`);
   for (const p of o.dstatPaths ?? []) {
     if (!p || p.startsWith("/") || p.split("/").includes(".."))
@@ -243,14 +135,14 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
   );
   const tally = new Tally(emit);
-  let fatal: unknown;
+  // A failure other than one run's own problem ends the whole command, once the downloads in flight end.
+  const pool = new TaskPool(options.parallel);
   try {
     tally.total = await db.countRunsByKeyValue("build_name", options.buildName);
     emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the DB` });
     emit({ type: "stage", stage: "query", state: "finished" });
     emit({ type: "stage", stage: "cache", state: "started", detail: `${options.parallel} downloads at a time into ${ws.rawDir}` });
 
-    const inFlight = new Set<Promise<void>>();
     let sinceCheckpoint = 0;
     let lastCheckpoint = performance.now();
     const limitReached = () => options.limit > 0 && dataRuns.size >= options.limit;
@@ -295,24 +187,23 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       checkpoint();
       tally.report();
     };
-    const start = (run: RunRow) => {
-      const task: Promise<void> = ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal)
-        .then((outcome) => finish(run, outcome))
-        .catch((err) => {
+    const start = (run: RunRow) =>
+      pool.start(async () => {
+        try {
+          finish(run, await ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal));
+        } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
-          if (err instanceof WorkspaceError) finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
-          else fatal ??= err;
-        })
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-    };
+          if (!(err instanceof WorkspaceError)) throw err;
+          finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
+        }
+      });
 
     const runs = db.runsByKeyValue("build_name", options.buildName);
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
       for await (const run of runs) {
-        if (signal.aborted || fatal !== undefined) break;
+        if (signal.aborted || pool.failed) break;
         if (noDataRuns.has(run.uuid)) {
           tally.ignored++;
           tally.done++;
@@ -331,18 +222,13 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           dataRuns.delete(run.uuid);
         }
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
-        while (
-          inFlight.size > 0 &&
-          (inFlight.size >= options.parallel || (options.limit > 0 && dataRuns.size + inFlight.size >= options.limit))
-        ) {
-          await Promise.race(inFlight);
-        }
-        if (limitReached() || signal.aborted || fatal !== undefined) break;
+        await pool.room((running) => options.limit > 0 && dataRuns.size + running >= options.limit);
+        if (limitReached() || signal.aborted || pool.failed) break;
         start(run);
         tally.report();
       }
-      await Promise.all(inFlight);
     }
+    await pool.drain();
     const { noUuid, duplicate } = runs.skipped;
     tally.skippedRows = noUuid + duplicate;
     if (tally.skippedRows > 0)
@@ -356,7 +242,6 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     await db.close().catch(() => undefined);
   }
   if (signal.aborted) throw new AbortedError();
-  if (fatal !== undefined) throw fatal;
   emit({ type: "stage", stage: "cache", state: "finished" });
   const result: CacheResult = {
     total: tally.total,

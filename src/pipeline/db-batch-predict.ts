@@ -1,14 +1,15 @@
-// `ciml db-batch-predict` (§2.9, §9.5): every run of the dataset's build name that the dataset does not
+// `ciml db-batch-predict` (the original's, made to work): every run of the dataset's build name that the dataset does not
 // contain, through the one prediction path, with the original's lines and a scored summary.
 import { readRunList } from "../io/raw-cache.ts";
 import type { RunRow } from "../io/subunit2sql.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
-import { isAbort, throwIfAborted, UsageError } from "./errors.ts";
+import { isAbort, throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
 import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
-import { predictExamples, type RunPrediction } from "./predict/predict-run.ts";
+import { predictExamples, predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
-import { pythonSlice } from "./dataset/dataset-split.ts";
+import { pythonSlice } from "./python-slice.ts";
+import { mapLimited } from "./task-pool.ts";
 
 export interface DbBatchPredictOptions extends PredictorOptions {
   /** python slice over the runs to predict, e.g. ":100" */
@@ -45,7 +46,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       if (!inDataset.has(run.uuid)) candidates.push(run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
-    const toPredict = sliceRuns(candidates, options.slice);
+    const toPredict = pythonSlice(candidates, options.slice, "--slice");
     const empty = {
       allRuns,
       datasetSize: inDataset.size,
@@ -96,14 +97,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
       );
       for (const pr of chunkPredictions) {
         predictions.push(pr);
-        emit({
-          type: "prediction",
-          runUuid: pr.runUuid,
-          ...(pr.buildUuid ? { buildUuid: pr.buildUuid } : {}),
-          predictedClass: pr.predictedClass,
-          probabilities: pr.probabilities,
-          ...(pr.actualClass !== null ? { actualClass: pr.actualClass } : {}),
-        });
+        emit(predictionEvent(pr));
       }
       const done = Math.min(start + CHUNK, toPredict.length);
       const rate = done / ((performance.now() - started) / 1000);
@@ -169,27 +163,4 @@ function report(
 function classDisplay(classes: string[], c: string): string {
   if (classes.length === 2 && classes[0] === "0" && classes[1] === "1") return c === "0" ? "PASS" : "FAIL";
   return c;
-}
-
-/** build-dataset's slicer names its own flag in its messages; this command's flag is --slice (§2.9). */
-function sliceRuns(runs: RunRow[], slice: string): RunRow[] {
-  try {
-    return pythonSlice(runs, slice);
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replaceAll("--slicer", "--slice"));
-    throw err;
-  }
-}
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -1,7 +1,7 @@
-// `ciml db-predict BUILD_UUID` (§2.8, §9.4): one MQTT event's work, with the build UUID from the command line.
+// `ciml db-predict BUILD_UUID` (the original's, made to work): one MQTT event's work, with the build UUID from the command line.
 import type { Step } from "./events.ts";
 import { predictBuild, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
-import type { RunPrediction } from "./predict/predict-run.ts";
+import { predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 
 export interface DbPredictOptions extends PredictorOptions {
   buildUuid: string;
@@ -19,16 +19,7 @@ export const dbPredict: Step<DbPredictOptions, DbPredictResult> = (options, { em
   withPredictor(options, emit, async (predictor) => {
     emit({ type: "stage", stage: "predict", state: "started", detail: `build ${options.buildUuid}` });
     const outcome = await predictBuild(predictor, options.buildUuid, options.buildName, signal, emit);
-    for (const p of outcome.predictions) {
-      emit({
-        type: "prediction",
-        runUuid: p.runUuid,
-        buildUuid: options.buildUuid,
-        predictedClass: p.predictedClass,
-        probabilities: p.probabilities,
-        ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
-      });
-    }
+    for (const p of outcome.predictions) emit(predictionEvent(p));
     emit({ type: "stage", stage: "predict", state: "finished" });
     emit({
       type: "result",

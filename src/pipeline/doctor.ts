@@ -34,7 +34,7 @@ export const doctor: Step<DoctorOptions, DoctorResult> = async (options, { emit,
     x[2 * i + 1] = rand();
     y[i] = x[2 * i]! + x[2 * i + 1]! > 0 ? 1 : 0;
   }
-  emit({ type: "stage", stage: "train", state: "started", detail: `${N} examples, ${EPOCHS} epochs` });
+  emit({ type: "stage", stage: "train", state: "started", training: true, detail: `${N} examples, ${EPOCHS} epochs` });
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ units: 8, inputShape: [2], activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }),

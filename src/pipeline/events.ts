@@ -9,6 +9,8 @@ export interface StageEvent {
   stage: string;
   state: "started" | "finished";
   detail?: string;
+  /** this stage trains a model: the epochs that follow belong to it, so a face starts fresh curves */
+  training?: boolean;
 }
 
 /** How far a stage has come. `total` is null when it is not known yet. */

@@ -1,4 +1,4 @@
-// `ciml mqtt-trainer` / `mqtt-predict` (§2.7, §9, SPEC.md "Prediction"): listen for finished builds, predict
+// `ciml mqtt-trainer` / `mqtt-predict` (docs/compatibility.md, "The prediction commands work"): listen for finished builds, predict
 // their runs through the one prediction path, publish each prediction. Runs until aborted, then drains.
 import type { Step } from "./events.ts";
 import { serveFirehose, type EventCounts } from "./predict/firehose-service.ts";

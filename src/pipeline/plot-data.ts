@@ -1,4 +1,4 @@
-// `ciml plot-data` (§2.5): bar charts of eval metrics across dataset/experiment pairs, one group per
+// `ciml plot-data`: bar charts of eval metrics across dataset/experiment pairs, one group per
 // label; with --dataset-experiment-comp, two sets side by side. As the original, accuracy is drawn as
 // 1 − accuracy so that small differences between good models stay visible.
 import { isAbsolute, basename, join, resolve } from "node:path";

@@ -1,4 +1,4 @@
-// `ciml setup-experiment` (§2.3): validate the hyper-parameters, then store them where train-model looks.
+// `ciml setup-experiment`: validate the hyper-parameters, then store them where train-model looks.
 import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
 import { CimlError } from "./errors.ts";
 import type { Step } from "./events.ts";

@@ -1,11 +1,12 @@
 // `ciml simulate`: a synthetic CI history — subunit2sql rows (runs + run_metadata as OpenStack's subunit
-// worker wrote them, reference §4.4) and a log tree with one dstat file per run, laid out like
+// worker wrote them) and a log tree with one dstat file per run, laid out like
 // logs.openstack.org so that cache-data reads it over file:// or HTTP exactly as it read the real server.
 import { maskUri } from "../io/db-uri.ts";
 import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";
 import { openSubunit2sqlWriter, type NewRun } from "../io/subunit2sql-writer.ts";
 import { UsageError, throwIfAborted } from "./errors.ts";
 import type { Step } from "./events.ts";
+import { wholeNumber } from "./whole-number.ts";
 import { generateTrace, Rng, type FailureKind } from "./simulate/trace-generator.ts";
 
 export interface SimulateOptions {
@@ -83,15 +84,15 @@ function datetime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-export function checkSimulateOptions(o: SimulateOptions): void {
-  if (!Number.isInteger(o.runs) || o.runs < 1) throw new UsageError(`--runs ${o.runs}: give a whole number of runs, at least 1`);
+function checkSimulateOptions(o: SimulateOptions): void {
+  wholeNumber("--runs", o.runs, 1);
   for (const [flag, p] of [
     ["--failure-rate", o.failureRate],
     ["--missing-rate", o.missingRate],
   ] as const) {
     if (!(p >= 0 && p <= 1)) throw new UsageError(`${flag} ${p}: give a fraction between 0 and 1, e.g. 0.1`);
   }
-  if (!Number.isInteger(o.seed)) throw new UsageError(`--seed ${o.seed}: give a whole number`);
+  wholeNumber("--seed", o.seed, 0, 0xffffffff);
   if (!(o.intervalSeconds >= 1 && o.intervalSeconds <= 3600))
     throw new UsageError(`--interval ${o.intervalSeconds}: give seconds between 1 and 3600`);
   if (o.buildNames.length === 0 || o.buildNames.some((b) => !/^[A-Za-z0-9._-]+$/.test(b))) {

@@ -36,7 +36,7 @@ export function reduce(s: ViewState, e: PipelineEvent): ViewState {
       const stages = s.stages.filter((x) => x.name !== e.stage);
       stages.push({ name: e.stage, state: e.state, detail: e.detail });
       // A new training run (quickstart trains several) starts its own curves.
-      const epochs = e.state === "started" && /(^|\W)train$/.test(e.stage) ? [] : s.epochs;
+      const epochs = e.state === "started" && e.training ? [] : s.epochs;
       return { ...s, stages, epochs };
     }
     case "progress":

@@ -41,7 +41,7 @@ export function formatProgress(p: ProgressEvent): string {
   return parts.join(" ");
 }
 
-export function formatMetrics(metrics: Record<string, number>): string {
+function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics)
     .map(([k, v]) => `${k}=${formatNumber(v)}`)
     .join(" ");

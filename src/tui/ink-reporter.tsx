@@ -1,4 +1,4 @@
-// The terminal face: a live Ink view, used only when stdout is a TTY (platform-notes.md: Ink in a pipe
+// The terminal face: a live Ink view, used only when stdout is a TTY (Ink in a pipe
 // writes every frame with escape codes).
 import { render, type Instance } from "ink";
 import type { PipelineEvent } from "../pipeline/events.ts";

@@ -18,7 +18,7 @@ function Bar({ fraction, width = BAR_WIDTH, colour = "cyan" }: { fraction: numbe
   );
 }
 
-export function ProgressLine({ p }: { p: ProgressEvent }) {
+function ProgressLine({ p }: { p: ProgressEvent }) {
   const fraction = p.total ? p.done / p.total : 0;
   return (
     <Box flexDirection="column">
@@ -53,7 +53,7 @@ export function ProgressLine({ p }: { p: ProgressEvent }) {
   );
 }
 
-export function HistogramView({ h }: { h: HistogramEvent }) {
+function HistogramView({ h }: { h: HistogramEvent }) {
   const max = Math.max(1, ...h.bins.map((b) => b.counts.reduce((a, c) => a + c, 0)));
   const labelWidth = Math.max(...h.bins.map((b) => b.label.length), 4);
   return (
@@ -83,14 +83,14 @@ export function HistogramView({ h }: { h: HistogramEvent }) {
 
 const SPARK = "▁▂▃▄▅▆▇█";
 
-export function sparkline(values: number[], width = 40): string {
+function sparkline(values: number[], width = 40): string {
   const vs = values.slice(-width);
   const lo = Math.min(...vs);
   const hi = Math.max(...vs);
   return vs.map((v) => SPARK[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (SPARK.length - 1))]).join("");
 }
 
-export function EpochView({ epochs }: { epochs: EpochEvent[] }) {
+function EpochView({ epochs }: { epochs: EpochEvent[] }) {
   const last = epochs[epochs.length - 1];
   if (!last) return null;
   const keys = Object.keys(last.metrics);
@@ -116,7 +116,7 @@ export function EpochView({ epochs }: { epochs: EpochEvent[] }) {
   );
 }
 
-export function ResultView({ r }: { r: ResultEvent }) {
+function ResultView({ r }: { r: ResultEvent }) {
   return (
     <Box flexDirection="column" marginTop={1} borderStyle="round" paddingX={1}>
       <Text bold color="green">

@@ -1,4 +1,4 @@
-// Small datasets in the original layout (§6.10: training/dev/test/labels.npz + model_config.json.gz) with a
+// Small datasets in the original layout (training/dev/test/labels.npz + model_config.json.gz) with a
 // planted signal: the class shifts the mean of a few features, everything else is noise. Raw values are
 // normalised with the dataset's own training statistics, as build-dataset does, so two datasets drawn from
 // the same distribution carry different normalisation parameters.
@@ -20,6 +20,8 @@ export interface PlantedOptions {
   /** raw offset and scale, so different datasets get different normalisation parameters */
   offset?: number;
   scale?: number;
+  /** dtype of the stored examples: float32 (ciml's default) or float64 (the original's, `--dtype float64`) */
+  dtype?: "<f4" | "<f8";
 }
 
 export const STATUS = [
@@ -79,7 +81,7 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
   const numeric = typeof classes[0]!.name === "number";
   for (const [split, { x, y }] of Object.entries(sets)) {
     if (y.length === 0) continue;
-    const examples = new Float32Array(x.length);
+    const examples = o.dtype === "<f8" ? new Float64Array(x.length) : new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const [mean, range] = params[labels[i % features]!]!;
       examples[i] = (x[i]! - mean) / range;
@@ -88,7 +90,7 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
       ? { dtype: "<i8", shape: [y.length], data: BigInt64Array.from(y, (v) => BigInt(v)) }
       : stringArray(y.map(String));
     writeNpz(join(dir, `${split}.npz`), {
-      examples: { dtype: "<f4", shape: [y.length, features], data: examples },
+      examples: { dtype: o.dtype ?? "<f4", shape: [y.length, features], data: examples },
       example_ids: stringArray(
         y.map((_, i) => `${dataset}-${split}-${String(i).padStart(6, "0")}`.padEnd(36, "0").slice(0, 36)),
         36,

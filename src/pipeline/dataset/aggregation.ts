@@ -1,11 +1,11 @@
-// --aggregation-functions: numpy reductions by name, applied to each selected column (§6.4 step 3).
+// --aggregation-functions: numpy reductions by name, applied to each selected column.
 // The original looked the name up on numpy, so old scripts use any reduction numpy has; these are the
 // ones that take a column and give one number, with numpy's semantics: std and var are population
 // (ddof=0), median averages the two middle values, a NaN makes the plain reductions NaN, and the nan*
 // variants leave NaNs out (NaN when nothing is left; nansum and nanprod then give 0 and 1).
 import { UsageError } from "../errors.ts";
 
-export type Aggregation = (values: Float64Array) => number;
+type Aggregation = (values: Float64Array) => number;
 
 function withoutNaN(v: Float64Array): Float64Array {
   return v.filter((x) => !Number.isNaN(x));

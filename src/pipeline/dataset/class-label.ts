@@ -1,4 +1,4 @@
-// --class-label (§6.5): what a run's class is, from its cached metadata.
+// --class-label: what a run's class is, from its cached metadata.
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import { CimlError } from "../errors.ts";
 
@@ -24,12 +24,17 @@ export function isNumericLabel(classLabel: string): boolean {
   return classLabel === "status";
 }
 
-/** The class vocabulary, sorted so that class ids never depend on hash order (§12.20). */
+/**
+ * The class vocabulary: every class seen (and both status classes for status), sorted so that class ids
+ * never depend on the order runs were read — numerically when every class is a number, else as strings.
+ */
 export function classVocabulary(classLabel: string, seen: Iterable<string>): string[] {
   const all = new Set(seen);
   if (isNumericLabel(classLabel)) {
     all.add("0");
     all.add("1");
   }
-  return [...all].sort();
+  const names = [...all];
+  const numeric = names.every((c) => c.trim() !== "" && Number.isFinite(Number(c)));
+  return numeric ? names.sort((a, b) => Number(a) - Number(b)) : names.sort();
 }

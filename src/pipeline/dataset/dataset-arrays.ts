@@ -1,14 +1,13 @@
-// A dataset's numpy archives (§6.10) as the trainer needs them: float32 rows, run ids and class labels,
+// A dataset's numpy archives as the trainer needs them: float32 rows, run ids and class labels,
 // with every shape checked against the dataset's own config so a damaged or mismatched file stops the run
 // with one line instead of training on garbage.
 import { existsSync } from "node:fs";
 import { readNpz, type NpyArray } from "../../io/npy.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { readModelConfig, type ModelConfig } from "./dataset-config.ts";
+import { readDatasetConfig, type DatasetConfig } from "./dataset-config.ts";
+import type { SetName } from "./dataset-split.ts";
 import { CimlError } from "../errors.ts";
 import type { Matrix } from "../model/training-loop.ts";
-
-export type SplitName = "training" | "dev" | "test";
 
 export interface SplitArrays extends Matrix {
   ids: string[];
@@ -18,9 +17,9 @@ export interface SplitArrays extends Matrix {
 
 export interface DatasetArrays {
   name: string;
-  config: ModelConfig;
+  config: DatasetConfig;
   labels: string[];
-  splits: Partial<Record<SplitName, SplitArrays>>;
+  splits: Partial<Record<SetName, SplitArrays>>;
 }
 
 function rebuildHint(dataset: string): string {
@@ -48,7 +47,7 @@ function readArchive(ws: Workspace, dataset: string, file: string): Record<strin
   }
 }
 
-function readSplit(ws: Workspace, dataset: string, split: SplitName, features: number): SplitArrays | undefined {
+function readSplit(ws: Workspace, dataset: string, split: SetName, features: number): SplitArrays | undefined {
   const file = `${split}.npz`;
   if (!existsSync(ws.datasetFile(dataset, file))) return undefined;
   const arrays = readArchive(ws, dataset, file);
@@ -77,10 +76,10 @@ function readSplit(ws: Workspace, dataset: string, split: SplitName, features: n
 }
 
 /** Reads config, labels and the requested splits; a missing training or test split is reported by the caller. */
-export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitName[]): DatasetArrays {
+export function readDatasetArrays(ws: Workspace, dataset: string, splits: SetName[]): DatasetArrays {
   if (!ws.datasetExists(dataset))
     throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
-  const config = readModelConfig(ws, dataset);
+  const config = readDatasetConfig(ws, dataset);
   const labelsArchive = existsSync(ws.datasetFile(dataset, "labels.npz")) ? readArchive(ws, dataset, "labels.npz") : undefined;
   const labels = labelsArchive?.labels && Array.isArray(labelsArchive.labels.data) ? labelsArchive.labels.data : config.labels;
   const out: DatasetArrays = { name: dataset, config, labels, splits: {} };
@@ -90,10 +89,10 @@ export function readDatasetArrays(ws: Workspace, dataset: string, splits: SplitN
 
 /**
  * Re-expresses `from`'s examples (normalised with its own training statistics) in `to`'s normalisation:
- * x_to = ((x·range_from + mean_from) − mean_to) / range_to, feature by feature (fix of §12.21). Undoing the
+ * x_to = ((x·range_from + mean_from) − mean_to) / range_to, feature by feature (a fix: docs/compatibility.md, "--eval-dataset uses the model's normalisation"). Undoing the
  * saved affine map is exact up to float32 rounding and needs neither the raw cache nor the runs.
  */
-export function renormalise(x: Float32Array, labels: string[], from: ModelConfig, to: ModelConfig): Float32Array {
+export function renormalise(x: Float32Array, labels: string[], from: DatasetConfig, to: DatasetConfig): Float32Array {
   const f = labels.length;
   const scale = new Float64Array(f);
   const shift = new Float64Array(f);

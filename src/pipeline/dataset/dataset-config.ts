@@ -1,4 +1,5 @@
-// `<dataset>/model_config.json.gz`: how a dataset was built (§6.8), so that training and every
+// A dataset's configuration, stored as `<dataset>/model_config.json.gz` (the original's file name, kept so
+// its datasets still load): how the dataset was built, so that training and every
 // prediction path turn a new trace into exactly the vector the model was trained on.
 import { z } from "zod";
 import { checkFile } from "../../io/checked-file.ts";
@@ -10,7 +11,7 @@ import { normalizedLength, parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleDtype = "float32" | "float64";
 
-export interface ModelConfig {
+export interface DatasetConfig {
   build_name: string;
   /** pandas offset alias, or null for no resampling */
   sample_interval: string | null;
@@ -48,14 +49,14 @@ export function featureLabels(columns: string[], length: number, aggregations: s
   return labels;
 }
 
-/** L of §6.3: the number of aggregation functions, else bins covering 5500 s. */
+/** The example length L: the number of aggregation functions, else bins covering 5500 s. */
 export function exampleLength(sampleInterval: string | null, aggregations: string[]): number {
   if (aggregations.length > 0) return aggregations.length;
   return normalizedLength(sampleInterval === null ? null : parseSampleInterval(sampleInterval));
 }
 
 /** Columns of a config the original wrote (no `columns` key): every L-th label minus its suffix. */
-function columnsFromLabels(config: Omit<ModelConfig, "columns"> & { columns?: string[] }): string[] {
+function columnsFromLabels(config: Omit<DatasetConfig, "columns"> & { columns?: string[] }): string[] {
   const aggregations = config.aggregation_functions ?? [];
   const step = config.normalized_length;
   const out: string[] = [];
@@ -77,7 +78,7 @@ const fraction = z.number().min(0).max(1);
  * classes), and how they must agree: a zero or negative normalized_length once made the prediction
  * commands loop for ever while memory grew.
  */
-const modelConfigSchema = z
+const datasetConfigSchema = z
   .looseObject({
     build_name: z.string(),
     sample_interval: z
@@ -127,14 +128,14 @@ const modelConfigSchema = z
     if (missing !== undefined) problem("normalization_params", `has no [mean, range] for label ${missing}`);
   });
 
-export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
+export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig {
   const path = ws.datasetFile(dataset, "model_config.json.gz");
   const fix = `rebuild it with build-dataset --dataset ${dataset} --force`;
   const raw = readJsonGz(path, fix);
   if (raw === undefined)
     throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
-  const value = checkFile(modelConfigSchema, raw, path, fix);
-  const base = { ...value, dtype: value.dtype ?? "float64", seed: value.seed ?? null } as ModelConfig;
+  const value = checkFile(datasetConfigSchema, raw, path, fix);
+  const base = { ...value, dtype: value.dtype ?? "float64", seed: value.seed ?? null } as DatasetConfig;
   return {
     ...base,
     columns: value.columns ?? columnsFromLabels(base),
@@ -142,6 +143,6 @@ export function readModelConfig(ws: Workspace, dataset: string): ModelConfig {
   };
 }
 
-export function writeModelConfig(ws: Workspace, dataset: string, config: ModelConfig): void {
+export function writeDatasetConfig(ws: Workspace, dataset: string, config: DatasetConfig): void {
   writeJsonGz(ws.datasetFile(dataset, "model_config.json.gz"), config);
 }

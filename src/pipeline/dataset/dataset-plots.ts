@@ -1,4 +1,4 @@
-// --visualize (§6.9): sizes_by_result — number of samples after resampling (before the length is
+// --visualize: sizes_by_result — number of samples after resampling (before the length is
 // fixed) against class, for the training set — as .svg and .png in --data-plots-folder.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ export async function writeSizesByResult(
   return [pngPath, svgPath];
 }
 
-/** The original's name prefix; without resampling it had none (and crashed, §12.10). */
+/** The original's name prefix; without resampling it had none (and crashed; docs/compatibility.md, "--visualize works without resampling"). */
 function prefix(interval: string | null): string {
   return interval ?? "none";
 }
@@ -44,7 +44,7 @@ async function writePng(path: string, svg: string): Promise<string> {
 const index = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * §6.9's per-example plots, for one training example: the resampled frame, the same after padding or
+ * The original's per-example plots, for one training example: the resampled frame, the same after padding or
  * truncation to L, and the unrolled vector. Under `<dataset>/plots/` of the target workspace (the
  * original always wrote them under its package's data folder).
  */

@@ -1,38 +1,9 @@
-// Which cached runs a dataset uses and how they split into training/dev/test (§6.1–6.2).
+// How a dataset's runs split into training/dev/test, as the original split them.
 import { existsSync } from "node:fs";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import { seededRandom } from "../seeded-random.ts";
-
-/** Python's `list[start:stop:step]` for --slicer ("", ":5000", "100:", "::2", "-10:"). */
-export function pythonSlice<T>(items: T[], slicer: string): T[] {
-  const parts = slicer.trim() === "" ? [""] : slicer.split(":");
-  if (parts.length > 3 || parts.some((p) => p.trim() !== "" && !/^[-+]?\d+$/.test(p.trim()))) {
-    throw new UsageError(`--slicer ${JSON.stringify(slicer)} is not a python slice; use start:stop[:step], e.g. :5000 or 100:200`);
-  }
-  const [a, b, c] = parts.map((p) => (p.trim() === "" ? undefined : Number(p)));
-  if (parts.length === 1) {
-    if (a === undefined) return [...items];
-    throw new UsageError(`--slicer ${JSON.stringify(slicer)} is an index, not a slice; write ${a}:${a + 1}`);
-  }
-  const step = c ?? 1;
-  if (step === 0) throw new UsageError("--slicer step must not be zero");
-  const n = items.length;
-  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-  const norm = (v: number | undefined, dflt: number, lo: number, hi: number) => (v === undefined ? dflt : clamp(v < 0 ? v + n : v, lo, hi));
-  const out: T[] = [];
-  if (step > 0) {
-    const start = norm(a, 0, 0, n);
-    const stop = norm(b, n, 0, n);
-    for (let i = start; i < stop; i += step) out.push(items[i]!);
-  } else {
-    const start = norm(a, n - 1, -1, n - 1);
-    const stop = norm(b, -1, -1, n - 1);
-    for (let i = start; i > stop; i += step) out.push(items[i]!);
-  }
-  return out;
-}
 
 export interface TdtSplit {
   training: number;
@@ -52,11 +23,12 @@ export function parseTdtSplit(values: string[]): TdtSplit {
   return { training: t / 10, dev: d / 10, test: s / 10 };
 }
 
-export interface SplitIndices {
-  training: number[];
-  dev: number[];
-  test: number[];
-}
+/** The three sets a dataset's runs are split into, in the order they are built. */
+export type SetName = "training" | "dev" | "test";
+export const SET_NAMES: readonly SetName[] = ["training", "dev", "test"];
+
+/** Per set, the positions of its runs in the dataset's run list. */
+export type SplitIndices = Record<SetName, number[]>;
 
 /** random.sample: k distinct items in random order (partial Fisher–Yates). */
 function sample(pool: number[], k: number, random: () => number): number[] {
@@ -68,7 +40,7 @@ function sample(pool: number[], k: number, random: () => number): number[] {
   return a.slice(0, k);
 }
 
-/** §6.2: floor(N·t) training, floor(N·d) dev from the rest, test = what remains unless t + d = 1. */
+/** floor(N·t) training, floor(N·d) dev from the rest, test = what remains unless t + d = 1. */
 export function makeSplit(size: number, split: TdtSplit, seed: number): SplitIndices {
   const random = seededRandom(seed);
   const all = Array.from({ length: size }, (_, i) => i);
@@ -87,7 +59,7 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
 function isSplit(value: unknown, size: number): value is SplitIndices {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ["training", "dev", "test"].every(
+  return SET_NAMES.every(
     (k) => Array.isArray(v[k]) && (v[k] as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < size),
   );
 }

@@ -1,23 +1,23 @@
-// The ONE way a parsed trace becomes a model input (§6.4): select the dataset's columns, resample,
+// The ONE way a parsed trace becomes a model input: select the dataset's columns, resample,
 // drop incomplete rows, fix the length (or aggregate), unroll column-major, normalise with the saved
 // training parameters. build-dataset and every prediction path call these functions, so a model
 // never sees a vector built differently from the ones it was trained on.
 import type { DstatTable } from "../../io/dstat-csv.ts";
 import { AGGREGATIONS } from "./aggregation.ts";
-import type { ModelConfig } from "./dataset-config.ts";
+import type { DatasetConfig } from "./dataset-config.ts";
 import { CimlError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 /** A run whose trace cannot make an example for this dataset; the message says why. */
-export class ExampleError extends CimlError {
+class ExampleError extends CimlError {
   override name = "ExampleError";
 }
 
-export type ExampleShape = Pick<ModelConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
+export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
 
 /** The dataset's columns out of a trace; extra columns are ignored, a missing one is an error. */
-export function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
+function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
   const missing = columns.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
     throw new ExampleError(
@@ -75,7 +75,7 @@ export interface Normalization {
   range: Float64Array;
 }
 
-export function normalizationOf(config: Pick<ModelConfig, "labels" | "normalization_params">): Normalization {
+function normalizationOf(config: Pick<DatasetConfig, "labels" | "normalization_params">): Normalization {
   const mean = new Float64Array(config.labels.length);
   const range = new Float64Array(config.labels.length);
   config.labels.forEach((label, j) => {
@@ -87,18 +87,18 @@ export function normalizationOf(config: Pick<ModelConfig, "labels" | "normalizat
   return { mean, range };
 }
 
-/** (x − mean) / range in place (§6.7). */
+/** (x − mean) / range in place. */
 export function normalizeInPlace(example: Float32Array | Float64Array, norm: Normalization): void {
   for (let j = 0; j < example.length; j++) example[j] = (example[j]! - norm.mean[j]!) / norm.range[j]!;
 }
 
-const cachedNormalization = new WeakMap<ModelConfig, Normalization>();
+const cachedNormalization = new WeakMap<DatasetConfig, Normalization>();
 
 /**
  * A parsed trace → the normalised model input of `config`'s dataset. Computed at the dataset's own
  * precision, as build-dataset computed its rows, then handed to the model as float32.
  */
-export function exampleFromTable(table: DstatTable, config: ModelConfig): Float32Array {
+export function exampleFromTable(table: DstatTable, config: DatasetConfig): Float32Array {
   const work = config.dtype === "float64" ? new Float64Array(config.num_features) : new Float32Array(config.num_features);
   rawExampleInto(table, config, work);
   let norm = cachedNormalization.get(config);

@@ -1,4 +1,4 @@
-// The time-series half of §5.2: pandas `df.resample(alias).mean()` (bins aligned to midnight of the
+// The time-series half of reading a trace: pandas `df.resample(alias).mean()` (bins aligned to midnight of the
 // first sample's day, labelled by their left edge) followed by `dropna()`, on the selected columns.
 import { CimlError } from "../errors.ts";
 

@@ -2,7 +2,7 @@
 // an optional count and a unit (s/S/sec, min/T, h/H). Bins are that many seconds wide.
 import { UsageError } from "../errors.ts";
 
-export interface SampleInterval {
+interface SampleInterval {
   alias: string;
   seconds: number;
 }
@@ -20,8 +20,8 @@ export function parseSampleInterval(alias: string): SampleInterval {
   return { alias: alias.trim(), seconds: count * UNIT_SECONDS[m[2]!]! };
 }
 
-/** The original's base length: 5500 one-second samples (§6.3). */
-export const BASE_LENGTH_SECONDS = 5500;
+/** The original's base length: 5500 one-second samples. */
+const BASE_LENGTH_SECONDS = 5500;
 
 /** L = number of bins covering 5500 s: ceil(5500 / interval), or 5500 without resampling. */
 export function normalizedLength(interval: SampleInterval | null): number {

@@ -1,4 +1,4 @@
-// An experiment names a model and its hyper-parameters (§7). The file keeps the original's JSON shape —
+// An experiment names a model and its hyper-parameters, as in the original. The file keeps the original's JSON shape —
 // `batch_size` and `epochs` as strings, `params` empty — so experiments written by the Python tool load here
 // and ours load there; the hyper-parameters we added are optional keys that old files simply lack.
 import { existsSync } from "node:fs";
@@ -7,19 +7,20 @@ import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { JsonValue } from "../events.ts";
+import { wholeNumber } from "../whole-number.ts";
 
 export const DNN = "tf.estimator.DNNClassifier";
 export const SVM = "tf.contrib.learn.SVM";
-export type EstimatorName = typeof DNN | typeof SVM;
+type EstimatorName = typeof DNN | typeof SVM;
 const SHORT_ESTIMATORS: Record<string, EstimatorName> = { dnn: DNN, svm: SVM };
 
-export const OPTIMIZERS = ["Adagrad", "Adam", "Ftrl", "RMSProp", "SGD", "ProximalAdagrad"] as const;
+const OPTIMIZERS = ["Adagrad", "Adam", "Ftrl", "RMSProp", "SGD", "ProximalAdagrad"] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** "balanced" weighs each class by n / (classes × count); a map gives a weight per class label. */
-export type ClassWeights = "balanced" | Record<string, number>;
+type ClassWeights = "balanced" | Record<string, number>;
 
-export interface HyperParams {
+interface HyperParams {
   steps: number;
   batch_size: string;
   epochs: string;
@@ -67,7 +68,7 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 }
 
-export function parseExperiment(value: unknown, source: string): Experiment {
+function parseExperiment(value: unknown, source: string): Experiment {
   const parsed = experimentSchema.safeParse(value);
   if (!parsed.success)
     throw new CimlError(
@@ -115,27 +116,19 @@ export interface ExperimentFlags {
   seed?: string | number;
 }
 
-function positive(flag: string, value: string | number, integer: boolean): number {
+function positiveNumber(flag: string, value: string | number): number {
   const x = Number(value);
-  if (String(value).trim() === "" || !Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) {
-    throw new UsageError(`--${flag} ${value}: must be a positive ${integer ? "whole number" : "number"}`);
-  }
+  if (String(value).trim() === "" || !Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} ${value}: must be a positive number`);
   return x;
 }
 
-function nonNegativeInt(flag: string, value: string | number): number {
-  const x = Number(value);
-  if (String(value).trim() === "" || !Number.isInteger(x) || x < 0) throw new UsageError(`--${flag} ${value}: must be a whole number ≥ 0`);
-  return x;
-}
-
-export function parseEstimator(value: string): EstimatorName {
+function parseEstimator(value: string): EstimatorName {
   const name = SHORT_ESTIMATORS[value.toLowerCase()] ?? value;
   if (name === DNN || name === SVM) return name;
   throw new UsageError(`--estimator ${value}: unknown estimator; use ${DNN} (dnn) or ${SVM} (svm)`);
 }
 
-export function parseOptimizer(value: string): OptimizerName {
+function parseOptimizer(value: string): OptimizerName {
   const found = OPTIMIZERS.find(
     (o) => o.toLowerCase() === value.toLowerCase() || (o === "SGD" && value.toLowerCase() === "gradientdescent"),
   );
@@ -143,7 +136,7 @@ export function parseOptimizer(value: string): OptimizerName {
   return found;
 }
 
-export function parseHiddenLayers(value: string | number): number[] {
+function parseHiddenLayers(value: string | number): number[] {
   const parts = String(value).split("/");
   const units = parts.map(Number);
   if (parts.some((p) => !/^\s*\d+\s*$/.test(p)) || units.some((u) => u <= 0)) {
@@ -153,7 +146,7 @@ export function parseHiddenLayers(value: string | number): number[] {
 }
 
 /** "balanced", or "label=weight,label=weight" (e.g. "0=1,1=10" to weigh failures ten times). */
-export function parseClassWeights(value: string): ClassWeights {
+function parseClassWeights(value: string): ClassWeights {
   if (value === "balanced") return value;
   const weights: Record<string, number> = {};
   for (const pair of value.split(",")) {
@@ -168,12 +161,12 @@ export function parseClassWeights(value: string): ClassWeights {
 
 export function experimentFromFlags(flags: ExperimentFlags): Experiment {
   const hyper: HyperParams = {
-    steps: positive("steps", flags.steps, true),
-    batch_size: String(positive("batch-size", flags.batchSize, true)),
-    epochs: String(positive("epochs", flags.epochs, true)),
+    steps: wholeNumber("--steps", flags.steps, 1),
+    batch_size: String(wholeNumber("--batch-size", flags.batchSize, 1)),
+    epochs: String(wholeNumber("--epochs", flags.epochs, 1)),
     hidden_units: parseHiddenLayers(flags.hiddenLayers),
     optimizer: parseOptimizer(flags.optimizer),
-    learning_rate: positive("learning-rate", flags.learningRate, false),
+    learning_rate: positiveNumber("learning-rate", flags.learningRate),
   };
   if (flags.dropout !== undefined) {
     const d = Number(flags.dropout);
@@ -186,7 +179,7 @@ export function experimentFromFlags(flags: ExperimentFlags): Experiment {
     hyper.l2 = l2;
   }
   if (flags.classWeights !== undefined) hyper.class_weights = parseClassWeights(String(flags.classWeights));
-  if (flags.patience !== undefined) hyper.patience = nonNegativeInt("patience", flags.patience);
-  if (flags.seed !== undefined) hyper.seed = nonNegativeInt("seed", flags.seed);
+  if (flags.patience !== undefined) hyper.patience = wholeNumber("--patience", flags.patience, 0);
+  if (flags.seed !== undefined) hyper.seed = wholeNumber("--seed", flags.seed, 0);
   return { estimator: parseEstimator(flags.estimator), params: {}, hyper_params: hyper };
 }

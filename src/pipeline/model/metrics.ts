@@ -1,4 +1,4 @@
-// Evaluation figures (§8.6) computed from a model's probabilities. Pure arithmetic on typed arrays so the
+// Evaluation figures (the keys of docs/compatibility.md, "Experiments and training") computed from a model's probabilities. Pure arithmetic on typed arrays so the
 // tests can check every number by hand and the same code scores the test set, eval datasets and dev epochs.
 import type { JsonValue } from "../events.ts";
 
@@ -12,7 +12,7 @@ export interface Scored {
   classes: readonly string[];
 }
 
-export interface ClassReport {
+interface ClassReport {
   precision: number;
   recall: number;
   f1: number;
@@ -108,7 +108,7 @@ function mean(xs: ArrayLike<number>): number {
 }
 
 /**
- * The keys TF's canned heads report (§8.6) plus f1 and the confusion matrix. Binary: class 1 is the positive
+ * The keys TF's canned heads reported plus f1 and the confusion matrix. Binary: class 1 is the positive
  * class (status 1 = failed) at threshold 0.5, as TF's logistic head. Multi-class: macro-averaged precision,
  * recall and F1, and a per-class report as scikit-learn's classification_report.
  */

@@ -8,7 +8,7 @@ import { tf } from "./tfjs-runtime.ts";
 
 export type Head = "sigmoid" | "softmax" | "hinge";
 
-export interface NetworkSpec {
+interface NetworkSpec {
   inputs: number;
   hidden: number[];
   /** number of classes in the vocabulary (≥ 2) */
@@ -16,14 +16,14 @@ export interface NetworkSpec {
   head: Head;
 }
 
-export interface BatchLoss {
+interface BatchLoss {
   /** summed loss of the batch (TF 1.x canned estimators reduce by SUM), without the L2 term */
   loss: tf.Scalar;
   correct: tf.Scalar;
 }
 
 /** Logit columns: one for a binary head (class 1's score), one per class otherwise. */
-export function outputUnits(spec: NetworkSpec): number {
+function outputUnits(spec: NetworkSpec): number {
   return spec.classes === 2 ? 1 : spec.classes;
 }
 

@@ -1,4 +1,4 @@
-// The six optimizers of §7 with TensorFlow 1.x's update rules and defaults, so that an experiment tuned on
+// The six optimizers of the original TensorFlow 1.x's update rules and defaults, so that an experiment tuned on
 // the original (e.g. Adagrad 0.05) moves the weights the same way here. tfjs's own optimizers differ in
 // defaults (Adam/RMSProp epsilon, RMSProp's accumulator starts at 0 instead of 1) and lack FTRL and
 // proximal Adagrad, so all six are written out here over tf.Variables.

@@ -1,4 +1,4 @@
-// One place that decides how TensorFlow.js runs. platform-notes.md: wasm SIMD single-threaded is the
+// One place that decides how TensorFlow.js runs. Measured here: wasm SIMD single-threaded is the
 // fastest backend that installs here; tfjs-node is optional and only loaded when asked for.
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -11,7 +11,7 @@ import wasmThreaded from "../../../node_modules/@tensorflow/tfjs-backend-wasm/di
 import { CimlError } from "../errors.ts";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow";
-export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "tensorflow"];
+const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "tensorflow"];
 
 export interface RuntimeInfo {
   backend: BackendName;

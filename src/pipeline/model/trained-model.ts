@@ -1,6 +1,6 @@
 // A trained experiment as the prediction path sees it: the class vocabulary and a function from
 // normalised rows to probabilities. The model files carry their own vocabulary and the dataset's
-// normalisation (userDefinedMetadata), so class ids mean the same in every process (fix of §12.20).
+// normalisation (userDefinedMetadata), so class ids mean the same in every process (a fix: docs/compatibility.md, "Class order is sorted").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -36,7 +36,7 @@ const metadataSchema = z
     path: ["normalization_mean"],
   });
 
-export type ModelMetadata = z.infer<typeof metadataSchema>;
+type ModelMetadata = z.infer<typeof metadataSchema>;
 
 /** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
 const PREDICT_BATCH = 4096;

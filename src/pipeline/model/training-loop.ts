@@ -1,6 +1,6 @@
-// Training as §8.5: shuffled mini-batches, one optimizer step each, until `steps` or `epochs` runs out,
+// Training as the original did it: shuffled mini-batches, one optimizer step each, until `steps` or `epochs` runs out,
 // whichever comes first. Batches are copied out of the Float32Array training matrix in JS (tf.gather and
-// tf.slice on a resident tensor cost far more on wasm, see platform-notes.md), uploaded, used and freed.
+// tf.slice on a resident tensor cost far more on wasm, as measured here), uploaded, used and freed.
 import { AbortedError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import type { Network } from "./network.ts";
@@ -35,7 +35,7 @@ export interface LoopOptions {
 }
 
 /** Scores shown beside the training loss after each epoch, e.g. {"dev/loss": …, "test/accuracy": …}. */
-export type EpochMonitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => Record<string, number>;
+type EpochMonitor = (epoch: number, step: number, train: { loss: number; accuracy: number }) => Record<string, number>;
 
 export interface LoopResult {
   steps: number;

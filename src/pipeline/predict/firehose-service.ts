@@ -5,11 +5,11 @@ import { parseFirehosePayload, type FirehoseEvent } from "../../io/firehose-even
 import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
 import { CimlError } from "../errors.ts";
 import type { Emit, StepContext } from "../events.ts";
-import type { RunPrediction } from "./predict-run.ts";
+import { predictionEvent, type RunPrediction } from "./predict-run.ts";
 import { SeenBuilds } from "./seen-builds.ts";
 import { WorkQueue } from "./work-queue.ts";
 
-export type BuildOutcome = { kind: "predicted"; predictions: RunPrediction[] } | { kind: "skipped"; reason: string };
+type BuildOutcome = { kind: "predicted"; predictions: RunPrediction[] } | { kind: "skipped"; reason: string };
 
 /** Predicts the runs of one build. Throwing means "try again later" (bounded); `skipped` is final. */
 export type BuildHandler = (event: FirehoseEvent, signal: AbortSignal) => Promise<BuildOutcome>;
@@ -49,7 +49,7 @@ export interface EventCounts {
   abandoned: number;
 }
 
-/** The message published per prediction (SPEC.md "Prediction"). */
+/** The message published per prediction (docs/mqtt.md). */
 export interface PredictionMessage {
   build_uuid: string;
   run_uuid: string;
@@ -239,15 +239,7 @@ export async function serveFirehose(
       };
       await listener.publish(options.publishTopic, JSON.stringify(message), 1);
       counts.predictions++;
-      emit({
-        type: "prediction",
-        runUuid: p.runUuid,
-        buildUuid: item.event.buildUuid,
-        predictedClass: p.predictedClass,
-        probabilities: p.probabilities,
-        ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
-        latencyMs,
-      });
+      emit(predictionEvent(p, latencyMs));
     }
   }
 

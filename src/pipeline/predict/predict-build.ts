@@ -1,12 +1,12 @@
 // Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
-// (§4.7), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
+// (as the original chose them), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
 // workspace, database and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
 import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
-import { ensureRunCached, fetchPolicyFor, type CacheOptions } from "../cache-data.ts";
+import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -18,28 +18,30 @@ import {
   type RunPrediction,
 } from "./predict-run.ts";
 
-export interface Predictor extends PredictionModel {
+interface Predictor extends PredictionModel {
   ws: Workspace;
   db: Subunit2sql;
   policy: FetchPolicy;
-  /** runs cache-data found without a dstat file anywhere: not asked for again (§4.5, "ignored by configuration") */
+  /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends Partial<Pick<CacheOptions, "dstatPaths" | "fetch" | "dbConnectTimeoutMs">> {
+export interface PredictorOptions extends Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
   dbUri: string;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
   sampleInterval?: string;
+  /** how long the database may take to answer a connection */
+  dbConnectTimeoutMs?: number;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
-export class FetchFailedError extends CimlError {
+class FetchFailedError extends CimlError {
   override name = "FetchFailedError";
 }
 
@@ -83,10 +85,10 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
 }
 
 /**
- * §4.7: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
+ * As the original: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
  * one and that are not multinode. `skipped` holds the original's line for each run left out.
  */
-export async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
+async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
   const found: RunRow[] = [];
   // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
   // builds predicted concurrently would otherwise wait on each other's connections for ever.

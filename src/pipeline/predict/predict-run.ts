@@ -1,13 +1,14 @@
-// The one prediction path (SPEC.md "Prediction"): db-predict, db-batch-predict and mqtt-trainer all turn
+// The one prediction path (docs/compatibility.md, "Prediction uses the dataset's saved normalisation"): db-predict, db-batch-predict and mqtt-trainer all turn
 // a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
 // exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
 // Getting the run into the cache first is predict-build.ts's part.
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { loadCachedRun } from "../build-dataset.ts";
+import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
-import { readModelConfig, type ModelConfig } from "../dataset/dataset-config.ts";
+import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
 import { CimlError } from "../errors.ts";
+import type { PredictionEvent } from "../events.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
@@ -23,16 +24,29 @@ export interface RunPrediction {
   actualClass: string | null;
 }
 
+/** The event every prediction command emits for one run; `latencyMs` when the command measures it. */
+export function predictionEvent(p: RunPrediction, latencyMs?: number): PredictionEvent {
+  return {
+    type: "prediction",
+    runUuid: p.runUuid,
+    ...(p.buildUuid !== null ? { buildUuid: p.buildUuid } : {}),
+    predictedClass: p.predictedClass,
+    probabilities: p.probabilities,
+    ...(p.actualClass !== null ? { actualClass: p.actualClass } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+  };
+}
+
 /** A dataset's config with the experiment's model: what predicting needs, loaded once per process. */
 export interface PredictionModel {
   dataset: string;
   experiment: string;
-  config: ModelConfig;
+  config: DatasetConfig;
   model: TrainedModel;
 }
 
 export async function loadPredictionModel(ws: Workspace, dataset: string, experiment: string): Promise<PredictionModel> {
-  const config = readModelConfig(ws, dataset);
+  const config = readDatasetConfig(ws, dataset);
   const model = await loadTrainedModel(ws, dataset, experiment);
   const vocabulary = config.classes?.map(String);
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.
@@ -56,7 +70,7 @@ export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: s
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
   } catch (err) {
-    // A trace without the dataset's columns (another dstat version, §12.8) can never be predicted.
+    // A trace without the dataset's columns (another dstat version; docs/compatibility.md, "Traces without the dataset's columns are excluded") can never be predicted.
     if (err instanceof CimlError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
     throw err;
   }

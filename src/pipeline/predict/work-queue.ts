@@ -2,7 +2,7 @@
 // its own pace (MQTT events). Bounded everywhere so that a flood of events or a log server that is down
 // cannot grow memory or retry forever: a full queue refuses, a failing item gives up after maxAttempts.
 
-export interface WorkQueueOptions {
+interface WorkQueueOptions {
   concurrency: number;
   /** items waiting (not yet started) at most; push() refuses beyond it */
   capacity: number;
@@ -12,14 +12,14 @@ export interface WorkQueueOptions {
   retryDelayMs: (attempt: number) => number;
 }
 
-export interface WorkQueueHooks<T> {
+interface WorkQueueHooks<T> {
   retrying?(item: T, attempt: number, err: unknown): void;
   failed?(item: T, attempts: number, err: unknown): void;
   /** after every attempt, once the counts (inFlight, queued) are up to date */
   settled?(): void;
 }
 
-export type Work<T> = (item: T, signal: AbortSignal) => Promise<void>;
+type Work<T> = (item: T, signal: AbortSignal) => Promise<void>;
 
 export class WorkQueue<T> {
   private readonly waiting: T[] = [];

@@ -1,6 +1,6 @@
 // Synthetic devstack + tempest dstat traces, classic dstat 0.7.2 CSV (`dstat -tcmndrylpg --tcp --output`).
 // Pure and seeded: the same seed and run give the same bytes. Levels, noise and durations come from the real
-// traces in shared/data (figures in docs/simulate.md). Passing and failing runs differ the way the original
+// real traces (tests/fixtures/dstat) (figures in docs/simulate.md). Passing and failing runs differ the way the original
 // authors found real ones do — user CPU and 1-minute load carry most of the signal — but a share of failures
 // (a single flaky test) leaves no mark in the resources at all, so no model can be perfect.
 
@@ -8,7 +8,7 @@ import { seededRandom } from "../seeded-random.ts";
 
 export type FailureKind = "none" | "devstack" | "timeout" | "tests" | "flaky";
 
-export interface TraceSpec {
+interface TraceSpec {
   failure: FailureKind;
   /** unix ms of the first row */
   startMs: number;
@@ -19,7 +19,7 @@ export interface TraceSpec {
   nodeSpeed: number;
 }
 
-export interface Trace {
+interface Trace {
   csv: string;
   rows: number;
   durationSeconds: number;

@@ -1,0 +1,50 @@
+// A process killed in the middle of saving a workspace file must leave the previous file whole. strace
+// kills the writer at its 1st, 2nd, … write system call (fault injection, a real SIGKILL); after each
+// crash the file must still decode to the old value or to the new one, never to a part of either.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ciml-crash-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const child = join(import.meta.dir, "helpers", "writer-child.ts");
+const COUNT = 200_000;
+// Only the main thread is traced (no -f), where the JavaScript runs; it may also write to wake Bun's other
+// threads, so killing at each of the first eight writes covers every point of a save made of a few writes.
+const KILL_POINTS = 8;
+
+test("a writer killed at any write leaves the old file or the new one, whole", () => {
+  const path = join(dir, "runs.json.gz");
+  const old = { values: [1, 2, 3] };
+  let completed = 0;
+  for (let when = 1; when <= KILL_POINTS; when++) {
+    writeJsonGz(path, old);
+    const run = Bun.spawnSync([
+      "strace",
+      "-qq",
+      "-o",
+      "/dev/null",
+      "-e",
+      "trace=write,pwrite64,writev",
+      "-e",
+      `inject=write,pwrite64,writev:signal=SIGKILL:when=${when}`,
+      process.execPath,
+      child,
+      path,
+      String(COUNT),
+    ]);
+    const value = readJsonGz(path) as { values: number[] };
+    if (run.exitCode === 0) {
+      completed++;
+      expect(value.values).toHaveLength(COUNT);
+    } else {
+      // Killed: whatever was on disk before is still there, unchanged.
+      expect(value).toEqual(old);
+    }
+  }
+  // The kill points covered both outcomes: at least one crash and at least one completed write.
+  expect(completed).toBeGreaterThan(0);
+  expect(completed).toBeLessThan(KILL_POINTS);
+}, 60_000);
