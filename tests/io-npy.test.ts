@@ -136,6 +136,10 @@ print(json.dumps({k:z[k].ravel(order='C').tolist() for k in ['examples','cube','
 describe("bad input is refused with a reason", () => {
   test("not npy, unsupported dtype, wrong data length, string too long", () => {
     expect(() => decodeNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toThrow(/bad magic/);
+    const negative = encodeNpy({ dtype: "<f8", shape: [2], data: new Float64Array(2) });
+    const header = new TextDecoder("latin1").decode(negative.subarray(10, 74)).replace("(2,)", "(-2,)");
+    negative.set(new TextEncoder().encode(header), 10);
+    expect(() => decodeNpy(negative, "neg.npy")).toThrow("neg.npy: npy shape (-2,) is not a list of whole non-negative sizes");
     const bool = join(dir, "b.npy");
     python("import numpy as np,sys; np.save(sys.argv[1], np.ones(3,dtype=bool))", bool);
     const boolBytes = new Uint8Array(readFileSync(bool));

@@ -110,6 +110,10 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map((s) => Number(s.replace(/L$/, "")));
+  // The header is the file's word about its own size: a negative or fractional dimension is refused here,
+  // not left to fail deep inside a typed-array constructor.
+  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0))
+    throw new NpyError(`${name}: npy shape (${shapeText.trim()}) is not a list of whole non-negative sizes`);
   const count = elementCount(shape);
   const start = headerStart + headerLength;
   // Copy so the typed array is aligned and owns its memory (zip members start at odd offsets).
