@@ -8,6 +8,7 @@ import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { loadOrMakeSplit } from "../src/pipeline/dataset/dataset-split.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -122,5 +123,15 @@ describe("raw cache files", () => {
     expect(() => readRunMetadata(ws, "r1")).toThrow(new RegExp(`^${ws.runMetadata("r1")}: field status: `));
     writeJsonGz(ws.runMetadata("r2"), { status: 1, artifact: null, nested: { deep: true } });
     expect(() => readRunMetadata(ws, "r2")).toThrow(new RegExp(`^${ws.runMetadata("r2")}: field nested: `));
+  });
+});
+
+describe("_splits", () => {
+  test("a shared split with a run position beyond the runs names the file and the entry", () => {
+    const path = ws.splits(10, 0.6, 0.2);
+    writeJsonGz(path, { training: [0, 1, 2, 3, 4, 12], dev: [6, 7], test: [8, 9] });
+    expect(() => loadOrMakeSplit(ws, 10, { training: 0.6, dev: 0.2, test: 0.2 }, 1)).toThrow(
+      `${path}: field training.5: must be a run position below 10; delete it to make a new one`,
+    );
   });
 });
