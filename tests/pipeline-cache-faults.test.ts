@@ -121,7 +121,7 @@ test("ensureRunCached (the prediction path) reuses a cached run and replaces a c
     const rows = [];
     for await (const r of db.runsByKeyValue("build_name", "tempest-full")) rows.push(r);
     const ok = rows.find((r) => r.uuid === uuidOf("ok"))!;
-    const policy = fetchPolicyFor({ timeoutSeconds: 10 });
+    const policy = fetchPolicyFor({ dbUri: "sqlite:///unused.db", timeoutSeconds: 10 });
     const before = served.get("ok");
     expect(await ensureRunCached(ws, ok, db, { policy }, new AbortController().signal)).toEqual({ kind: "already" });
     expect(served.get("ok")).toBe(before);

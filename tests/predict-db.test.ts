@@ -10,7 +10,10 @@ import { writeRunList } from "../src/io/raw-cache.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
-import { collect } from "./helpers/collect-events.ts";
+import { collect, collectFailure } from "./helpers/collect-events.ts";
+import { serveLogTree } from "./helpers/log-server.ts";
+import { queryDatabase } from "./helpers/mariadb.ts";
+import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -304,4 +307,71 @@ describe("the prediction commands as a user runs them", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("--share-group");
   });
+});
+
+describe("errors that are not about one run end the command", () => {
+  test("db-batch-predict stops with one error when the database loses a table mid-batch, not one warning per run", async () => {
+    const db = await mariadbHistory("predictlost");
+    dbs.push(db);
+    const database = db.uri.split("/").pop()!;
+    let dropped = false;
+    // The first download is the moment the database goes away: every later metadata query fails.
+    const server = serveLogTree({
+      route: async (path) => {
+        if (!dropped) {
+          dropped = true;
+          await queryDatabase(database, "DROP TABLE run_metadata");
+        }
+        const run = /^\/logs\/([^/]+)\//.exec(path)?.[1];
+        const i = Array.from({ length: RUNS }, (_, k) => k).find((k) => syntheticRun(k).uuid === run);
+        return i === undefined
+          ? new Response("not found", { status: 404 })
+          : new Response(gzip(new TextEncoder().encode(syntheticRun(i).trace)));
+      },
+    });
+    try {
+      await db.add(historyRuns(), `${server.url}/logs`);
+      const { error, events } = await collectFailure(dbBatchPredict, {
+        dataPath: workspaceCopy(),
+        dbUri: db.uri,
+        dataset: DATASET,
+        experiment: EXPERIMENT,
+        slice: "-5:",
+        parallel: 1,
+      });
+      expect(error.message).toContain("run_metadata");
+      expect(events.filter((e) => e.type === "warning")).toEqual([]);
+      expect(events.filter((e) => e.type === "prediction")).toEqual([]);
+    } finally {
+      server.stop();
+    }
+  }, 120_000);
+
+  test("db-batch-predict with a dataset whose normalisation lacks a feature exits 1 with one line, not a warning per run", async () => {
+    const db = await sqliteHistory();
+    dbs.push(db);
+    await db.add(historyRuns(), logs.root);
+    const dataPath = workspaceCopy();
+    const configPath = join(dataPath, DATASET, "model_config.json.gz");
+    const config = readJsonGz(configPath) as { labels: string[]; normalization_params: Record<string, unknown> };
+    delete config.normalization_params[config.labels[3]!];
+    writeJsonGz(configPath, config);
+    const r = await ciml(
+      "db-batch-predict",
+      "--no-tui",
+      "--data-path",
+      dataPath,
+      "--db-uri",
+      db.uri,
+      "--dataset",
+      DATASET,
+      "--experiment",
+      EXPERIMENT,
+      "--slice=-5:",
+    );
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toContain(config.labels[3]!);
+    expect(r.out).not.toContain("Prediction of");
+  }, 120_000);
 });

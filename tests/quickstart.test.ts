@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
+import { interruptWhen } from "./helpers/interrupt.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "ciml-quickstart-"));
@@ -33,9 +34,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("ciml quickstart --json in an empty directory", () => {
   test("exits 0 and ends with a result that points at the next commands", () => {
     expect(run.code).toBe(0);
-    const result = run.lines.at(-1) as { type: string; stage: string; lines: string[] };
+    const result = run.lines.at(-1) as { type: string; stage: string; lines: string[]; next: string[] };
     expect(result).toMatchObject({ type: "result", stage: "quickstart" });
-    expect(result.lines.join("\n")).toContain(`tensorboard --logdir ${dataset}`);
+    expect(result.next).toContain(`tensorboard --logdir ${dataset}`);
+    // A binary user has no docs/ folder: the essentials are printed instead.
+    expect([...result.lines, ...result.next].join("\n")).not.toContain("docs/");
+    expect(result.lines).toContain("each prediction as JSON on ciml/predictions/<build-name>; it runs until Ctrl-C.");
   });
 
   test("wrote a subunit2sql SQLite database with every run", () => {
@@ -118,4 +122,28 @@ describe("ciml quickstart --json in an empty directory", () => {
       `error: ${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`,
     );
   });
+});
+
+describe("ciml quickstart interrupted by Ctrl-C", () => {
+  test("exits 130 mid-training, and running it again resumes and finishes", async () => {
+    const resumeDir = join(work, "interrupted");
+    const args = [process.execPath, MAIN, "quickstart", "--json", "--runs", "60", "--dir", resumeDir];
+    const r = await interruptWhen(args, work, (e) => e.type === "epoch");
+    expect(r.code).toBe(130);
+    expect(r.events.at(-1)).toMatchObject({ type: "error", exitCode: 130 });
+    expect(String(r.events.at(-1)!.message)).toContain("run the command again to resume");
+
+    const again = Bun.spawnSync(args, { cwd: work, env: { ...process.env, CI: "true" } });
+    expect(again.stderr.toString()).toBe("");
+    expect(again.exitCode).toBe(0);
+    const events = again.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; message?: string; stage?: string });
+    expect(events.some((e) => e.type === "info" && e.message === `resuming the quickstart interrupted in ${resumeDir}`)).toBe(true);
+    // The history was complete before the interrupt, so it is not simulated again.
+    expect(events.some((e) => e.stage?.startsWith("1/5 simulate"))).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: "result", stage: "quickstart" });
+  }, 300_000);
 });

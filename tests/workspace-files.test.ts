@@ -105,7 +105,7 @@ describe("model_config.json.gz", () => {
       `${configPath(notGzip)} is not gzip-compressed; rebuild it with build-dataset --dataset ${notGzip} --force`,
     );
     const notJson = datasetWith("not-json", gzip(new TextEncoder().encode("{ half a JSON")));
-    expect(() => readDatasetConfig(ws, notJson)).toThrow(new RegExp(`^${configPath(notJson)} is corrupt \\(.*\\); rebuild it`));
+    expect(() => readDatasetConfig(ws, notJson)).toThrow(new RegExp(`^${configPath(notJson)} is damaged \\(.*\\); rebuild it`));
   });
 });
 

@@ -41,8 +41,8 @@ export function writeJsonGz(path: string, value: unknown): void {
   writeFileAtomic(path, encodeJsonGz(value));
 }
 
-/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws a message naming it. */
-export function readJsonGz(path: string, fix = "delete it or restore it from a backup"): unknown {
+/** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws a line naming the file. */
+export function readJsonGz(path: string, fix = "delete it and run the command that writes it again"): unknown {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -54,6 +54,6 @@ export function readJsonGz(path: string, fix = "delete it or restore it from a b
   try {
     return decodeJsonGz(bytes);
   } catch (err) {
-    throw new WorkspaceFileError(`${path} is corrupt (${(err as Error).message.split("\n")[0]}); ${fix}`);
+    throw new WorkspaceFileError(`${path} is damaged (${(err as Error).message.split("\n")[0]}); ${fix}`);
   }
 }

@@ -31,6 +31,13 @@ export interface FetchPolicy {
   maxBytes: number;
   /** most bytes a gzip body may expand to (zip-bomb guard) */
   maxTextBytes: number;
+  /**
+   * Whether a file:// log root is read at all. Log roots come from database rows, which are not ours to
+   * trust: a remote database naming file:///home/you/... must not make us read local files. Only a run
+   * database that is itself a local file the user named (sqlite:///, as simulate and quickstart make)
+   * may point at local log trees.
+   */
+  fileRoots: boolean;
 }
 
 export const DEFAULT_FETCH_POLICY: FetchPolicy = {
@@ -42,6 +49,7 @@ export const DEFAULT_FETCH_POLICY: FetchPolicy = {
   backoffMs: 500,
   maxBytes: 64 * 1024 * 1024,
   maxTextBytes: 256 * 1024 * 1024,
+  fileRoots: false,
 };
 
 /** A body that arrived whole; `text` is the dstat text (gunzipped when the body was gzip). */
@@ -79,12 +87,45 @@ class Interrupted extends Error {
   override name = "AbortError";
 }
 
+/**
+ * A candidate path under a log root, built with the URL API so that the path always lands in the URL's
+ * path: a root ending in "#" or "?" (from a database row) would otherwise turn the candidate into a
+ * fragment or a query and leave the root itself, e.g. file:///etc/shadow, as the file fetched.
+ * A log root is a directory, so any query or fragment it carries is dropped.
+ */
 export function joinUrl(root: string, path: string): string {
-  return `${root.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  const url = new URL(root);
+  url.search = "";
+  url.hash = "";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  return url.href;
 }
 
-function isSupportedLogRoot(root: string): boolean {
-  return /^(https?|file):\/\//i.test(root);
+/** Why a log root from the database cannot be used, or null when it can. */
+function logRootProblem(root: string, policy: FetchPolicy): string | null {
+  let url: URL;
+  try {
+    url = new URL(root);
+  } catch {
+    return "log root is not an http://, https:// or file:// URL";
+  }
+  if (url.protocol === "http:" || url.protocol === "https:") return null;
+  if (url.protocol !== "file:") return "log root is not an http://, https:// or file:// URL";
+  if (!policy.fileRoots) return "log root is a local file:// URL, read only when the run database is a local sqlite:/// file";
+  return null;
+}
+
+/** A byte cap as people say it: "64 MiB", "64 KiB", else bytes. */
+function formatCap(bytes: number): string {
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+const MIB = 1024 * 1024;
+
+function tooLarge(policy: FetchPolicy): Attempt {
+  return { kind: "fail", reason: `file is larger than the ${formatCap(policy.maxBytes)} cap` };
 }
 
 export async function fetchDstat(
@@ -94,7 +135,8 @@ export async function fetchDstat(
   signal: AbortSignal,
   onUrl?: (url: string) => void,
 ): Promise<DstatFetch> {
-  if (!isSupportedLogRoot(root)) return { kind: "failed", url: root, reason: "log root is not an http://, https:// or file:// URL" };
+  const problem = logRootProblem(root, policy);
+  if (problem !== null) return { kind: "failed", url: root, reason: problem };
   const urls = policy.paths.map((p) => joinUrl(root, p));
   let firstFailure: Failed | undefined;
   for (const url of urls) {
@@ -176,7 +218,7 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return { kind: "fail", reason: "not a regular file" };
-    if (info.size > policy.maxBytes) return { kind: "fail", reason: `file is ${info.size} bytes, over the ${policy.maxBytes}-byte limit` };
+    if (info.size > policy.maxBytes) return tooLarge(policy);
     return { kind: "body", body: new Uint8Array(await readFile(path)) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -222,19 +264,24 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
     // With Content-Encoding the header counts compressed bytes; the streamed count below is what matters.
     if (!response.headers.get("content-encoding") && declared > policy.maxBytes) {
       await response.body?.cancel();
-      return { kind: "fail", reason: `file is ${declared} bytes, over the ${policy.maxBytes}-byte limit` };
+      return tooLarge(policy);
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (response.body) {
-      for await (const chunk of response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
         touch();
-        size += chunk.length;
+        size += value.length;
         if (size > policy.maxBytes) {
-          controller.abort();
-          return { kind: "fail", reason: `body exceeds the ${policy.maxBytes}-byte limit` };
+          // Final, not a connection problem: the same file will be as large on every retry. The
+          // cancel is ours, so whatever it rejects with is not a reason to try again.
+          await reader.cancel().catch(() => undefined);
+          return tooLarge(policy);
         }
-        chunks.push(chunk);
+        chunks.push(value);
       }
     }
     return { kind: "body", body: concat(chunks, size) };

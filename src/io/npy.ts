@@ -3,10 +3,10 @@
 // and `.npz` (a zip of `<name>.npy` members).
 // numpy.load must read what we write and we must read what numpy writes (it writes zip64 extras, and
 // format 2.0/3.0 headers for huge dicts), so the reader is lenient and the writer plain.
-import { closeSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { unzipSync, Zip, ZipDeflate } from "fflate";
 import { CimlError } from "./ciml-error.ts";
-import { commitTemp, writeTemp } from "./atomic-file.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
 
 type NpyDtype = "<f4" | "<f8" | "<i8" | `<U${number}`;
 
@@ -191,39 +191,36 @@ const CHUNK = 1 << 20;
  * Atomic: the archive is written to a temp file beside `path` and renamed over it.
  */
 export function writeNpz(path: string, arrays: Record<string, NpyArray>): void {
-  const temp = writeTemp(path, new Uint8Array(0));
-  const fd = openSync(temp, "w");
-  let failed: unknown;
-  try {
+  writeFileAtomic(path, (write) => {
+    // fflate calls back from inside push(); an error thrown there would leave the zip half-fed and
+    // surface later as fflate's own confusing message, so it is kept and rethrown after each push.
+    let failed: unknown;
     const zip = new Zip((err, chunk) => {
-      if (err) failed = err;
-      else writeAll(fd, chunk);
+      if (failed) return;
+      try {
+        if (err) throw err;
+        write(chunk);
+      } catch (e) {
+        failed = e;
+      }
     });
+    const push = (member: ZipDeflate, chunk: Uint8Array, final = false) => {
+      member.push(chunk, final);
+      if (failed) throw failed;
+    };
     for (const [name, array] of Object.entries(arrays)) {
       const member = new ZipDeflate(`${name}.npy`, { level: 6 });
       zip.add(member);
-      member.push(headerBytes(array));
+      push(member, headerBytes(array));
       const data = dataBytes(array);
-      if (data.length === 0) member.push(new Uint8Array(0), true);
+      if (data.length === 0) push(member, new Uint8Array(0), true);
       for (let off = 0; off < data.length; off += CHUNK) {
-        member.push(data.subarray(off, Math.min(off + CHUNK, data.length)), off + CHUNK >= data.length);
+        push(member, data.subarray(off, Math.min(off + CHUNK, data.length)), off + CHUNK >= data.length);
       }
     }
     zip.end();
     if (failed) throw failed;
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  commitTemp(temp, path);
-}
-
-function writeAll(fd: number, chunk: Uint8Array): void {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+  });
 }
 
 export function readNpz(path: string): Record<string, NpyArray> {

@@ -1,6 +1,9 @@
 // Reading a subunit2sql database: the queries of the original, over MySQL/MariaDB or SQLite.
 import { openSql, type OpenSqlOptions, type SqlConnection } from "./sql-connection.ts";
 
+/** The original tool's public database, its default when no URI is given. */
+export const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
+
 export interface RunRow {
   id: number;
   uuid: string;
@@ -96,7 +99,8 @@ function subunit2sqlOver(sql: SqlConnection): Subunit2sql {
     },
     async runMetadata(runUuid) {
       const rows = await sql.all<{ k: string | null; v: string | null }>(RUN_METADATA, [runUuid]);
-      const out: Record<string, string> = {};
+      // No prototype: keys are the database's, and "__proto__" or "constructor" must be kept as data.
+      const out: Record<string, string> = Object.create(null);
       for (const { k, v } of rows) if (k !== null) out[k] = v ?? "";
       return out;
     },

@@ -3,9 +3,16 @@
 import { readRunList } from "../io/raw-cache.ts";
 import type { RunRow } from "../io/subunit2sql.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
-import { isAbort, throwIfAborted } from "./errors.ts";
+import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
-import { exampleOfRun, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
+import {
+  exampleOfRun,
+  FetchFailedError,
+  indexRuns,
+  withPredictor,
+  PREDICTOR_DEFAULTS,
+  type PredictorOptions,
+} from "./predict/predict-build.ts";
 import { predictExamples, predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
 import { pythonSlice } from "./python-slice.ts";
@@ -17,6 +24,13 @@ export interface DbBatchPredictOptions extends PredictorOptions {
   /** downloads in flight at once */
   parallel: string | number;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const DB_BATCH_PREDICT_DEFAULTS = {
+  ...PREDICTOR_DEFAULTS,
+  slice: ":",
+  parallel: 8,
+} satisfies Partial<DbBatchPredictOptions>;
 
 export interface DbBatchPredictResult {
   allRuns: number;
@@ -68,16 +82,12 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     emit({ type: "stage", stage: "predict", state: "started", detail: `${toPredict.length} runs` });
     for (let start = 0; start < toPredict.length; start += CHUNK) {
       const chunk = toPredict.slice(start, start + CHUNK);
-      // A run whose download keeps failing is reported and left out, not the end of the batch.
+      // A run whose download keeps failing is reported and left out, not the end of the batch. Any other
+      // error (the database gone, a bug) would fail the remaining runs alike: it ends the command.
       const examples = await mapLimited(chunk, parallel, (run) =>
         exampleOfRun(p, run, signal).catch((err: unknown) => {
-          if (isAbort(err)) throw err;
-          return {
-            kind: "unusable" as const,
-            runUuid: run.uuid,
-            reason: err instanceof Error ? err.message.split("\n")[0]! : String(err),
-            downloaded: false,
-          };
+          if (!(err instanceof FetchFailedError)) throw err;
+          return { kind: "unusable" as const, runUuid: run.uuid, reason: err.message, downloaded: false };
         }),
       );
       throwIfAborted(signal);

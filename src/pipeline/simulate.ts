@@ -4,7 +4,8 @@
 import { maskUri } from "../io/db-uri.ts";
 import { fileRootUrl, writeLogFile } from "../io/log-tree.ts";
 import { openSubunit2sqlWriter, type NewRun } from "../io/subunit2sql-writer.ts";
-import { UsageError, throwIfAborted } from "./errors.ts";
+import { Breather } from "./breather.ts";
+import { UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
 import { wholeNumber } from "./whole-number.ts";
 import { generateTrace, Rng, type FailureKind } from "./simulate/trace-generator.ts";
@@ -24,6 +25,18 @@ export interface SimulateOptions {
   /** first run's time (unix ms); default 2019-01-07, inside the original's data years */
   startMs?: number;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const SIMULATE_DEFAULTS = {
+  runs: 500,
+  failureRate: 0.1,
+  missingRate: 0.02,
+  buildNames: ["tempest-full"],
+  seed: 42,
+  dbUri: "sqlite:///ci.db",
+  logRoot: "./logs",
+  intervalSeconds: 1,
+} satisfies Partial<SimulateOptions>;
 
 export interface SimulateResult {
   runs: number;
@@ -64,6 +77,7 @@ const FAILURE_KINDS: [FailureKind, number][] = [
 ];
 const DEFAULT_START_MS = Date.UTC(2019, 0, 7, 6, 0, 0);
 const BATCH = 100;
+const PROGRESS_EVERY_MS = 100;
 
 function weighted<T>(rng: Rng, items: [T, number][]): T {
   const total = items.reduce((a, [, w]) => a + w, 0);
@@ -127,10 +141,17 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
   let bytes = 0;
   const after = history.lastRunAt ? Date.parse(`${history.lastRunAt.replace(" ", "T").slice(0, 19)}Z`) + 3_600_000 : NaN;
   let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
+  let reported = Number.NEGATIVE_INFINITY;
   try {
     let batch: NewRun[] = [];
+    const breather = new Breather();
     for (let i = 0; i < options.runs; i++) {
-      throwIfAborted(signal);
+      await breather.maybe(signal).catch(async (err: unknown) => {
+        // The batch's log files are written already: the database gets the runs that point at them,
+        // so an interrupted history is shorter, never inconsistent.
+        if (batch.length > 0) await writer.insertRuns(batch);
+        throw err;
+      });
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";
@@ -193,7 +214,12 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
       if (batch.length >= BATCH || i === options.runs - 1) {
         await writer.insertRuns(batch);
         batch = [];
-        const seconds = (performance.now() - started) / 1000;
+      }
+      // A run takes tens of milliseconds to simulate: report from the first runs on, not per batch.
+      const now = performance.now();
+      if (now - reported >= PROGRESS_EVERY_MS || i === options.runs - 1) {
+        reported = now;
+        const seconds = (now - started) / 1000;
         const done = i + 1;
         emit({
           type: "progress",

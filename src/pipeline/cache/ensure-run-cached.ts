@@ -2,6 +2,7 @@
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
 import { rmSync } from "node:fs";
+import { parseDbUri } from "../../io/db-uri.ts";
 import { parseDstatCsv } from "../../io/dstat-csv.ts";
 import { gzip, isGzip } from "../../io/gzip-json.ts";
 import { DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
@@ -17,7 +18,7 @@ export interface FetchSettings {
   /** overall seconds per file download */
   timeoutSeconds: number;
   /** finer knobs (read timeout, retries, backoff, size caps); tests shorten them */
-  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs">>;
+  fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs" | "fileRoots">>;
 }
 
 export type RunOutcome =
@@ -33,12 +34,14 @@ interface EnsureOptions {
 }
 
 /** The policy for a CLI run: the defaults, the user's dstat paths and overall timeout, and any finer knobs. */
-export function fetchPolicyFor(options: FetchSettings): FetchPolicy {
+export function fetchPolicyFor(options: FetchSettings & { dbUri: string }): FetchPolicy {
   return {
     ...DEFAULT_FETCH_POLICY,
     ...options.fetch,
     paths: options.dstatPaths && options.dstatPaths.length > 0 ? options.dstatPaths : DEFAULT_DSTAT_PATHS,
     totalTimeoutMs: options.timeoutSeconds * 1000,
+    // Local log trees only behind a local database file the user named (see FetchPolicy.fileRoots).
+    fileRoots: parseDbUri(options.dbUri).kind === "sqlite",
   };
 }
 
@@ -61,8 +64,9 @@ function runYear(run: RunRow): number | undefined {
 
 /** The original's metadata: status first, then the log root, then every run_metadata key (ours win over a key that clashes). */
 async function metadataFor(db: Subunit2sql, run: RunRow): Promise<RunMetadata> {
-  const metadata: RunMetadata = { status: runStatus(run), artifact: run.artifacts };
-  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!(k in metadata)) metadata[k] = v;
+  const metadata: RunMetadata = Object.assign(Object.create(null), { status: runStatus(run), artifact: run.artifacts });
+  // Own keys only: `in` would also see Object.prototype's "constructor" or "toString" and drop those keys.
+  for (const [k, v] of Object.entries(await db.runMetadata(run.uuid))) if (!Object.hasOwn(metadata, k)) metadata[k] = v;
   return metadata;
 }
 

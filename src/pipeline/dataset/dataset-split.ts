@@ -4,7 +4,7 @@ import { z } from "zod";
 import { checkFile } from "../../io/checked-file.ts";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
-import { CimlError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { seededRandom } from "../seeded-random.ts";
 
 export interface TdtSplit {
@@ -21,7 +21,8 @@ export function parseTdtSplit(values: string[]): TdtSplit {
     );
   }
   const [t, d, s] = values.map(Number) as [number, number, number];
-  if (t + d + s !== 10) throw new CimlError(`Training (${t}) + dev (${d}) + test (${s}) != 10`);
+  if (t + d + s !== 10)
+    throw new UsageError(`Training (${t}) + dev (${d}) + test (${s}) != 10; give tenths that sum to 10, e.g. --tdt-split 6 2 2`);
   return { training: t / 10, dev: d / 10, test: s / 10 };
 }
 

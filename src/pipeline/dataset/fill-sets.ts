@@ -5,12 +5,13 @@ import { rmSync } from "node:fs";
 import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
-import { CimlError, throwIfAborted } from "../errors.ts";
+import { Breather } from "../breather.ts";
+import { CimlError, ExampleError, throwIfAborted } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import type { BuildPlan } from "./build-plan.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
-import { writeExamplePlots, writeNormalizedPlot } from "./dataset-plots.ts";
+import { examplesFolder, writeExamplePlots, writeNormalizedPlot } from "./dataset-plots.ts";
 import { SET_NAMES, type SetName, type SplitIndices } from "./dataset-split.ts";
 import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type ExampleShape, type Normalization } from "./example-vector.ts";
 import type { TraceColumns } from "./resample.ts";
@@ -58,18 +59,6 @@ function trainingNormalization(matrix: Float32Array | Float64Array, rows: number
     range[j] = r === 0 ? 1 : r;
   }
   return { mean: sum, range };
-}
-
-/** Lets the faces draw and Ctrl-C arrive between traces without slowing the loop down. */
-class Breather {
-  private last = performance.now();
-  async maybe(signal: AbortSignal): Promise<void> {
-    throwIfAborted(signal);
-    if (performance.now() - this.last < 50) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.last = performance.now();
-    throwIfAborted(signal);
-  }
 }
 
 function progressEmitter(emit: Emit, stage: SetName, total: number) {
@@ -174,7 +163,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
       cls = classOf(loaded.metadata, plan.classLabel);
       trace = prepareTrace(loaded.table, shape);
     } catch (err) {
-      if (!(err instanceof CimlError)) throw err;
+      if (!(err instanceof ExampleError)) throw err;
       exclude(run, err.message);
       continue;
     }
@@ -183,7 +172,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     if (set === "training" && ids.length < plan.plotExamples) {
       state.plots.push(
         ...(await writeExamplePlots(
-          plan.target.datasetFile(plan.dataset, "plots"),
+          examplesFolder(plan.dataPlotsFolder, plan.dataset),
           shape.sample_interval,
           ids.length,
           shape.columns,
@@ -281,7 +270,12 @@ export async function fillSets(
       for (let r = 0; r < rows; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), state.normalization);
       for (let r = 0; r < Math.min(rows, plan.plotExamples); r++) {
         state.plots.push(
-          await writeNormalizedPlot(plan.dataPlotsFolder, shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)),
+          await writeNormalizedPlot(
+            examplesFolder(plan.dataPlotsFolder, plan.dataset),
+            shape.sample_interval,
+            r,
+            matrix.subarray(r * features, (r + 1) * features),
+          ),
         );
       }
     }

@@ -1,7 +1,7 @@
 // Training as the original did it: shuffled mini-batches, one optimizer step each, until `steps` or `epochs` runs out,
 // whichever comes first. Batches are copied out of the Float32Array training matrix in JS (tf.gather and
 // tf.slice on a resident tensor cost far more on wasm, as measured here), uploaded, used and freed.
-import { AbortedError } from "../errors.ts";
+import { Breather } from "../breather.ts";
 import type { Emit } from "../events.ts";
 import type { Network } from "./network.ts";
 import type { Optimizer } from "./optimizers.ts";
@@ -73,6 +73,7 @@ export async function trainLoop(
   let examples = 0;
   let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
   let stoppedEarly = false;
+  const breather = new Breather();
 
   try {
     while (epoch < totalEpochs && step < totalSteps) {
@@ -82,7 +83,8 @@ export async function trainLoop(
       let correct = 0;
       let seen = 0;
       for (let start = 0; start < n && step < totalSteps; start += options.batchSize) {
-        if (signal.aborted) throw new AbortedError();
+        // The batches below never wait on anything, so Ctrl-C gets its turn here.
+        await breather.maybe(signal);
         const b = Math.min(options.batchSize, n - start);
         for (let i = 0; i < b; i++) {
           const row = order[start + i]!;
