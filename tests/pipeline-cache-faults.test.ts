@@ -8,6 +8,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { DEFAULT_DSTAT_PATHS } from "../src/io/log-server.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
+import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
@@ -86,7 +87,7 @@ test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated g
   expect(served.get("flaky500")).toBe(2);
   expect(served.get("stall")).toBe(3);
   expect(readRunList(ws.buildRuns("tempest-full"))).toEqual([uuidOf("flaky500"), uuidOf("ok")]);
-  expect(readRunList(ws.unavailableRuns)).toEqual([uuidOf("gone")]);
+  expect([...readUnavailableRuns(ws)]).toEqual([uuidOf("gone")]);
   for (const f of ["stall", "html", "truncated"] as const) {
     expect(existsSync(ws.rawTrace(uuidOf(f)))).toBe(false);
     expect(readRunMetadata(ws, uuidOf(f))).toBeUndefined();

@@ -204,7 +204,7 @@ describe("the prediction commands as a user runs them", () => {
     expect(logs.fetchesOf(listed)).toBe(before);
     expect(result.predictions.map((p) => p.runUuid)).not.toContain(listed);
     expect(result.predictions).toHaveLength(4);
-    expect(result.unusable).toEqual([`${listed}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`]);
+    expect(result.unusable).toEqual([`${listed}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`]);
   }, 120_000);
 
   test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {

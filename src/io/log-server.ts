@@ -4,7 +4,7 @@
 // connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { gunzip, isGzip } from "./gzip-json.ts";
 
 /** Where devstack jobs left dstat's CSV, in the original's order: multinode layout first. */
 export const DEFAULT_DSTAT_PATHS = [
@@ -198,9 +198,9 @@ export async function fetchLogText(
 
 /** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
 function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | string {
-  if (body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b) {
+  if (isGzip(body)) {
     try {
-      return { text: new TextDecoder().decode(gunzipSync(body, { maxOutputLength: maxTextBytes })) };
+      return { text: new TextDecoder().decode(gunzip(body, maxTextBytes)) };
     } catch (err) {
       const message = (err as Error).message;
       if (/larger than|maxOutputLength|buffer/i.test(message)) return `gzip body expands beyond ${maxTextBytes} bytes (limit)`;

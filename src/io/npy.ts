@@ -1,5 +1,6 @@
 // numpy's own array files: `.npy` (format 1.0: magic, little-endian header length, a Python dict
-// literal padded to 64 bytes, then the raw C-order data) and `.npz` (a zip of `<name>.npy` members).
+// literal padded to 64 bytes, then the raw data: C order when we write, either order when we read)
+// and `.npz` (a zip of `<name>.npy` members).
 // numpy.load must read what we write and we must read what numpy writes (it writes zip64 extras, and
 // format 2.0/3.0 headers for huge dicts), so the reader is lenient and the writer plain.
 import { readFileSync } from "node:fs";
@@ -104,12 +105,15 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined)
     throw new NpyError(`${name}: unreadable npy header ${header.trim()}`);
-  if (fortran === "True") throw new NpyError(`${name}: Fortran-ordered arrays are not supported; save it with np.ascontiguousarray`);
   const shape = shapeText
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map((s) => Number(s.replace(/L$/, "")));
+  // The header is the file's word about its own size: a negative or fractional dimension is refused here,
+  // not left to fail deep inside a typed-array constructor.
+  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0))
+    throw new NpyError(`${name}: npy shape (${shapeText.trim()}) is not a list of whole non-negative sizes`);
   const count = elementCount(shape);
   const start = headerStart + headerLength;
   // Copy so the typed array is aligned and owns its memory (zip members start at odd offsets).
@@ -117,16 +121,19 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
   const need = (bytesPer: number) => {
     if (body.length < count * bytesPer) throw new NpyError(`${name}: npy data is truncated (${body.length} of ${count * bytesPer} bytes)`);
   };
+  // numpy writes Fortran-ordered arrays as they lie in memory (first index fastest): the original's
+  // `examples` come out that way, so they are put back into the row-major order the rest of ciml uses.
+  const order = fortran === "True" ? fortranToRowMajor(shape) : undefined;
   switch (descr) {
     case "<f4":
       need(4);
-      return { dtype: descr, shape, data: new Float32Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new Float32Array(body.buffer, 0, count), order) };
     case "<f8":
       need(8);
-      return { dtype: descr, shape, data: new Float64Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new Float64Array(body.buffer, 0, count), order) };
     case "<i8":
       need(8);
-      return { dtype: descr, shape, data: new BigInt64Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new BigInt64Array(body.buffer, 0, count), order) };
   }
   const unicode = /^<U(\d+)$/.exec(descr);
   if (!unicode) throw new NpyError(`${name}: npy dtype ${descr} is not supported (only <f4 <f8 <i8 <U..)`);
@@ -139,7 +146,41 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
     while (end > i * width && codes[end - 1] === 0) end--;
     data.push(String.fromCodePoint(...codes.subarray(i * width, end)));
   }
-  return { dtype: `<U${width}`, shape, data };
+  return { dtype: `<U${width}`, shape, data: order ? Array.from(order, (i) => data[i]!) : data };
+}
+
+/** For each row-major position, where that element lies in a Fortran-ordered (first index fastest) buffer. */
+function fortranToRowMajor(shape: number[]): Float64Array | undefined {
+  if (shape.filter((n) => n > 1).length < 2) return undefined; // 0-d and 1-d look the same in both orders
+  const count = elementCount(shape);
+  const fortranStride: number[] = [];
+  let stride = 1;
+  for (const n of shape) {
+    fortranStride.push(stride);
+    stride *= n;
+  }
+  const order = new Float64Array(count);
+  const index = new Array<number>(shape.length).fill(0);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    order[i] = at;
+    // Step the row-major index (last dimension fastest), keeping `at` in step with it.
+    for (let d = shape.length - 1; d >= 0; d--) {
+      index[d]!++;
+      at += fortranStride[d]!;
+      if (index[d]! < shape[d]!) break;
+      at -= index[d]! * fortranStride[d]!;
+      index[d] = 0;
+    }
+  }
+  return order;
+}
+
+function reordered<T extends Float32Array | Float64Array | BigInt64Array>(data: T, order: Float64Array | undefined): T {
+  if (!order) return data;
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  for (let i = 0; i < order.length; i++) out[i] = data[order[i]!]!;
+  return out;
 }
 
 const CHUNK = 1 << 20;

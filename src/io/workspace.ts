@@ -2,7 +2,7 @@
 import { mkdirSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CimlError } from "./ciml-error.ts";
-import { nameProblem, type NameKind } from "./names.ts";
+import { nameProblem, UNAVAILABLE, type NameKind } from "./names.ts";
 
 /** Raised for a data path or name that cannot be used; the message says what to do instead. */
 export class WorkspaceError extends CimlError {
@@ -53,8 +53,15 @@ export class Workspace {
   sourceMarks(buildName: string): string {
     return join(this.rawDir, `.marks-${checkName("build name", buildName)}.json.gz`);
   }
+  /** The original's list of runs without dstat data: read, never written (see unavailable-runs.ts). */
   get unavailableRuns(): string {
-    return join(this.rawDir, "unavailable.json.gz");
+    return join(this.rawDir, `${UNAVAILABLE}.json.gz`);
+  }
+  get unavailableDir(): string {
+    return join(this.rawDir, `.${UNAVAILABLE}`);
+  }
+  unavailableRunsOf(buildName: string): string {
+    return join(this.unavailableDir, `${checkName("build name", buildName)}.json.gz`);
   }
   /** `_splits/<size>/<t>_<d>.json.gz`, fractions formatted as Python's str(float) does. */
   splits(size: number, training: number, dev: number): string {
@@ -80,6 +87,7 @@ export class Workspace {
   }
   ensureDirs(): void {
     mkdirSync(this.rawDir, { recursive: true });
+    mkdirSync(this.unavailableDir, { recursive: true });
     mkdirSync(this.metadataDir, { recursive: true });
   }
 }

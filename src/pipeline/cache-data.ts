@@ -2,15 +2,17 @@
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //
-// A run counts as cached when its `.raw/<uuid>.csv.gz` exists: its metadata is written first, then the
-// trace, both atomically, so a run is in the cache whole or not at all. The lists (`<build>.json.gz`,
-// `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
+// A run counts as cached when its `.raw/<uuid>.csv.gz` exists and gunzips whole: its metadata is written
+// first, then the trace, both atomically, so a run is in the cache whole or not at all; a trace damaged
+// since (a copy cut short, a bad disk) is noticed and fetched again. The lists (`<build>.json.gz`, this
+// build's unavailable runs) are an index over those files, saved at checkpoints and at the end.
 import { ORIGINAL_DB_URI } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
 import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import { hasTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
+import { hasTrace, isWholeTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
 import { checkSourceFlags, openRunSource, sourceKey, sourceReadsLocalLogs, type SourceOptions } from "../io/sources/open-run-source.ts";
 import type { SourceRun } from "../io/sources/run-source.ts";
+import { readOwnUnavailableRuns, readUnavailableRuns, writeOwnUnavailableRuns } from "../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
 import { AbortedError, CimlError, UsageError } from "./errors.ts";
@@ -51,6 +53,10 @@ export interface CacheResult {
   ignored: number;
   /** not cached because of an error worth retrying later */
   failed: number;
+  /** cached before but truncated or damaged, so fetched again (counted in cached, unavailable or failed too) */
+  damaged: number;
+  /** database rows left out: no uuid, or a uuid an earlier row already had */
+  skippedRows: number;
   /** bytes of dstat data downloaded */
   bytes: number;
   seconds: number;
@@ -91,6 +97,8 @@ class Tally {
   unavailable = 0;
   ignored = 0;
   failed = 0;
+  damaged = 0;
+  skippedRows = 0;
   bytes = 0;
   total: number | null = 0;
   readonly excluded: Record<string, number> = {};
@@ -135,12 +143,19 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   ws.ensureDirs();
   sweepTemps(ws.rawDir);
   sweepTemps(ws.metadataDir);
+  sweepTemps(ws.unavailableDir);
   const listPath = ws.buildRuns(options.buildName);
   const dataRuns = new Set(readRunList(listPath));
-  const noDataRuns = new Set(readRunList(ws.unavailableRuns));
+  // Skipped: what any cache-data found unavailable. Written: only what this build name's runs found.
+  const noDataRuns = readUnavailableRuns(ws);
+  const ownNoDataRuns = readOwnUnavailableRuns(ws, options.buildName);
   const save = () => {
     writeRunList(listPath, dataRuns);
-    writeRunList(ws.unavailableRuns, noDataRuns);
+    writeOwnUnavailableRuns(
+      ws,
+      options.buildName,
+      [...ownNoDataRuns].filter((run) => !dataRuns.has(run)),
+    );
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
@@ -194,6 +209,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
         case "unavailable":
           tally.unavailable++;
           noDataRuns.add(run.id);
+          ownNoDataRuns.add(run.id);
           break;
         case "failed":
           tally.failed++;
@@ -221,6 +237,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
         }
       });
 
+    let skipped = { noUuid: 0, duplicate: 0 };
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
@@ -245,12 +262,16 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           continue;
         }
         if (dataRuns.has(run.id) && hasTrace(ws, run.id)) {
-          tally.already++;
-          tally.done++;
-          tally.report();
-          continue;
+          if (isWholeTrace(ws, run.id, policy.maxTextBytes)) {
+            tally.already++;
+            tally.done++;
+            tally.report();
+            continue;
+          }
+          // ensureRunCached finds the same damage, removes the file and downloads the run again.
+          tally.damaged++;
+          dataRuns.delete(run.id);
         }
-        // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
         await pool.room((running) => options.limit > 0 && dataRuns.size + running >= options.limit);
         if (limitReached() || signal.aborted || pool.failed) {
@@ -262,8 +283,16 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       }
       listedAll = !stopped && !signal.aborted && !pool.failed;
       newMark = listing.mark();
+      skipped = listing.skipped?.() ?? skipped;
     }
     await pool.drain();
+    const { noUuid, duplicate } = skipped;
+    tally.skippedRows = noUuid + duplicate;
+    if (tally.skippedRows > 0)
+      emit({
+        type: "warning",
+        message: `the database has ${noUuid} runs of ${options.buildName} without a uuid and ${duplicate} repeating an earlier run's uuid; skipped them`,
+      });
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
     save();
@@ -284,6 +313,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     unavailable: tally.unavailable,
     ignored: tally.ignored,
     failed: tally.failed,
+    damaged: tally.damaged,
+    skippedRows: tally.skippedRows,
     bytes: tally.bytes,
     seconds: Number(tally.seconds.toFixed(2)),
     stored: dataRuns.size,
@@ -302,6 +333,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
               .join(", ")}`,
           ]
         : []),
+      ...(tally.damaged > 0 ? [`${tally.damaged} cached traces were truncated or damaged and were fetched again`] : []),
       ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : []),
     ],
   });

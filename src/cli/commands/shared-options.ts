@@ -5,10 +5,7 @@ import type { Flags } from "../flags.ts";
 import { option, repeatable } from "../option-spec.ts";
 
 export const DATA_PATH = option("--data-path <path>", "workspace root");
-const DB_URI = option(
-  "--db-uri <uri>",
-  "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path",
-);
+const DB_URI = option("--db-uri <uri>", "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path");
 export const DSTAT_PATH = repeatable(
   "--dstat-path <path>",
   "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)",

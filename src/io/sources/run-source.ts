@@ -39,6 +39,8 @@ export interface RunListing {
    * source stops at what an earlier complete pass saw. Undefined for sources that list everything cheaply.
    */
   mark(): string | undefined;
+  /** rows the source had to leave out so far (a database row without a uuid, or repeating one) */
+  skipped?(): { noUuid: number; duplicate: number };
 }
 
 export interface RunSource {

@@ -20,10 +20,11 @@ export function subunit2sqlSource(db: Subunit2sql, description: string): RunSour
     dstatPaths: DEFAULT_DSTAT_PATHS,
     count: (buildName) => db.countRunsByKeyValue("build_name", buildName),
     list(buildName) {
+      const rows = db.runsByKeyValue("build_name", buildName);
       async function* items() {
-        for await (const row of db.runsByKeyValue("build_name", buildName)) yield { kind: "run" as const, run: runOfRow(db, row) };
+        for await (const row of rows) yield { kind: "run" as const, run: runOfRow(db, row) };
       }
-      return { items: items(), mark: () => undefined };
+      return { items: items(), mark: () => undefined, skipped: () => ({ ...rows.skipped }) };
     },
     /**
      * The original's rule: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose

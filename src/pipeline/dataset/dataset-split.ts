@@ -1,5 +1,7 @@
 // How a dataset's runs split into training/dev/test, as the original split them.
 import { existsSync } from "node:fs";
+import { z } from "zod";
+import { checkFile } from "../../io/checked-file.ts";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import { readRunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
@@ -94,12 +96,16 @@ export function parseSplitOrder(value: string | undefined): SplitOrder {
   throw new UsageError(`--split-order ${value}: give random (seeded, the default) or time (oldest runs train, newest test)`);
 }
 
-function isSplit(value: unknown, size: number): value is SplitIndices {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return SET_NAMES.every(
-    (k) => Array.isArray(v[k]) && (v[k] as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < size),
+/** A split file of `size` runs: three lists of run positions, each below `size`. */
+function splitSchema(size: number) {
+  const positions = z.array(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(size - 1, `must be a run position below ${size}`),
   );
+  return z.object({ training: positions, dev: positions, test: positions });
 }
 
 /**
@@ -114,9 +120,8 @@ export function loadOrMakeSplit(
 ): { indices: SplitIndices; reused: boolean; path: string } {
   const path = ws.splits(size, split.training, split.dev);
   if (existsSync(path)) {
-    const value = readJsonGz(path);
-    if (!isSplit(value, size)) throw new CimlError(`${path} is not a split of ${size} runs; delete it to make a new one`);
-    return { indices: value, reused: true, path };
+    const fix = "delete it to make a new one";
+    return { indices: checkFile(splitSchema(size), readJsonGz(path, fix), path, fix), reused: true, path };
   }
   const indices = makeSplit(size, split, seed);
   writeJsonGz(path, indices);

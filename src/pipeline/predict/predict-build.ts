@@ -8,6 +8,7 @@ import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptio
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
 import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
@@ -88,7 +89,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
         source.dstatPaths,
         sourceReadsLocalLogs(options),
       );
-      return await body({ ...model, ws, source, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
+      return await body({ ...model, ws, source, policy, unavailable: readUnavailableRuns(ws) });
     } finally {
       await source.close();
     }
@@ -122,8 +123,18 @@ function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
   };
   return {
     countRunsByKeyValue: async (key, value) => (await db()).countRunsByKeyValue(key, value),
-    async *runsByKeyValue(key, value) {
-      yield* (await db()).runsByKeyValue(key, value);
+    runsByKeyValue(key, value) {
+      // The stream is opened on first read; its counts are the opened stream's.
+      let opened: ReturnType<Subunit2sql["runsByKeyValue"]> | undefined;
+      async function* rows() {
+        opened = (await db()).runsByKeyValue(key, value);
+        yield* opened;
+      }
+      return Object.assign(rows(), {
+        get skipped() {
+          return opened?.skipped ?? { noUuid: 0, duplicate: 0 };
+        },
+      });
     },
     runMetadata: async (runUuid) => (await db()).runMetadata(runUuid),
     testRuns: async (runUuid) => (await db()).testRuns(runUuid),
@@ -148,7 +159,7 @@ export async function exampleOfRun(
     return {
       kind: "unusable",
       runUuid: run.id,
-      reason: `${run.id}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
+      reason: `${run.id}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`,
       downloaded: false,
     };
   const cached = await ensureRunCached(p.ws, run, { policy }, signal);
