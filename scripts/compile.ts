@@ -2,7 +2,9 @@
 //  - tfjs packages resolve to their CommonJS `main` files; their ESM entries lose tfjs-core's
 //    side-effect registrations under the bundler and the binary dies with `env().platform` undefined;
 //  - Ink's optional react-devtools-core import resolves to a local stub (the real one breaks the build).
-// Usage: bun scripts/compile.ts [--target host|all|linux-x64,darwin-arm64,...] [--outdir dist]
+//  - the code is stored as JavaScriptCore bytecode, so starting the binary does not parse the whole
+//    bundle: `ciml --help` takes about as long as a compiled hello-world (bench/startup.ts measures it).
+// Usage: bun scripts/compile.ts [--target host|all|linux-x64,darwin-arm64,...] [--outdir dist] [--no-bytecode]
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -33,30 +35,38 @@ const plugin: BunPlugin = {
   },
 };
 
-function parseArgs(argv: string[]): { targets: string[]; outdir: string } {
+function parseArgs(argv: string[]): { targets: string[]; outdir: string; bytecode: boolean } {
   let target = "host";
   let outdir = join(root, "dist");
+  let bytecode = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--target") target = argv[++i] ?? "host";
     else if (a.startsWith("--target=")) target = a.slice("--target=".length);
     else if (a === "--outdir") outdir = resolve(argv[++i] ?? outdir);
-    else throw new Error(`unknown argument ${a}; usage: bun scripts/compile.ts [--target host|all|${TARGETS.join(",")}] [--outdir dir]`);
+    else if (a === "--no-bytecode") bytecode = false;
+    else
+      throw new Error(
+        `unknown argument ${a}; usage: bun scripts/compile.ts [--target host|all|${TARGETS.join(",")}] [--outdir dir] [--no-bytecode]`,
+      );
   }
   const targets = target === "all" ? [...TARGETS] : target.split(",");
   for (const t of targets)
     if (t !== "host" && !(TARGETS as readonly string[]).includes(t))
       throw new Error(`unknown target ${t}; use host, all or ${TARGETS.join(", ")}`);
-  return { targets, outdir };
+  return { targets, outdir, bytecode };
 }
 
-async function compile(target: string, outdir: string): Promise<string> {
+async function compile(target: string, outdir: string, bytecode: boolean): Promise<string> {
   const outfile = join(outdir, target === "host" ? "ciml" : `ciml-${target}${target.startsWith("windows") ? ".exe" : ""}`);
   const result = await Bun.build({
     entrypoints: [join(root, "src/main.ts")],
     compile: target === "host" ? { outfile } : { target: `bun-${target}`, outfile },
     minify: true,
     sourcemap: "none",
+    // Bytecode needs an ES module here: the entry awaits at top level.
+    bytecode,
+    format: "esm",
     plugins: [plugin],
     define: { "process.env.DEV": JSON.stringify("false") },
   } as Parameters<typeof Bun.build>[0]);
@@ -68,12 +78,12 @@ async function compile(target: string, outdir: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const { targets, outdir } = parseArgs(process.argv.slice(2));
+  const { targets, outdir, bytecode } = parseArgs(process.argv.slice(2));
   mkdirSync(outdir, { recursive: true });
   const sums: string[] = [];
   for (const target of targets) {
     const started = performance.now();
-    const file = await compile(target, outdir);
+    const file = await compile(target, outdir, bytecode);
     const bytes = readFileSync(file);
     sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${file.slice(outdir.length + 1)}`);
     console.log(`${file} (${(bytes.length / 1e6).toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -67,6 +67,36 @@ describe("plot-data", () => {
     expect(summary.big.auc).toBe(0.99);
   });
 
+  test("a chart says what it shows: a default title, the value on each bar, and which way is better for each metric", () => {
+    const output = join(root, "mixed.svg");
+    const r = ciml(
+      "--dataset-experiment-label",
+      "usr-1min",
+      "dnn-3x10",
+      "small",
+      "-k",
+      "accuracy",
+      "-k",
+      "auc",
+      "--output",
+      output,
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const texts = [...readFileSync(output, "utf8").matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(texts).toContain("1 - accuracy and auc per dataset and experiment");
+    expect(texts).toContain("1 - accuracy (lower is better)");
+    expect(texts).toContain("auc (higher is better)");
+    expect(texts).toContain("value (the legend says which way is better)");
+    expect(texts).toContain("0.1");
+    expect(texts).toContain("0.95");
+    const single = join(root, "single.svg");
+    ciml("--dataset-experiment-label", "usr-1min", "dnn-3x10", "small", "-k", "accuracy", "--output", single, "--title", "Mine");
+    const singleTexts = [...readFileSync(single, "utf8").matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(singleTexts).toContain("Mine");
+    expect(singleTexts).toContain("1 - accuracy (lower is better)");
+  });
+
   test("comparison of two sets 1:1 as SVG, with the set names in the legend; a dataset may be given as a path", () => {
     const output = join(root, "comp.svg");
     const r = ciml(

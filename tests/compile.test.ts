@@ -42,6 +42,7 @@ describe("compiled binary, alone in an empty directory", () => {
     const help = runBinary(["--help"]);
     expect(help.code).toBe(0);
     expect(help.out).toContain("cache-data");
+    expect(help.out).toContain("\nExit codes:\n");
     const version = runBinary(["--version"]);
     expect(version.code).toBe(0);
     expect(version.out).toMatch(/^ciml \d+\.\d+\.\d+ \(bun /);
@@ -53,6 +54,16 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("on wasm (simd)");
     expect(r.out).toContain("ciml runtime OK");
+  });
+
+  test("a command's help loads that command's module from the bytecode bundle", () => {
+    const r = runBinary(["--help"], "ciml-doctor");
+    expect(r.code).toBe(0);
+    expect(r.out.split("\n")[0]).toBe("ciml doctor: Check this build's runtime: train a tiny model on the chosen tfjs backend");
+    expect(r.out).toMatch(/^ +--backend <name> +wasm, cpu or tensorflow \(default: wasm\)$/m);
+    expect(runBinary(["train-model", "--data-path", "2024", "--dataset", "x"]).err).toBe(
+      `error: Experiment experiment not found in ${join(work, "run", "2024")}; create it with \`ciml setup-experiment --experiment experiment\`\n`,
+    );
   });
 
   test("a link named ciml-doctor acts as `ciml doctor`", () => {

@@ -212,7 +212,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
   });
 });
 
-describe("errors are one clear line with exit code 1", () => {
+describe("errors are one clear line with exit code 1, or 2 for a mistake in the flags", () => {
   const dataPath = freshDir();
   writeCache(
     dataPath,
@@ -220,21 +220,33 @@ describe("errors are one clear line with exit code 1", () => {
     Array.from({ length: 5 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
   );
 
-  const cases: [string, Partial<BuildDatasetOptions>, RegExp][] = [
-    ["tdt split not summing to 10", { tdtSplit: ["6", "2", "1"] }, /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10$/],
-    ["bad regex", { featuresRegex: "(usr" }, /--features-regex "\(usr" is not a valid regular expression/],
-    ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/],
-    ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full/],
+  // Mistakes in the flags are usage errors (exit 2) with a hint; the rest are failures (exit 1).
+  const cases: [string, Partial<BuildDatasetOptions>, RegExp, 1 | 2][] = [
+    [
+      "tdt split not summing to 10",
+      { tdtSplit: ["6", "2", "1"] },
+      /^Training \(6\) \+ dev \(2\) \+ test \(1\) != 10; give tenths that sum to 10, e.g. --tdt-split 6 2 2$/,
+      2,
+    ],
+    [
+      "bad regex",
+      { featuresRegex: "(usr" },
+      /--features-regex "\(usr" is not a valid regular expression .*e\.g\. --features-regex "usr\|sys"/,
+      2,
+    ],
+    ["regex matching no column", { featuresRegex: "^nothing$" }, /matches no column of run .* \(its columns: usr, sys/, 1],
+    ["empty slice", { slicer: "10:" }, /--slicer 10: selects no runs of the 5 cached for build name tempest-full; e\.g\. --slicer :5$/, 2],
     [
       "unknown build name",
       { buildName: "no-such-job" },
       /no cached runs for build name no-such-job .*run cache-data --build-name no-such-job first/,
+      1,
     ],
   ];
-  for (const [name, options, message] of cases) {
+  for (const [name, options, message, exitCode] of cases) {
     test(name, async () => {
       const err = await failure({ dataPath, ...options });
-      expect(err.exitCode).toBe(1);
+      expect(err.exitCode).toBe(exitCode);
       expect(err.message).toMatch(message);
       expect(err.message).not.toContain("\n");
     });
@@ -267,7 +279,7 @@ describe("errors are one clear line with exit code 1", () => {
     }
   });
 
-  test("the CLI prints the error as one line on stderr and exits 1", () => {
+  test("the CLI prints a usage error as one line on stderr and exits 2", () => {
     const r = Bun.spawnSync([
       process.execPath,
       join(import.meta.dir, "../src/main.ts"),
@@ -280,7 +292,7 @@ describe("errors are one clear line with exit code 1", () => {
       "5",
       "--no-tui",
     ]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     const err = r.stderr.toString().trim().split("\n");
     expect(err.length).toBe(1);
     expect(err[0]).toContain("Training (5) + dev (5) + test (5) != 10");
@@ -451,7 +463,14 @@ describe("--visualize", () => {
       join(plots, "sizes_by_result.svg"),
     );
     expect(svg.trim()).toBe(`{http://www.w3.org/2000/svg}svg ${result.examples.training}`);
-  });
+    // The legend says which class is which, with how many runs each has.
+    const texts = [...readFileSync(join(plots, "sizes_by_result.svg"), "utf8").matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(texts.filter((t) => /^[01] = /.test(t!))).toEqual([
+      expect.stringMatching(/^0 = passed \(\d+ runs\)$/),
+      expect.stringMatching(/^1 = failed \(\d+ runs\)$/),
+    ]);
+    expect(texts).toContain("status (0 = passed, 1 = failed)");
+  }, 60_000);
 });
 
 describe("--visualize --plot-examples", () => {
@@ -463,7 +482,7 @@ describe("--visualize --plot-examples", () => {
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })),
     );
     const plots = join(dataPath, "plots-here");
-    const { result } = await build({
+    const { result, events } = await build({
       dataPath,
       sampleInterval: "1min",
       featuresRegex: "(usr|1m)",
@@ -471,15 +490,19 @@ describe("--visualize --plot-examples", () => {
       dataPlotsFolder: plots,
       plotExamples: 2,
     });
+    // All of them in one folder of the plots folder, and the result says where.
+    const examples = join(plots, "ds-examples");
     const perExample = ["downsampled", "fixedsize", "unrolled"].flatMap((kind) =>
-      [0, 1].map((i) => join(dataPath, "ds", "plots", `1min_${kind}_${i}.png`)),
+      [0, 1].map((i) => join(examples, `1min_${kind}_${i}.png`)),
     );
-    const normalized = [0, 1].map((i) => join(plots, `1min_normalized_${i}.png`));
+    const normalized = [0, 1].map((i) => join(examples, `1min_normalized_${i}.png`));
+    const lines = events.flatMap((e) => (e.type === "result" ? (e.lines ?? []) : []));
+    expect(lines.filter((l) => l.startsWith("plots:"))).toEqual([`plots: 8 files in ${examples}`, `plots: 2 files in ${plots}`]);
     expect(result.plots.sort()).toEqual(
       [...perExample, ...normalized, join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")].sort(),
     );
     for (const file of [...perExample, ...normalized]) expect(readFileSync(file).subarray(1, 4).toString("latin1")).toBe("PNG");
-  });
+  }, 60_000);
 });
 
 describe("Ctrl-C", () => {

@@ -34,9 +34,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("ciml quickstart --json in an empty directory", () => {
   test("exits 0 and ends with a result that points at the next commands", () => {
     expect(run.code).toBe(0);
-    const result = run.lines.at(-1) as { type: string; stage: string; lines: string[] };
+    const result = run.lines.at(-1) as { type: string; stage: string; lines: string[]; next: string[] };
     expect(result).toMatchObject({ type: "result", stage: "quickstart" });
-    expect(result.lines.join("\n")).toContain(`tensorboard --logdir ${dataset}`);
+    expect(result.next).toContain(`tensorboard --logdir ${dataset}`);
+    // A binary user has no docs/ folder: the essentials are printed instead.
+    expect([...result.lines, ...result.next].join("\n")).not.toContain("docs/");
+    expect(result.lines).toContain("each prediction as JSON on ciml/predictions/<build-name>; it runs until Ctrl-C.");
   });
 
   test("wrote a subunit2sql SQLite database with every run", () => {

@@ -132,7 +132,7 @@ describe("Ctrl-C", () => {
         plain.event(e);
         if (e.type === "progress" && e.done === 3) controller.abort();
       },
-      error: (message) => plain.error(message),
+      error: (message, exitCode) => plain.error(message, exitCode),
       close: () => plain.close(),
     };
     const { code } = await runWithReporter(fakeStep, { dir, count: 1000, tickMs: 5 }, reporter, controller);
@@ -159,5 +159,24 @@ describe("Ctrl-C", () => {
     expect(await proc.exited).toBe(130);
     expect(await new Response(proc.stderr).text()).toContain("error: interrupted; nothing half-written was kept");
     expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+});
+
+describe("the live view's scrollback", () => {
+  test("a long run's lines are each printed once, also after the printed ones are forgotten", async () => {
+    const { LiveView } = await import("../src/tui/views.tsx");
+    const { EventStore } = await import("../src/tui/event-store.ts");
+    const store = new EventStore();
+    const { lastFrame, unmount } = render(<LiveView store={store} frame={{ widths: [] }} />);
+    for (let i = 0; i < 450; i++) {
+      store.push({ type: "prediction", runUuid: `run-${i}`, predictedClass: "0", probabilities: { "0": 1 } });
+      // Let React commit now and then, as the terminal does, so batches of printed lines are dropped.
+      if (i % 50 === 49) await Bun.sleep(0);
+    }
+    await Bun.sleep(0);
+    const frame = lastFrame() ?? "";
+    for (let i = 0; i < 450; i++) expect(frame.split(`run-${i}: predicted 0`).length - 1).toBe(1);
+    expect(store.get().log.length).toBeLessThan(450);
+    unmount();
   });
 });

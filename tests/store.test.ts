@@ -121,15 +121,14 @@ describe("names that become paths", () => {
 });
 
 describe("data path", () => {
-  test("flag, then $CIML_DATA_PATH, then ./data, relative to the CWD", () => {
-    expect(resolveDataPath("ws", {}, "/home/u")).toBe("/home/u/ws");
-    expect(resolveDataPath("ws", { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/home/u/ws");
-    expect(resolveDataPath(undefined, { CIML_DATA_PATH: "/srv/ciml" }, "/home/u")).toBe("/srv/ciml");
-    expect(resolveDataPath(undefined, {}, "/home/u")).toBe("/home/u/data");
+  test("the given path, else ./data, relative to the CWD", () => {
+    expect(resolveDataPath("ws", "/home/u")).toBe("/home/u/ws");
+    expect(resolveDataPath("/srv/ciml", "/home/u")).toBe("/srv/ciml");
+    expect(resolveDataPath(undefined, "/home/u")).toBe("/home/u/data");
   });
 
   test("S3 paths say they are not supported yet", () => {
-    expect(() => resolveDataPath("s3://cimlrawdata", {}, "/")).toThrow(/S3 storage is not supported yet/);
+    expect(() => resolveDataPath("s3://cimlrawdata", "/")).toThrow(/S3 storage is not supported yet/);
   });
 
   test("splits use Python's float formatting", () => {

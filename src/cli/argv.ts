@@ -1,37 +1,5 @@
-// Argument shapes that click accepted and cac does not: options that take several values
-// (`--tdt-split 7 0 3`), and being invoked through a link named `ciml-<command>`.
-
-/** Options that take a fixed number of values, as in the original's click definitions. */
-const MULTI_VALUE_OPTIONS: Record<string, number> = {
-  "--tdt-split": 3,
-  "--dataset-experiment-label": 3,
-  "--dataset-experiment-comp": 2,
-  "--experiment-sets-names": 2,
-};
-
-/** Joins what follows a multi-value option into one value, so `--tdt-split 7 0 3` reaches cac whole. */
-export function joinMultiValues(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const n = MULTI_VALUE_OPTIONS[arg];
-    if (n && i + n < args.length) {
-      out.push(`${arg}=${args.slice(i + 1, i + 1 + n).join(VALUE_SEPARATOR)}`);
-      i += n;
-    } else {
-      out.push(arg);
-    }
-  }
-  return out;
-}
-
-const VALUE_SEPARATOR = "\u001f";
-
-/** The values of one occurrence of a multi-value option; also accepts "7 0 3" and "7,0,3" as typed by hand. */
-export function splitMultiValue(value: string): string[] {
-  if (value.includes(VALUE_SEPARATOR)) return value.split(VALUE_SEPARATOR);
-  return value.split(/[\s,]+/).filter((v) => v.length > 0);
-}
+// Finding the command a user meant: through a link named `ciml-<command>`, and the nearest known
+// name for a "did you mean" hint.
 
 /** `ciml-cache-data --x` → `cache-data --x` when the program was started through such a link. */
 export function commandFromLinkName(programPath: string | undefined, commands: readonly string[]): string | null {

@@ -1,16 +1,18 @@
 // Runs one pipeline step under a face: picks the reporter, turns Ctrl-C into an abort, and turns the
 // outcome into an exit code (0 ok, 1 failed, 2 usage, 130 interrupted).
-import { CimlError, isAbort } from "../pipeline/errors.ts";
+import { isAbort } from "../pipeline/errors.ts";
 import type { Step } from "../pipeline/events.ts";
 import { JsonReporter } from "../tui/json-reporter.ts";
 import { PlainReporter, type LineSink } from "../tui/plain-reporter.ts";
 import type { Reporter } from "../tui/reporter.ts";
+import { describeError } from "./describe-error.ts";
 
 export interface FaceFlags {
   json?: boolean;
   quiet?: boolean;
-  /** cac turns --no-tui into tui=false */
-  tui?: boolean;
+  noTui?: boolean;
+  /** CIML_DEBUG=1: errors come with their stack */
+  debug?: boolean;
 }
 
 const EXIT_INTERRUPTED = 130;
@@ -18,18 +20,16 @@ const EXIT_INTERRUPTED = 130;
 const stdoutSink: LineSink = { write: (line) => void process.stdout.write(`${line}\n`) };
 const stderrSink: LineSink = { write: (line) => void process.stderr.write(`${line}\n`) };
 
+/** The reporter of a face that draws nothing live: what errors before a step starts are told to. */
+export function lineReporter(flags: FaceFlags): Reporter {
+  return flags.json ? new JsonReporter(stdoutSink) : new PlainReporter(stdoutSink, stderrSink, flags.quiet);
+}
+
 async function chooseReporter(flags: FaceFlags): Promise<Reporter> {
-  if (flags.json) return new JsonReporter(stdoutSink);
-  if (flags.quiet || flags.tui === false || !process.stdout.isTTY) return new PlainReporter(stdoutSink, stderrSink, flags.quiet);
+  if (flags.json || flags.quiet || flags.noTui || !process.stdout.isTTY) return lineReporter(flags);
   // Loaded lazily: headless runs never pay for React and Ink.
   const { InkReporter } = await import("../tui/ink-reporter.tsx");
   return new InkReporter();
-}
-
-/** Message for an error the user did not cause: one line, with where to look. */
-function unexpected(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${msg.split("\n")[0]} (unexpected; rerun with CIML_DEBUG=1 for the stack)`;
 }
 
 export async function runWithReporter<O, R>(
@@ -37,6 +37,7 @@ export async function runWithReporter<O, R>(
   options: O,
   reporter: Reporter,
   controller = new AbortController(),
+  debug = false,
 ): Promise<{ code: number; result?: R }> {
   try {
     const result = await step(options, { emit: (e) => reporter.event(e), signal: controller.signal });
@@ -46,13 +47,9 @@ export async function runWithReporter<O, R>(
       reporter.error("interrupted; nothing half-written was kept, run the command again to resume", EXIT_INTERRUPTED);
       return { code: EXIT_INTERRUPTED };
     }
-    if (process.env.CIML_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    if (err instanceof CimlError) {
-      reporter.error(err.message, err.exitCode);
-      return { code: err.exitCode };
-    }
-    reporter.error(unexpected(err), 1);
-    return { code: 1 };
+    const { message, exitCode, stack } = describeError(err, debug);
+    reporter.error(message, exitCode, stack);
+    return { code: exitCode };
   } finally {
     reporter.close();
   }
@@ -70,7 +67,7 @@ export async function runStep<O, R>(step: Step<O, R>, options: O, flags: FaceFla
   process.on("SIGTERM", onSignal);
   try {
     const reporter = await chooseReporter(flags);
-    return (await runWithReporter(step, options, reporter, controller)).code;
+    return (await runWithReporter(step, options, reporter, controller, flags.debug)).code;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -98,10 +98,13 @@ function open(f: Frame, title: string): string[] {
 }
 
 function legend(names: string[]): string[] {
+  // Each entry as wide as its name (about 6.5 px a character at this size), so long names do not overlap.
+  let x = MARGIN.left + 10;
+  const y = MARGIN.top - 8;
   return names.map((name, i) => {
-    const x = MARGIN.left + 10 + i * 130;
-    const y = MARGIN.top - 8;
-    return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}" font-size="11" ${FONT}>${escapeXml(name)}</text>`;
+    const entry = `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}" font-size="11" ${FONT}>${escapeXml(name)}</text>`;
+    x += Math.max(130, 14 + name.length * 6.5 + 24);
+    return entry;
   });
 }
 
@@ -176,6 +179,13 @@ function barRange(values: number[]): [number, number] {
   return [lo, b + (b - lo) * 0.05];
 }
 
+/** Three significant digits: enough to tell bars apart, short enough to fit over one. */
+function barValue(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
+  return String(Number(v.toPrecision(3)));
+}
+
 export function barChartSvg(chart: BarChart): string {
   const f = frame(chart.width ?? 800, chart.height ?? 500);
   const values = chart.series.flatMap((s) => s.values);
@@ -198,8 +208,11 @@ export function barChartSvg(chart: BarChart): string {
       const v = s.values[ci] ?? 0;
       const y = toY(Math.max(v, lo));
       const base = toY(Math.max(lo, Math.min(0, hi)));
+      const x = gx + si * barW;
       out.push(
-        `<rect x="${(gx + si * barW).toFixed(1)}" y="${Math.min(y, base).toFixed(1)}" width="${(barW * 0.95).toFixed(1)}" height="${Math.abs(base - y).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"/>`,
+        `<rect x="${x.toFixed(1)}" y="${Math.min(y, base).toFixed(1)}" width="${(barW * 0.95).toFixed(1)}" height="${Math.abs(base - y).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"/>`,
+        // The value on the bar: a reader should not have to guess it from the grid lines.
+        `<text x="${(x + barW * 0.475).toFixed(1)}" y="${(Math.min(y, base) - 4).toFixed(1)}" text-anchor="middle" font-size="10" ${FONT}>${escapeXml(barValue(v))}</text>`,
       );
     });
     out.push(

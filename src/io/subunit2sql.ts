@@ -1,6 +1,9 @@
 // Reading a subunit2sql database: the queries of the original, over MySQL/MariaDB or SQLite.
 import { openSql, type OpenSqlOptions, type SqlConnection } from "./sql-connection.ts";
 
+/** The original tool's public database, its default when no URI is given. */
+export const ORIGINAL_DB_URI = "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql";
+
 export interface RunRow {
   id: number;
   uuid: string;

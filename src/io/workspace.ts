@@ -15,13 +15,13 @@ export function checkName(kind: NameKind, name: string): string {
   return name;
 }
 
-/** --data-path, else $CIML_DATA_PATH, else ./data, relative paths against the CWD (a fix: docs/compatibility.md, "Relative paths are relative to the current directory"). */
-export function resolveDataPath(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-  cwd = process.cwd(),
-): string {
-  const chosen = flag || env.CIML_DATA_PATH || "data";
+/**
+ * The data path as the command line resolved it (--data-path, else $CIML_DATA_PATH), else ./data;
+ * a relative path is taken against the working directory (a fix: docs/compatibility.md, "Relative paths
+ * are relative to the current directory").
+ */
+export function resolveDataPath(given: string | undefined, cwd = process.cwd()): string {
+  const chosen = given || "data";
   if (/^s3:\/\//i.test(chosen)) {
     throw new WorkspaceError(`data path ${chosen}: S3 storage is not supported yet; use a local directory`);
   }

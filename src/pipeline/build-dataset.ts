@@ -13,7 +13,7 @@ import { exampleLength, featureLabels, writeDatasetConfig, type DatasetConfig } 
 import { writeSizesByResult } from "./dataset/dataset-plots.ts";
 import { loadOrMakeSplit, type SetName } from "./dataset/dataset-split.ts";
 import { chooseColumns, fillSets, type Exclusion } from "./dataset/fill-sets.ts";
-import { CimlError } from "./errors.ts";
+import { CimlError, UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
 import { pythonSlice } from "./python-slice.ts";
 
@@ -47,10 +47,21 @@ export interface BuildDatasetResult {
   plots: string[];
 }
 
-export const DEFAULT_SEED = 42;
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const BUILD_DATASET_DEFAULTS = {
+  dataset: "dataset",
+  buildName: "tempest-full",
+  slicer: ":",
+  classLabel: "status",
+  tdtSplit: ["6", "2", "2"],
+  dataPlotsFolder: "/tmp",
+  plotExamples: 0,
+  seed: 42,
+  dtype: "float32",
+} satisfies Partial<BuildDatasetOptions>;
 
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
-  const plan = planBuild(options, DEFAULT_SEED);
+  const plan = planBuild(options, BUILD_DATASET_DEFAULTS.seed);
   const { cache, target, dataset } = plan;
   target.datasetDir(dataset);
 
@@ -66,7 +77,9 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const allRuns = readRunList(runListPath);
   const runs = pythonSlice(allRuns, plan.slicer, "--slicer");
   if (runs.length === 0) {
-    throw new CimlError(`--slicer ${plan.slicer} selects no runs of the ${allRuns.length} cached for build name ${plan.buildName}`);
+    throw new UsageError(
+      `--slicer ${plan.slicer} selects no runs of the ${allRuns.length} cached for build name ${plan.buildName}; e.g. --slicer :${allRuns.length}`,
+    );
   }
   emit({ type: "info", message: `Obtained ${runs.length} runs for build ${plan.buildName}` });
 
@@ -119,6 +132,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
         filled.classes.training,
         filled.vocabulary,
         config.sample_interval,
+        plan.classLabel,
       )),
     );
     emit({ type: "stage", stage: "visualize", state: "finished", detail: plan.dataPlotsFolder });

@@ -7,7 +7,7 @@
 // `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
 import { sweepTemps } from "../io/atomic-file.ts";
 import { hasTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
-import { openSubunit2sql, type RunRow } from "../io/subunit2sql.ts";
+import { openSubunit2sql, ORIGINAL_DB_URI, type RunRow } from "../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
 import { AbortedError, UsageError } from "./errors.ts";
@@ -26,6 +26,15 @@ export interface CacheOptions extends FetchSettings {
   /** how long the database may take to answer a connection */
   dbConnectTimeoutMs?: number;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const CACHE_DATA_DEFAULTS = {
+  buildName: "tempest-full",
+  dbUri: ORIGINAL_DB_URI,
+  limit: 0,
+  parallel: 8,
+  timeoutSeconds: 60,
+} satisfies Partial<CacheOptions>;
 
 export interface CacheResult {
   /** runs of the build name in the database */

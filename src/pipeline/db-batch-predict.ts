@@ -5,7 +5,14 @@ import type { RunRow } from "../io/subunit2sql.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
 import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
-import { exampleOfRun, FetchFailedError, indexRuns, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
+import {
+  exampleOfRun,
+  FetchFailedError,
+  indexRuns,
+  withPredictor,
+  PREDICTOR_DEFAULTS,
+  type PredictorOptions,
+} from "./predict/predict-build.ts";
 import { predictExamples, predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
 import { pythonSlice } from "./python-slice.ts";
@@ -17,6 +24,13 @@ export interface DbBatchPredictOptions extends PredictorOptions {
   /** downloads in flight at once */
   parallel: string | number;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const DB_BATCH_PREDICT_DEFAULTS = {
+  ...PREDICTOR_DEFAULTS,
+  slice: ":",
+  parallel: 8,
+} satisfies Partial<DbBatchPredictOptions>;
 
 export interface DbBatchPredictResult {
   allRuns: number;

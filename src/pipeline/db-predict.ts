@@ -1,12 +1,18 @@
 // `ciml db-predict BUILD_UUID` (the original's, made to work): one MQTT event's work, with the build UUID from the command line.
 import type { Step } from "./events.ts";
-import { predictBuild, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
+import { predictBuild, withPredictor, PREDICTOR_DEFAULTS, type PredictorOptions } from "./predict/predict-build.ts";
 import { predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 
 export interface DbPredictOptions extends PredictorOptions {
   buildUuid: string;
   buildName: string;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const DB_PREDICT_DEFAULTS = {
+  ...PREDICTOR_DEFAULTS,
+  buildName: "tempest-full",
+} satisfies Partial<DbPredictOptions>;
 
 export interface DbPredictResult {
   buildUuid: string;

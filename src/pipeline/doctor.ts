@@ -9,6 +9,9 @@ export interface DoctorOptions {
   backend: BackendName;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const DOCTOR_DEFAULTS = { backend: "wasm" } satisfies DoctorOptions;
+
 export interface DoctorResult extends RuntimeInfo {
   accuracy: number;
   seconds: number;

@@ -80,6 +80,8 @@ export interface ResultEvent {
   stage: string;
   summary: Record<string, JsonValue>;
   lines?: string[];
+  /** shell commands the user may run next; faces print each whole, so it can be copied and pasted */
+  next?: string[];
 }
 
 export type PipelineEvent =

@@ -3,7 +3,7 @@
 import type { Step } from "./events.ts";
 import { serveFirehose, type EventCounts } from "./predict/firehose-service.ts";
 import { brokerSettings, parseQos, publishTopic, subscriptionTopic, type BrokerFlags } from "./predict/mqtt-settings.ts";
-import { predictBuild, withPredictor, type PredictorOptions } from "./predict/predict-build.ts";
+import { predictBuild, withPredictor, PREDICTOR_DEFAULTS, type PredictorOptions } from "./predict/predict-build.ts";
 import { wholeNumber } from "./whole-number.ts";
 
 export interface MqttTrainerOptions extends PredictorOptions {
@@ -21,6 +21,18 @@ export interface MqttTrainerOptions extends PredictorOptions {
   queueSize: string | number;
   debug?: boolean;
 }
+
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const MQTT_TRAINER_DEFAULTS = {
+  mqttHostname: "firehose.openstack.org",
+  qos: 1,
+  topic: "gearman-subunit/#",
+  ...PREDICTOR_DEFAULTS,
+  buildName: "tempest-full",
+  concurrency: 4,
+  retries: 3,
+  queueSize: 1000,
+} satisfies Partial<MqttTrainerOptions> & { mqttHostname: string };
 
 const DRAIN_TIMEOUT_MS = 30_000;
 const FIRST_RETRY_MS = 2_000;

@@ -60,6 +60,11 @@ function metric(ws: Workspace, dataset: string, experiment: string, key: string)
 
 const columnName = (key: string) => (key === "accuracy" ? "1 - accuracy" : key);
 
+/** Which way is better for a plotted column: accuracy is drawn as 1 − accuracy, so a lower bar is better. */
+function betterWay(key: string): "lower" | "higher" {
+  return key === "accuracy" || /loss|error/i.test(key) ? "lower" : "higher";
+}
+
 export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, { emit }) => {
   const ws = new Workspace(resolveDataPath(options.dataPath));
   if (!options.output) throw new UsageError("--output is required: the image file to write (.png or .svg)");
@@ -80,23 +85,32 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
     if (options.keys.length !== 1) throw new UsageError("a comparison plots one metric: give exactly one -k/--data-keys");
   }
   const categories = options.labels.map((t) => t[2]!);
+  const ways = new Set(options.keys.map(betterWay));
+  const mixed = ways.size > 1;
   const series = comparing
     ? [
         { name: options.setNames![0]!, values: options.labels.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
         { name: options.setNames![1]!, values: options.comparisons.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
       ]
     : options.keys.map((key) => ({ name: columnName(key), values: options.labels.map(([d, e]) => metric(ws, d!, e!, key)) }));
+  // One axis for lower- and higher-is-better columns would mislead: the legend then says which is which.
+  const legendNames = mixed ? options.keys.map((key) => `${columnName(key)} (${betterWay(key)} is better)`) : series.map((x) => x.name);
+  const columns = new Intl.ListFormat("en", { type: "conjunction" }).format(options.keys.map(columnName));
   const svg = barChartSvg({
-    title: options.title ?? "",
-    yLabel: comparing || options.keys.length === 1 ? columnName(options.keys[0]!) : "",
+    title:
+      options.title ??
+      (comparing ? `${columns}: ${options.setNames![0]} against ${options.setNames![1]}` : `${columns} per dataset and experiment`),
+    yLabel: mixed
+      ? "value (the legend says which way is better)"
+      : `${comparing || options.keys.length === 1 ? columns : "value"} (${[...ways][0]} is better)`,
     categories,
-    series,
+    series: series.map((x, i) => ({ name: legendNames[i]!, values: x.values })),
   });
   const output = resolve(options.output);
   writeFileAtomic(output, output.toLowerCase().endsWith(".svg") ? svg : await svgToPng(svg, 1.5));
   // No prototype: category labels are class names from the data ("__proto__" must stay a key).
   const table: Record<string, Record<string, number>> = Object.create(null);
   categories.forEach((label, i) => (table[label] = Object.fromEntries(series.map((s) => [s.name, s.values[i]!]))));
-  emit({ type: "result", stage: "plot-data", summary: { output, ...table } });
+  emit({ type: "result", stage: "plot-data", summary: { output, ...table }, lines: [`Chart written to ${output}`] });
   return { files: [output], table };
 };

@@ -23,6 +23,9 @@ export interface QuickstartOptions {
   force: boolean;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const QUICKSTART_DEFAULTS = { dir: "./ciml-quickstart", runs: 300, seed: 42 } satisfies Partial<QuickstartOptions>;
+
 export interface QuickstartResult {
   dir: string;
   dbUri: string;
@@ -196,7 +199,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     `ciml build-dataset ${example} --dataset usr_1m-10s-status --features-regex '(usr|1m)' --sample-interval 10s --slicer :${inDataset}`,
     `ciml train-model ${example} --dataset usr_1m-10s-status --experiment dnn-3x10`,
     `ciml db-predict ${someBuild ?? "<build_uuid>"} ${example} --db-uri ${dbUri} --dataset ${DATASET} --experiment dnn-3x10`,
-    `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10   (see docs/mqtt.md)`,
+    `ciml mqtt-trainer ${example} --db-uri ${dbUri} --mqtt-hostname 127.0.0.1 --dataset ${DATASET} --experiment dnn-3x10`,
   ];
   const lines = [
     `database     ${dbUri}`,
@@ -208,11 +211,15 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
       (x) =>
         `${x.name.padEnd(12)} ${join(dataPath, DATASET, x.name)}  test accuracy ${accuracy[x.name]?.accuracy.toFixed(3)} (baseline ${accuracy[x.name]?.baseline.toFixed(3)}), held-out runs ${batchAccuracy[x.name]?.toFixed(3) ?? "n/a"}`,
     ),
+    // What a binary user needs without the repository's docs/ beside them.
+    "mqtt-trainer waits for finished runs announced on the broker (topic gearman-subunit/#) and publishes",
+    `each prediction as JSON on ciml/predictions/<build-name>; it runs until Ctrl-C.`,
+    "`ciml --help` lists every command, the environment variables and the exit codes;",
+    "`ciml <command> --help` gives a command's options and examples.",
     "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
-    ...next.map((n) => `  ${n}`),
   ];
   progress.finished = true;
   saveProgress();
-  emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines });
+  emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines, next });
   return { dir, dbUri, dataPath, dataset: DATASET, plots: built.plots, accuracy, batchAccuracy, next };
 };

@@ -11,6 +11,18 @@ export interface SetupExperimentOptions extends ExperimentFlags {
   force?: boolean;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const SETUP_EXPERIMENT_DEFAULTS = {
+  experiment: "experiment",
+  estimator: "tf.estimator.DNNClassifier",
+  hiddenLayers: "10/10/10",
+  steps: 30,
+  batchSize: 1,
+  epochs: 1,
+  optimizer: "Adagrad",
+  learningRate: 0.05,
+} satisfies Partial<SetupExperimentOptions>;
+
 export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (options, { emit }) => {
   const name = checkName("experiment", options.experiment);
   const experiment = experimentFromFlags(options);

@@ -26,6 +26,18 @@ export interface SimulateOptions {
   startMs?: number;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const SIMULATE_DEFAULTS = {
+  runs: 500,
+  failureRate: 0.1,
+  missingRate: 0.02,
+  buildNames: ["tempest-full"],
+  seed: 42,
+  dbUri: "sqlite:///ci.db",
+  logRoot: "./logs",
+  intervalSeconds: 1,
+} satisfies Partial<SimulateOptions>;
+
 export interface SimulateResult {
   runs: number;
   failed: number;
@@ -65,6 +77,7 @@ const FAILURE_KINDS: [FailureKind, number][] = [
 ];
 const DEFAULT_START_MS = Date.UTC(2019, 0, 7, 6, 0, 0);
 const BATCH = 100;
+const PROGRESS_EVERY_MS = 100;
 
 function weighted<T>(rng: Rng, items: [T, number][]): T {
   const total = items.reduce((a, [, w]) => a + w, 0);
@@ -128,6 +141,7 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
   let bytes = 0;
   const after = history.lastRunAt ? Date.parse(`${history.lastRunAt.replace(" ", "T").slice(0, 19)}Z`) + 3_600_000 : NaN;
   let at = options.startMs ?? (Number.isFinite(after) ? after : DEFAULT_START_MS);
+  let reported = Number.NEGATIVE_INFINITY;
   try {
     let batch: NewRun[] = [];
     const breather = new Breather();
@@ -200,7 +214,12 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
       if (batch.length >= BATCH || i === options.runs - 1) {
         await writer.insertRuns(batch);
         batch = [];
-        const seconds = (performance.now() - started) / 1000;
+      }
+      // A run takes tens of milliseconds to simulate: report from the first runs on, not per batch.
+      const now = performance.now();
+      if (now - reported >= PROGRESS_EVERY_MS || i === options.runs - 1) {
+        reported = now;
+        const seconds = (now - started) / 1000;
         const done = i + 1;
         emit({
           type: "progress",

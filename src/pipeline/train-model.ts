@@ -26,6 +26,9 @@ export interface TrainModelOptions {
   backend?: BackendName;
 }
 
+/** What a command-line user gets without the flag; the one place these defaults are written. */
+export const TRAIN_MODEL_DEFAULTS = { dataset: "dataset", experiment: "experiment", backend: "wasm" } satisfies TrainModelOptions;
+
 export interface TrainModelResult {
   modelDir: string;
   steps: number;

@@ -1,5 +1,6 @@
 // Text shared by the plain reporter and the Ink views, so both faces say the same thing.
 import type { EpochEvent, HistogramEvent, JsonValue, PredictionEvent, ProgressEvent } from "../pipeline/events.ts";
+import { shown } from "./shown-text.ts";
 
 export function formatNumber(x: number): string {
   if (Number.isInteger(x)) return String(x);
@@ -54,22 +55,24 @@ export function formatEpoch(e: EpochEvent): string {
 }
 
 export function formatHistogram(h: HistogramEvent): string {
-  const bins = h.bins.map((b) => `${b.label}:${b.counts.join("/")}`).join(" ");
-  return `${h.title} [${h.series.join("/")}] ${bins}`;
+  const bins = h.bins.map((b) => `${shown(b.label)}:${b.counts.join("/")}`).join(" ");
+  return `${h.title} [${h.series.map((s) => shown(s)).join("/")}] ${bins}`;
 }
 
-export function formatPrediction(p: PredictionEvent): string {
+/** `build` "short" gives the 7 characters Zuul's build_short_uuid has; "none" leaves the build out. */
+export function formatPrediction(p: PredictionEvent, build: "full" | "short" | "none" = "full"): string {
   const prob = p.probabilities[p.predictedClass];
-  const parts = [`${p.runUuid}: predicted ${p.predictedClass}`];
+  // Run and build ids and class names come from the database or an MQTT payload.
+  const parts = [`${shown(p.runUuid)}: predicted ${shown(p.predictedClass)}`];
   if (prob !== undefined) parts.push(`(p=${prob.toFixed(3)})`);
-  if (p.actualClass !== undefined) parts.push(`actual ${p.actualClass}`);
-  if (p.buildUuid) parts.push(`build ${p.buildUuid}`);
+  if (p.actualClass !== undefined) parts.push(`actual ${shown(p.actualClass)}`);
+  if (p.buildUuid && build !== "none") parts.push(`build ${shown(build === "short" ? p.buildUuid.slice(0, 7) : p.buildUuid)}`);
   if (p.latencyMs !== undefined) parts.push(`${Math.round(p.latencyMs)} ms`);
   return parts.join(" ");
 }
 
 export function formatValue(v: JsonValue): string {
   if (typeof v === "number") return formatNumber(v);
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return shown(v);
   return JSON.stringify(v);
 }

@@ -17,8 +17,8 @@ export class JsonReporter implements Reporter {
     this.out.write(JSON.stringify({ time: new Date().toISOString(), ...e }));
   }
 
-  error(message: string, exitCode: number): void {
-    this.out.write(JSON.stringify({ time: new Date().toISOString(), type: "error", message, exitCode }));
+  error(message: string, exitCode: number, stack?: string): void {
+    this.out.write(JSON.stringify({ time: new Date().toISOString(), type: "error", message, exitCode, ...(stack ? { stack } : {}) }));
   }
 
   close(): void {}

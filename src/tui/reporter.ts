@@ -3,8 +3,11 @@ import type { PipelineEvent } from "../pipeline/events.ts";
 /** A face: it is told every event, then how the step ended. */
 export interface Reporter {
   event(e: PipelineEvent): void;
-  /** The step failed with a message meant for the user (already one line). */
-  error(message: string, exitCode: number): void;
+  /**
+   * The step failed with a message meant for the user (already one line); `stack` only with
+   * CIML_DEBUG=1. Each face prints errors here and nowhere else, in its one shape.
+   */
+  error(message: string, exitCode: number, stack?: string): void;
   /** Called once, last; the reporter flushes and lets go of the terminal. */
   close(): void;
 }

@@ -6,6 +6,6 @@ const [dir, count, tickMs, ...flags] = process.argv.slice(2);
 const code = await runStep(
   fakeStep,
   { dir: dir!, count: Number(count), tickMs: Number(tickMs) },
-  { json: flags.includes("--json"), tui: !flags.includes("--no-tui") },
+  { json: flags.includes("--json"), noTui: flags.includes("--no-tui") },
 );
 process.exit(code);

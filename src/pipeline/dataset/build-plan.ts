@@ -2,7 +2,7 @@
 // so a typo costs nothing and the checks can be tested without a cache.
 import { resolveDataPath, Workspace } from "../../io/workspace.ts";
 import type { BuildDatasetOptions } from "../build-dataset.ts";
-import { CimlError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { wholeNumber } from "../whole-number.ts";
 import { checkAggregations } from "./aggregation.ts";
 import type { ExampleDtype } from "./dataset-config.ts";
@@ -45,7 +45,9 @@ function compileRegex(source: string | undefined): RegExp | null {
   try {
     return new RegExp(source);
   } catch (err) {
-    throw new CimlError(`--features-regex ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
+    throw new UsageError(
+      `--features-regex ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, "")}); e.g. --features-regex "usr|sys", and \\( for a literal (`,
+    );
   }
 }
 

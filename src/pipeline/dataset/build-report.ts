@@ -1,5 +1,6 @@
 // build-dataset's report: the configuration every later step reads, and the closing summary, both made
 // from the plan and what filling the sets produced — plain functions, so they are tested without a build.
+import { dirname } from "node:path";
 import type { ResultEvent } from "../events.ts";
 import type { BuildPlan } from "./build-plan.ts";
 import type { DatasetConfig } from "./dataset-config.ts";
@@ -43,8 +44,14 @@ export function buildResultEvent(plan: BuildPlan, config: DatasetConfig, filled:
   const lines = [
     `Done creating dataset ${dataset}: ${config.num_features} features (${config.num_columns} columns × ${config.normalized_length}), classes ${config.classes.join(", ")}`,
   ];
+  // Where the plots went, one line per folder (--plot-examples has its own folder).
+  for (const folder of new Set(filled.plots.map((p) => dirname(p))))
+    lines.push(`plots: ${filled.plots.filter((p) => dirname(p) === folder).length} files in ${folder}`);
   if (filled.excluded.length > 0)
     lines.push(`${filled.excluded.length} runs excluded (listed in ${target.datasetFile(dataset, "excluded.json.gz")})`);
+  // Where the output is, printed even with --quiet: the dataset and the pictures drawn.
+  lines.push(`Dataset written to ${target.datasetDir(dataset)}`);
+  if (filled.plots.length > 0) lines.push(`Plots written: ${filled.plots.join(", ")}`);
   return {
     type: "result",
     stage: "build-dataset",

@@ -20,6 +20,12 @@ export function classOf(metadata: RunMetadata, classLabel: string): string {
   return OPERATOR_PREFIXES.find((p) => raw.startsWith(p)) ?? raw;
 }
 
+/** How a class is named to a reader: status classes say which is pass and which is fail. */
+export function classDescription(classLabel: string, cls: string): string {
+  if (classLabel !== "status") return cls;
+  return cls === "0" ? "0 = passed" : "1 = failed";
+}
+
 /** Status classes are numbers in the npz (int64) as in the original; every other label is a string. */
 export function isNumericLabel(classLabel: string): boolean {
   return classLabel === "status";

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../io/atomic-file.ts";
 import { xyChartSvg } from "../../io/chart-svg.ts";
 import { svgToPng } from "../../io/png.ts";
+import { classDescription } from "./class-label.ts";
 
 export async function writeSizesByResult(
   folder: string,
@@ -12,14 +13,15 @@ export async function writeSizesByResult(
   classes: string[],
   vocabulary: string[],
   interval: string | null,
+  classLabel: string,
 ): Promise<string[]> {
   const svg = xyChartSvg({
     title: "Example length by result (training set)",
     xLabel: `samples after resampling${interval ? ` to ${interval}` : ""}, before padding/truncation`,
-    yLabel: "class",
+    yLabel: classLabel === "status" ? "status (0 = passed, 1 = failed)" : classLabel,
     yCategories: vocabulary,
     series: vocabulary.map((cls, ci) => ({
-      name: `${cls} (${classes.filter((c) => c === cls).length})`,
+      name: `${classDescription(classLabel, cls)} (${classes.filter((c) => c === cls).length} runs)`,
       points: lengths.flatMap((len, i) => (classes[i] === cls ? [[len, ci] as [number, number]] : [])),
     })),
   });
@@ -29,6 +31,11 @@ export async function writeSizesByResult(
   writeFileAtomic(svgPath, svg);
   writeFileAtomic(pngPath, await svgToPng(svg, 1.5));
   return [pngPath, svgPath];
+}
+
+/** --plot-examples: every per-example plot of one dataset in one folder, beside sizes_by_result. */
+export function examplesFolder(plotsFolder: string, dataset: string): string {
+  return join(plotsFolder, `${dataset}-examples`);
 }
 
 /** The original's name prefix; without resampling it had none (and crashed; docs/compatibility.md, "--visualize works without resampling"). */

@@ -19,7 +19,8 @@ export function parseTdtSplit(values: string[]): TdtSplit {
     );
   }
   const [t, d, s] = values.map(Number) as [number, number, number];
-  if (t + d + s !== 10) throw new CimlError(`Training (${t}) + dev (${d}) + test (${s}) != 10`);
+  if (t + d + s !== 10)
+    throw new UsageError(`Training (${t}) + dev (${d}) + test (${s}) != 10; give tenths that sum to 10, e.g. --tdt-split 6 2 2`);
   return { training: t / 10, dev: d / 10, test: s / 10 };
 }
 

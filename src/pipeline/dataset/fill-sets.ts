@@ -11,7 +11,7 @@ import type { Emit } from "../events.ts";
 import type { BuildPlan } from "./build-plan.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
-import { writeExamplePlots, writeNormalizedPlot } from "./dataset-plots.ts";
+import { examplesFolder, writeExamplePlots, writeNormalizedPlot } from "./dataset-plots.ts";
 import { SET_NAMES, type SetName, type SplitIndices } from "./dataset-split.ts";
 import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type ExampleShape, type Normalization } from "./example-vector.ts";
 import type { TraceColumns } from "./resample.ts";
@@ -172,7 +172,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     if (set === "training" && ids.length < plan.plotExamples) {
       state.plots.push(
         ...(await writeExamplePlots(
-          plan.target.datasetFile(plan.dataset, "plots"),
+          examplesFolder(plan.dataPlotsFolder, plan.dataset),
           shape.sample_interval,
           ids.length,
           shape.columns,
@@ -270,7 +270,12 @@ export async function fillSets(
       for (let r = 0; r < rows; r++) normalizeInPlace(matrix.subarray(r * features, (r + 1) * features), state.normalization);
       for (let r = 0; r < Math.min(rows, plan.plotExamples); r++) {
         state.plots.push(
-          await writeNormalizedPlot(plan.dataPlotsFolder, shape.sample_interval, r, matrix.subarray(r * features, (r + 1) * features)),
+          await writeNormalizedPlot(
+            examplesFolder(plan.dataPlotsFolder, plan.dataset),
+            shape.sample_interval,
+            r,
+            matrix.subarray(r * features, (r + 1) * features),
+          ),
         );
       }
     }

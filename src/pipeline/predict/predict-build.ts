@@ -3,7 +3,7 @@
 // workspace, database and model opened once for a whole command.
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
-import { openSubunit2sql, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { openSubunit2sql, ORIGINAL_DB_URI, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
@@ -44,7 +44,13 @@ export class FetchFailedError extends CimlError {
   override name = "FetchFailedError";
 }
 
-const DEFAULT_TIMEOUT_SECONDS = 60;
+/** What a command-line user gets without the flag, for every prediction command. */
+export const PREDICTOR_DEFAULTS = {
+  dbUri: ORIGINAL_DB_URI,
+  dataset: "dataset",
+  experiment: "experiment",
+  timeoutSeconds: 60,
+} satisfies Partial<PredictorOptions>;
 
 /**
  * Opens the workspace, the model and the database once, runs `body`, and lets go of all three however it
@@ -54,7 +60,7 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   const ws = new Workspace(resolveDataPath(options.dataPath));
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
-  const timeout = Number(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+  const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
   const policy = fetchPolicyFor({ dbUri: options.dbUri, dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });

@@ -1,0 +1,48 @@
+// Options that several commands share, written once so their help reads the same everywhere.
+import { CimlError } from "../../pipeline/errors.ts";
+import type { Flags } from "../flags.ts";
+import { option, repeatable } from "../option-spec.ts";
+
+export const DATA_PATH = option("--data-path <path>", "workspace root");
+export const DB_URI = option(
+  "--db-uri <uri>",
+  "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path",
+);
+export const DSTAT_PATH = repeatable(
+  "--dstat-path <path>",
+  "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)",
+);
+export const TIMEOUT = option("--timeout <seconds>", "overall time allowed per dstat download");
+export const DEBUG = option("--debug", "verbose logging");
+export const S3_OPTIONS = [
+  option("--s3-profile <name>", "S3 profile (not supported yet)"),
+  option("--s3-url <url>", "S3 endpoint (not supported yet)"),
+];
+
+/** The data path as typed, else $CIML_DATA_PATH, else ./data; the step resolves it against the working directory. */
+export function dataPath(f: Flags): string {
+  return f.fromEnv("--data-path", "CIML_DATA_PATH", "./data") ?? "./data";
+}
+
+/** The options every prediction command shares, with the step's defaults. */
+export function predictorOptions(
+  f: Flags,
+  d: { dbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
+): { dataPath: string; dbUri: string; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
+  return {
+    dataPath: dataPath(f),
+    dbUri: f.fromEnv("--db-uri", "CIML_DB_URI", d.dbUri) ?? d.dbUri,
+    dataset: f.string("--dataset", d.dataset),
+    experiment: f.string("--experiment", d.experiment),
+    dstatPaths: f.list("--dstat-path"),
+    timeoutSeconds: f.decimal("--timeout", d.timeoutSeconds),
+  };
+}
+
+/** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
+export function refuseS3(f: Flags): void {
+  const profile = f.string("--s3-profile");
+  const url = f.string("--s3-url");
+  if (profile !== undefined || url !== undefined)
+    throw new CimlError("S3 storage (--s3-profile, --s3-url) is not supported yet; use a local --data-path");
+}
