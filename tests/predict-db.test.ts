@@ -1,6 +1,7 @@
 // db-predict and db-batch-predict against a real subunit2sql database, a loopback log server and a model
 // trained in the test: the original's lines, the scored summary, --json, and the CLI wiring.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,6 @@ import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree } from "./helpers/log-server.ts";
-import { queryDatabase } from "./helpers/mariadb.ts";
 import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
@@ -58,6 +58,18 @@ async function ciml(...args: string[]) {
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }
+
+/** The flags every prediction command takes: where the workspace, database, dataset and model are. */
+const modelFlags = (dataPath: string, dbUri: string) => [
+  "--data-path",
+  dataPath,
+  "--db-uri",
+  dbUri,
+  "--dataset",
+  DATASET,
+  "--experiment",
+  EXPERIMENT,
+];
 
 const lines = (events: PipelineEvent[]) =>
   events.flatMap((e) => (e.type === "info" ? [e.message] : e.type === "result" ? (e.lines ?? []) : []));
@@ -210,36 +222,11 @@ describe("the prediction commands as a user runs them", () => {
   test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {
     const dataPath = workspaceCopy();
     const run = syntheticRun(100);
-    const r = await ciml(
-      "db-predict",
-      buildUuidFor(100),
-      "--no-tui",
-      "--data-path",
-      dataPath,
-      "--db-uri",
-      db.uri,
-      "--dataset",
-      DATASET,
-      "--experiment",
-      EXPERIMENT,
-    );
+    const r = await ciml("db-predict", buildUuidFor(100), "--no-tui", ...modelFlags(dataPath, db.uri));
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Obtained dstat file for ${run.uuid}`);
     expect(r.out).toMatch(new RegExp(`${run.uuid}: predicted [01] \\(p=0\\.\\d{3}\\) actual ${run.status} build ${buildUuidFor(100)}`));
-    const bad = await ciml(
-      "db-predict",
-      buildUuidFor(100),
-      "--data-path",
-      dataPath,
-      "--db-uri",
-      db.uri,
-      "--dataset",
-      DATASET,
-      "--experiment",
-      EXPERIMENT,
-      "--timeout",
-      "soon",
-    );
+    const bad = await ciml("db-predict", buildUuidFor(100), ...modelFlags(dataPath, db.uri), "--timeout", "soon");
     expect(bad.code).toBe(2);
     expect(bad.err.trim()).toBe("error: --timeout soon: give a number, e.g. 60");
   }, 120_000);
@@ -311,22 +298,24 @@ describe("the prediction commands as a user runs them", () => {
 
 describe("errors that are not about one run end the command", () => {
   test("db-batch-predict stops with one error when the database loses a table mid-batch, not one warning per run", async () => {
-    const db = await mariadbHistory("predictlost");
+    const db = await sqliteHistory();
     dbs.push(db);
-    const database = db.uri.split("/").pop()!;
     let dropped = false;
-    // The first download is the moment the database goes away: every later metadata query fails.
+    // The five runs of the slice, made once: traces are too slow to make inside each request.
+    const bodies = new Map(
+      Array.from({ length: 5 }, (_, k) => syntheticRun(RUNS - 5 + k)).map((r) => [r.uuid, gzip(new TextEncoder().encode(r.trace))]),
+    );
+    // The first download is the moment the database loses its metadata: every later metadata query fails.
     const server = serveLogTree({
-      route: async (path) => {
+      route: (path) => {
         if (!dropped) {
           dropped = true;
-          await queryDatabase(database, "DROP TABLE run_metadata");
+          const other = new Database(db.uri.slice("sqlite:///".length));
+          other.run("DROP TABLE run_metadata");
+          other.close();
         }
-        const run = /^\/logs\/([^/]+)\//.exec(path)?.[1];
-        const i = Array.from({ length: RUNS }, (_, k) => k).find((k) => syntheticRun(k).uuid === run);
-        return i === undefined
-          ? new Response("not found", { status: 404 })
-          : new Response(gzip(new TextEncoder().encode(syntheticRun(i).trace)));
+        const body = bodies.get(/^\/logs\/([^/]+)\//.exec(path)?.[1] ?? "");
+        return body ? new Response(body) : new Response("not found", { status: 404 });
       },
     });
     try {
@@ -356,19 +345,7 @@ describe("errors that are not about one run end the command", () => {
     const config = readJsonGz(configPath) as { labels: string[]; normalization_params: Record<string, unknown> };
     delete config.normalization_params[config.labels[3]!];
     writeJsonGz(configPath, config);
-    const r = await ciml(
-      "db-batch-predict",
-      "--no-tui",
-      "--data-path",
-      dataPath,
-      "--db-uri",
-      db.uri,
-      "--dataset",
-      DATASET,
-      "--experiment",
-      EXPERIMENT,
-      "--slice=-5:",
-    );
+    const r = await ciml("db-batch-predict", "--no-tui", ...modelFlags(dataPath, db.uri), "--slice=-5:");
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toContain(config.labels[3]!);
