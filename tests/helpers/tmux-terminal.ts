@@ -46,7 +46,8 @@ export class TmuxTerminal {
       String(rows),
       "-c",
       this.dir,
-      `env ${env} bash --norc --noprofile`,
+      // A person's terminal, not a CI job's: with CI set, Ink draws only the last frame.
+      `env -u CI ${env} bash --norc --noprofile`,
     );
     this.tmux("set-option", "-t", "t", "history-limit", "10000");
     this.tmux("pipe-pane", "-t", "t", "-o", `cat >> ${this.rawFile}`);
