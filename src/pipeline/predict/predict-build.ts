@@ -130,7 +130,7 @@ export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSigna
       reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.uuid), downloaded: cached.kind === "cached" };
+  return { ...exampleOfCachedRun(p.ws, p, run.uuid, cached.table), downloaded: cached.kind === "cached" };
 }
 
 /**
