@@ -1,0 +1,115 @@
+// bench/predict-stages.ts — where one prediction's time goes: each stage of the prediction path timed on
+// its own for runs that are not cached yet (DB queries, HTTP fetch, gunzip, dstat parse, cache writes, the
+// resample + normalise into the model's input, the model call), then the whole path (predictBuild) for
+// the same kind of runs, and the stage that parsing once removed (reading the cached trace back and parsing it again).
+//
+//   node_modules/.bin/bun bench/predict-stages.ts [events=20]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { gunzip, isGzip, gzip } from "../src/io/gzip-json.ts";
+import { DEFAULT_FETCH_POLICY, fetchDstat } from "../src/io/log-server.ts";
+import { readRunList, readTraceText, writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
+import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { buildDataset } from "../src/pipeline/build-dataset.ts";
+import { cacheData } from "../src/pipeline/cache-data.ts";
+import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
+import { indexRuns, predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
+import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
+import { simulate } from "../src/pipeline/simulate.ts";
+import { trainModel } from "../src/pipeline/train-model.ts";
+
+const quiet = { emit: () => {}, signal: new AbortController().signal };
+const events = Number(process.argv[2] ?? 20);
+const TRAIN_RUNS = 100;
+const dir = mkdtempSync(join(tmpdir(), "ciml-bench-stages-"));
+const logs = join(dir, "logs");
+const server = Bun.spawn([process.execPath, join(import.meta.dir, "cache.ts"), "serve", logs, "0"], { stdout: "pipe", stderr: "inherit" });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+try {
+  const url = new TextDecoder().decode((await server.stdout.getReader().read()).value).trim();
+  const dbUri = `sqlite:///${join(dir, "ci.db")}`;
+  const data = join(dir, "data");
+  // One row a second, like devstack's dstat, as bench/predict.ts.
+  const sim = { failureRate: 0.2, missingRate: 0, buildNames: ["tempest-full"], seed: 5, dbUri, logRoot: logs, logUrl: url };
+  await simulate({ ...sim, runs: TRAIN_RUNS + 2 * events, intervalSeconds: 1 }, quiet);
+  await cacheData({ dataPath: data, buildName: "tempest-full", dbUri, limit: TRAIN_RUNS, parallel: 8, timeoutSeconds: 60 }, quiet);
+  await buildDataset(
+    {
+      dataPath: data,
+      dataset: "ds",
+      buildName: "tempest-full",
+      slicer: ":",
+      sampleInterval: "1min",
+      featuresRegex: "^(usr|used|1m)$",
+      classLabel: "status",
+      tdtSplit: ["7", "1", "2"],
+      force: false,
+      visualize: false,
+      dataPlotsFolder: dir,
+      aggregationFunctions: [],
+      dtype: "float32",
+    },
+    quiet,
+  );
+  const experiment = { dataPath: data, experiment: "dnn", estimator: "dnn", hiddenLayers: "32/16", steps: 100000, batchSize: 32 };
+  await setupExperiment({ ...experiment, epochs: 2, optimizer: "Adam", learningRate: 0.01 }, quiet);
+  await trainModel({ dataPath: data, dataset: "ds", experiment: "dnn" }, quiet);
+
+  const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
+  const db = await openSubunit2sql(dbUri);
+  const fresh = [];
+  for await (const run of db.runsByKeyValue("build_name", "tempest-full")) if (!cached.has(run.uuid)) fresh.push(run);
+  await db.close();
+  const [staged, whole] = [fresh.slice(0, events), fresh.slice(events, 2 * events)];
+
+  const stages: Record<string, number[]> = {};
+  const time = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const out = await f();
+    (stages[name] ??= []).push(performance.now() - t);
+    return out;
+  };
+  const totals: number[] = [];
+  await withPredictor({ dataPath: data, dbUri, dataset: "ds", experiment: "dnn" }, quiet.emit, async (p) => {
+    for (const run of staged) {
+      const buildUuid = String((await p.db.runMetadata(run.uuid)).build_uuid);
+      await time("DB queries (runs of the build, their metadata)", async () => {
+        for await (const _ of p.db.runsByKeyValue("build_uuid", buildUuid));
+        await p.db.runMetadata(run.uuid);
+        await p.db.runMetadata(run.uuid);
+      });
+      const got = await time("HTTP fetch (path the host answered last; gunzip included)", () =>
+        fetchDstat(run.artifacts!, DEFAULT_FETCH_POLICY, () => null, quiet.signal),
+      );
+      if (got.kind !== "found") throw new Error(`${run.uuid}: ${got.kind}`);
+      await time("  of which gunzip", () => (isGzip(got.body) ? gunzip(got.body) : got.body));
+      const year = Number(run.run_at?.slice(0, 4));
+      const table = await time("dstat parse", () => parseDstatCsv(got.text, { year }));
+      await time("cache writes (trace gzip, metadata)", () => {
+        writeTraceGz(p.ws, run.uuid, isGzip(got.body) ? got.body : gzip(got.body));
+        writeRunMetadata(p.ws, run.uuid, { status: runStatus(run), artifact: run.artifacts });
+      });
+      await time("removed: cached trace read back and parsed again", () => parseDstatCsv(readTraceText(p.ws, run.uuid)!, { year }));
+      await time("run list update (indexRuns: read, add, rewrite)", () => indexRuns(p.ws, "tempest-full", [run.uuid]));
+      const example = await time("resample + normalise (exampleFromTable)", () => exampleFromTable(table, p.config));
+      await time("tfjs predict (one row)", () => p.model.predict(example, 1));
+    }
+    for (const run of whole) {
+      const buildUuid = String((await p.db.runMetadata(run.uuid)).build_uuid);
+      const t = performance.now();
+      const out = await predictBuild(p, buildUuid, "tempest-full", quiet.signal);
+      totals.push(performance.now() - t);
+      if (out.predictions.length !== 1) throw new Error(`${buildUuid}: ${out.skipped.join("; ")}`);
+    }
+  });
+  console.log(`one prediction, ${events} uncached runs each (medians; 1 s dstat rows, log server on loopback without latency):`);
+  for (const [name, xs] of Object.entries(stages)) console.log(`  ${name.padEnd(58)} ${median(xs).toFixed(1).padStart(7)} ms`);
+  console.log(`  ${"whole path (predictBuild), other runs".padEnd(58)} ${median(totals).toFixed(1).padStart(7)} ms`);
+} finally {
+  server.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
