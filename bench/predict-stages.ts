@@ -70,7 +70,9 @@ try {
   const time = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
     const t = performance.now();
     const out = await f();
-    (stages[name] ??= []).push(performance.now() - t);
+    const times = stages[name] ?? [];
+    times.push(performance.now() - t);
+    stages[name] = times;
     return out;
   };
   const totals: number[] = [];
