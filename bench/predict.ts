@@ -207,6 +207,12 @@ try {
     `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
   );
   console.log(
+    `| mqtt-trainer, event → prediction published (local logs, one at a time) | p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} |`,
+  );
+  console.log(
+    `| mqtt-trainer burst throughput vs one db-predict process per event | ${mqttRate.toFixed(1)} events/s, ${(mqttRate / dbRate).toFixed(1)}× |`,
+  );
+  console.log(
     `ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`,
   );
 } finally {
