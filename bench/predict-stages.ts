@@ -13,13 +13,10 @@ import { DEFAULT_FETCH_POLICY, fetchDstat } from "../src/io/log-server.ts";
 import { readRunList, readTraceText, writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
 import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { buildDataset } from "../src/pipeline/build-dataset.ts";
-import { cacheData } from "../src/pipeline/cache-data.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { indexRuns, predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
-import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
-import { trainModel } from "../src/pipeline/train-model.ts";
+import { trainOnHistory } from "./trained-history.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 const events = Number(process.argv[2] ?? 20);
@@ -36,28 +33,7 @@ try {
   // One row a second, like devstack's dstat, as bench/predict.ts.
   const sim = { failureRate: 0.2, missingRate: 0, buildNames: ["tempest-full"], seed: 5, dbUri, logRoot: logs, logUrl: url };
   await simulate({ ...sim, runs: TRAIN_RUNS + 2 * events, intervalSeconds: 1 }, quiet);
-  await cacheData({ dataPath: data, buildName: "tempest-full", dbUri, limit: TRAIN_RUNS, parallel: 8, timeoutSeconds: 60 }, quiet);
-  await buildDataset(
-    {
-      dataPath: data,
-      dataset: "ds",
-      buildName: "tempest-full",
-      slicer: ":",
-      sampleInterval: "1min",
-      featuresRegex: "^(usr|used|1m)$",
-      classLabel: "status",
-      tdtSplit: ["7", "1", "2"],
-      force: false,
-      visualize: false,
-      dataPlotsFolder: dir,
-      aggregationFunctions: [],
-      dtype: "float32",
-    },
-    quiet,
-  );
-  const experiment = { dataPath: data, experiment: "dnn", estimator: "dnn", hiddenLayers: "32/16", steps: 100000, batchSize: 32 };
-  await setupExperiment({ ...experiment, epochs: 2, optimizer: "Adam", learningRate: 0.01 }, quiet);
-  await trainModel({ dataPath: data, dataset: "ds", experiment: "dnn" }, quiet);
+  await trainOnHistory({ data, dbUri, plots: dir, runs: TRAIN_RUNS, epochs: 2 });
 
   const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
   const db = await openSubunit2sql(dbUri);
