@@ -8,12 +8,18 @@
 // the original's loop did: per run, GET the four paths in order until one is not 404,
 // parse the body, store it gzipped, query and store the metadata. It runs on the first `sequentialRuns` runs only, to
 // keep the bench short; runs/s is what is compared.
+//
+// The same child also plays Zuul: `GET /api/tenant/bench/builds` pages through the simulated runs as Zuul
+// builds (newest first, with log_url), and every log root has a zuul-info/inventory.yaml. The Zuul peer
+// loop pages the API, then per build tries the Zuul dstat paths in order and reads the inventory, one build
+// at a time; cache-data --zuul-url does the same work with its parallel downloads.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { gunzip, isGzip, gzip } from "../src/io/gzip-json.ts";
 import { DEFAULT_DSTAT_PATHS, joinUrl } from "../src/io/log-server.ts";
+import { INVENTORY_PATH, ZUUL_DSTAT_PATHS } from "../src/io/sources/zuul-build.ts";
 import { writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
 import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
@@ -22,14 +28,43 @@ import { simulate } from "../src/pipeline/simulate.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 
+const INVENTORY = `all:
+  hosts:
+    controller:
+      nodepool:
+        label: ubuntu-jammy
+        provider: rax-dfw
+`;
+
 if (process.argv[2] === "serve") {
   const [root, latency] = [process.argv[3]!, Number(process.argv[4])];
+  // written by the parent once the history exists: [{uuid, result, start_time, path}], newest first
+  let builds: { uuid: string; result: string; start_time: string; path: string }[] | undefined;
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     async fetch(req) {
       await Bun.sleep(latency);
-      const file = Bun.file(join(root, decodeURIComponent(new URL(req.url).pathname)));
+      const url = new URL(req.url);
+      if (url.pathname === "/api/tenant/bench/builds") {
+        builds ??= await Bun.file(join(root, "..", "builds.json")).json();
+        const skip = Number(url.searchParams.get("skip") ?? 0);
+        const limit = Number(url.searchParams.get("limit") ?? 50);
+        return Response.json(
+          builds!.slice(skip, skip + limit).map((b) => ({
+            uuid: b.uuid,
+            job_name: "tempest-full",
+            result: b.result,
+            start_time: b.start_time,
+            voting: true,
+            log_url: `${url.origin}/${b.path}/`,
+            pipeline: "gate",
+            ref: { project: "openstack/nova", branch: "master", change: 1, patchset: "1" },
+          })),
+        );
+      }
+      if (url.pathname.endsWith(INVENTORY_PATH)) return new Response(INVENTORY);
+      const file = Bun.file(join(root, decodeURIComponent(url.pathname)));
       return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
     },
   });
@@ -120,6 +155,63 @@ try {
   console.log(
     `ratio cache-data (default --parallel 8) / sequential: ${(rates[8]! / seqRate).toFixed(1)}x; --parallel 32: ${(rates[32]! / seqRate).toFixed(1)}x`,
   );
+
+  // The same history as Zuul builds, newest first.
+  const history = await openSubunit2sql(dbUri);
+  const builds: { uuid: string; result: string; start_time: string; path: string }[] = [];
+  for await (const run of history.runsByKeyValue("build_name", "tempest-full"))
+    builds.push({
+      uuid: run.uuid.replaceAll("-", ""),
+      result: runStatus(run) ? "FAILURE" : "SUCCESS",
+      start_time: (run.run_at ?? "2019-01-01 00:00:00").replace(" ", "T"),
+      path: run.artifacts!.slice(url.length + 1),
+    });
+  await history.close();
+  builds.reverse();
+  await Bun.write(join(dir, "builds.json"), JSON.stringify(builds));
+  const zuulUrl = `${url}/api/tenant/bench`;
+
+  // The one-at-a-time Zuul loop: page the API, then per build the dstat paths in order and the inventory.
+  const zuulSeqWs = new Workspace(join(dir, "zuul-sequential"));
+  zuulSeqWs.ensureDirs();
+  const t2 = performance.now();
+  let zuulSeqDone = 0;
+  for (let skip = 0; zuulSeqDone < sequentialRuns; skip += 100) {
+    const page = (await (await fetch(`${zuulUrl}/builds?job_name=tempest-full&complete=true&limit=100&skip=${skip}`)).json()) as {
+      uuid: string;
+      result: string;
+      log_url: string;
+    }[];
+    if (page.length === 0) break;
+    for (const b of page) {
+      if (zuulSeqDone++ >= sequentialRuns) break;
+      for (const path of ZUUL_DSTAT_PATHS) {
+        const response = await fetch(joinUrl(b.log_url, path));
+        if (response.status === 404) {
+          await response.arrayBuffer();
+          continue;
+        }
+        const body = new Uint8Array(await response.arrayBuffer());
+        parseDstatCsv(new TextDecoder().decode(isGzip(body) ? gunzip(body) : body));
+        const inventory = await (await fetch(joinUrl(b.log_url, INVENTORY_PATH))).text();
+        writeTraceGz(zuulSeqWs, b.uuid, isGzip(body) ? body : gzip(body));
+        writeRunMetadata(zuulSeqWs, b.uuid, { status: b.result === "SUCCESS" ? 0 : 1, artifact: b.log_url, inventory });
+        break;
+      }
+    }
+  }
+  const zuulSeqRate = sequentialRuns / ((performance.now() - t2) / 1000);
+  console.log(`Zuul, sequential loop: ${sequentialRuns} builds at ${zuulSeqRate.toFixed(1)} builds/s`);
+  const t3 = performance.now();
+  const z = await cacheData(
+    { dataPath: join(dir, "zuul-parallel"), buildName: "tempest-full", zuulUrl, limit: 0, parallel: 8, timeoutSeconds: 60 },
+    quiet,
+  );
+  const zuulRate = z.total / ((performance.now() - t3) / 1000);
+  console.log(
+    `cache-data --zuul-url --parallel 8: ${z.total} builds (${z.cached} cached, ${z.unavailable} unavailable, ${z.failed} failed) at ${zuulRate.toFixed(1)} builds/s`,
+  );
+  console.log(`ratio cache-data --zuul-url / sequential Zuul loop: ${(zuulRate / zuulSeqRate).toFixed(1)}x`);
 } finally {
   child.kill();
   rmSync(dir, { recursive: true, force: true });

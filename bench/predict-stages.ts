@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { gunzip, isGzip, gzip } from "../src/io/gzip-json.ts";
-import { DEFAULT_FETCH_POLICY, fetchDstat } from "../src/io/log-server.ts";
+import { fetchDstat } from "../src/io/log-server.ts";
 import { readRunList, readTraceText, writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
-import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
+import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { indexRuns, predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
@@ -37,8 +37,9 @@ try {
 
   const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
   const db = await openSubunit2sql(dbUri);
-  const fresh = [];
-  for await (const run of db.runsByKeyValue("build_name", "tempest-full")) if (!cached.has(run.uuid)) fresh.push(run);
+  const fresh: string[] = [];
+  for await (const run of db.runsByKeyValue("build_name", "tempest-full"))
+    if (!cached.has(run.uuid)) fresh.push(String((await db.runMetadata(run.uuid)).build_uuid));
   await db.close();
   const [staged, whole] = [fresh.slice(0, events), fresh.slice(events, 2 * events)];
 
@@ -53,31 +54,30 @@ try {
   };
   const totals: number[] = [];
   await withPredictor({ dataPath: data, dbUri, dataset: "ds", experiment: "dnn" }, quiet.emit, async (p) => {
-    for (const run of staged) {
-      const buildUuid = String((await p.db.runMetadata(run.uuid)).build_uuid);
-      await time("DB queries (runs of the build, their metadata)", async () => {
-        for await (const _ of p.db.runsByKeyValue("build_uuid", buildUuid));
-        await p.db.runMetadata(run.uuid);
-        await p.db.runMetadata(run.uuid);
+    for (const buildUuid of staged) {
+      const [run] = await time("run source queries (runs of the build, their metadata)", async () => {
+        const { runs } = await p.source.runsOfBuild(buildUuid, "tempest-full", quiet.signal);
+        await runs[0]!.metadata(p.policy, quiet.signal);
+        return runs;
       });
+      if (!run) throw new Error(`build ${buildUuid}: no run`);
       const got = await time("HTTP fetch (path the host answered last; gunzip included)", () =>
-        fetchDstat(run.artifacts!, DEFAULT_FETCH_POLICY, () => null, quiet.signal),
+        fetchDstat(run.logRoot!, p.policy, () => null, quiet.signal),
       );
-      if (got.kind !== "found") throw new Error(`${run.uuid}: ${got.kind}`);
+      if (got.kind !== "found") throw new Error(`${run.id}: ${got.kind}`);
       await time("  of which gunzip", () => (isGzip(got.body) ? gunzip(got.body) : got.body));
-      const year = Number(run.run_at?.slice(0, 4));
+      const year = Number(run.runAt?.slice(0, 4));
       const table = await time("dstat parse", () => parseDstatCsv(got.text, { year }));
       await time("cache writes (trace gzip, metadata)", () => {
-        writeTraceGz(p.ws, run.uuid, isGzip(got.body) ? got.body : gzip(got.body));
-        writeRunMetadata(p.ws, run.uuid, { status: runStatus(run), artifact: run.artifacts });
+        writeTraceGz(p.ws, run.id, isGzip(got.body) ? got.body : gzip(got.body));
+        writeRunMetadata(p.ws, run.id, { status: run.status, artifact: run.logRoot });
       });
-      await time("removed: cached trace read back and parsed again", () => parseDstatCsv(readTraceText(p.ws, run.uuid)!, { year }));
-      await time("run list update (indexRuns: read, add, rewrite)", () => indexRuns(p.ws, "tempest-full", [run.uuid]));
+      await time("removed: cached trace read back and parsed again", () => parseDstatCsv(readTraceText(p.ws, run.id)!, { year }));
+      await time("run list update (indexRuns: read, add, rewrite)", () => indexRuns(p.ws, "tempest-full", [run.id]));
       const example = await time("resample + normalise (exampleFromTable)", () => exampleFromTable(table, p.config));
       await time("tfjs predict (one row)", () => p.model.predict(example, 1));
     }
-    for (const run of whole) {
-      const buildUuid = String((await p.db.runMetadata(run.uuid)).build_uuid);
+    for (const buildUuid of whole) {
       const t = performance.now();
       const out = await predictBuild(p, buildUuid, "tempest-full", quiet.signal);
       totals.push(performance.now() - t);

@@ -32,13 +32,16 @@ describe("normalisers", () => {
 
   test("the database URI and data path come from the flag, else the environment, else the step's default", async () => {
     const env = { CIML_DB_URI: "sqlite:///env.db", CIML_DATA_PATH: "/srv/env" };
-    expect((await normalise("cache-data", [], env)).options).toMatchObject({ dbUri: "sqlite:///env.db", dataPath: "/srv/env" });
+    // Untyped, the database is only the fallback source, so --zuul-url or --runs-file alone is one source.
+    const untyped = (await normalise("cache-data", [], env)).options;
+    expect(untyped).toMatchObject({ defaultDbUri: "sqlite:///env.db", dataPath: "/srv/env" });
+    expect((untyped as { dbUri?: string }).dbUri).toBeUndefined();
     expect((await normalise("cache-data", ["--db-uri", "sqlite:///typed.db", "--data-path", "typed"], env)).options).toMatchObject({
       dbUri: "sqlite:///typed.db",
       dataPath: "typed",
     });
     expect((await normalise("cache-data", [])).options).toMatchObject({
-      dbUri: "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql",
+      defaultDbUri: "mysql+pymysql://query:query@logstash.openstack.org/subunit2sql",
       dataPath: "./data",
       limit: 0,
       parallel: 8,

@@ -1,10 +1,12 @@
 // The download-and-run binary: built with scripts/compile.ts, copied alone into an empty directory,
 // and run with the repository's node_modules hidden, so nothing can be picked up from the checkout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
+import { interruptWhen } from "./helpers/interrupt.ts";
+import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "ciml-binary-"));
@@ -101,6 +103,32 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
     expect(png.length).toBeGreaterThan(5000);
   });
+
+  test("Ctrl-C mid-training: exit 130, the model saved before untouched, no temp file", async () => {
+    const data = join(work, "run", "interrupt");
+    writePlantedDataset(data, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
+    const setup = ["setup-experiment", "--data-path", data, "--experiment", "long", "--batch-size", "8"];
+    expect(runBinary([...setup, "--epochs", "2"]).code).toBe(0);
+    expect(runBinary(["train-model", "--data-path", data, "--dataset", "big", "--experiment", "long", "--no-tui"]).code).toBe(0);
+    const modelDir = join(data, "big", "long");
+    // The model is model.json and the weights file it names (named by their hash); every file of it stays as it was.
+    const modelFiles = () =>
+      readdirSync(modelDir)
+        .filter((f) => f === "model.json" || /^weights.*\.bin$/.test(f))
+        .sort();
+    const before = modelFiles().map((f) => [f, readFileSync(join(modelDir, f))]);
+    expect(before).toHaveLength(2);
+    expect(runBinary([...setup, "--force", "--epochs", "5000", "--steps", "100000000"]).code).toBe(0);
+    const r = await interruptWhen(
+      [bin, "train-model", "--json", "--data-path", data, "--dataset", "big", "--experiment", "long"],
+      join(work, "run"),
+      (e) => e.type === "epoch",
+    );
+    console.log(`compiled train-model ended ${r.ms.toFixed(0)} ms after SIGINT`);
+    expect(r.code).toBe(130);
+    expect(modelFiles().map((f) => [f, readFileSync(join(modelDir, f))])).toEqual(before);
+    expect((readdirSync(modelDir, { recursive: true }) as string[]).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  }, 300_000);
 
   test("completes quickstart with no server, no network and no node_modules", () => {
     const r = runBinary(["quickstart", "--runs", "100", "--no-tui"]);

@@ -65,3 +65,39 @@ describe("maskUri", () => {
     expect(maskUri("sqlite:///ci.db")).toBe("sqlite:///ci.db");
   });
 });
+
+describe("passwords written raw, with @ / # ? : in them", () => {
+  const cases = [
+    ["p@ss", "mysql+pymysql://ci:p@ss@db.example.org/sub"],
+    ["p@ss@word", "mysql://ci:p@ss@word@db.example.org:3307/sub?charset=utf8"],
+    ["se/cret", "mysql://ci:se/cret@db.example.org/sub"],
+    ["se#cret", "mysql://ci:se#cret@db.example.org/sub"],
+    ["se?cret", "mysql://ci:se?cret@db.example.org/sub"],
+    ["a:b/c#d?e@f", "mysql://ci:a:b/c#d?e@f@db.example.org/sub"],
+  ] as const;
+
+  for (const [password, uri] of cases) {
+    test(`${password}: connects with that password and is never shown`, () => {
+      expect(parseDbUri(uri)).toMatchObject({ kind: "mysql", host: "db.example.org", user: "ci", password, database: "sub" });
+      expect(maskUri(uri)).toBe(uri.replace(`:${password}@`, ":***@"));
+    });
+  }
+
+  test("a socket path in the query does not move the split", () => {
+    const t = parseDbUri("mysql://ci:p@ss@/sub?unix_socket=/run/my@sql.sock");
+    expect(t).toMatchObject({ user: "ci", password: "p@ss", database: "sub", socketPath: "/run/my@sql.sock" });
+  });
+
+  test("URIs that cannot be used still hide what could be a password", () => {
+    for (const uri of ["mysql://ci:se/cr@et@host", "ci:se@cret@host/db", "postgresql://ci:se#cr@et@host/db"]) {
+      let message = "";
+      try {
+        parseDbUri(uri);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain("database URI");
+      for (const piece of ["se/cr", "cr@et", "se@cret", "se#cr"]) expect(message).not.toContain(piece);
+    }
+  });
+});

@@ -7,6 +7,8 @@ import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
+import { sourceReadsLocalLogs } from "../src/io/sources/open-run-source.ts";
 import { fixturePath } from "./fixtures.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
@@ -59,6 +61,18 @@ beforeAll(() => {
       if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
       if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
       if (path === "/bomb/logs/dstat-csv_log.txt.gz") return new Response(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)));
+      if (path === "/huge/logs/dstat-csv_log.txt.gz") {
+        // Chunked, without Content-Length: the cap can only be noticed while the body streams.
+        let sent = 0;
+        return new Response(
+          new ReadableStream({
+            pull: (c) => {
+              if (sent++ < 40) c.enqueue(new Uint8Array(16 * 1024).fill(0x41));
+              else c.close();
+            },
+          }),
+        );
+      }
       if (path === "/stall/logs/dstat-csv_log.txt.gz" || path === "/stall-abort/logs/dstat-csv_log.txt.gz") {
         // Headers and a first chunk, then silence: a read that stalls.
         return new Response(new ReadableStream({ start: (c) => c.enqueue(REAL_GZ.subarray(0, 100)) }));
@@ -142,9 +156,26 @@ describe("fetchDstat over HTTP", () => {
   test("size caps: a body over maxBytes and a gzip that expands past maxTextBytes are refused", async () => {
     const small = { ...policy, maxBytes: 10_000 };
     const big = await fetchDstat(`${server.url}/real`, small, check, signal);
-    expect(big.kind === "failed" && big.reason).toMatch(/limit/);
+    expect(big.kind === "failed" && big.reason).toBe("file is larger than the 10000 bytes cap");
     const bomb = await fetchDstat(`${server.url}/bomb`, { ...policy, maxTextBytes: 1024 * 1024 }, check, signal);
     expect(bomb.kind === "failed" && bomb.reason).toMatch(/expands beyond/);
+  }, 60_000);
+
+  test("a streamed body over the cap says so and is not retried", async () => {
+    const got = await fetchDstat(`${server.url}/huge`, { ...policy, maxBytes: 64 * 1024 }, check, signal);
+    expect(got).toEqual({
+      kind: "failed",
+      url: `${server.url}/huge/logs/dstat-csv_log.txt.gz`,
+      reason: "file is larger than the 64 KiB cap",
+    });
+    expect(hits.get("/huge/logs/dstat-csv_log.txt.gz")).toBe(1);
+  }, 60_000);
+
+  test("a log root ending in # or ? still gets the candidate paths in its path", async () => {
+    for (const root of [`${server.url}/real#`, `${server.url}/real?`]) {
+      const got = await fetchDstat(root, policy, check, signal);
+      expect(got.kind === "found" && got.url).toBe(`${server.url}/real/logs/dstat-csv_log.txt.gz`);
+    }
   }, 60_000);
 
   test("--dstat-path replaces the defaults", async () => {
@@ -177,15 +208,41 @@ describe("fetchDstat over HTTP", () => {
 describe("fetchDstat over file://", () => {
   const dir = mkdtempSync(join(tmpdir(), "ciml-logs-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const local = { ...policy, fileRoots: true };
 
   test("a file is read; ENOENT on every path is missing", async () => {
     mkdirSync(join(dir, "run1/logs"), { recursive: true });
     writeFileSync(join(dir, "run1/logs/dstat-csv_log.txt.gz"), REAL_GZ);
     const root = pathToFileURL(dir).href;
-    const got = await fetchDstat(`${root}/run1`, policy, check, signal);
+    const got = await fetchDstat(`${root}/run1`, local, check, signal);
     expect(got.kind === "found" && Buffer.from(gunzipSync(got.body)).toString()).toBe(REAL_TEXT);
-    const none = await fetchDstat(`${root}/run2`, policy, check, signal);
+    const none = await fetchDstat(`${root}/run2`, local, check, signal);
     expect(none.kind).toBe("missing");
+  }, 60_000);
+
+  test("a file:// root is refused unless the run database is a local file", async () => {
+    const root = pathToFileURL(dir).href;
+    const got = await fetchDstat(`${root}/run1`, policy, check, signal);
+    expect(got).toEqual({
+      kind: "failed",
+      url: `${root}/run1`,
+      reason: "log root is a local file:// URL, read only when the run database is a local sqlite:/// file",
+    });
+    expect(sourceReadsLocalLogs({ dbUri: "mysql+pymysql://u:p@db.example.org/subunit2sql" })).toBe(false);
+    expect(sourceReadsLocalLogs({ defaultDbUri: "sqlite:///ci.db" })).toBe(true);
+    expect(sourceReadsLocalLogs({ zuulUrl: "https://zuul.example.org/api/tenant/t" })).toBe(false);
+    expect(sourceReadsLocalLogs({ runsFile: "runs.jsonl" })).toBe(true);
+    expect(fetchPolicyFor({ timeoutSeconds: 60 }, DEFAULT_DSTAT_PATHS, false).fileRoots).toBe(false);
+  }, 60_000);
+
+  test("a root ending in # or ? cannot make a local file itself the download (file:///etc/shadow#)", async () => {
+    // A dstat-like file that is not under any log root: the "secret" a database row points at.
+    const secret = join(dir, "secret.csv");
+    writeFileSync(secret, REAL_TEXT);
+    for (const suffix of ["#", "?"]) {
+      const got = await fetchDstat(`${pathToFileURL(secret).href}${suffix}`, local, check, signal);
+      expect(got.kind).toBe("missing");
+    }
   }, 60_000);
 });
 

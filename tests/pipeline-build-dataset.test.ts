@@ -575,6 +575,8 @@ describe("readDatasetConfig", () => {
       aggregation_functions: ["mean", "std"],
       normalized_length: 2,
       labels: ["usr_mean", "usr_std", "1m_mean", "1m_std"],
+      num_features: 4,
+      normalization_params: Object.fromEntries(["usr_mean", "usr_std", "1m_mean", "1m_std"].map((l) => [l, [1, 2]])),
     };
     writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
     expect(readDatasetConfig(ws, "agg").columns).toEqual(["usr", "1m"]);

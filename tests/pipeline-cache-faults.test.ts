@@ -5,13 +5,16 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { DEFAULT_DSTAT_PATHS } from "../src/io/log-server.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
+import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
-import { openSubunit2sql } from "../src/io/subunit2sql.ts";
+import { openSubunit2sqlSource } from "../src/io/sources/subunit2sql-source.ts";
+import type { SourceRun } from "../src/io/sources/run-source.ts";
 import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
@@ -85,7 +88,7 @@ test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated g
   expect(served.get("flaky500")).toBe(2);
   expect(served.get("stall")).toBe(3);
   expect(readRunList(ws.buildRuns("tempest-full"))).toEqual([uuidOf("flaky500"), uuidOf("ok")]);
-  expect(readRunList(ws.unavailableRuns)).toEqual([uuidOf("gone")]);
+  expect([...readUnavailableRuns(ws)]).toEqual([uuidOf("gone")]);
   for (const f of ["stall", "html", "truncated"] as const) {
     expect(existsSync(ws.rawTrace(uuidOf(f)))).toBe(false);
     expect(readRunMetadata(ws, uuidOf(f))).toBeUndefined();
@@ -116,24 +119,25 @@ test("once the server recovers, the next run completes the cache", async () => {
 
 test("ensureRunCached (the prediction path) reuses a cached run and replaces a corrupt cache file", async () => {
   const ws = new Workspace(join(dir, "data"));
-  const db = await openSubunit2sql(`sqlite:///${join(dir, "ci.db")}`);
+  const source = await openSubunit2sqlSource(`sqlite:///${join(dir, "ci.db")}`);
   try {
-    const rows = [];
-    for await (const r of db.runsByKeyValue("build_name", "tempest-full")) rows.push(r);
-    const ok = rows.find((r) => r.uuid === uuidOf("ok"))!;
-    const policy = fetchPolicyFor({ timeoutSeconds: 10 });
+    let ok: SourceRun | undefined;
+    for await (const item of source.list("tempest-full", { signal: new AbortController().signal }).items)
+      if (item.kind === "run" && item.run.id === uuidOf("ok")) ok = item.run;
+    if (!ok) throw new Error("run ok not listed");
+    const policy = fetchPolicyFor({ timeoutSeconds: 10 }, DEFAULT_DSTAT_PATHS, false);
     const before = served.get("ok");
-    const already = await ensureRunCached(ws, ok, db, { policy }, new AbortController().signal);
+    const already = await ensureRunCached(ws, ok, { policy }, new AbortController().signal);
     expect(already.kind).toBe("already");
     // The check's parse is handed on (the prediction path uses it instead of reading the trace again).
     expect(already.kind === "already" && already.table.rows).toBe(parseDstatCsv(traces.get("ok")!).rows);
     expect(served.get("ok")).toBe(before);
-    await Bun.write(ws.rawTrace(ok.uuid), "garbage, not gzip");
-    const again = await ensureRunCached(ws, ok, db, { policy }, new AbortController().signal);
+    await Bun.write(ws.rawTrace(ok.id), "garbage, not gzip");
+    const again = await ensureRunCached(ws, ok, { policy }, new AbortController().signal);
     expect(again.kind).toBe("cached");
-    expect(gunzipSync(await Bun.file(ws.rawTrace(ok.uuid)).bytes()).toString()).toBe(traces.get("ok")!);
+    expect(gunzipSync(await Bun.file(ws.rawTrace(ok.id)).bytes()).toString()).toBe(traces.get("ok")!);
   } finally {
-    await db.close();
+    await source.close();
   }
 }, 60_000);
 

@@ -9,6 +9,7 @@ import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { SCHEMA_TABLES } from "../src/io/subunit2sql-schema.ts";
 import { openSubunit2sqlWriter } from "../src/io/subunit2sql-writer.ts";
+import { readUnavailableRuns } from "../src/io/unavailable-runs.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
@@ -115,9 +116,9 @@ afterAll(async () => {
 describe("cache-data: MariaDB + HTTP log server", () => {
   test("caches every run whose served file is dstat; the cache matches what was served and what the DB holds", async () => {
     const { result, events } = await collect(cacheData, options());
-    const runs = await queryDatabase<{ id: number; uuid: string; fails: number; passes: number; artifacts: string }>(
+    const runs = await queryDatabase<{ id: number; uuid: string; fails: number; passes: number; artifacts: string; run_at: string }>(
       database,
-      "SELECT id, uuid, fails, passes, artifacts FROM runs ORDER BY id",
+      "SELECT id, uuid, fails, passes, artifacts, DATE_FORMAT(run_at, '%Y-%m-%d %H:%i:%s') AS run_at FROM runs ORDER BY id",
     );
     expect(runs.length).toBe(SIMULATED + REAL_FILES.length);
     const usable = runs.filter((r) => servedText(r.artifacts) !== undefined && parses(servedText(r.artifacts)!));
@@ -135,7 +136,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
 
     const ws = new Workspace(dataDir);
     expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(usable.map((r) => r.uuid).sort());
-    expect(readRunList(ws.unavailableRuns)).toHaveLength(missing);
+    expect([...readUnavailableRuns(ws)]).toHaveLength(missing);
     for (const run of runs) {
       const cached = existsSync(ws.rawTrace(run.uuid));
       expect(cached).toBe(usable.includes(run));
@@ -151,6 +152,8 @@ describe("cache-data: MariaDB + HTTP log server", () => {
       expect(readRunMetadata(ws, run.uuid)).toEqual({
         status: run.fails > 0 || run.passes === 0 ? 1 : 0,
         artifact: run.artifacts,
+        // the run's start time, which the chronological split orders by
+        run_at: run.run_at,
         ...Object.fromEntries(meta.map((m) => [m.key, m.value])),
       });
     }

@@ -1,6 +1,7 @@
 // db-predict and db-batch-predict against a real subunit2sql database, a loopback log server and a model
 // trained in the test: the original's lines, the scored summary, --json, and the CLI wiring.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,9 @@ import { writeRunList } from "../src/io/raw-cache.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { MqttTestClient } from "./helpers/mqtt-collector.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
-import { collect } from "./helpers/collect-events.ts";
+import { collect, collectFailure } from "./helpers/collect-events.ts";
+import { serveLogTree } from "./helpers/log-server.ts";
+import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -55,6 +58,18 @@ async function ciml(...args: string[]) {
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }
+
+/** The flags every prediction command takes: where the workspace, database, dataset and model are. */
+const modelFlags = (dataPath: string, dbUri: string) => [
+  "--data-path",
+  dataPath,
+  "--db-uri",
+  dbUri,
+  "--dataset",
+  DATASET,
+  "--experiment",
+  EXPERIMENT,
+];
 
 const lines = (events: PipelineEvent[]) =>
   events.flatMap((e) => (e.type === "info" ? [e.message] : e.type === "result" ? (e.lines ?? []) : []));
@@ -201,44 +216,19 @@ describe("the prediction commands as a user runs them", () => {
     expect(logs.fetchesOf(listed)).toBe(before);
     expect(result.predictions.map((p) => p.runUuid)).not.toContain(listed);
     expect(result.predictions).toHaveLength(4);
-    expect(result.unusable).toEqual([`${listed}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`]);
+    expect(result.unusable).toEqual([`${listed}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`]);
   }, 120_000);
 
   test("db-predict BUILD_UUID prints the original's line and one prediction line; a bad flag is a usage error", async () => {
     const dataPath = workspaceCopy();
     const run = syntheticRun(100);
-    const r = await ciml(
-      "db-predict",
-      buildUuidFor(100),
-      "--no-tui",
-      "--data-path",
-      dataPath,
-      "--db-uri",
-      db.uri,
-      "--dataset",
-      DATASET,
-      "--experiment",
-      EXPERIMENT,
-    );
+    const r = await ciml("db-predict", buildUuidFor(100), "--no-tui", ...modelFlags(dataPath, db.uri));
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Obtained dstat file for ${run.uuid}`);
     expect(r.out).toMatch(new RegExp(`${run.uuid}: predicted [01] \\(p=0\\.\\d{3}\\) actual ${run.status} build ${buildUuidFor(100)}`));
-    const bad = await ciml(
-      "db-predict",
-      buildUuidFor(100),
-      "--data-path",
-      dataPath,
-      "--db-uri",
-      db.uri,
-      "--dataset",
-      DATASET,
-      "--experiment",
-      EXPERIMENT,
-      "--timeout",
-      "soon",
-    );
+    const bad = await ciml("db-predict", buildUuidFor(100), ...modelFlags(dataPath, db.uri), "--timeout", "soon");
     expect(bad.code).toBe(2);
-    expect(bad.err.trim()).toBe("error: --timeout soon: give the seconds allowed per dstat download, e.g. 60");
+    expect(bad.err.trim()).toBe("error: --timeout soon: give a number, e.g. 60");
   }, 120_000);
 
   test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
@@ -304,4 +294,61 @@ describe("the prediction commands as a user runs them", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("--share-group");
   });
+});
+
+describe("errors that are not about one run end the command", () => {
+  test("db-batch-predict stops with one error when the database loses a table mid-batch, not one warning per run", async () => {
+    const db = await sqliteHistory();
+    dbs.push(db);
+    let dropped = false;
+    // The five runs of the slice, made once: traces are too slow to make inside each request.
+    const bodies = new Map(
+      Array.from({ length: 5 }, (_, k) => syntheticRun(RUNS - 5 + k)).map((r) => [r.uuid, gzip(new TextEncoder().encode(r.trace))]),
+    );
+    // The first download is the moment the database loses its metadata: every later metadata query fails.
+    const server = serveLogTree({
+      route: (path) => {
+        if (!dropped) {
+          dropped = true;
+          const other = new Database(db.uri.slice("sqlite:///".length));
+          other.run("DROP TABLE run_metadata");
+          other.close();
+        }
+        const body = bodies.get(/^\/logs\/([^/]+)\//.exec(path)?.[1] ?? "");
+        return body ? new Response(body) : new Response("not found", { status: 404 });
+      },
+    });
+    try {
+      await db.add(historyRuns(), `${server.url}/logs`);
+      const { error, events } = await collectFailure(dbBatchPredict, {
+        dataPath: workspaceCopy(),
+        dbUri: db.uri,
+        dataset: DATASET,
+        experiment: EXPERIMENT,
+        slice: "-5:",
+        parallel: 1,
+      });
+      expect(error.message).toContain("run_metadata");
+      expect(events.filter((e) => e.type === "warning")).toEqual([]);
+      expect(events.filter((e) => e.type === "prediction")).toEqual([]);
+    } finally {
+      server.stop();
+    }
+  }, 120_000);
+
+  test("db-batch-predict with a dataset whose normalisation lacks a feature exits 1 with one line, not a warning per run", async () => {
+    const db = await sqliteHistory();
+    dbs.push(db);
+    await db.add(historyRuns(), logs.root);
+    const dataPath = workspaceCopy();
+    const configPath = join(dataPath, DATASET, "model_config.json.gz");
+    const config = readJsonGz(configPath) as { labels: string[]; normalization_params: Record<string, unknown> };
+    delete config.normalization_params[config.labels[3]!];
+    writeJsonGz(configPath, config);
+    const r = await ciml("db-batch-predict", "--no-tui", ...modelFlags(dataPath, db.uri), "--slice=-5:");
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toContain(config.labels[3]!);
+    expect(r.out).not.toContain("Prediction of");
+  }, 120_000);
 });

@@ -51,7 +51,7 @@ describe("parseFirehosePayload", () => {
     const gerrit = { type: "comment-added", author: { username: "zuul" }, change: { project: "openstack/nova", number: "612345" } };
     expect(parseFirehosePayload("gerrit/openstack/nova/comment-added", bytes(JSON.stringify(gerrit)))).toEqual({
       kind: "irrelevant",
-      reason: "no build_uuid in payload",
+      reason: "no build_uuid or buildset in payload",
     });
   });
 

@@ -8,19 +8,21 @@ import { join } from "node:path";
 import { readRunList } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
-import type { PipelineEvent } from "../src/pipeline/events.ts";
-import type { EventCounts, PredictionMessage } from "../src/pipeline/predict/firehose-service.ts";
-import { mqttTrainer, type MqttTrainerOptions } from "../src/pipeline/mqtt-trainer.ts";
+import type { PredictionMessage } from "../src/pipeline/predict/prediction-message.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 import { collect } from "./helpers/collect-events.ts";
+import { startTrainer as startRunningTrainer, type TrainerFlags } from "./helpers/running-trainer.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
 const CACHED = 90;
 const RUNS = 330;
 const OTHER_BUILD = 1000;
 const DOWN = 1001;
+/** a run added to a build that was predicted already, and a build whose rows come after its event */
+const LATE_RUN = 2000;
+const EARLY_BUILD = 2001;
 
 let trained: string;
 const logs = new LogServer();
@@ -62,43 +64,8 @@ function workspaceCopy(): string {
   return dir;
 }
 
-function startTrainer(options: Partial<MqttTrainerOptions> & { dataPath: string; dbUri: string; topic: string; publishTopic: string }) {
-  const events: PipelineEvent[] = [];
-  const controller = new AbortController();
-  const done = mqttTrainer(
-    {
-      dataset: DATASET,
-      experiment: EXPERIMENT,
-      broker: { host: "127.0.0.1", port: 1883 },
-      qos: 1,
-      buildName: BUILD_NAME,
-      concurrency: 4,
-      retries: 2,
-      queueSize: 1000,
-      // The log server's own retries are the cache code's business; here one attempt per fetch keeps it quick.
-      fetch: { retries: 0, backoffMs: 10 },
-      timeoutSeconds: 10,
-      ...options,
-    },
-    { emit: (e) => events.push(e), signal: controller.signal },
-  );
-  let failure: unknown;
-  done.catch((err: unknown) => (failure = err));
-  const waitFor = async (what: string, cond: () => boolean, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (failure) throw failure;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await Bun.sleep(10);
-    }
-  };
-  const connections = () => events.filter((e) => e.type === "stage" && e.stage === "broker" && e.detail?.startsWith("connected to")).length;
-  const stop = async (): Promise<EventCounts> => {
-    controller.abort();
-    return done;
-  };
-  cleanups.push(async () => void (await stop().catch(() => undefined)));
-  return { events, waitFor, connections, stop };
+function startTrainer(options: TrainerFlags) {
+  return startRunningTrainer(options, cleanups);
 }
 
 const firehose = (base: string, change: number) => `${base}/subunit-worker01/openstack/nova/${change}`;
@@ -216,7 +183,8 @@ describe("mqtt-trainer faults (SQLite)", () => {
       duplicates: 1,
       skipped: 2,
       failed: 1,
-      retries: 2,
+      // two for the down run, two for the unknown build (its rows might not be committed yet)
+      retries: 4,
       matched: 3,
       predictions: 3,
     });
@@ -235,6 +203,53 @@ describe("mqtt-trainer faults (SQLite)", () => {
     // three attempts reached the log server, and nothing of the failed attempts was cached as data
     expect(logs.fetchesOf(downRun)).toBeGreaterThanOrEqual(3);
   }, 150_000);
+
+  test("deduplicates by run: a second run of a predicted build is predicted, and a build announced before its rows is looked up again", async () => {
+    const dataPath = workspaceCopy();
+    const base = uniqueTopic("runs");
+    const out = `${base}-out`;
+    const collector = await MqttTestClient.connect();
+    cleanups.push(() => collector.close());
+    await collector.subscribe(out);
+    // No retries: a build without rows is given up at once, and must still be taken again later.
+    const trainer = startTrainer({ dataPath, dbUri: db.uri, topic: `${base}/#`, publishTopic: out, retries: 0 });
+    await trainer.waitFor("the connection", () => trainer.connections() === 1);
+    const build = buildUuidFor(329);
+    const addRun = async (i: number, buildUuid: string) => {
+      logs.addTrace(syntheticRun(i).uuid, syntheticRun(i).trace);
+      await db.add(
+        [{ uuid: syntheticRun(i).uuid, status: syntheticRun(i).status, metadata: { build_name: BUILD_NAME, build_uuid: buildUuid } }],
+        logs.root,
+      );
+    };
+
+    await collector.publish(firehose(base, 1), event(build));
+    await collector.waitFor(1);
+    // the build's second run is committed and announced: it is predicted, the first is not predicted again
+    await addRun(LATE_RUN, build);
+    await collector.publish(firehose(base, 2), event(build));
+    await collector.waitFor(2);
+    await collector.publish(firehose(base, 3), event(build));
+    await trainer.waitFor("the repeat to be counted", () => trainer.progress().duplicates === 1);
+
+    // an event that comes before the worker's commit finds nothing, and the build is not claimed for ever
+    const early = buildUuidFor(EARLY_BUILD);
+    await collector.publish(firehose(base, 4), event(early));
+    await trainer.waitFor("the early build to be looked up", () => trainer.progress().skipped === 1);
+    await addRun(EARLY_BUILD, early);
+    await collector.publish(firehose(base, 5), event(early));
+    await collector.waitFor(3);
+    const counts = await trainer.stop();
+
+    expect(collector.json<PredictionMessage>().map((m) => [m.build_uuid, m.run_uuid])).toEqual([
+      [build, syntheticRun(329).uuid],
+      [build, syntheticRun(LATE_RUN).uuid],
+      [early, syntheticRun(EARLY_BUILD).uuid],
+    ]);
+    expect(counts).toMatchObject({ messages: 5, predictions: 3, duplicates: 1, skipped: 1, failed: 0 });
+    const messages = trainer.events.flatMap((e) => (e.type === "info" ? [e.message] : []));
+    expect(messages).toContain(`Build uuid: ${early} has no runs in the database, skipping`);
+  }, 120_000);
 
   test("reconnects after its broker restarts mid-stream and predicts later events", async () => {
     const broker = await PrivateMosquitto.start();

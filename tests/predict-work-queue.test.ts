@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SeenBuilds } from "../src/pipeline/predict/seen-builds.ts";
+import { SeenIds } from "../src/pipeline/predict/seen-ids.ts";
 import { WorkQueue } from "../src/pipeline/predict/work-queue.ts";
 
 /** A promise the test resolves by hand, to hold work items in flight. */
@@ -134,9 +134,33 @@ describe("WorkQueue", () => {
   });
 });
 
-describe("SeenBuilds", () => {
+describe("WorkQueue.whenRoom", () => {
+  test("a producer told there is no room waits for it, and is told false when the wait is too long or the queue drains", async () => {
+    const g = gate();
+    const q = new WorkQueue<number>(() => g.opened, { concurrency: 1, capacity: 1, maxAttempts: 1, retryDelayMs: () => 0 });
+    expect(q.push(1)).toBe(true); // in flight
+    expect(q.push(2)).toBe(true); // waiting: the queue is full
+    expect(q.hasRoom).toBe(false);
+    expect(await q.whenRoom(20)).toBe(false);
+    const room = q.whenRoom(10_000);
+    g.open(); // 1 finishes, 2 starts, a place is free
+    expect(await room).toBe(true);
+
+    const held = gate();
+    const full = new WorkQueue<number>(() => held.opened, { concurrency: 1, capacity: 1, maxAttempts: 1, retryDelayMs: () => 0 });
+    full.push(1);
+    full.push(2);
+    const waiting = full.whenRoom(10_000);
+    const drained = full.drain(1000);
+    expect(await waiting).toBe(false);
+    held.open();
+    expect(await drained).toEqual([2]);
+  });
+});
+
+describe("SeenIds", () => {
   test("claims a build once; a released build can be claimed again", () => {
-    const s = new SeenBuilds();
+    const s = new SeenIds();
     expect(s.claim("a")).toBe(true);
     expect(s.claim("a")).toBe(false);
     s.release("a");
@@ -144,7 +168,7 @@ describe("SeenBuilds", () => {
   });
 
   test("forgets the oldest builds beyond its capacity", () => {
-    const s = new SeenBuilds(3);
+    const s = new SeenIds(3);
     for (const b of ["a", "b", "c", "d"]) s.claim(b);
     expect(s.size).toBe(3);
     expect(s.claim("a")).toBe(true);

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
+import { interruptWhen } from "./helpers/interrupt.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "ciml-quickstart-"));
@@ -91,7 +92,7 @@ describe("ciml quickstart --json in an empty directory", () => {
   test("trained both models, each above the majority baseline on the test set", () => {
     for (const experiment of ["dnn-3x10", "svm"]) {
       expect(existsSync(join(dataset, experiment, "model.json"))).toBe(true);
-      expect(existsSync(join(dataset, experiment, "weights.bin"))).toBe(true);
+      expect(readdirSync(join(dataset, experiment)).filter((f) => /^weights-[0-9a-f]{16}\.bin$/.test(f))).toHaveLength(1);
       expect(readdirSync(join(dataset, experiment)).some((f) => f.startsWith("events.out.tfevents."))).toBe(true);
       const evaluation = readJsonGz(join(dataset, experiment, "eval_usr_1m-1min-status.json.gz")) as {
         accuracy: number;
@@ -121,4 +122,28 @@ describe("ciml quickstart --json in an empty directory", () => {
       `error: ${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`,
     );
   });
+});
+
+describe("ciml quickstart interrupted by Ctrl-C", () => {
+  test("exits 130 mid-training, and running it again resumes and finishes", async () => {
+    const resumeDir = join(work, "interrupted");
+    const args = [process.execPath, MAIN, "quickstart", "--json", "--runs", "60", "--dir", resumeDir];
+    const r = await interruptWhen(args, work, (e) => e.type === "epoch");
+    expect(r.code).toBe(130);
+    expect(r.events.at(-1)).toMatchObject({ type: "error", exitCode: 130 });
+    expect(String(r.events.at(-1)!.message)).toContain("run the command again to resume");
+
+    const again = Bun.spawnSync(args, { cwd: work, env: { ...process.env, CI: "true" } });
+    expect(again.stderr.toString()).toBe("");
+    expect(again.exitCode).toBe(0);
+    const events = again.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; message?: string; stage?: string });
+    expect(events.some((e) => e.type === "info" && e.message === `resuming the quickstart interrupted in ${resumeDir}`)).toBe(true);
+    // The history was complete before the interrupt, so it is not simulated again.
+    expect(events.some((e) => e.stage?.startsWith("1/5 simulate"))).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: "result", stage: "quickstart" });
+  }, 300_000);
 });

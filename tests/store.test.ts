@@ -1,12 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { commitTemp, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
 import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { nameProblem } from "../src/io/names.ts";
 import { readRunList, writeRunList } from "../src/io/raw-cache.ts";
 import { resolveDataPath, Workspace, WorkspaceError } from "../src/io/workspace.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +70,17 @@ describe("gzip JSON", () => {
     const p = join(dir, "corrupt.json.gz");
     writeFileSync(p, "not gzip at all");
     expect(() => readJsonGz(p)).toThrow();
+  });
+
+  test("a damaged model_config.json.gz is named in the one line that reports it", () => {
+    const ws = new Workspace(join(dir, "damaged"));
+    const path = ws.datasetFile("ds", "model_config.json.gz");
+    mkdirSync(dirname(path), { recursive: true });
+    const good = gzipSync(Buffer.from(JSON.stringify({ labels: ["usr0"], normalized_length: 1 })));
+    for (const bytes of [Buffer.from("not gzip at all"), good.subarray(0, good.length - 6), gzipSync(Buffer.from("{ not json"))]) {
+      writeFileSync(path, bytes);
+      expect(() => readDatasetConfig(ws, "ds")).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
+    }
   });
 
   test("run lists are stored sorted and de-duplicated", () => {

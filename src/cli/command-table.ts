@@ -30,7 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 
 export const FACE_OPTIONS = [
   option("--json", "one JSON object per line on stdout, nothing else there"),
-  option("--quiet", "only warnings and errors"),
+  option("--quiet", "the command's own output (predictions, what it wrote, its summary), warnings and errors; no progress"),
   option("--no-tui", "plain lines even on a terminal"),
 ];
 

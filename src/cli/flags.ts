@@ -44,6 +44,11 @@ export class Flags {
     return this.occurrences(name)?.at(-1)?.[0] ?? this.fallback(name, fallback);
   }
 
+  /** A setting only the environment gives (a token): never shown, never a flag. */
+  variable(name: string): string | undefined {
+    return this.defaults ? undefined : this.env[name] || undefined;
+  }
+
   /**
    * An option that falls back on an environment variable, then on the step's default. The variables
    * are read here and nowhere else; the help shows the variable's name, never its value (it may be a secret).

@@ -1,29 +1,78 @@
-// Every file the workspace holds is written whole or not at all: the bytes go to a temp file in the
-// same directory (same filesystem, so rename is atomic), then the temp file is renamed over the target.
+// Every file ciml writes is written whole or not at all: the bytes go to a temp file in the same
+// directory (same filesystem, so rename is atomic), then the temp file is renamed over the target.
 // A crash between the two leaves the old target intact and a `.tmp-` file that `sweepTemps` removes.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+//
+// The directory may be shared with other local users (plots go to /tmp by default), so a temp file is
+// never opened by a name someone could guess and prepare: its name ends in random bytes, and it is
+// created exclusively without following symlinks, so a planted file or link makes the open fail
+// instead of redirecting our bytes into a file of the attacker's choosing.
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { CimlError } from "./ciml-error.ts";
 
 const TEMP_MARK = ".tmp-";
-let counter = 0;
+const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Hands the writer's bytes to the file, piece by piece, so a large file is never held whole in memory. */
+type ChunkSink = (chunk: Uint8Array) => void;
+/** What goes into a file: its bytes at once, or a function that produces them through a ChunkSink. */
+type FileContent = Uint8Array | string | ((write: ChunkSink) => void);
+
+/** Thrown when the filesystem ran out of space (or quota) while we wrote `path`. */
+export class DiskFullError extends CimlError {
+  override name = "DiskFullError";
+  constructor(readonly path: string) {
+    super(`disk full at ${path}; free some space and run the command again (nothing half-written was kept)`);
+  }
+}
 
 function isTempName(name: string): boolean {
   return name.includes(TEMP_MARK);
 }
 
-/** First half of an atomic write: the bytes land in a temp file beside `path`, whose name is returned. */
-export function writeTemp(path: string, data: Uint8Array | string): string {
+/** Creates `path` for writing, failing if anything (a file, a symlink) already has that name. */
+export function createExclusive(path: string): number {
+  return openSync(path, EXCLUSIVE, 0o666);
+}
+
+/**
+ * First half of an atomic write: the content lands in a fresh temp file beside `path`, whose name is
+ * returned. A temp file that cannot be written whole is removed before the error goes on.
+ */
+export function writeTemp(path: string, content: FileContent): string {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}${TEMP_MARK}${process.pid}-${++counter}`);
-  const fd = openSync(temp, "w");
+  const temp = join(dir, `.${basename(path)}${TEMP_MARK}${randomBytes(12).toString("hex")}`);
+  let fd: number;
   try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    fd = createExclusive(temp);
+  } catch (err) {
+    throw diskFullOr(err, path);
   }
+  try {
+    const sink: ChunkSink = (chunk) => writeAll(fd, chunk);
+    if (typeof content === "function") content(sink);
+    else sink(typeof content === "string" ? new TextEncoder().encode(content) : content);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw diskFullOr(err, path);
+  }
+  closeSync(fd);
   return temp;
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+}
+
+/** ENOSPC and EDQUOT become one line naming the file; any other error is passed on as it was. */
+function diskFullOr(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT" ? new DiskFullError(path) : err;
 }
 
 /** Second half: the temp file replaces `path` in one step. */
@@ -31,8 +80,8 @@ export function commitTemp(temp: string, path: string): void {
   renameSync(temp, path);
 }
 
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const temp = writeTemp(path, data);
+export function writeFileAtomic(path: string, content: FileContent): void {
+  const temp = writeTemp(path, content);
   try {
     commitTemp(temp, path);
   } catch (err) {

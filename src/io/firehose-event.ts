@@ -1,9 +1,11 @@
-// The gearman-subunit firehose message (as OpenStack's firehose sent it; docs/mqtt.md): topic
-// `gearman-subunit/<worker host>/<namespace>/<repo>/<change>`, payload `{build_uuid, source_url, status}`.
-// Anything can arrive on a broker (gerrit events on `#`, junk, truncated bytes), so nothing is trusted:
-// every payload becomes either an event or a reason it was skipped. The original crashed here (docs/compatibility.md, "The MQTT listener survives what the broker sends").
+// What arrives on the broker, sorted by shape. Two publishers matter: the gearman-subunit firehose
+// (topic `gearman-subunit/<worker host>/<namespace>/<repo>/<change>`, payload `{build_uuid, source_url,
+// status}`) and Zuul's MQTT reporter (a buildset with its builds, see zuul-report.ts). Anything can arrive
+// on a broker (gerrit events on `#`, junk, truncated bytes), so nothing is trusted: every payload becomes
+// an event, a Zuul report, or a reason it was skipped. The original crashed on junk here.
+import { looksLikeZuulReport, parseZuulReport, type ZuulReport } from "./zuul-report.ts";
 
-export interface FirehoseEvent {
+interface FirehoseEvent {
   kind: "event";
   buildUuid: string;
   sourceUrl: string | null;
@@ -12,6 +14,12 @@ export interface FirehoseEvent {
   /** `namespace/repo` and change from the topic, when the topic has the documented shape */
   project: string | null;
   change: string | null;
+}
+
+/** A buildset reported by Zuul's MQTT reporter, validated. */
+interface ZuulReportPayload {
+  kind: "zuul-report";
+  report: ZuulReport;
 }
 
 /** Bytes that are not a JSON object: a broken publisher. */
@@ -26,12 +34,16 @@ interface IrrelevantPayload {
   reason: string;
 }
 
-type ParsedPayload = FirehoseEvent | MalformedPayload | IrrelevantPayload;
+type ParsedPayload = FirehoseEvent | ZuulReportPayload | MalformedPayload | IrrelevantPayload;
 
 const BUILD_UUID = /^[A-Za-z0-9-]{1,64}$/;
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** A Zuul report of a large buildset with artifacts runs to a few hundred KiB; more is not a report. */
+const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 export function parseFirehosePayload(topic: string, payload: Uint8Array): ParsedPayload {
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    return { kind: "malformed", reason: `payload of ${payload.length} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit` };
   let text: string;
   try {
     text = decoder.decode(payload);
@@ -48,7 +60,11 @@ export function parseFirehosePayload(topic: string, payload: Uint8Array): Parsed
     return { kind: "malformed", reason: `payload is JSON but not an object: ${preview(text)}` };
   }
   const fields = value as Record<string, unknown>;
-  if (!("build_uuid" in fields)) return { kind: "irrelevant", reason: "no build_uuid in payload" };
+  if (looksLikeZuulReport(fields)) {
+    const report = parseZuulReport(fields);
+    return typeof report === "string" ? { kind: "malformed", reason: report } : { kind: "zuul-report", report };
+  }
+  if (!("build_uuid" in fields)) return { kind: "irrelevant", reason: "no build_uuid or buildset in payload" };
   const buildUuid = fields.build_uuid;
   if (typeof buildUuid !== "string" || !BUILD_UUID.test(buildUuid)) {
     return { kind: "malformed", reason: `build_uuid ${preview(JSON.stringify(buildUuid) ?? "undefined")} is not a UUID` };

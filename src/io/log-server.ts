@@ -4,7 +4,7 @@
 // connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { gunzip, isGzip } from "./gzip-json.ts";
 
 /** Where devstack jobs left dstat's CSV, in the original's order: multinode layout first. */
 export const DEFAULT_DSTAT_PATHS = [
@@ -31,6 +31,13 @@ export interface FetchPolicy {
   maxBytes: number;
   /** most bytes a gzip body may expand to (zip-bomb guard) */
   maxTextBytes: number;
+  /**
+   * Whether a file:// log root is read at all. Log roots come from database rows, which are not ours to
+   * trust: a remote database naming file:///home/you/... must not make us read local files. Only a run
+   * database that is itself a local file the user named (sqlite:///, as simulate and quickstart make)
+   * may point at local log trees.
+   */
+  fileRoots: boolean;
 }
 
 export const DEFAULT_FETCH_POLICY: FetchPolicy = {
@@ -42,6 +49,7 @@ export const DEFAULT_FETCH_POLICY: FetchPolicy = {
   backoffMs: 500,
   maxBytes: 64 * 1024 * 1024,
   maxTextBytes: 256 * 1024 * 1024,
+  fileRoots: false,
 };
 
 /** A body that arrived whole; `text` is the dstat text (gunzipped when the body was gzip). */
@@ -75,16 +83,50 @@ type Attempt =
   | { kind: "retry"; reason: string }
   | { kind: "fail"; reason: string };
 
-class Interrupted extends Error {
+/** Ctrl-C reached a fetch or a wait; named AbortError so every layer recognises it. */
+export class Interrupted extends Error {
   override name = "AbortError";
 }
 
+/**
+ * A candidate path under a log root, built with the URL API so that the path always lands in the URL's
+ * path: a root ending in "#" or "?" (from a database row) would otherwise turn the candidate into a
+ * fragment or a query and leave the root itself, e.g. file:///etc/shadow, as the file fetched.
+ * A log root is a directory, so any query or fragment it carries is dropped.
+ */
 export function joinUrl(root: string, path: string): string {
-  return `${root.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  const url = new URL(root);
+  url.search = "";
+  url.hash = "";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  return url.href;
 }
 
-function isSupportedLogRoot(root: string): boolean {
-  return /^(https?|file):\/\//i.test(root);
+/** Why a log root from the database cannot be used, or null when it can. */
+function logRootProblem(root: string, policy: FetchPolicy): string | null {
+  let url: URL;
+  try {
+    url = new URL(root);
+  } catch {
+    return "log root is not an http://, https:// or file:// URL";
+  }
+  if (url.protocol === "http:" || url.protocol === "https:") return null;
+  if (url.protocol !== "file:") return "log root is not an http://, https:// or file:// URL";
+  if (!policy.fileRoots) return "log root is a local file:// URL, read only when the run database is a local sqlite:/// file";
+  return null;
+}
+
+/** A byte cap as people say it: "64 MiB", "64 KiB", else bytes. */
+function formatCap(bytes: number): string {
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+const MIB = 1024 * 1024;
+
+function tooLarge(policy: FetchPolicy): Attempt {
+  return { kind: "fail", reason: `file is larger than the ${formatCap(policy.maxBytes)} cap` };
 }
 
 export async function fetchDstat(
@@ -94,12 +136,39 @@ export async function fetchDstat(
   signal: AbortSignal,
   onUrl?: (url: string) => void,
 ): Promise<DstatFetch> {
-  if (!isSupportedLogRoot(root)) return { kind: "failed", url: root, reason: "log root is not an http://, https:// or file:// URL" };
-  const urls = policy.paths.map((p) => joinUrl(root, p));
+  const problem = logRootProblem(root, policy);
+  if (problem !== null) return { kind: "failed", url: root, reason: problem };
   const host = hostOf(root);
+  const order = triedOrder(host, policy.paths);
+  const got = await fetchDstatAt(
+    order.map((i) => joinUrl(root, policy.paths[i]!)),
+    policy,
+    check,
+    signal,
+    onUrl,
+  );
+  if (got.kind === "found") {
+    const answered = policy.paths.find((p) => joinUrl(root, p) === got.url);
+    if (answered !== undefined) rememberAnswer(host, answered);
+  }
+  // "Missing" names the paths in the user's order, whichever was tried first.
+  return got.kind === "missing" ? { kind: "missing", urls: policy.paths.map((p) => joinUrl(root, p)) } : got;
+}
+
+/** The first usable dstat file among `urls` (http(s)://, or file:// where the policy allows it), tried in order. */
+export async function fetchDstatAt(
+  urls: string[],
+  policy: FetchPolicy,
+  check: BodyCheck,
+  signal: AbortSignal,
+  onUrl?: (url: string) => void,
+): Promise<DstatFetch> {
+  for (const url of urls) {
+    const problem = logRootProblem(url, policy);
+    if (problem !== null) return { kind: "failed", url, reason: problem.replace(/^log root/, "URL") };
+  }
   let firstFailure: Failed | undefined;
-  for (const i of triedOrder(host, policy.paths)) {
-    const url = urls[i]!;
+  for (const url of urls) {
     onUrl?.(url);
     const outcome = await fetchWithRetries(url, policy, signal);
     if (outcome.kind === "missing") continue;
@@ -115,7 +184,6 @@ export async function fetchDstat(
       firstFailure ??= { kind: "failed", url, reason: problem };
       continue;
     }
-    rememberAnswer(host, policy.paths[i]!);
     return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
   }
   return firstFailure ?? { kind: "missing", urls };
@@ -152,11 +220,26 @@ function rememberAnswer(host: string, path: string): void {
   answeredAt.set(host, path);
 }
 
+/** One small text file under a log root (Zuul's inventory.yaml): the same retries, limits and gzip handling as dstat. */
+export async function fetchLogText(
+  url: string,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<{ kind: "found"; text: string } | Missing | Failed> {
+  const problem = logRootProblem(url, policy);
+  if (problem !== null) return { kind: "failed", url, reason: problem.replace(/^log root/, "URL") };
+  const outcome = await fetchWithRetries(url, policy, signal);
+  if (outcome.kind === "missing") return { kind: "missing", urls: [url] };
+  if (outcome.kind === "fail") return { kind: "failed", url, reason: outcome.reason };
+  const decoded = decodeBody(outcome.body, policy.maxTextBytes);
+  return typeof decoded === "string" ? { kind: "failed", url, reason: decoded } : { kind: "found", text: decoded.text };
+}
+
 /** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
 function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | string {
-  if (body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b) {
+  if (isGzip(body)) {
     try {
-      return { text: new TextDecoder().decode(gunzipSync(body, { maxOutputLength: maxTextBytes })) };
+      return { text: new TextDecoder().decode(gunzip(body, maxTextBytes)) };
     } catch (err) {
       const message = (err as Error).message;
       if (/larger than|maxOutputLength|buffer/i.test(message)) return `gzip body expands beyond ${maxTextBytes} bytes (limit)`;
@@ -186,8 +269,10 @@ export function backoffDelay(baseMs: number, attempt: number, random = Math.rand
   return baseMs * 2 ** attempt * (0.5 + random());
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with Interrupted as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Interrupted("interrupted"));
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
       resolve();
@@ -210,7 +295,7 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return { kind: "fail", reason: "not a regular file" };
-    if (info.size > policy.maxBytes) return { kind: "fail", reason: `file is ${info.size} bytes, over the ${policy.maxBytes}-byte limit` };
+    if (info.size > policy.maxBytes) return tooLarge(policy);
     return { kind: "body", body: new Uint8Array(await readFile(path)) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -221,16 +306,25 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
   }
 }
 
-/** One HTTP GET under the three timeouts and the size cap. */
-async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+/**
+ * An AbortController for one request that remembers why it was aborted first (a timeout's words) and
+ * follows `outer` (Ctrl-C); `release` stops following once the request is over.
+ */
+export function reasonedAbort(outer: AbortSignal) {
   const controller = new AbortController();
-  let why = "";
-  const abortWith = (reason: string) => {
-    why ||= reason;
+  let reason = "";
+  const abortWith = (why: string) => {
+    reason ||= why;
     controller.abort();
   };
   const onOuter = () => abortWith("interrupted");
   outer.addEventListener("abort", onOuter, { once: true });
+  return { controller, abortWith, why: () => reason, release: () => outer.removeEventListener("abort", onOuter) };
+}
+
+/** One HTTP GET under the three timeouts and the size cap. */
+async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+  const { controller, abortWith, why, release } = reasonedAbort(outer);
   const total = setTimeout(() => abortWith(`timeout: no complete file within ${policy.totalTimeoutMs / 1000} s`), policy.totalTimeoutMs);
   let idle = setTimeout(() => abortWith(`timeout: no response within ${policy.connectTimeoutMs / 1000} s`), policy.connectTimeoutMs);
   const touch = () => {
@@ -256,25 +350,30 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
     // With Content-Encoding the header counts compressed bytes; the streamed count below is what matters.
     if (!response.headers.get("content-encoding") && declared > policy.maxBytes) {
       await response.body?.cancel();
-      return { kind: "fail", reason: `file is ${declared} bytes, over the ${policy.maxBytes}-byte limit` };
+      return tooLarge(policy);
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (response.body) {
-      for await (const chunk of response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
         touch();
-        size += chunk.length;
+        size += value.length;
         if (size > policy.maxBytes) {
-          controller.abort();
-          return { kind: "fail", reason: `body exceeds the ${policy.maxBytes}-byte limit` };
+          // Final, not a connection problem: the same file will be as large on every retry. The
+          // cancel is ours, so whatever it rejects with is not a reason to try again.
+          await reader.cancel().catch(() => undefined);
+          return tooLarge(policy);
         }
-        chunks.push(chunk);
+        chunks.push(value);
       }
     }
     return { kind: "body", body: concat(chunks, size) };
   } catch (err) {
     if (outer.aborted) throw new Interrupted("interrupted");
-    if (why) return { kind: "retry", reason: why };
+    if (why()) return { kind: "retry", reason: why() };
     const message = (err as Error).message ?? String(err);
     const code = (err as { code?: string }).code ?? "";
     // A body cut short by the server (a reset, a truncated chunked stream) is a connection problem too.
@@ -282,7 +381,7 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
   } finally {
     clearTimeout(total);
     clearTimeout(idle);
-    outer.removeEventListener("abort", onOuter);
+    release();
   }
 }
 

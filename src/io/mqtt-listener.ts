@@ -1,4 +1,8 @@
 // One MQTT v5 connection that subscribes to a topic and publishes on the same client.
+// Flow control: a message handler that cannot take a message yet returns a promise, and the message is
+// acknowledged only when it settles. mqtt.js reads the next packet only after that, so the broker keeps
+// what we cannot take (QoS 1) instead of us buffering without bound; the receive window we announce caps
+// how many unacknowledged messages it sends ahead.
 // mqtt.js gets an options object (a URL string prints a url.parse() deprecation warning inside the
 // compiled binary). Its own reconnect timer retries at a fixed period, so we disable it and run our own
 // loop with exponential backoff and jitter: instances of one share group restarting together then do not
@@ -36,14 +40,20 @@ export type ConnectionChange =
   | { state: "refused"; reason: string };
 
 interface ListenerHandlers {
-  message(topic: string, payload: Uint8Array): void;
+  /** A promise holds the message's acknowledgement (and the next message) until it settles. */
+  message(topic: string, payload: Uint8Array): undefined | Promise<void>;
   connection(change: ConnectionChange): void;
 }
 
 interface Subscription {
   topic: string;
   qos: QoS;
+  /** further topics, best effort: a broker that refuses them (e.g. $SYS) is not an error */
+  watch?: string[];
 }
+
+/** Unacknowledged messages the broker may send ahead of our acknowledgements (MQTT v5 Receive Maximum). */
+const RECEIVE_WINDOW = 32;
 
 export class MqttListener {
   private readonly client: MqttClient;
@@ -53,6 +63,8 @@ export class MqttListener {
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private lastError = "";
+  /** the acknowledgement hold of the message being handled, if its handler asked for one */
+  private hold: Promise<void> | undefined;
 
   constructor(
     settings: MqttSettings,
@@ -62,7 +74,17 @@ export class MqttListener {
   ) {
     this.client = mqtt.connect(clientOptions(settings));
     this.client.on("connect", () => this.onConnect());
-    this.client.on("message", (topic, payload) => this.handlers.message(topic, payload));
+    // mqtt.js emits 'message' and then calls handleMessage, whose callback sends the acknowledgement and
+    // lets the next packet in.
+    this.client.on("message", (topic, payload) => {
+      this.hold = this.handlers.message(topic, payload);
+    });
+    this.client.handleMessage = (_packet, done) => {
+      const hold = this.hold;
+      this.hold = undefined;
+      if (hold === undefined) done();
+      else void hold.then(() => done());
+    };
     // Without a listener an 'error' event would throw; the reason is reported with the outage instead.
     this.client.on("error", (err) => this.onError(err));
     this.client.on("close", () => this.onClose());
@@ -107,6 +129,7 @@ export class MqttListener {
       }
       this.handlers.connection({ state: "up", reconnected, attempts, outageMs });
     });
+    for (const topic of this.subscription.watch ?? []) this.client.subscribe(topic, { qos: 0 }, () => {});
   }
 
   private onError(err: Error & { code?: string | number }): void {
@@ -156,13 +179,14 @@ function clientOptions(s: MqttSettings): IClientOptions {
     password: s.password,
     clean: true,
     keepalive: 30,
+    properties: { receiveMaximum: RECEIVE_WINDOW },
     connectTimeout: 10_000,
     reconnectPeriod: 0,
     resubscribe: false,
   };
 }
 
-/** The default port for the transport, as the firehose used them. */
+/** The default port for the transport, as the OpenStack firehose used them. */
 export function defaultPort(tls: boolean, websocket: boolean): number {
   if (websocket) return tls ? 8080 : 80;
   return tls ? 8883 : 1883;

@@ -4,6 +4,9 @@ export type NameKind = "dataset" | "experiment" | "build name";
 
 const RESERVED = new Set(["_splits", "_experiments"]);
 
+/** `.raw/<build_name>.json.gz` lists a build's runs, so no build may be named after the unavailable list. */
+export const UNAVAILABLE = "unavailable";
+
 /** Returns why `name` cannot be used, or null when it can. */
 export function nameProblem(kind: NameKind, name: string): string | null {
   if (name.length === 0) return `${kind} must not be empty`;
@@ -13,5 +16,8 @@ export function nameProblem(kind: NameKind, name: string): string | null {
   if (name.includes("..")) return `${kind} "${name}" contains ".."`;
   if (name.startsWith(".")) return `${kind} "${name}" starts with "." (reserved for the raw cache)`;
   if (kind === "dataset" && RESERVED.has(name)) return `dataset "${name}" is a folder the workspace uses itself`;
+  // Case-blind: on macOS and Windows file systems "Unavailable.json.gz" is the same file.
+  if (kind === "build name" && name.toLowerCase() === UNAVAILABLE)
+    return `build name "${name}" is the name of the workspace's own .raw/${UNAVAILABLE}.json.gz`;
   return null;
 }

@@ -1,11 +1,12 @@
 // numpy's own array files: `.npy` (format 1.0: magic, little-endian header length, a Python dict
-// literal padded to 64 bytes, then the raw C-order data) and `.npz` (a zip of `<name>.npy` members).
+// literal padded to 64 bytes, then the raw data: C order when we write, either order when we read)
+// and `.npz` (a zip of `<name>.npy` members).
 // numpy.load must read what we write and we must read what numpy writes (it writes zip64 extras, and
 // format 2.0/3.0 headers for huge dicts), so the reader is lenient and the writer plain.
-import { closeSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { unzipSync, Zip, ZipDeflate } from "fflate";
 import { CimlError } from "./ciml-error.ts";
-import { commitTemp, writeTemp } from "./atomic-file.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
 
 type NpyDtype = "<f4" | "<f8" | "<i8" | `<U${number}`;
 
@@ -104,12 +105,15 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined)
     throw new NpyError(`${name}: unreadable npy header ${header.trim()}`);
-  if (fortran === "True") throw new NpyError(`${name}: Fortran-ordered arrays are not supported; save it with np.ascontiguousarray`);
   const shape = shapeText
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map((s) => Number(s.replace(/L$/, "")));
+  // The header is the file's word about its own size: a negative or fractional dimension is refused here,
+  // not left to fail deep inside a typed-array constructor.
+  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0))
+    throw new NpyError(`${name}: npy shape (${shapeText.trim()}) is not a list of whole non-negative sizes`);
   const count = elementCount(shape);
   const start = headerStart + headerLength;
   // Copy so the typed array is aligned and owns its memory (zip members start at odd offsets).
@@ -117,16 +121,19 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
   const need = (bytesPer: number) => {
     if (body.length < count * bytesPer) throw new NpyError(`${name}: npy data is truncated (${body.length} of ${count * bytesPer} bytes)`);
   };
+  // numpy writes Fortran-ordered arrays as they lie in memory (first index fastest): the original's
+  // `examples` come out that way, so they are put back into the row-major order the rest of ciml uses.
+  const order = fortran === "True" ? fortranToRowMajor(shape) : undefined;
   switch (descr) {
     case "<f4":
       need(4);
-      return { dtype: descr, shape, data: new Float32Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new Float32Array(body.buffer, 0, count), order) };
     case "<f8":
       need(8);
-      return { dtype: descr, shape, data: new Float64Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new Float64Array(body.buffer, 0, count), order) };
     case "<i8":
       need(8);
-      return { dtype: descr, shape, data: new BigInt64Array(body.buffer, 0, count) };
+      return { dtype: descr, shape, data: reordered(new BigInt64Array(body.buffer, 0, count), order) };
   }
   const unicode = /^<U(\d+)$/.exec(descr);
   if (!unicode) throw new NpyError(`${name}: npy dtype ${descr} is not supported (only <f4 <f8 <i8 <U..)`);
@@ -139,7 +146,41 @@ export function decodeNpy(bytes: Uint8Array, name = "array"): NpyArray {
     while (end > i * width && codes[end - 1] === 0) end--;
     data.push(String.fromCodePoint(...codes.subarray(i * width, end)));
   }
-  return { dtype: `<U${width}`, shape, data };
+  return { dtype: `<U${width}`, shape, data: order ? Array.from(order, (i) => data[i]!) : data };
+}
+
+/** For each row-major position, where that element lies in a Fortran-ordered (first index fastest) buffer. */
+function fortranToRowMajor(shape: number[]): Float64Array | undefined {
+  if (shape.filter((n) => n > 1).length < 2) return undefined; // 0-d and 1-d look the same in both orders
+  const count = elementCount(shape);
+  const fortranStride: number[] = [];
+  let stride = 1;
+  for (const n of shape) {
+    fortranStride.push(stride);
+    stride *= n;
+  }
+  const order = new Float64Array(count);
+  const index = new Array<number>(shape.length).fill(0);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    order[i] = at;
+    // Step the row-major index (last dimension fastest), keeping `at` in step with it.
+    for (let d = shape.length - 1; d >= 0; d--) {
+      index[d]!++;
+      at += fortranStride[d]!;
+      if (index[d]! < shape[d]!) break;
+      at -= index[d]! * fortranStride[d]!;
+      index[d] = 0;
+    }
+  }
+  return order;
+}
+
+function reordered<T extends Float32Array | Float64Array | BigInt64Array>(data: T, order: Float64Array | undefined): T {
+  if (!order) return data;
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  for (let i = 0; i < order.length; i++) out[i] = data[order[i]!]!;
+  return out;
 }
 
 const CHUNK = 1 << 20;
@@ -150,39 +191,36 @@ const CHUNK = 1 << 20;
  * Atomic: the archive is written to a temp file beside `path` and renamed over it.
  */
 export function writeNpz(path: string, arrays: Record<string, NpyArray>): void {
-  const temp = writeTemp(path, new Uint8Array(0));
-  const fd = openSync(temp, "w");
-  let failed: unknown;
-  try {
+  writeFileAtomic(path, (write) => {
+    // fflate calls back from inside push(); an error thrown there would leave the zip half-fed and
+    // surface later as fflate's own confusing message, so it is kept and rethrown after each push.
+    let failed: unknown;
     const zip = new Zip((err, chunk) => {
-      if (err) failed = err;
-      else writeAll(fd, chunk);
+      if (failed) return;
+      try {
+        if (err) throw err;
+        write(chunk);
+      } catch (e) {
+        failed = e;
+      }
     });
+    const push = (member: ZipDeflate, chunk: Uint8Array, final = false) => {
+      member.push(chunk, final);
+      if (failed) throw failed;
+    };
     for (const [name, array] of Object.entries(arrays)) {
       const member = new ZipDeflate(`${name}.npy`, { level: 6 });
       zip.add(member);
-      member.push(headerBytes(array));
+      push(member, headerBytes(array));
       const data = dataBytes(array);
-      if (data.length === 0) member.push(new Uint8Array(0), true);
+      if (data.length === 0) push(member, new Uint8Array(0), true);
       for (let off = 0; off < data.length; off += CHUNK) {
-        member.push(data.subarray(off, Math.min(off + CHUNK, data.length)), off + CHUNK >= data.length);
+        push(member, data.subarray(off, Math.min(off + CHUNK, data.length)), off + CHUNK >= data.length);
       }
     }
     zip.end();
     if (failed) throw failed;
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  commitTemp(temp, path);
-}
-
-function writeAll(fd: number, chunk: Uint8Array): void {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+  });
 }
 
 export function readNpz(path: string): Record<string, NpyArray> {

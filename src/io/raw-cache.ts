@@ -1,8 +1,9 @@
 // The raw cache: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
-// and the sorted run lists `.raw/<build_name>.json.gz` and `.raw/unavailable.json.gz`.
+// and the sorted run lists `.raw/<build_name>.json.gz` (and the unavailable lists, see unavailable-runs.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { strFromU8 } from "fflate";
-import { CimlError } from "./ciml-error.ts";
+import { z } from "zod";
+import { checkFile } from "./checked-file.ts";
 import { gunzip, readJsonGz, writeJsonGz } from "./gzip-json.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { Workspace } from "./workspace.ts";
@@ -14,13 +15,18 @@ export interface RunMetadata {
   [key: string]: string | number | null;
 }
 
+const runListSchema = z.array(z.string());
+
+const runMetadataSchema = z
+  .object({ status: z.union([z.literal(0), z.literal(1)]), artifact: z.string().nullish() })
+  .catchall(z.union([z.string(), z.number(), z.null()]));
+
+const RECACHE = "delete it and run cache-data again";
+
 export function readRunList(path: string): string[] {
-  const value = readJsonGz(path);
+  const value = readJsonGz(path, RECACHE);
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-    throw new CimlError(`${path} is not a JSON list of run ids; delete it and run cache-data again`);
-  }
-  return value;
+  return checkFile(runListSchema, value, path, RECACHE);
 }
 
 /** Lists are stored sorted so that the same cache gives the same order in every process (docs/compatibility.md, "Splits are seeded and run lists sorted"). */
@@ -30,6 +36,19 @@ export function writeRunList(path: string, runs: Iterable<string>): void {
 
 export function hasTrace(ws: Workspace, runUuid: string): boolean {
   return existsSync(ws.rawTrace(runUuid));
+}
+
+/**
+ * Whether a run's cached trace gunzips whole (every member's length and CRC check out, at most `maxBytes`
+ * of text). Cheaper than parsing it, and it catches a file cut short or damaged after it was written.
+ */
+export function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: number): boolean {
+  try {
+    gunzip(readFileSync(ws.rawTrace(runUuid)), maxBytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The cached dstat text of a run, or undefined when it is not cached. Throws on a corrupt file. */
@@ -50,11 +69,11 @@ export function writeTraceGz(ws: Workspace, runUuid: string, gzBytes: Uint8Array
 }
 
 export function readRunMetadata(ws: Workspace, runUuid: string): RunMetadata | undefined {
-  const value = readJsonGz(ws.runMetadata(runUuid));
+  const path = ws.runMetadata(runUuid);
+  const value = readJsonGz(path, RECACHE);
   if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || !("status" in value)) {
-    throw new CimlError(`${ws.runMetadata(runUuid)} is not run metadata; delete it and run cache-data again`);
-  }
+  checkFile(runMetadataSchema, value, path, RECACHE);
+  // The checked value itself, not the schema's copy: metadata keys are the database's and may be any name.
   return value as RunMetadata;
 }
 

@@ -3,7 +3,8 @@
 // simple_value}}}), which is ~40 lines of wire format; a protobuf library plus .proto files would add a
 // dependency and a code generator for that. Field numbers are from tensorflow/core/util/event.proto and
 // tensorflow/core/framework/summary.proto.
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, writeSync } from "node:fs";
+import { createExclusive } from "./atomic-file.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -113,7 +114,8 @@ export class EventFileWriter {
     mkdirSync(dir, { recursive: true });
     // pid and a counter as TF 2 adds them: two writers in one directory within a second stay apart.
     this.path = join(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}.${process.pid}.${++writers}`);
-    this.fd = openSync(this.path, "w");
+    // Exclusive: the name is guessable, so a file or symlink someone planted there is refused, not followed.
+    this.fd = createExclusive(this.path);
     this.write(encodeFileVersionEvent(now / 1000));
   }
 

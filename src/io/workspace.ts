@@ -2,7 +2,7 @@
 import { mkdirSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CimlError } from "./ciml-error.ts";
-import { nameProblem, type NameKind } from "./names.ts";
+import { nameProblem, UNAVAILABLE, type NameKind } from "./names.ts";
 
 /** Raised for a data path or name that cannot be used; the message says what to do instead. */
 export class WorkspaceError extends CimlError {
@@ -49,8 +49,19 @@ export class Workspace {
   buildRuns(buildName: string): string {
     return join(this.rawDir, `${checkName("build name", buildName)}.json.gz`);
   }
+  /** where a newest-first source (Zuul) keeps, per source and filters, the newest build of the last complete pass */
+  sourceMarks(buildName: string): string {
+    return join(this.rawDir, `.marks-${checkName("build name", buildName)}.json.gz`);
+  }
+  /** The original's list of runs without dstat data: read, never written (see unavailable-runs.ts). */
   get unavailableRuns(): string {
-    return join(this.rawDir, "unavailable.json.gz");
+    return join(this.rawDir, `${UNAVAILABLE}.json.gz`);
+  }
+  get unavailableDir(): string {
+    return join(this.rawDir, `.${UNAVAILABLE}`);
+  }
+  unavailableRunsOf(buildName: string): string {
+    return join(this.unavailableDir, `${checkName("build name", buildName)}.json.gz`);
   }
   /** `_splits/<size>/<t>_<d>.json.gz`, fractions formatted as Python's str(float) does. */
   splits(size: number, training: number, dev: number): string {
@@ -76,6 +87,7 @@ export class Workspace {
   }
   ensureDirs(): void {
     mkdirSync(this.rawDir, { recursive: true });
+    mkdirSync(this.unavailableDir, { recursive: true });
     mkdirSync(this.metadataDir, { recursive: true });
   }
 }

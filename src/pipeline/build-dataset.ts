@@ -11,7 +11,7 @@ import { planBuild } from "./dataset/build-plan.ts";
 import { buildResultEvent, datasetConfigOf } from "./dataset/build-report.ts";
 import { exampleLength, featureLabels, writeDatasetConfig, type DatasetConfig } from "./dataset/dataset-config.ts";
 import { writeSizesByResult } from "./dataset/dataset-plots.ts";
-import { loadOrMakeSplit, type SetName } from "./dataset/dataset-split.ts";
+import { chronologicalSplit, loadOrMakeSplit, oldestFirst, type SetName, type SplitIndices } from "./dataset/dataset-split.ts";
 import { chooseColumns, fillSets, type Exclusion } from "./dataset/fill-sets.ts";
 import { CimlError, UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
@@ -38,6 +38,8 @@ export interface BuildDatasetOptions {
   aggregationFunctions: string[];
   seed?: string | number;
   dtype: string;
+  /** random (seeded, the default) or time: ordered by run_at, training the oldest, test the newest */
+  splitOrder?: string;
 }
 
 export interface BuildDatasetResult {
@@ -74,7 +76,14 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       `no cached runs for build name ${plan.buildName} in ${cache.rawDir}; run cache-data --build-name ${plan.buildName} first`,
     );
   }
-  const allRuns = readRunList(runListPath);
+  const cached = readRunList(runListPath);
+  let allRuns = cached;
+  if (plan.splitOrder === "time") {
+    const ordered = oldestFirst(cache, cached);
+    if (ordered.untimed > 0)
+      emit({ type: "warning", message: `--split-order time: ${ordered.untimed} cached runs have no run_at and are left out` });
+    allRuns = ordered.runs;
+  }
   const runs = pythonSlice(allRuns, plan.slicer, "--slicer");
   if (runs.length === 0) {
     throw new UsageError(
@@ -83,13 +92,24 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   }
   emit({ type: "info", message: `Obtained ${runs.length} runs for build ${plan.buildName}` });
 
-  const splitFile = loadOrMakeSplit(target, runs.length, plan.split, plan.seed);
-  emit({
-    type: "info",
-    message: splitFile.reused
-      ? `Splits found for size ${runs.length}: ${splitFile.path} (seed not used)`
-      : `Splits not found. Size ${runs.length}, t ${plan.split.training}, d ${plan.split.dev}; seed ${plan.seed}. Splits saved to ${splitFile.path}`,
-  });
+  let splitFile: { indices: SplitIndices; reused: boolean };
+  if (plan.splitOrder === "time") {
+    // Not shared through _splits: those are random index sets, this one depends on the runs' times.
+    splitFile = { indices: chronologicalSplit(runs.length, plan.split), reused: false };
+    emit({
+      type: "info",
+      message: `Split by time: the oldest ${Math.round(plan.split.training * 100)}% of ${runs.length} runs train, the newest test`,
+    });
+  } else {
+    const made = loadOrMakeSplit(target, runs.length, plan.split, plan.seed);
+    splitFile = made;
+    emit({
+      type: "info",
+      message: made.reused
+        ? `Splits found for size ${runs.length}: ${made.path} (seed not used)`
+        : `Splits not found. Size ${runs.length}, t ${plan.split.training}, d ${plan.split.dev}; seed ${plan.seed}. Splits saved to ${made.path}`,
+    });
+  }
 
   emit({ type: "stage", stage: "columns", state: "started" });
   const columns = chooseColumns(plan, runs, signal);
@@ -111,7 +131,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   }
   const shape = { columns, sample_interval: plan.sampleInterval, aggregation_functions: plan.aggregations, normalized_length: length };
   const filled = await fillSets(plan, runs, splitFile.indices, shape, labels.length, emit, signal);
-  const config = datasetConfigOf(plan, columns, labels, length, filled, !splitFile.reused);
+  const config = datasetConfigOf(plan, columns, labels, length, filled, !splitFile.reused && plan.splitOrder === "random");
 
   writeNpz(target.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
   const left = new Set(filled.excluded.map((e) => e.run));

@@ -2,43 +2,47 @@
 // downloads, only real dstat data cached, only "not found anywhere" marked unavailable, --limit meaning
 // "stop when N runs of this build name are cached", and checkpoints so that Ctrl-C loses nothing.
 //
-// A run counts as cached when its `.raw/<uuid>.csv.gz` exists: its metadata is written first, then the
-// trace, both atomically, so a run is in the cache whole or not at all. The lists (`<build>.json.gz`,
-// `unavailable.json.gz`) are an index over those files, saved at checkpoints and at the end.
+// A run counts as cached when its `.raw/<uuid>.csv.gz` exists and gunzips whole: its metadata is written
+// first, then the trace, both atomically, so a run is in the cache whole or not at all; a trace damaged
+// since (a copy cut short, a bad disk) is noticed and fetched again. The lists (`<build>.json.gz`, this
+// build's unavailable runs) are an index over those files, saved at checkpoints and at the end.
+import { ORIGINAL_DB_URI } from "../io/subunit2sql.ts";
 import { sweepTemps } from "../io/atomic-file.ts";
-import { hasTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
-import { openSubunit2sql, ORIGINAL_DB_URI, type RunRow } from "../io/subunit2sql.ts";
+import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
+import { hasTrace, isWholeTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
+import { checkSourceFlags, openRunSource, sourceKey, sourceReadsLocalLogs, type SourceOptions } from "../io/sources/open-run-source.ts";
+import type { SourceRun } from "../io/sources/run-source.ts";
+import { readOwnUnavailableRuns, readUnavailableRuns, writeOwnUnavailableRuns } from "../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
-import { AbortedError, UsageError } from "./errors.ts";
+import { AbortedError, CimlError, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
 import { TaskPool } from "./task-pool.ts";
 import { wholeNumber } from "./whole-number.ts";
 
-export interface CacheOptions extends FetchSettings {
+export interface CacheOptions extends SourceOptions, FetchSettings {
   dataPath?: string;
   buildName: string;
-  dbUri: string;
   /** stop once this many runs of the build name are cached; 0 = no limit */
   limit: number;
   /** downloads in flight at once */
   parallel: number;
-  /** how long the database may take to answer a connection */
-  dbConnectTimeoutMs?: number;
 }
 
 /** What a command-line user gets without the flag; the one place these defaults are written. */
 export const CACHE_DATA_DEFAULTS = {
   buildName: "tempest-full",
-  dbUri: ORIGINAL_DB_URI,
+  defaultDbUri: ORIGINAL_DB_URI,
   limit: 0,
   parallel: 8,
   timeoutSeconds: 60,
 } satisfies Partial<CacheOptions>;
 
 export interface CacheResult {
-  /** runs of the build name in the database */
+  /** runs of the build name the source listed (this pass, for a source that stops at what it saw before) */
   total: number;
+  /** listed but not test outcomes or without logs, by reason (Zuul results such as POST_FAILURE, "no log_url") */
+  excluded: Record<string, number>;
   /** newly cached in this run */
   cached: number;
   /** cached before */
@@ -49,6 +53,10 @@ export interface CacheResult {
   ignored: number;
   /** not cached because of an error worth retrying later */
   failed: number;
+  /** cached before but truncated or damaged, so fetched again (counted in cached, unavailable or failed too) */
+  damaged: number;
+  /** database rows left out: no uuid, or a uuid an earlier row already had */
+  skippedRows: number;
   /** bytes of dstat data downloaded */
   bytes: number;
   seconds: number;
@@ -61,7 +69,15 @@ const CHECKPOINT_MS = 5000;
 const MAX_FAILURE_WARNINGS = 20;
 const MAX_PARALLEL = 64;
 
+/** Marks of earlier complete passes, per source key (see RunListing.mark). */
+function readMarks(path: string): Record<string, string> {
+  const value = readJsonGz(path);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
 function checkCacheOptions(o: CacheOptions): void {
+  checkSourceFlags(o);
   checkName("build name", o.buildName);
   wholeNumber("--limit", o.limit, 0, undefined, "runs; 0 = no limit");
   wholeNumber("--parallel", o.parallel, 1, MAX_PARALLEL);
@@ -81,10 +97,17 @@ class Tally {
   unavailable = 0;
   ignored = 0;
   failed = 0;
+  damaged = 0;
+  skippedRows = 0;
   bytes = 0;
-  total = 0;
+  total: number | null = 0;
+  readonly excluded: Record<string, number> = {};
   readonly current = new Map<string, string>();
   constructor(private readonly emit: Emit) {}
+
+  get excludedCount(): number {
+    return Object.values(this.excluded).reduce((a, b) => a + b, 0);
+  }
 
   get seconds(): number {
     return (performance.now() - this.started) / 1000;
@@ -101,9 +124,15 @@ class Tally {
       unit: "runs",
       rate,
       bytes: this.bytes,
-      counts: { cached: this.cached, already: this.already, unavailable: this.unavailable + this.ignored, failed: this.failed },
+      counts: {
+        cached: this.cached,
+        already: this.already,
+        unavailable: this.unavailable + this.ignored,
+        failed: this.failed,
+        ...(this.excludedCount > 0 ? { excluded: this.excludedCount } : {}),
+      },
       current: [...this.current.values()],
-      ...(rate > 0 ? { etaSeconds: Math.max(0, this.total - this.done) / rate } : {}),
+      ...(rate > 0 && this.total !== null ? { etaSeconds: Math.max(0, this.total - this.done) / rate } : {}),
     });
   }
 }
@@ -114,26 +143,42 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   ws.ensureDirs();
   sweepTemps(ws.rawDir);
   sweepTemps(ws.metadataDir);
-  const policy = fetchPolicyFor(options);
+  sweepTemps(ws.unavailableDir);
   const listPath = ws.buildRuns(options.buildName);
   const dataRuns = new Set(readRunList(listPath));
-  const noDataRuns = new Set(readRunList(ws.unavailableRuns));
+  // Skipped: what any cache-data found unavailable. Written: only what this build name's runs found.
+  const noDataRuns = readUnavailableRuns(ws);
+  const ownNoDataRuns = readOwnUnavailableRuns(ws, options.buildName);
   const save = () => {
     writeRunList(listPath, dataRuns);
-    writeRunList(ws.unavailableRuns, noDataRuns);
+    writeOwnUnavailableRuns(
+      ws,
+      options.buildName,
+      [...ownNoDataRuns].filter((run) => !dataRuns.has(run)),
+    );
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
-  const db = await openSubunit2sql(
-    options.dbUri,
-    options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
-  );
+  const source = await openRunSource(options);
+  const policy = fetchPolicyFor(options, source.dstatPaths, sourceReadsLocalLogs(options));
+  const key = sourceKey(options);
+  const marksPath = ws.sourceMarks(options.buildName);
+  const marks = key === undefined ? {} : readMarks(marksPath);
+  const since = key === undefined ? undefined : marks[key];
   const tally = new Tally(emit);
   // A failure other than one run's own problem ends the whole command, once the downloads in flight end.
   const pool = new TaskPool(options.parallel);
+  let listedAll = false;
+  let newMark: string | undefined;
   try {
-    tally.total = await db.countRunsByKeyValue("build_name", options.buildName);
-    emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the DB` });
+    tally.total = await source.count(options.buildName, signal);
+    if (tally.total !== null)
+      emit({ type: "info", message: `Obtained ${tally.total} runs named ${options.buildName} from the ${source.description}` });
+    else
+      emit({
+        type: "info",
+        message: `Listing runs named ${options.buildName} from ${source.description}, newest first${since ? `, down to ${since} (seen by the last complete pass)` : ""}`,
+      });
     emit({ type: "stage", stage: "query", state: "finished" });
     emit({ type: "stage", stage: "cache", state: "started", detail: `${options.parallel} downloads at a time into ${ws.rawDir}` });
 
@@ -147,31 +192,32 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       sinceCheckpoint = 0;
       lastCheckpoint = performance.now();
     };
-    const finish = (run: RunRow, outcome: RunOutcome) => {
+    const finish = (run: SourceRun, outcome: RunOutcome) => {
       tally.done++;
       sinceCheckpoint++;
-      tally.current.delete(run.uuid);
+      tally.current.delete(run.id);
       switch (outcome.kind) {
         case "cached":
           tally.cached++;
           tally.bytes += outcome.bytes;
-          dataRuns.add(run.uuid);
+          dataRuns.add(run.id);
           break;
         case "already":
           tally.already++;
-          dataRuns.add(run.uuid);
+          dataRuns.add(run.id);
           break;
         case "unavailable":
           tally.unavailable++;
-          noDataRuns.add(run.uuid);
+          noDataRuns.add(run.id);
+          ownNoDataRuns.add(run.id);
           break;
         case "failed":
           tally.failed++;
           if (tally.failed <= MAX_FAILURE_WARNINGS)
             emit({
               type: "warning",
-              subject: run.uuid,
-              message: `${run.uuid}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again`,
+              subject: run.id,
+              message: `${run.id}: ${outcome.reason} (${outcome.url}); not cached, the next cache-data will try again`,
             });
           if (tally.failed === MAX_FAILURE_WARNINGS + 1)
             emit({ type: "warning", message: "more runs failed to download; the summary counts them" });
@@ -180,56 +226,95 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       checkpoint();
       tally.report();
     };
-    const start = (run: RunRow) =>
+    const start = (run: SourceRun) =>
       pool.start(async () => {
         try {
-          finish(run, await ensureRunCached(ws, run, db, { policy, onUrl: (url) => tally.current.set(run.uuid, url) }, signal));
+          finish(run, await ensureRunCached(ws, run, { policy, onUrl: (url) => tally.current.set(run.id, url) }, signal));
         } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
           if (!(err instanceof WorkspaceError)) throw err;
-          finish(run, { kind: "failed", url: run.artifacts ?? "", reason: err.message });
+          finish(run, { kind: "failed", url: run.logRoot ?? "", reason: err.message });
         }
       });
 
+    let skipped = { noUuid: 0, duplicate: 0 };
     if (limitReached())
       emit({ type: "info", message: `${dataRuns.size} runs of ${options.buildName} are cached already (--limit ${options.limit})` });
     else {
-      for await (const run of db.runsByKeyValue("build_name", options.buildName)) {
-        if (signal.aborted || pool.failed) break;
-        if (noDataRuns.has(run.uuid)) {
+      const listing = source.list(options.buildName, { since, signal });
+      let stopped = false;
+      for await (const item of listing.items) {
+        if (signal.aborted || pool.failed) {
+          stopped = true;
+          break;
+        }
+        if (item.kind === "excluded") {
+          tally.excluded[item.tally] = (tally.excluded[item.tally] ?? 0) + 1;
+          tally.done++;
+          tally.report();
+          continue;
+        }
+        const run = item.run;
+        if (noDataRuns.has(run.id)) {
           tally.ignored++;
           tally.done++;
           tally.report();
           continue;
         }
-        if (dataRuns.has(run.uuid) && hasTrace(ws, run.uuid)) {
-          tally.already++;
-          tally.done++;
-          tally.report();
-          continue;
+        if (dataRuns.has(run.id) && hasTrace(ws, run.id)) {
+          if (isWholeTrace(ws, run.id, policy.maxTextBytes)) {
+            tally.already++;
+            tally.done++;
+            tally.report();
+            continue;
+          }
+          // ensureRunCached finds the same damage, removes the file and downloads the run again.
+          tally.damaged++;
+          dataRuns.delete(run.id);
         }
         // Never start more downloads than --limit can still use; a failure frees a slot for the next run.
         await pool.room((running) => options.limit > 0 && dataRuns.size + running >= options.limit);
-        if (limitReached() || signal.aborted || pool.failed) break;
+        if (limitReached() || signal.aborted || pool.failed) {
+          stopped = true;
+          break;
+        }
         start(run);
         tally.report();
       }
+      listedAll = !stopped && !signal.aborted && !pool.failed;
+      newMark = listing.mark();
+      skipped = listing.skipped?.() ?? skipped;
     }
     await pool.drain();
+    const { noUuid, duplicate } = skipped;
+    tally.skippedRows = noUuid + duplicate;
+    if (tally.skippedRows > 0)
+      emit({
+        type: "warning",
+        message: `the database has ${noUuid} runs of ${options.buildName} without a uuid and ${duplicate} repeating an earlier run's uuid; skipped them`,
+      });
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
     save();
-    await db.close().catch(() => undefined);
+    await source.close().catch(() => undefined);
   }
+  // Only a pass that saw every build and left none to retry may let the next one stop where it began.
+  if (key !== undefined && listedAll && tally.failed === 0 && newMark !== undefined && newMark !== since)
+    writeJsonGz(marksPath, { ...marks, [key]: newMark });
   if (signal.aborted) throw new AbortedError();
+  if (tally.done === 0 && since === undefined && dataRuns.size === 0 && source.emptyMessage)
+    throw new CimlError(source.emptyMessage(options.buildName));
   emit({ type: "stage", stage: "cache", state: "finished" });
   const result: CacheResult = {
-    total: tally.total,
+    total: tally.total ?? tally.done,
+    excluded: { ...tally.excluded },
     cached: tally.cached,
     already: tally.already,
     unavailable: tally.unavailable,
     ignored: tally.ignored,
     failed: tally.failed,
+    damaged: tally.damaged,
+    skippedRows: tally.skippedRows,
     bytes: tally.bytes,
     seconds: Number(tally.seconds.toFixed(2)),
     stored: dataRuns.size,
@@ -240,6 +325,15 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     summary: { ...result },
     lines: [
       `Stored ${dataRuns.size} run IDs in .raw for build name ${options.buildName}`,
+      ...(tally.excludedCount > 0
+        ? [
+            `Skipped ${tally.excludedCount} listed runs that are not test outcomes or have no logs: ${Object.entries(tally.excluded)
+              .sort()
+              .map(([k, n]) => `${k} ${n}`)
+              .join(", ")}`,
+          ]
+        : []),
+      ...(tally.damaged > 0 ? [`${tally.damaged} cached traces were truncated or damaged and were fetched again`] : []),
       ...(tally.failed > 0 ? [`${tally.failed} runs could not be fetched this time; run cache-data again to retry them`] : []),
     ],
   });

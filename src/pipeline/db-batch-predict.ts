@@ -1,11 +1,18 @@
 // `ciml db-batch-predict` (the original's, made to work): every run of the dataset's build name that the dataset does not
 // contain, through the one prediction path, with the original's lines and a scored summary.
 import { readRunList } from "../io/raw-cache.ts";
-import type { RunRow } from "../io/subunit2sql.ts";
+import type { SourceRun } from "../io/sources/run-source.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
-import { isAbort, throwIfAborted } from "./errors.ts";
+import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
-import { exampleOfRun, indexRuns, withPredictor, PREDICTOR_DEFAULTS, type PredictorOptions } from "./predict/predict-build.ts";
+import {
+  exampleOfRun,
+  FetchFailedError,
+  indexRuns,
+  withPredictor,
+  PREDICTOR_DEFAULTS,
+  type PredictorOptions,
+} from "./predict/predict-build.ts";
 import { predictExamples, predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
 import { pythonSlice } from "./python-slice.ts";
@@ -46,11 +53,12 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     const inDataset = new Set(readRunList(p.ws.datasetFile(p.dataset, "runs.json.gz")));
     emit({ type: "stage", stage: "query", state: "started", detail: `runs of ${p.config.build_name}` });
     let allRuns = 0;
-    const candidates: RunRow[] = [];
-    for await (const run of p.db.runsByKeyValue("build_name", p.config.build_name)) {
+    const candidates: SourceRun[] = [];
+    for await (const item of p.source.list(p.config.build_name, { signal }).items) {
       throwIfAborted(signal);
+      if (item.kind === "excluded") continue;
       allRuns++;
-      if (!inDataset.has(run.uuid)) candidates.push(run);
+      if (!inDataset.has(item.run.id)) candidates.push(item.run);
     }
     emit({ type: "stage", stage: "query", state: "finished" });
     const toPredict = pythonSlice(candidates, options.slice, "--slice");
@@ -75,16 +83,12 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     emit({ type: "stage", stage: "predict", state: "started", detail: `${toPredict.length} runs` });
     for (let start = 0; start < toPredict.length; start += CHUNK) {
       const chunk = toPredict.slice(start, start + CHUNK);
-      // A run whose download keeps failing is reported and left out, not the end of the batch.
+      // A run whose download keeps failing is reported and left out, not the end of the batch. Any other
+      // error (the database gone, a bug) would fail the remaining runs alike: it ends the command.
       const examples = await mapLimited(chunk, parallel, (run) =>
         exampleOfRun(p, run, signal).catch((err: unknown) => {
-          if (isAbort(err)) throw err;
-          return {
-            kind: "unusable" as const,
-            runUuid: run.uuid,
-            reason: err instanceof Error ? err.message.split("\n")[0]! : String(err),
-            downloaded: false,
-          };
+          if (!(err instanceof FetchFailedError)) throw err;
+          return { kind: "unusable" as const, runUuid: run.id, reason: err.message, downloaded: false };
         }),
       );
       throwIfAborted(signal);

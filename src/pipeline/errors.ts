@@ -10,6 +10,15 @@ export class UsageError extends CimlError {
   }
 }
 
+/**
+ * One run cannot become an example for this dataset (its trace lacks the dataset's columns, its metadata
+ * lacks the class label): that run is left out with this message and the command goes on. Only this type
+ * is caught per run; any other error (a lost database, a broken dataset, a bug) ends the command.
+ */
+export class ExampleError extends CimlError {
+  override name = "ExampleError";
+}
+
 /** The step stopped because its AbortSignal fired (Ctrl-C). */
 export class AbortedError extends Error {
   override name = "AbortedError";

@@ -108,7 +108,8 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
   });
   const output = resolve(options.output);
   writeFileAtomic(output, output.toLowerCase().endsWith(".svg") ? svg : await svgToPng(svg, 1.5));
-  const table: Record<string, Record<string, number>> = {};
+  // No prototype: category labels are class names from the data ("__proto__" must stay a key).
+  const table: Record<string, Record<string, number>> = Object.create(null);
   categories.forEach((label, i) => (table[label] = Object.fromEntries(series.map((s) => [s.name, s.values[i]!]))));
   emit({ type: "result", stage: "plot-data", summary: { output, ...table }, lines: [`Chart written to ${output}`] });
   return { files: [output], table };

@@ -6,6 +6,8 @@ import { join, resolve } from "node:path";
 import { buildDataset } from "./build-dataset.ts";
 import { cacheData } from "./cache-data.ts";
 import { dbBatchPredict } from "./db-batch-predict.ts";
+import { z } from "zod";
+import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
 import { CimlError } from "./errors.ts";
 import type { Emit, PipelineEvent, Step, StepContext } from "./events.ts";
 import { setupExperiment } from "./setup-experiment.ts";
@@ -41,7 +43,27 @@ const BUILD_NAME = "tempest-full";
 const DATASET = "usr_1m-1min-status";
 /** Runs kept out of the dataset, so db-batch-predict has unseen history to predict. */
 const HELD_OUT_FRACTION = 0.2;
-const QUICKSTART_MARKERS = ["ci.db", "logs", "data", "plots"];
+/** What quickstart has done so far in its directory, so that an interrupted one resumes where it was. */
+const PROGRESS_FILE = "quickstart.json.gz";
+const QUICKSTART_MARKERS = ["ci.db", "logs", "data", "plots", PROGRESS_FILE];
+
+const Progress = z.object({
+  runs: z.number().int(),
+  seed: z.number().int(),
+  /** the simulated history is complete (an interrupted simulate is done again from scratch) */
+  simulated: z.boolean(),
+  finished: z.boolean(),
+});
+type Progress = z.infer<typeof Progress>;
+
+function readProgress(dir: string): Progress | undefined {
+  try {
+    return Progress.parse(readJsonGz(join(dir, PROGRESS_FILE)));
+  } catch {
+    // Missing or not ours: the directory is treated as an earlier quickstart, which needs --force.
+    return undefined;
+  }
+}
 
 /** The experiments a new user compares: the authors' default network and a linear SVM. */
 const EXPERIMENTS = [
@@ -54,15 +76,30 @@ function within(emit: Emit, prefix: string): Emit {
   return (e: PipelineEvent) => emit("stage" in e ? { ...e, stage: `${prefix} ${e.stage}` } : e);
 }
 
-function prepareDir(dir: string, force: boolean): void {
-  if (!existsSync(dir)) return;
+/**
+ * Where to start: afresh in an empty (or --force'd) directory, or where an interrupted quickstart with the
+ * same --runs and --seed stopped. A finished quickstart is only replaced with --force.
+ */
+function prepareDir(dir: string, force: boolean, runs: number, seed: number): { progress: Progress; resumed: boolean } {
+  const fresh = { progress: { runs, seed, simulated: false, finished: false }, resumed: false };
+  if (!existsSync(dir)) return fresh;
   const entries = readdirSync(dir);
-  if (entries.length === 0) return;
+  if (entries.length === 0) return fresh;
   const foreign = entries.filter((e) => !QUICKSTART_MARKERS.some((m) => e === m || e.startsWith(`${m}-`)));
   if (foreign.length > 0)
     throw new CimlError(`${dir} holds files quickstart did not write (${foreign.slice(0, 3).join(", ")}); choose another --dir`);
-  if (!force) throw new CimlError(`${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
-  rmSync(dir, { recursive: true, force: true });
+  if (force) {
+    rmSync(dir, { recursive: true, force: true });
+    return fresh;
+  }
+  const progress = readProgress(dir);
+  if (!progress || progress.finished)
+    throw new CimlError(`${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
+  if (progress.runs !== runs || progress.seed !== seed)
+    throw new CimlError(
+      `${dir} holds an interrupted quickstart of ${progress.runs} runs with seed ${progress.seed}; run it with --runs ${progress.runs} --seed ${progress.seed} to resume it, or add --force to start afresh`,
+    );
+  return { progress, resumed: true };
 }
 
 export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (options, { emit, signal }) => {
@@ -70,7 +107,8 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
   const runs = wholeNumber("--runs", options.runs, 50, 100_000);
   const seed = wholeNumber("--seed", options.seed, 0, 2 ** 31 - 1);
   const dir = resolve(options.dir);
-  prepareDir(dir, options.force);
+  const { progress, resumed } = prepareDir(dir, options.force, runs, seed);
+  const saveProgress = () => writeJsonGz(join(dir, PROGRESS_FILE), progress);
   const dbUri = `sqlite:///${join(dir, "ci.db")}`;
   const dataPath = join(dir, "data");
   const plotsDir = join(dir, "plots");
@@ -81,10 +119,19 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     message: `quickstart in ${dir}: a simulated CI history of ${runs} ${BUILD_NAME} runs, then the five commands of the workflow`,
   });
 
-  await simulate(
-    { runs, failureRate: 0.2, missingRate: 0.02, buildNames: [BUILD_NAME], seed, dbUri, logRoot: join(dir, "logs"), intervalSeconds: 1 },
-    part("1/5 simulate ·"),
-  );
+  if (resumed) emit({ type: "info", message: `resuming the quickstart interrupted in ${dir}` });
+  saveProgress();
+  if (!progress.simulated) {
+    // A simulate cut short would be extended, not redone, by a second simulate: start its history over.
+    rmSync(join(dir, "ci.db"), { force: true });
+    rmSync(join(dir, "logs"), { recursive: true, force: true });
+    await simulate(
+      { runs, failureRate: 0.2, missingRate: 0.02, buildNames: [BUILD_NAME], seed, dbUri, logRoot: join(dir, "logs"), intervalSeconds: 1 },
+      part("1/5 simulate ·"),
+    );
+    progress.simulated = true;
+    saveProgress();
+  }
 
   const cached = await cacheData(
     { dataPath, buildName: BUILD_NAME, dbUri, limit: 0, parallel: 8, timeoutSeconds: 60 },
@@ -102,7 +149,8 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
       featuresRegex: "(usr|1m)",
       classLabel: "status",
       tdtSplit: ["6", "2", "2"],
-      force: false,
+      // Resuming: whatever an interrupted build left is rebuilt (cache-data above resumed by itself).
+      force: resumed,
       visualize: true,
       dataPlotsFolder: plotsDir,
       aggregationFunctions: [],
@@ -129,6 +177,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
         learningRate: x.learningRate,
         l2: x.l2,
         seed,
+        force: resumed,
       },
       part(`4/5 ${x.name} ·`),
     );
@@ -169,6 +218,8 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     "`ciml <command> --help` gives a command's options and examples.",
     "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
   ];
+  progress.finished = true;
+  saveProgress();
   emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines, next });
   return { dir, dbUri, dataPath, dataset: DATASET, plots: built.plots, accuracy, batchAccuracy, next };
 };

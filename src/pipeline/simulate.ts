@@ -146,13 +146,12 @@ export const simulate: Step<SimulateOptions, SimulateResult> = async (options, {
     let batch: NewRun[] = [];
     const breather = new Breather();
     for (let i = 0; i < options.runs; i++) {
-      if (signal.aborted && batch.length > 0) {
-        // Their log files are written already: the database gets the runs that point at them, so an
-        // interrupted history is smaller, never inconsistent.
-        await writer.insertRuns(batch);
-        batch = [];
-      }
-      await breather.maybe(signal);
+      await breather.maybe(signal).catch(async (err: unknown) => {
+        // The batch's log files are written already: the database gets the runs that point at them,
+        // so an interrupted history is shorter, never inconsistent.
+        if (batch.length > 0) await writer.insertRuns(batch);
+        throw err;
+      });
       const buildName = options.buildNames[i % options.buildNames.length]!;
       const isFailed = rng.next() < options.failureRate;
       const failure: FailureKind = isFailed ? weighted(rng, FAILURE_KINDS) : "none";

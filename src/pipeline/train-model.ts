@@ -112,22 +112,8 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
       detail: `${loop.steps} steps, ${loop.epochs} epochs in ${loop.seconds.toFixed(1)} s`,
     });
 
-    emit({ type: "stage", stage: "evaluate", state: "started" });
-    const evaluations: Record<string, EvalMetrics> = {};
-    for (const { name, set, labels } of [test, ...plan.evalSets]) {
-      emit({ type: "info", message: `Evaluation data shape: (${set.n}, ${set.features})` });
-      const metrics = evaluate(score(net, set, labels, classes), loop.steps);
-      writeJsonGz(join(modelDir, `eval_${name}.json.gz`), metrics);
-      if (name !== datasetName) {
-        const writer = new EventFileWriter(join(modelDir, `eval_${name}`));
-        writer.scalars(loop.steps, numericMetrics(metrics));
-        writer.close();
-      }
-      emit({ type: "info", message: `Training eval data for ${name}: ${JSON.stringify(numericMetrics(metrics))}` });
-      evaluations[name] = metrics;
-    }
-    emit({ type: "stage", stage: "evaluate", state: "finished" });
-
+    // The model first, then what describes it: a crash in between leaves the previous model with its own
+    // evaluation, never an evaluation of a model that was not saved.
     const { data } = plan;
     const mean = data.labels.map((l) => data.config.normalization_params[l]?.[0] ?? 0);
     const range = data.labels.map((l) => data.config.normalization_params[l]?.[1] ?? 1);
@@ -157,6 +143,22 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     } finally {
       saved.dispose();
     }
+    emit({ type: "stage", stage: "evaluate", state: "started" });
+    const evaluations: Record<string, EvalMetrics> = {};
+    for (const { name, set, labels } of [test, ...plan.evalSets]) {
+      emit({ type: "info", message: `Evaluation data shape: (${set.n}, ${set.features})` });
+      const metrics = evaluate(score(net, set, labels, classes), loop.steps);
+      writeJsonGz(join(modelDir, `eval_${name}.json.gz`), metrics);
+      if (name !== datasetName) {
+        const writer = new EventFileWriter(join(modelDir, `eval_${name}`));
+        writer.scalars(loop.steps, numericMetrics(metrics));
+        writer.close();
+      }
+      emit({ type: "info", message: `Training eval data for ${name}: ${JSON.stringify(numericMetrics(metrics))}` });
+      evaluations[name] = metrics;
+    }
+    emit({ type: "stage", stage: "evaluate", state: "finished" });
+
     emit(trainResultEvent(plan, loop, evaluations, modelDir));
     return { modelDir, steps: loop.steps, epochs: loop.epochs, seconds: loop.seconds, evaluations };
   } finally {

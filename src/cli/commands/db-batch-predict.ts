@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const dbBatchPredictCommand: CommandSpec = {
   name: "db-batch-predict",
@@ -12,7 +12,7 @@ export const dbBatchPredictCommand: CommandSpec = {
     "ciml db-batch-predict --dataset usr-1min --experiment svm --slice :100 --json",
   ],
   options: [
-    DB_URI,
+    ...SOURCE_OPTIONS,
     option("--dataset <name>", "dataset whose normalisation the model uses"),
     option("--experiment <name>", "experiment whose model predicts"),
     option("--slice <slice>", "python slice over the runs to predict"),

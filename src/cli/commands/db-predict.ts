@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const dbPredictCommand: CommandSpec = {
   name: "db-predict",
@@ -13,7 +13,7 @@ export const dbPredictCommand: CommandSpec = {
     "ciml db-predict 5f1c0d7e8a9b4c3d2e1f0a9b8c7d6e5f --db-uri sqlite:///ci.db --json",
   ],
   options: [
-    DB_URI,
+    ...SOURCE_OPTIONS,
     option("--dataset <name>", "dataset whose normalisation the model uses"),
     option("--experiment <name>", "experiment whose model predicts"),
     option("--sample-interval <alias>", "accepted for compatibility; the dataset's own interval is used"),

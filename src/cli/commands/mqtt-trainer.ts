@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DB_URI, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, SOURCE_OPTIONS, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const mqttTrainerCommand: CommandSpec = {
   name: "mqtt-trainer",
@@ -14,7 +14,7 @@ export const mqttTrainerCommand: CommandSpec = {
     "ciml mqtt-trainer --mqtt-hostname broker.example --tls --username ciml   # password from $CIML_MQTT_PASSWORD",
   ],
   options: [
-    DB_URI,
+    ...SOURCE_OPTIONS,
     option("--mqtt-hostname <host>", "MQTT broker"),
     option("--port <n>", "broker port (default: 1883, 8883 with --tls)"),
     option("--tls", "connect over TLS"),
@@ -34,8 +34,11 @@ export const mqttTrainerCommand: CommandSpec = {
     DSTAT_PATH,
     TIMEOUT,
     option("--concurrency <n>", "builds predicted at once"),
-    option("--retries <n>", "further attempts for a build whose data cannot be fetched yet"),
-    option("--queue-size <n>", "builds waiting at most; more are dropped with a warning"),
+    option("--retries <n>", "further attempts for a build whose data cannot be fetched yet, or whose runs are not in the database yet"),
+    option(
+      "--queue-size <n>",
+      "builds waiting at most; beyond it the broker holds further messages (QoS 1), and drops what its own queue cannot hold",
+    ),
     option("--debug", "also print events that are not for us, and each run's dstat fetch"),
     DATA_PATH,
   ],

@@ -1,17 +1,23 @@
 // Options that several commands share, written once so their help reads the same everywhere.
+import type { SourceOptions } from "../../io/sources/open-run-source.ts";
 import { CimlError } from "../../pipeline/errors.ts";
 import type { Flags } from "../flags.ts";
 import { option, repeatable } from "../option-spec.ts";
 
 export const DATA_PATH = option("--data-path <path>", "workspace root");
-export const DB_URI = option(
-  "--db-uri <uri>",
-  "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path",
-);
+const DB_URI = option("--db-uri <uri>", "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path");
 export const DSTAT_PATH = repeatable(
   "--dstat-path <path>",
   "dstat file path under the run's log root, tried in order (repeatable; replaces the four defaults)",
 );
+export const SOURCE_OPTIONS = [
+  DB_URI,
+  option("--zuul-url <url>", "read builds from Zuul's API instead: https://HOST/api/tenant/TENANT (token: $CIML_ZUUL_TOKEN)"),
+  option("--runs-file <path>", "read runs from a .jsonl or .csv file instead (id, status or result, log_url or dstat_url, run_at, …)"),
+  option("--project <name>", "with --zuul-url: only builds of this project"),
+  option("--pipeline <name>", "with --zuul-url: only builds of this pipeline"),
+  option("--branch <name>", "with --zuul-url: only builds of this branch"),
+];
 export const TIMEOUT = option("--timeout <seconds>", "overall time allowed per dstat download");
 export const DEBUG = option("--debug", "verbose logging");
 export const S3_OPTIONS = [
@@ -24,14 +30,31 @@ export function dataPath(f: Flags): string {
   return f.fromEnv("--data-path", "CIML_DATA_PATH", "./data") ?? "./data";
 }
 
+/**
+ * The run source: --db-uri, --zuul-url or --runs-file as typed (two is the step's usage error); with none,
+ * the database in $CIML_DB_URI, else the step's default. Zuul's token comes from the environment only.
+ */
+export function sourceOptions(f: Flags, defaultDbUri: string): SourceOptions {
+  return {
+    dbUri: f.string("--db-uri"),
+    zuulUrl: f.string("--zuul-url"),
+    runsFile: f.string("--runs-file"),
+    defaultDbUri: f.fromEnv("--db-uri", "CIML_DB_URI", defaultDbUri) ?? defaultDbUri,
+    project: f.string("--project"),
+    pipeline: f.string("--pipeline"),
+    branch: f.string("--branch"),
+    zuulToken: f.variable("CIML_ZUUL_TOKEN"),
+  };
+}
+
 /** The options every prediction command shares, with the step's defaults. */
 export function predictorOptions(
   f: Flags,
-  d: { dbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
-): { dataPath: string; dbUri: string; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
+  d: { defaultDbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
+): SourceOptions & { dataPath: string; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
   return {
     dataPath: dataPath(f),
-    dbUri: f.fromEnv("--db-uri", "CIML_DB_URI", d.dbUri) ?? d.dbUri,
+    ...sourceOptions(f, d.defaultDbUri),
     dataset: f.string("--dataset", d.dataset),
     experiment: f.string("--experiment", d.experiment),
     dstatPaths: f.list("--dstat-path"),

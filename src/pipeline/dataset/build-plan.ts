@@ -6,7 +6,7 @@ import { UsageError } from "../errors.ts";
 import { wholeNumber } from "../whole-number.ts";
 import { checkAggregations } from "./aggregation.ts";
 import type { ExampleDtype } from "./dataset-config.ts";
-import { parseTdtSplit, type TdtSplit } from "./dataset-split.ts";
+import { parseSplitOrder, parseTdtSplit, type SplitOrder, type TdtSplit } from "./dataset-split.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 export interface BuildPlan {
@@ -20,6 +20,8 @@ export interface BuildPlan {
   dtype: ExampleDtype;
   seed: number;
   split: TdtSplit;
+  /** random (seeded) or time (oldest runs train, newest test) */
+  splitOrder: SplitOrder;
   /** pandas offset alias, or null for no resampling */
   sampleInterval: string | null;
   aggregations: string[];
@@ -71,6 +73,7 @@ export function planBuild(options: BuildDatasetOptions, defaultSeed: number): Bu
     dtype,
     seed,
     split,
+    splitOrder: parseSplitOrder(options.splitOrder),
     sampleInterval,
     aggregations,
     force: options.force,

@@ -33,6 +33,7 @@ export function datasetConfigOf(
     columns,
     dtype: plan.dtype,
     seed: seedUsed ? plan.seed : null,
+    split_order: plan.splitOrder,
     classes: filled.vocabulary,
   };
 }

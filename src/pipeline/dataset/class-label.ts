@@ -1,6 +1,6 @@
 // --class-label: what a run's class is, from its cached metadata.
 import type { RunMetadata } from "../../io/raw-cache.ts";
-import { CimlError } from "../errors.ts";
+import { ExampleError } from "../errors.ts";
 
 /** Cloud operators whose regions the original grouped into one class for `node_provider`. */
 const OPERATOR_PREFIXES = ["rax", "ovh", "vexxhost"];
@@ -12,8 +12,9 @@ export function classOf(metadata: RunMetadata, classLabel: string): string {
     return status === 0 || status === "0" || status === "Success" ? "0" : "1";
   }
   const key = classLabel === "node_provider_all" ? "node_provider" : classLabel;
-  const value = metadata[key];
-  if (value === undefined || value === null || value === "") throw new CimlError(`run metadata has no ${key}`);
+  // Own keys only: a run without "constructor" must not find Object.prototype's.
+  const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
+  if (value === undefined || value === null || value === "") throw new ExampleError(`run metadata has no ${key}`);
   const raw = String(value);
   if (classLabel !== "node_provider") return raw;
   return OPERATOR_PREFIXES.find((p) => raw.startsWith(p)) ?? raw;

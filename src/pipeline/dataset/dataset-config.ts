@@ -1,9 +1,12 @@
 // A dataset's configuration, stored as `<dataset>/model_config.json.gz` (the original's file name, kept so
 // its datasets still load): how the dataset was built, so that training and every
 // prediction path turn a new trace into exactly the vector the model was trained on.
+import { z } from "zod";
+import { checkFile } from "../../io/checked-file.ts";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError } from "../errors.ts";
+import { AGGREGATIONS } from "./aggregation.ts";
 import { normalizedLength, parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleDtype = "float32" | "float64";
@@ -31,8 +34,10 @@ export interface DatasetConfig {
   /** dstat columns the examples are made of, in order (the original derived them from the first run) */
   columns: string[];
   dtype: ExampleDtype;
-  /** seed of the split, or null when an existing `_splits` file was reused */
+  /** seed of the split, or null when an existing `_splits` file was reused or the split is by time */
   seed: number | null;
+  /** random (seeded) or time (training the oldest runs by run_at, test the newest) */
+  split_order: "random" | "time";
   /** sorted class vocabulary; a model's output i means classes[i] */
   classes: string[];
 }
@@ -64,26 +69,85 @@ function columnsFromLabels(config: Omit<DatasetConfig, "columns"> & { columns?: 
   return out;
 }
 
+/** L beyond this is no dstat trace we could have made examples from (5500 one-second samples is the default). */
+const MAX_LENGTH = 1_000_000;
+
+const finite = z.number().refine(Number.isFinite, "must be a finite number");
+const fraction = z.number().min(0).max(1);
+
+/**
+ * Every field of a model_config.json.gz, ours or the original's (which has no columns, dtype, seed or
+ * classes), and how they must agree: a zero or negative normalized_length once made the prediction
+ * commands loop for ever while memory grew.
+ */
+const datasetConfigSchema = z
+  .looseObject({
+    build_name: z.string(),
+    sample_interval: z
+      .string()
+      .refine((alias) => {
+        try {
+          parseSampleInterval(alias);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "is not a pandas offset alias such as 1min")
+      .nullish()
+      .transform((v) => v ?? null),
+    features_regex: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? null),
+    class_label: z.string().min(1),
+    aggregation_functions: z
+      .array(z.string().refine((name) => Object.hasOwn(AGGREGATIONS, name), "is not an aggregation function ciml knows"))
+      .nullish()
+      .transform((v) => v ?? []),
+    training_set: fraction,
+    dev_set: fraction,
+    test_set: fraction,
+    normalized_length: z.number().int().min(1).max(MAX_LENGTH),
+    labels: z.array(z.string()).min(1),
+    num_columns: z.number().int().min(1),
+    num_features: z.number().int().min(1),
+    normalization_params: z.record(z.string(), z.tuple([finite, finite.refine((r) => r !== 0, "range must not be 0")])),
+    columns: z.array(z.string()).min(1).optional(),
+    dtype: z.enum(["float32", "float64"]).nullish(),
+    seed: z.number().int().nullish(),
+    split_order: z.enum(["random", "time"]).nullish(),
+    classes: z.array(z.string()).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (c.num_features !== c.labels.length) problem("num_features", `is ${c.num_features} but there are ${c.labels.length} labels`);
+    if (c.labels.length !== c.num_columns * c.normalized_length)
+      problem("labels", `has ${c.labels.length} names, not num_columns × normalized_length = ${c.num_columns * c.normalized_length}`);
+    if (c.columns && c.columns.length !== c.num_columns)
+      problem("columns", `names ${c.columns.length} columns, not num_columns = ${c.num_columns}`);
+    if (c.aggregation_functions.length > 0 && c.aggregation_functions.length !== c.normalized_length)
+      problem("normalized_length", `must be the number of aggregation functions (${c.aggregation_functions.length})`);
+    const missing = c.labels.find((label) => !Object.hasOwn(c.normalization_params, label));
+    if (missing !== undefined) problem("normalization_params", `has no [mean, range] for label ${missing}`);
+  });
+
 export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig {
   const path = ws.datasetFile(dataset, "model_config.json.gz");
-  const value = readJsonGz(path) as (Partial<DatasetConfig> & Record<string, unknown>) | undefined;
-  if (value === undefined)
+  const fix = `rebuild it with build-dataset --dataset ${dataset} --force`;
+  const raw = readJsonGz(path, fix);
+  if (raw === undefined)
     throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
-  if (!Array.isArray(value.labels) || typeof value.normalized_length !== "number" || typeof value.normalization_params !== "object") {
-    throw new CimlError(`${path} is not a dataset configuration; rebuild it with build-dataset --dataset ${dataset} --force`);
-  }
+  const value = checkFile(datasetConfigSchema, raw, path, fix);
   const base = {
     ...value,
-    sample_interval: value.sample_interval ?? null,
-    features_regex: value.features_regex ?? null,
-    aggregation_functions: value.aggregation_functions ?? [],
     dtype: value.dtype ?? "float64",
     seed: value.seed ?? null,
+    split_order: value.split_order ?? "random",
   } as DatasetConfig;
   return {
     ...base,
-    columns: Array.isArray(value.columns) ? value.columns : columnsFromLabels(base),
-    classes: Array.isArray(value.classes) ? value.classes : base.class_label === "status" ? ["0", "1"] : [],
+    columns: value.columns ?? columnsFromLabels(base),
+    classes: value.classes ?? (base.class_label === "status" ? ["0", "1"] : []),
   };
 }
 

@@ -1,6 +1,9 @@
 // How a dataset's runs split into training/dev/test, as the original split them.
 import { existsSync } from "node:fs";
+import { z } from "zod";
+import { checkFile } from "../../io/checked-file.ts";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
+import { readRunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import { seededRandom } from "../seeded-random.ts";
@@ -57,12 +60,52 @@ export function makeSplit(size: number, split: TdtSplit, seed: number): SplitInd
   return { training, dev, test };
 }
 
-function isSplit(value: unknown, size: number): value is SplitIndices {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return SET_NAMES.every(
-    (k) => Array.isArray(v[k]) && (v[k] as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < size),
+/** --split-order time: runs already ordered oldest first; training the oldest, dev next, test the newest. */
+export function chronologicalSplit(size: number, split: TdtSplit): SplitIndices {
+  const nt = Math.floor(size * split.training);
+  const nd = Math.floor(size * split.dev);
+  const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+  return { training: range(0, nt), dev: range(nt, nt + nd), test: split.training + split.dev < 1 ? range(nt + nd, size) : [] };
+}
+
+export type SplitOrder = "random" | "time";
+
+/**
+ * --split-order time: the cached runs ordered by their run_at, oldest first (ties by id). Runs cached
+ * without a start time cannot be placed in time: they are left out and counted.
+ */
+export function oldestFirst(cache: Workspace, runs: string[]): { runs: string[]; untimed: number } {
+  const timed: [string, string][] = [];
+  let untimed = 0;
+  for (const run of runs) {
+    const at = readRunMetadata(cache, run)?.run_at;
+    if (typeof at === "string" && at !== "") timed.push([at, run]);
+    else untimed++;
+  }
+  if (timed.length === 0)
+    throw new CimlError(
+      "--split-order time: no cached run has a run_at; run cache-data again (it records start times) or use --split-order random",
+    );
+  timed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+  return { runs: timed.map(([, run]) => run), untimed };
+}
+
+export function parseSplitOrder(value: string | undefined): SplitOrder {
+  if (value === undefined || value === "" || value === "random") return "random";
+  if (value === "time") return "time";
+  throw new UsageError(`--split-order ${value}: give random (seeded, the default) or time (oldest runs train, newest test)`);
+}
+
+/** A split file of `size` runs: three lists of run positions, each below `size`. */
+function splitSchema(size: number) {
+  const positions = z.array(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(size - 1, `must be a run position below ${size}`),
   );
+  return z.object({ training: positions, dev: positions, test: positions });
 }
 
 /**
@@ -77,9 +120,8 @@ export function loadOrMakeSplit(
 ): { indices: SplitIndices; reused: boolean; path: string } {
   const path = ws.splits(size, split.training, split.dev);
   if (existsSync(path)) {
-    const value = readJsonGz(path);
-    if (!isSplit(value, size)) throw new CimlError(`${path} is not a split of ${size} runs; delete it to make a new one`);
-    return { indices: value, reused: true, path };
+    const fix = "delete it to make a new one";
+    return { indices: checkFile(splitSchema(size), readJsonGz(path, fix), path, fix), reused: true, path };
   }
   const indices = makeSplit(size, split, seed);
   writeJsonGz(path, indices);

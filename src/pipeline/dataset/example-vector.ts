@@ -5,14 +5,9 @@
 import type { DstatTable } from "../../io/dstat-csv.ts";
 import { AGGREGATIONS } from "./aggregation.ts";
 import type { DatasetConfig } from "./dataset-config.ts";
-import { CimlError } from "../errors.ts";
+import { CimlError, ExampleError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
-
-/** A run whose trace cannot make an example for this dataset; the message says why. */
-class ExampleError extends CimlError {
-  override name = "ExampleError";
-}
 
 export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
 

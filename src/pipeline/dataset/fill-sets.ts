@@ -6,7 +6,7 @@ import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
 import { Breather } from "../breather.ts";
-import { CimlError, throwIfAborted } from "../errors.ts";
+import { CimlError, ExampleError, throwIfAborted } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import type { BuildPlan } from "./build-plan.ts";
 import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
@@ -163,7 +163,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
       cls = classOf(loaded.metadata, plan.classLabel);
       trace = prepareTrace(loaded.table, shape);
     } catch (err) {
-      if (!(err instanceof CimlError)) throw err;
+      if (!(err instanceof ExampleError)) throw err;
       exclude(run, err.message);
       continue;
     }

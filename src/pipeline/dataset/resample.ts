@@ -1,6 +1,6 @@
 // The time-series half of reading a trace: pandas `df.resample(alias).mean()` (bins aligned to midnight of the
 // first sample's day, labelled by their left edge) followed by `dropna()`, on the selected columns.
-import { CimlError } from "../errors.ts";
+import { ExampleError } from "../errors.ts";
 
 /** Columns of one trace after selection: `values[c][row]`, `rows` long. */
 export interface TraceColumns {
@@ -20,7 +20,7 @@ export function resampleMean(trace: TraceColumns, seconds: number): TraceColumns
   const order: number[] = [];
   for (let r = 0; r < trace.rows; r++) if (Number.isFinite(trace.times[r]!)) order.push(r);
   if (order.length === 0)
-    throw new CimlError("the trace has no time column, so it cannot be resampled; build the dataset without --sample-interval");
+    throw new ExampleError("the trace has no time column, so it cannot be resampled; build the dataset without --sample-interval");
   let sorted = true;
   for (let i = 1; i < order.length; i++) if (trace.times[order[i]!]! < trace.times[order[i - 1]!]!) sorted = false;
   if (!sorted) order.sort((a, b) => trace.times[a]! - trace.times[b]! || a - b);

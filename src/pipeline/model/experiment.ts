@@ -11,7 +11,7 @@ import { wholeNumber } from "../whole-number.ts";
 
 export const DNN = "tf.estimator.DNNClassifier";
 export const SVM = "tf.contrib.learn.SVM";
-export type EstimatorName = typeof DNN | typeof SVM;
+type EstimatorName = typeof DNN | typeof SVM;
 const SHORT_ESTIMATORS: Record<string, EstimatorName> = { dnn: DNN, svm: SVM };
 
 const OPTIMIZERS = ["Adagrad", "Adam", "Ftrl", "RMSProp", "SGD", "ProximalAdagrad"] as const;

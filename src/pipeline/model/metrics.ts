@@ -150,7 +150,8 @@ export function evaluate(s: Scored, globalStep: number): EvalMetrics {
     };
   }
   const reports = s.classes.map((_, c) => classReport(cm, c));
-  const perClass: Record<string, JsonValue> = {};
+  // No prototype: class names come from the data, and a class named "__proto__" must stay a key.
+  const perClass: Record<string, JsonValue> = Object.create(null);
   s.classes.forEach((name, c) => (perClass[name] = { ...reports[c]! }));
   return {
     ...common,

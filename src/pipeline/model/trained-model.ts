@@ -3,10 +3,12 @@
 // normalisation (userDefinedMetadata), so class ids mean the same in every process (a fix: docs/compatibility.md, "Class order is sorted").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
+import { checkFile, WorkspaceFileError } from "../../io/checked-file.ts";
 import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../../io/tfjs-model-files.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { CimlError } from "../errors.ts";
-import type { EstimatorName } from "./experiment.ts";
+import { DNN, SVM } from "./experiment.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 
 export interface TrainedModel {
@@ -15,18 +17,26 @@ export interface TrainedModel {
   dispose(): void;
 }
 
-interface ModelMetadata {
-  estimator: EstimatorName;
-  dataset: string;
-  experiment: string;
-  class_label: string;
-  classes: string[];
-  global_step: number;
-  /** feature names and the dataset's normalisation, in input order */
-  features: string[];
-  normalization_mean: number[];
-  normalization_range: number[];
-}
+/** What model.json's userDefinedMetadata.ciml holds; checked on load like every workspace file. */
+const metadataSchema = z
+  .object({
+    estimator: z.enum([DNN, SVM]),
+    dataset: z.string(),
+    experiment: z.string(),
+    class_label: z.string(),
+    classes: z.array(z.string()).min(1),
+    global_step: z.number().int().nonnegative(),
+    /** feature names and the dataset's normalisation, in input order */
+    features: z.array(z.string()).min(1),
+    normalization_mean: z.array(z.number()),
+    normalization_range: z.array(z.number()),
+  })
+  .refine((m) => m.normalization_mean.length === m.features.length && m.normalization_range.length === m.features.length, {
+    message: "normalization_mean and normalization_range need one value per feature",
+    path: ["normalization_mean"],
+  });
+
+type ModelMetadata = z.infer<typeof metadataSchema>;
 
 /** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
 const PREDICT_BATCH = 4096;
@@ -78,15 +88,26 @@ export async function loadTrainedModel(
   try {
     loaded = await loadLayersModel(dir);
   } catch (err) {
+    if (err instanceof WorkspaceFileError) throw err;
     throw new CimlError(
       `model in ${dir} cannot be loaded (${(err as Error).message.split("\n")[0]}); train it again with \`ciml train-model\``,
     );
   }
-  const { model, metadata } = loaded;
-  const meta = metadata.ciml as ModelMetadata | undefined;
-  if (!meta?.classes)
-    throw new CimlError(`model in ${dir} has no ciml class vocabulary in its metadata; train it again with \`ciml train-model\``);
+  const { model } = loaded;
+  let meta: ModelMetadata;
+  try {
+    meta = checkFile(metadataSchema, loaded.metadata.ciml, join(dir, MODEL_JSON), "train it again with `ciml train-model`");
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   const features = model.inputs[0]!.shape[1]!;
+  if (meta.features.length !== features) {
+    model.dispose();
+    throw new WorkspaceFileError(
+      `${join(dir, MODEL_JSON)}: field userDefinedMetadata.ciml.features names ${meta.features.length} features but the model takes ${features}; train it again with \`ciml train-model\``,
+    );
+  }
   return {
     classes: meta.classes,
     async predict(rows, n) {

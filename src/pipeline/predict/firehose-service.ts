@@ -1,18 +1,29 @@
-// The long-running half of mqtt-trainer: listen, sort every message into an event or a counted skip,
-// predict each build once on a bounded queue, publish the predictions, and on abort drain and return.
-// What a build turns into is the caller's `handler`, so this file knows MQTT and bookkeeping, not models.
-import { parseFirehosePayload, type FirehoseEvent } from "../../io/firehose-event.ts";
+// The long-running half of mqtt-trainer: listen, sort every message (message-triage.ts decides), predict
+// each build on a bounded backlog, publish the predictions, and on abort drain and return the counts
+// (service-report.ts tells them). What a build turns into is the caller's `handler`, so this file knows
+// MQTT, flow control and bookkeeping, not models.
 import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
 import { CimlError } from "../errors.ts";
 import type { Emit, StepContext } from "../events.ts";
+import { BROKER_DROPPED_TOPIC, triageMessage, type WorkItem } from "./message-triage.ts";
+import { predictionMessage } from "./prediction-message.ts";
 import { predictionEvent, type RunPrediction } from "./predict-run.ts";
-import { SeenBuilds } from "./seen-builds.ts";
+import { SeenIds } from "./seen-ids.ts";
+import { newCounts, progressEvent, type EventCounts } from "./service-report.ts";
 import { WorkQueue } from "./work-queue.ts";
 
-type BuildOutcome = { kind: "predicted"; predictions: RunPrediction[] } | { kind: "skipped"; reason: string };
+/**
+ * What became of one build. `not-yet` (nothing to predict yet, e.g. its rows are not committed) is tried
+ * again later like a failed fetch, and counted as skipped with its reason when the attempts run out.
+ * Throwing means "failed, try again later" (bounded); `skipped` and `duplicate` are final.
+ */
+export type BuildOutcome =
+  | { kind: "predicted"; predictions: RunPrediction[] }
+  | { kind: "skipped"; reason: string }
+  | { kind: "duplicate"; reason: string }
+  | { kind: "not-yet"; reason: string };
 
-/** Predicts the runs of one build. Throwing means "try again later" (bounded); `skipped` is final. */
-export type BuildHandler = (event: FirehoseEvent, signal: AbortSignal) => Promise<BuildOutcome>;
+export type BuildHandler = (item: WorkItem, signal: AbortSignal) => Promise<BuildOutcome>;
 
 export interface FirehoseServiceOptions {
   broker: MqttSettings;
@@ -21,9 +32,14 @@ export interface FirehoseServiceOptions {
   qos: QoS;
   /** where predictions go (QoS 1) */
   publishTopic: string;
+  /** the job whose builds are predicted (Zuul reports name every job of a buildset) */
+  buildName: string;
   model: { dataset: string; experiment: string };
   concurrency: number;
+  /** builds waiting at most; beyond it the broker is made to hold the messages */
   queueCapacity: number;
+  /** how long one message may be held unacknowledged for want of room before it is dropped and counted */
+  maxHoldMs: number;
   maxAttempts: number;
   /** pause before the first retry; doubles with each further attempt */
   retryDelayMs: number;
@@ -34,37 +50,16 @@ export interface FirehoseServiceOptions {
   debug?: boolean;
 }
 
-/** What happened to the messages, for the live view, the summary and tests. */
-export interface EventCounts {
-  messages: number;
-  malformed: number;
-  irrelevant: number;
-  duplicates: number;
-  matched: number;
-  skipped: number;
-  predictions: number;
-  retries: number;
-  failed: number;
-  dropped: number;
-  abandoned: number;
-}
+export type { EventCounts } from "./service-report.ts";
 
-/** The message published per prediction (docs/mqtt.md). */
-export interface PredictionMessage {
-  build_uuid: string;
-  run_uuid: string;
-  build_name: string;
-  predicted_class: string;
-  probabilities: Record<string, number>;
-  model: { dataset: string; experiment: string };
-  latency_ms: number;
-}
-
-const RARE = ["retries", "failed", "dropped", "abandoned"] as const;
-
-interface WorkItem {
-  event: FirehoseEvent;
+interface Entry {
+  item: WorkItem;
   receivedAt: number;
+}
+
+/** A build with nothing to predict yet: retried by the queue, then counted as skipped. */
+class NotYet extends Error {
+  override name = "NotYet";
 }
 
 export async function serveFirehose(
@@ -72,57 +67,37 @@ export async function serveFirehose(
   { emit, signal }: StepContext,
   handler: BuildHandler,
 ): Promise<EventCounts> {
-  const counts: EventCounts = {
-    messages: 0,
-    malformed: 0,
-    irrelevant: 0,
-    duplicates: 0,
-    matched: 0,
-    skipped: 0,
-    predictions: 0,
-    retries: 0,
-    failed: 0,
-    dropped: 0,
-    abandoned: 0,
-  };
+  const counts = newCounts();
   const started = performance.now();
-  const progress = () => {
-    const seconds = (performance.now() - started) / 1000;
-    // Rare outcomes appear only once they happen, so the live view's line stays short.
-    const rare = Object.fromEntries(RARE.filter((k) => counts[k] > 0).map((k) => [k, counts[k]]));
-    emit({
-      type: "progress",
-      stage: "events",
-      done: counts.messages,
-      total: null,
-      unit: "events",
-      rate: seconds > 0 ? counts.messages / seconds : 0,
-      counts: {
-        matched: counts.matched,
-        predictions: counts.predictions,
-        skipped: counts.skipped,
-        duplicates: counts.duplicates,
-        irrelevant: counts.irrelevant,
-        malformed: counts.malformed,
-        ...rare,
-        inFlight: queue.inFlight,
-        queued: queue.queued,
-      },
-    });
-  };
-  const seen = new SeenBuilds();
+  const progress = () => emit(progressEvent(counts, queue, (performance.now() - started) / 1000));
+  // Work items waiting or in flight by key; a repeat of one adds nothing. A firehose build leaves this
+  // set when its lookup starts (a later event may announce a run the lookup did not see), a Zuul build
+  // only when its work failed for good.
+  const claimed = new SeenIds();
+  let brokerDroppedBaseline: number | null = null;
+  /** predictions sent and not yet acknowledged by the broker */
+  const unacknowledged = new Set<Promise<void>>();
   let refused: string | null = null;
   const stop = new AbortController();
 
-  const queue = new WorkQueue<WorkItem>(
-    async (item, hardStop) => {
-      const outcome = await handler(item.event, hardStop);
-      if (outcome.kind === "skipped") {
-        counts.skipped++;
-        emit({ type: "info", message: outcome.reason });
-      } else {
-        await publishAll(outcome.predictions, item);
-        counts.matched++;
+  const queue = new WorkQueue<Entry>(
+    async (entry, hardStop) => {
+      if (entry.item.kind === "firehose") claimed.release(entry.item.key);
+      const outcome = await handler(entry.item, hardStop);
+      switch (outcome.kind) {
+        case "not-yet":
+          throw new NotYet(outcome.reason);
+        case "skipped":
+          counts.skipped++;
+          emit({ type: "info", message: outcome.reason });
+          break;
+        case "duplicate":
+          counts.duplicates++;
+          if (options.debug) emit({ type: "info", message: outcome.reason });
+          break;
+        case "predicted":
+          publishAll(outcome.predictions, entry);
+          counts.matched++;
       }
     },
     {
@@ -132,22 +107,33 @@ export async function serveFirehose(
       retryDelayMs: (attempt) => options.retryDelayMs * 2 ** (attempt - 1),
     },
     {
-      retrying: (item, attempt, err) => {
+      retrying: (entry, attempt, err) => {
         counts.retries++;
+        const what = nameOf(entry.item);
+        if (err instanceof NotYet) {
+          if (options.debug) emit({ type: "info", message: `${what}: ${err.message}; looking again later` });
+          return;
+        }
         emit({
           type: "warning",
-          subject: item.event.buildUuid,
-          message: `build ${item.event.buildUuid}: attempt ${attempt} of ${options.maxAttempts} failed (${messageOf(err)}); retrying`,
+          subject: what,
+          message: `${what}: attempt ${attempt} of ${options.maxAttempts} failed (${messageOf(err)}); retrying`,
         });
       },
-      failed: (item, attempts, err) => {
-        counts.failed++;
+      failed: (entry, attempts, err) => {
         // Forgotten, so that a later event for the same build gets a fresh chance.
-        seen.release(item.event.buildUuid);
+        claimed.release(entry.item.key);
+        const what = nameOf(entry.item);
+        if (err instanceof NotYet) {
+          counts.skipped++;
+          emit({ type: "info", message: err.message });
+          return;
+        }
+        counts.failed++;
         emit({
           type: "warning",
-          subject: item.event.buildUuid,
-          message: `build ${item.event.buildUuid}: gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${messageOf(err)}`,
+          subject: what,
+          message: `${what}: gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${messageOf(err)}`,
         });
       },
       settled: () => progress(),
@@ -156,40 +142,75 @@ export async function serveFirehose(
 
   const listener = new MqttListener(
     options.broker,
-    { topic: options.topic, qos: options.qos },
-    {
-      message: (topic, payload) => onMessage(topic, payload),
-      connection: (change) => onConnection(change, emit),
-    },
+    { topic: options.topic, qos: options.qos, watch: [BROKER_DROPPED_TOPIC] },
+    { message: (topic, payload) => onMessage(topic, payload), connection: (change) => onConnection(change, emit) },
     options.backoff,
   );
 
-  function onMessage(topic: string, payload: Uint8Array): void {
+  /** Sorts one message; a promise when the backlog is full, which holds the broker's next message until it settles. */
+  function onMessage(topic: string, payload: Uint8Array): undefined | Promise<void> {
     const receivedAt = performance.now();
+    const triage = triageMessage(topic, payload, options.buildName);
+    if (triage.kind === "broker-dropped") {
+      // The first figure is what the broker had dropped before we came.
+      brokerDroppedBaseline ??= triage.total;
+      counts.brokerDropped = Math.max(0, triage.total - brokerDroppedBaseline);
+      progress();
+      return undefined;
+    }
     counts.messages++;
-    const parsed = parseFirehosePayload(topic, payload);
-    if (parsed.kind === "malformed") {
+    let held: Promise<void> | undefined;
+    if (triage.kind === "malformed") {
       counts.malformed++;
-      emit({ type: "warning", subject: topic, message: `skipped message on ${topic}: ${parsed.reason}` });
-    } else if (parsed.kind === "irrelevant") {
+      emit({ type: "warning", subject: topic, message: `skipped message on ${topic}: ${triage.reason}` });
+    } else if (triage.kind === "irrelevant") {
       counts.irrelevant++;
-      if (options.debug) emit({ type: "info", message: `skipped message on ${topic}: ${parsed.reason}` });
-    } else if (!seen.claim(parsed.buildUuid)) {
-      counts.duplicates++;
-      if (options.debug) emit({ type: "info", message: `Build uuid: ${parsed.buildUuid} already handled, skipping repeat` });
+      if (options.debug) emit({ type: "info", message: `skipped message on ${topic}: ${triage.reason}` });
     } else {
-      if (options.debug) emit({ type: "info", message: `Received event with build uuid ${parsed.buildUuid}` });
-      if (!queue.push({ event: parsed, receivedAt })) {
-        counts.dropped++;
-        seen.release(parsed.buildUuid);
-        emit({
-          type: "warning",
-          subject: parsed.buildUuid,
-          message: `build ${parsed.buildUuid}: dropped, ${options.queueCapacity} events already waiting (raise --concurrency or add instances with --share-group)`,
-        });
+      for (const reason of triage.skipped) {
+        counts.skipped++;
+        emit({ type: "info", message: reason });
       }
+      const fresh = triage.items.filter((item) => {
+        if (claimed.claim(item.key)) return true;
+        counts.duplicates++;
+        if (options.debug) emit({ type: "info", message: `${nameOf(item)} already handled, skipping repeat` });
+        return false;
+      });
+      held = admit(fresh.map((item) => ({ item, receivedAt })));
     }
     progress();
+    return held;
+  }
+
+  /** Into the backlog; when it is full, waits (the broker holds the rest) for a bounded time, then drops and counts. */
+  function admit(entries: Entry[]): undefined | Promise<void> {
+    while (entries.length > 0 && queue.push(entries[0]!)) {
+      if (options.debug) emit({ type: "info", message: `Received event for ${nameOf(entries[0]!.item)}` });
+      entries.shift();
+    }
+    if (entries.length === 0) return undefined;
+    counts.paused++;
+    return (async () => {
+      for (const entry of entries) {
+        if (await queue.whenRoom(options.maxHoldMs)) {
+          queue.push(entry);
+          continue;
+        }
+        claimed.release(entry.item.key);
+        if (stop.signal.aborted || signal.aborted) {
+          counts.abandoned++;
+          continue;
+        }
+        counts.dropped++;
+        emit({
+          type: "warning",
+          subject: nameOf(entry.item),
+          message: `${nameOf(entry.item)}: dropped, ${options.queueCapacity} builds waited for more than ${options.maxHoldMs / 1000} s (raise --concurrency or --queue-size, or add instances with --share-group)`,
+        });
+      }
+      progress();
+    })();
   }
 
   function onConnection(change: ConnectionChange, emitTo: Emit): void {
@@ -225,21 +246,29 @@ export async function serveFirehose(
     }
   }
 
-  async function publishAll(predictions: RunPrediction[], item: WorkItem): Promise<void> {
+  /**
+   * Publishes without waiting for the broker's acknowledgement: while the backlog is full we hold the
+   * broker's next message, and mqtt.js then reads nothing, acknowledgements included. Waiting for them
+   * here would hold the very work that makes room. A prediction counts as published once acknowledged.
+   */
+  function publishAll(predictions: RunPrediction[], entry: Entry): void {
+    const { item } = entry;
+    const buildUuid = item.kind === "firehose" ? item.buildUuid : item.run.id;
     for (const p of predictions) {
-      const latencyMs = performance.now() - item.receivedAt;
-      const message: PredictionMessage = {
-        build_uuid: item.event.buildUuid,
-        run_uuid: p.runUuid,
-        build_name: p.buildName,
-        predicted_class: p.predictedClass,
-        probabilities: p.probabilities,
-        model: options.model,
-        latency_ms: Math.round(latencyMs * 10) / 10,
-      };
-      await listener.publish(options.publishTopic, JSON.stringify(message), 1);
-      counts.predictions++;
-      emit(predictionEvent(p, latencyMs));
+      const latencyMs = performance.now() - entry.receivedAt;
+      const message = predictionMessage(buildUuid, p, options.model, latencyMs, item.kind === "zuul" ? item.zuul : undefined);
+      const sent: Promise<void> = listener.publish(options.publishTopic, JSON.stringify(message), 1).then(
+        () => {
+          counts.predictions++;
+          unacknowledged.delete(sent);
+        },
+        (err: unknown) => {
+          unacknowledged.delete(sent);
+          emit({ type: "warning", subject: buildUuid, message: `prediction for ${p.runUuid} not published: ${messageOf(err)}` });
+        },
+      );
+      unacknowledged.add(sent);
+      emit({ ...predictionEvent(p, latencyMs), buildUuid });
     }
   }
 
@@ -253,17 +282,36 @@ export async function serveFirehose(
 
   emit({ type: "stage", stage: "drain", state: "started", detail: `${queue.inFlight} in flight` });
   const abandoned = await queue.drain(options.drainTimeoutMs);
-  counts.abandoned = abandoned.length;
+  counts.abandoned += abandoned.length;
   if (abandoned.length > 0)
     emit({
       type: "warning",
-      message: `${abandoned.length} queued build${abandoned.length === 1 ? "" : "s"} not predicted: ${abandoned.map((i) => i.event.buildUuid).join(", ")}`,
+      message: `${abandoned.length} queued build${abandoned.length === 1 ? "" : "s"} not predicted: ${abandoned
+        .slice(0, 10)
+        .map((e) => nameOf(e.item))
+        .join(", ")}${abandoned.length > 10 ? ", …" : ""}`,
     });
+  // The last predictions' acknowledgements, within the same bound as the work (the broker may be away).
+  if (unacknowledged.size > 0) {
+    const waiting = unacknowledged.size;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...unacknowledged]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!settled)
+      emit({ type: "warning", message: `${unacknowledged.size} of ${waiting} predictions not acknowledged by the broker before stopping` });
+  }
   await listener.close();
   emit({ type: "stage", stage: "drain", state: "finished" });
   progress();
   if (refused) throw new CimlError(refused);
   return counts;
+}
+
+function nameOf(item: WorkItem): string {
+  return item.kind === "firehose" ? `build ${item.buildUuid}` : `Zuul build ${item.run.id} (${item.zuul.job})`;
 }
 
 function messageOf(err: unknown): string {

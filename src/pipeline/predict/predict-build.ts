@@ -1,9 +1,14 @@
-// Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the database
-// (as the original chose them), each fetched into the cache if it is not there yet (so the cache grows as CI runs), and the
-// workspace, database and model opened once for a whole command.
+// Getting runs to the one prediction path (predict-run.ts): the runs of a Zuul build from the run source
+// (the database as the original chose them, Zuul's API, a runs file), each fetched into the cache if it is not there yet (so the
+// cache grows as CI runs), and the workspace, source and model opened once for a whole command.
+import { ORIGINAL_DB_URI } from "../../io/subunit2sql.ts";
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { readRunList, writeRunList } from "../../io/raw-cache.ts";
-import { openSubunit2sql, ORIGINAL_DB_URI, type RunRow, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptions } from "../../io/sources/open-run-source.ts";
+import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
+import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
+import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
+import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
@@ -17,36 +22,38 @@ import {
   type RunPrediction,
 } from "./predict-run.ts";
 
-interface Predictor extends PredictionModel {
+export interface Predictor extends PredictionModel {
   ws: Workspace;
-  db: Subunit2sql;
+  source: RunSource;
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
 }
 
 /** What every prediction command takes beside its own flags. */
-export interface PredictorOptions extends Pick<FetchSettings, "dstatPaths" | "fetch"> {
+export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
-  dbUri: string;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
   sampleInterval?: string;
-  /** how long the database may take to answer a connection */
-  dbConnectTimeoutMs?: number;
   /** overall seconds per dstat download (--timeout as given) */
   timeoutSeconds?: string | number;
+  /**
+   * Connect to the database on first use rather than at once: mqtt-trainer fed only by Zuul's reporter
+   * never needs one, and a firehose event that finds it down is retried like a log server that is down.
+   */
+  lazyDatabase?: boolean;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
-class FetchFailedError extends CimlError {
+export class FetchFailedError extends CimlError {
   override name = "FetchFailedError";
 }
 
 /** What a command-line user gets without the flag, for every prediction command. */
 export const PREDICTOR_DEFAULTS = {
-  dbUri: ORIGINAL_DB_URI,
+  defaultDbUri: ORIGINAL_DB_URI,
   dataset: "dataset",
   experiment: "experiment",
   timeoutSeconds: 60,
@@ -58,12 +65,12 @@ export const PREDICTOR_DEFAULTS = {
  */
 export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
   const ws = new Workspace(resolveDataPath(options.dataPath));
+  checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
-  const policy = fetchPolicyFor({ dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout });
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
@@ -74,63 +81,97 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
     });
   }
   try {
-    const db = await openSubunit2sql(
-      options.dbUri,
-      options.dbConnectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.dbConnectTimeoutMs },
-    );
+    const source = await openSource(options);
     try {
       ws.ensureDirs();
-      return await body({ ...model, ws, db, policy, unavailable: new Set(readRunList(ws.unavailableRuns)) });
+      const policy = fetchPolicyFor(
+        { dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout },
+        source.dstatPaths,
+        sourceReadsLocalLogs(options),
+      );
+      return await body({ ...model, ws, source, policy, unavailable: readUnavailableRuns(ws) });
     } finally {
-      await db.close();
+      await source.close();
     }
   } finally {
     model.model.dispose();
   }
 }
 
-/**
- * As the original: the runs whose metadata says `build_uuid = <uuid>`, keeping those whose build_name is the wanted
- * one and that are not multinode. `skipped` holds the original's line for each run left out.
- */
-async function runsOfBuild(db: Subunit2sql, buildUuid: string, buildName: string): Promise<{ runs: RunRow[]; skipped: string[] }> {
-  const found: RunRow[] = [];
-  // Drained before the metadata queries: a MySQL stream holds its pooled connection until it ends, and
-  // builds predicted concurrently would otherwise wait on each other's connections for ever.
-  for await (const run of db.runsByKeyValue("build_uuid", buildUuid)) found.push(run);
-  const runs: RunRow[] = [];
-  const skipped: string[] = [];
-  for (const run of found) {
-    const name = (await db.runMetadata(run.uuid)).build_name;
-    if (name !== buildName) skipped.push(`Build uuid: ${buildUuid} is not of proper build_name, skipping`);
-    else if (name.includes("multinode")) skipped.push(`Build uuid: ${buildUuid} is a multinode build, skipping`);
-    else runs.push(run);
-  }
-  return { runs, skipped };
+/** The run source; with `lazyDatabase`, a database source that connects on its first query. */
+function openSource(options: PredictorOptions): Promise<RunSource> {
+  const uri = options.dbUri ?? options.defaultDbUri;
+  if (!options.lazyDatabase || options.zuulUrl || options.runsFile || !uri) return openRunSource(options);
+  const timeout = options.dbConnectTimeoutMs;
+  return Promise.resolve(
+    subunit2sqlSource(
+      lazySubunit2sql(() => openSubunit2sql(uri, timeout === undefined ? {} : { connectTimeoutMs: timeout })),
+      "DB",
+    ),
+  );
+}
+
+/** A database opened by its first query; an open that failed is tried again by the next one. */
+function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
+  let opening: Promise<Subunit2sql> | null = null;
+  const db = () => {
+    opening ??= open().catch((err: unknown) => {
+      opening = null;
+      throw err;
+    });
+    return opening;
+  };
+  return {
+    countRunsByKeyValue: async (key, value) => (await db()).countRunsByKeyValue(key, value),
+    runsByKeyValue(key, value) {
+      // The stream is opened on first read; its counts are the opened stream's.
+      let opened: ReturnType<Subunit2sql["runsByKeyValue"]> | undefined;
+      async function* rows() {
+        opened = (await db()).runsByKeyValue(key, value);
+        yield* opened;
+      }
+      return Object.assign(rows(), {
+        get skipped() {
+          return opened?.skipped ?? { noUuid: 0, duplicate: 0 };
+        },
+      });
+    },
+    runMetadata: async (runUuid) => (await db()).runMetadata(runUuid),
+    testRuns: async (runUuid) => (await db()).testRuns(runUuid),
+    close: async () => {
+      if (opening) await (await opening.catch(() => null))?.close();
+    },
+  };
 }
 
 /**
- * A run from the database as a model input, downloading it into the cache first if needed. A fetch that
+ * A run from the source as a model input, downloading it into the cache first if needed. A fetch that
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
  */
-export async function exampleOfRun(p: Predictor, run: RunRow, signal: AbortSignal): Promise<RunExample & { downloaded: boolean }> {
-  if (p.unavailable.has(run.uuid))
+export async function exampleOfRun(
+  p: Predictor,
+  run: SourceRun,
+  signal: AbortSignal,
+  /** where to look under the log root, when not the source's usual paths (a Zuul build beside a database) */
+  policy: FetchPolicy = p.policy,
+): Promise<RunExample & { downloaded: boolean }> {
+  if (p.unavailable.has(run.id))
     return {
       kind: "unusable",
-      runUuid: run.uuid,
-      reason: `${run.uuid}: ignored by configuration (no dstat file; listed in .raw/unavailable.json.gz)`,
+      runUuid: run.id,
+      reason: `${run.id}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`,
       downloaded: false,
     };
-  const cached = await ensureRunCached(p.ws, run, p.db, { policy: p.policy }, signal);
-  if (cached.kind === "failed") throw new FetchFailedError(`${run.uuid}: ${cached.reason} (${cached.url})`);
+  const cached = await ensureRunCached(p.ws, run, { policy }, signal);
+  if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
       kind: "unusable",
-      runUuid: run.uuid,
-      reason: `${run.uuid}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : "(no log root in the database)"}`,
+      runUuid: run.id,
+      reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.uuid, cached.table), downloaded: cached.kind === "cached" };
+  return { ...exampleOfCachedRun(p.ws, p, run.id, cached.table), downloaded: cached.kind === "cached" };
 }
 
 /**
@@ -143,15 +184,22 @@ export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]):
   writeRunList(path, [...readRunList(path), ...runUuids]);
 }
 
-/** One build end to end: its runs, their data through the cache, one model call. */
+/**
+ * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
+ * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the source.
+ */
 export async function predictBuild(
   p: Predictor,
   buildUuid: string,
   buildName: string,
   signal: AbortSignal,
   emit?: Emit,
-): Promise<{ predictions: RunPrediction[]; skipped: string[] }> {
-  const { runs, skipped } = await runsOfBuild(p.db, buildUuid, buildName);
+  admit: (runId: string) => boolean = () => true,
+): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+  const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
+  // Runs of other build names are in `skipped`, one line each.
+  const found = all.length + skipped.length;
+  const runs = all.filter((run) => admit(run.id));
   const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
   for (const e of examples) {
@@ -166,5 +214,5 @@ export async function predictBuild(
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );
-  return { predictions: await predictExamples(p, usable), skipped };
+  return { predictions: await predictExamples(p, usable), skipped, found, admitted: runs.length };
 }

@@ -8,7 +8,7 @@ import type { Workspace } from "../../io/workspace.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
 import { classOf } from "../dataset/class-label.ts";
 import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
-import { CimlError } from "../errors.ts";
+import { CimlError, ExampleError } from "../errors.ts";
 import type { PredictionEvent } from "../events.ts";
 import { exampleFromTable } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
@@ -74,8 +74,10 @@ export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: s
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
   } catch (err) {
-    // A trace without the dataset's columns (another dstat version; docs/compatibility.md, "Traces without the dataset's columns are excluded") can never be predicted.
-    if (err instanceof CimlError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
+    // A trace without the dataset's columns (another dstat version; docs/compatibility.md, "Traces without
+    // the dataset's columns are excluded") can never be predicted; anything else (a dataset whose
+    // normalisation is broken) would fail every run alike, so it ends the command.
+    if (err instanceof ExampleError) return { kind: "unusable", runUuid, reason: `${runUuid}: ${err.message}` };
     throw err;
   }
 }
@@ -90,7 +92,8 @@ export async function predictExamples(m: PredictionModel, examples: Extract<RunE
   const classes = m.model.classes;
   return examples.map((e, i) => {
     const row = probs.subarray(i * classes.length, (i + 1) * classes.length);
-    const probabilities: Record<string, number> = {};
+    // No prototype: class names come from the data, and a class named "__proto__" must stay a key.
+    const probabilities: Record<string, number> = Object.create(null);
     classes.forEach((c, k) => (probabilities[c] = row[k]!));
     let best = 0;
     for (let k = 1; k < classes.length; k++) if (row[k]! > row[best]!) best = k;
@@ -108,8 +111,10 @@ export async function predictExamples(m: PredictionModel, examples: Extract<RunE
 function actualClass(metadata: RunMetadata, classLabel: string): string | null {
   try {
     return classOf(metadata, classLabel);
-  } catch {
-    return null;
+  } catch (err) {
+    // A run without the label is still predicted; its actual class is just unknown.
+    if (err instanceof ExampleError) return null;
+    throw err;
   }
 }
 

@@ -28,6 +28,7 @@ export class WorkQueue<T> {
   private running = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  private roomWaiters: ((room: boolean) => void)[] = [];
   /** aborts the work in flight, only when a drain overruns its time */
   private readonly hardStop = new AbortController();
 
@@ -48,6 +49,30 @@ export class WorkQueue<T> {
     return true;
   }
 
+  /** whether push() would take an item now */
+  get hasRoom(): boolean {
+    return !this.closed && this.waiting.length < this.options.capacity;
+  }
+
+  /**
+   * Resolves true once push() would take an item, false when `timeoutMs` passed first or the queue is
+   * draining. Lets a producer that can wait (an MQTT broker holding unacknowledged messages) wait.
+   */
+  whenRoom(timeoutMs: number): Promise<boolean> {
+    if (this.hasRoom || this.closed) return Promise.resolve(this.hasRoom);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.roomWaiters = this.roomWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      const wake = (room: boolean) => {
+        clearTimeout(timer);
+        resolve(room);
+      };
+      this.roomWaiters.push(wake);
+    });
+  }
+
   get inFlight(): number {
     return this.running;
   }
@@ -62,6 +87,7 @@ export class WorkQueue<T> {
    */
   async drain(timeoutMs: number): Promise<T[]> {
     this.closed = true;
+    for (const wake of this.roomWaiters.splice(0)) wake(false);
     const abandoned = [...this.retryTimers.keys(), ...this.waiting.splice(0)];
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
@@ -77,6 +103,8 @@ export class WorkQueue<T> {
     while (!this.closed && this.running < this.options.concurrency && this.waiting.length > 0) {
       void this.attempt(this.waiting.shift()!);
     }
+    // The producer waits for one place at a time (MQTT hands over one message at a time).
+    if (this.roomWaiters.length > 0 && this.hasRoom) this.roomWaiters.shift()!(true);
   }
 
   private async attempt(item: T): Promise<void> {

@@ -1,0 +1,38 @@
+// Ctrl-C as a user presses it: a real SIGINT to a child process running with --json, sent at the moment
+// its output shows the work the test wants interrupted.
+
+/** One --json line; every event has a type, the rest depends on it. */
+export type JsonEvent = { type: string } & Record<string, unknown>;
+
+/** If the process has not ended this long after SIGINT it is killed (exit 137), which fails the test. */
+const GIVE_UP_MS = 15_000;
+
+/**
+ * Runs `argv` in `cwd`, waits for the first event `ready` accepts, sends SIGINT and waits for the end.
+ * Returns the exit code, the milliseconds from signal to exit, every event printed and stderr.
+ */
+export async function interruptWhen(argv: string[], cwd: string, ready: (event: JsonEvent) => boolean) {
+  const p = Bun.spawn(argv, { cwd, env: { ...process.env, CI: "true" }, stdout: "pipe", stderr: "pipe" });
+  const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const events: JsonEvent[] = [];
+  let buffered = "";
+  const take = (text: string) => {
+    buffered += text;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) events.push(JSON.parse(line) as JsonEvent);
+  };
+  while (!events.some(ready)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${argv.join(" ")} ended before it was interrupted: ${await new Response(p.stderr).text()}`);
+    take(value);
+  }
+  const sent = performance.now();
+  p.kill("SIGINT");
+  const guard = setTimeout(() => p.kill("SIGKILL"), GIVE_UP_MS);
+  const code = await p.exited;
+  const ms = performance.now() - sent;
+  clearTimeout(guard);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  return { code, ms, events, err: await new Response(p.stderr).text() };
+}

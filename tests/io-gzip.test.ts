@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { gunzip } from "../src/io/gzip-json.ts";
+import { readNpz } from "../src/io/npy.ts";
+import { Workspace } from "../src/io/workspace.ts";
+import { buildDataset } from "../src/pipeline/build-dataset.ts";
+import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
+
+const root = mkdtempSync(join(tmpdir(), "ciml-gzip-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** What `cat head.gz tail.gz > trace.gz` makes: one file, two gzip members. */
+function twoMembers(text: string): Uint8Array {
+  const cut = text.indexOf("\n", text.length >> 1) + 1;
+  return new Uint8Array(Buffer.concat([gzipSync(text.slice(0, cut)), gzipSync(text.slice(cut))]));
+}
+
+describe("multi-member gzip", () => {
+  test("gunzip returns every member, and a truncated or damaged file throws", () => {
+    const text = syntheticDstat(2000, 1);
+    const bytes = twoMembers(text);
+    expect(new TextDecoder().decode(gunzip(bytes))).toBe(text);
+    expect(() => gunzip(bytes.subarray(0, bytes.length - 5))).toThrow();
+    const flipped = Uint8Array.from(bytes);
+    flipped[flipped.length - 7]! ^= 1;
+    expect(() => gunzip(flipped)).toThrow();
+  });
+
+  test("build-dataset counts every sample of a trace cached as two members", async () => {
+    const dataPath = join(root, "ws");
+    const rows = [3000, 1000, 2000];
+    writeCache(
+      dataPath,
+      "b",
+      rows.map((n, i) => ({ uuid: uuidFor(i + 1), trace: twoMembers(syntheticDstat(n, i + 1)), status: (i % 2) as 0 | 1 })),
+    );
+    await buildDataset(
+      {
+        dataPath,
+        dataset: "ds",
+        buildName: "b",
+        slicer: ":",
+        classLabel: "status",
+        tdtSplit: ["10", "0", "0"],
+        force: false,
+        visualize: false,
+        dataPlotsFolder: join(dataPath, "plots"),
+        featuresRegex: "usr",
+        aggregationFunctions: ["size"],
+        dtype: "float64",
+      },
+      { emit: () => undefined, signal: new AbortController().signal },
+    );
+    const z = readNpz(join(dataPath, "ds", "training.npz"));
+    const ids = z.example_ids!.data as string[];
+    const [mean, range] = readDatasetConfig(new Workspace(dataPath), "ds").normalization_params.usr_size!;
+    const sizes = Array.from(z.examples!.data as Float64Array, (v) => Math.round(v * range + mean));
+    const got = Object.fromEntries(ids.map((id, r) => [id, sizes[r]]));
+    expect(got).toEqual(Object.fromEntries(rows.map((n, i) => [uuidFor(i + 1), n])));
+  });
+});
