@@ -146,6 +146,11 @@ try {
     console.log(
       `cache-data --parallel ${parallel}: ${r.total} runs (${r.cached} cached, ${r.unavailable} unavailable, ${r.failed} failed, ${(r.bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)} s = ${rates[parallel]!.toFixed(1)} runs/s`,
     );
+    // The most `parallel` downloads can do when each run costs one round trip: the latency limit.
+    const limit = (parallel * 1000) / latencyMs;
+    console.log(
+      `| cache-data vs the latency limit (--parallel ${parallel}: ${parallel} / ${latencyMs} ms = ${limit.toFixed(0)} runs/s) | ${rates[parallel]!.toFixed(0)} runs/s = ${((100 * rates[parallel]!) / limit).toFixed(0)} % |`,
+    );
   }
   console.log(
     `ratio cache-data (default --parallel 8) / sequential: ${(rates[8]! / seqRate).toFixed(1)}x; --parallel 32: ${(rates[32]! / seqRate).toFixed(1)}x`,

@@ -14,11 +14,8 @@ import mqtt from "mqtt";
 import { readRunList } from "../src/io/raw-cache.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
-import { buildDataset } from "../src/pipeline/build-dataset.ts";
-import { cacheData } from "../src/pipeline/cache-data.ts";
-import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
-import { trainModel } from "../src/pipeline/train-model.ts";
+import { trainOnHistory } from "./trained-history.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 
@@ -58,40 +55,7 @@ try {
     },
     quiet,
   );
-  await cacheData({ dataPath: data, buildName: "tempest-full", dbUri, limit: TRAIN_RUNS, parallel: 8, timeoutSeconds: 60 }, quiet);
-  await buildDataset(
-    {
-      dataPath: data,
-      dataset: "ds",
-      buildName: "tempest-full",
-      slicer: ":",
-      sampleInterval: "1min",
-      featuresRegex: "^(usr|used|1m)$",
-      classLabel: "status",
-      tdtSplit: ["7", "1", "2"],
-      force: false,
-      visualize: false,
-      dataPlotsFolder: dir,
-      aggregationFunctions: [],
-      dtype: "float32",
-    },
-    quiet,
-  );
-  await setupExperiment(
-    {
-      dataPath: data,
-      experiment: "dnn",
-      estimator: "dnn",
-      hiddenLayers: "32/16",
-      steps: 100000,
-      batchSize: 32,
-      epochs: 10,
-      optimizer: "Adam",
-      learningRate: 0.01,
-    },
-    quiet,
-  );
-  await trainModel({ dataPath: data, dataset: "ds", experiment: "dnn" }, quiet);
+  await trainOnHistory({ data, dbUri, plots: dir, runs: TRAIN_RUNS, epochs: 10 });
   console.log(
     `setup: ${total} simulated runs (1 s dstat rows), ${TRAIN_RUNS} cached and trained on, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -205,6 +169,12 @@ try {
   );
   console.log(
     `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
+  );
+  console.log(
+    `| mqtt-trainer, event → prediction published (local logs, one at a time) | p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} |`,
+  );
+  console.log(
+    `| mqtt-trainer burst throughput vs one db-predict process per event | ${mqttRate.toFixed(1)} events/s, ${(mqttRate / dbRate).toFixed(1)}× |`,
   );
   console.log(
     `ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`,

@@ -246,6 +246,35 @@ describe("fetchDstat over file://", () => {
   }, 60_000);
 });
 
+test("the path a log host last answered is tried first; a run elsewhere is still found, 404 everywhere still missing", async () => {
+  // Its own server: the remembered path is per host, and the tests above share theirs.
+  const own = serveLogTree({
+    route(path) {
+      if (path === "/a/logs/dstat-csv_log.txt.gz" || path === "/b/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+      if (path === "/multinode/controller/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+      return undefined;
+    },
+  });
+  try {
+    const tried = (run: string) => own.requests.filter((p) => p.startsWith(`/${run}/`));
+    expect((await fetchDstat(`${own.url}/a`, policy, check, signal)).kind).toBe("found");
+    expect(tried("a")).toHaveLength(4);
+    // One round trip instead of four for the next run of the same layout.
+    const b = await fetchDstat(`${own.url}/b`, policy, check, signal);
+    expect(b.kind === "found" && b.url).toBe(`${own.url}/b/logs/dstat-csv_log.txt.gz`);
+    expect(tried("b")).toEqual(["/b/logs/dstat-csv_log.txt.gz"]);
+    // Another layout: the remembered path first, then the list in order.
+    const m = await fetchDstat(`${own.url}/multinode`, policy, check, signal);
+    expect(m.kind === "found" && m.url).toBe(`${own.url}/multinode/controller/logs/dstat-csv_log.txt.gz`);
+    expect(tried("multinode")).toEqual(["/multinode/logs/dstat-csv_log.txt.gz", "/multinode/controller/logs/dstat-csv_log.txt.gz"]);
+    const none = await fetchDstat(`${own.url}/none`, policy, check, signal);
+    expect(none).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${own.url}/none/${p}`) });
+    expect(new Set(tried("none"))).toEqual(new Set(DEFAULT_DSTAT_PATHS.map((p) => `/none/${p}`)));
+  } finally {
+    own.stop();
+  }
+}, 60_000);
+
 test("backoff doubles per attempt and jitters within ±50 %", () => {
   expect(backoffDelay(100, 0, () => 0)).toBe(50);
   expect(backoffDelay(100, 0, () => 0.999999)).toBeCloseTo(150, 3);

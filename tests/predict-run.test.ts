@@ -1,11 +1,12 @@
 // The one prediction path on cached runs must give what train-model itself predicted for the same runs
 // (its dev set, built by build-dataset): same regex, interval, length, unroll, normalisation and model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
-import { readRunList } from "../src/io/raw-cache.ts";
+import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { readRunList, readRunMetadata, readTraceText } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict/predict-run.ts";
 import { realText, writeCache } from "./dataset-cache.ts";
@@ -72,5 +73,29 @@ describe("predict-run", () => {
     const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
     expect(other.kind).toBe("unusable");
     expect(other.kind === "unusable" && other.reason).toMatch(/^other-columns-run: .*1m/);
+  });
+
+  test("a trace the cache check already parsed is used as is: same example, the file not read again", () => {
+    const [uuid] = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const fromFile = exampleOfCachedRun(ws, model, uuid!);
+    const text = readTraceText(ws, uuid!)!;
+    const metadata = readRunMetadata(ws, uuid!)!;
+    const year = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : new Date().getUTCFullYear();
+    const parsed = parseDstatCsv(text, { year });
+    const moved = `${ws.rawTrace(uuid!)}.away`;
+    renameSync(ws.rawTrace(uuid!), moved);
+    try {
+      const handed = exampleOfCachedRun(ws, model, uuid!, parsed);
+      expect(handed.kind).toBe("example");
+      expect(handed.kind === "example" && [...handed.example]).toEqual(fromFile.kind === "example" ? [...fromFile.example] : []);
+      // Without a Date: line, a table read with another year for its dd-mm times is not trusted: the file
+      // is read again (here: gone); read with the metadata's year it is used.
+      const undated = text.replace(/,"Date:","[^"]*"/, "");
+      expect(undated).not.toBe(text);
+      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year: year - 3 })).kind).toBe("unusable");
+      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year })).kind).toBe("example");
+    } finally {
+      renameSync(moved, ws.rawTrace(uuid!));
+    }
   });
 });

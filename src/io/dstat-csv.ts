@@ -29,6 +29,8 @@ export interface DstatTable {
   /** one per column, `rows` long; NaN for empty or non-numeric cells */
   values: Float64Array[];
   rows: number;
+  /** the caller's year that `dd-mm` times were read with; absent when the header's Date: line (or the time format) said it */
+  assumedYear?: number;
 }
 
 export class DstatParseError extends CimlError {
@@ -92,7 +94,10 @@ export function parseDstatCsv(input: string, options: DstatParseOptions = {}): D
   }
   const header = readHeader(block, scan.pcp);
   const year = scan.dateYear ?? options.year ?? new Date().getUTCFullYear();
-  return readRows(text, block, header, year, scan.dateMonth);
+  const table = readRows(text, block, header, year, scan.dateMonth);
+  // Clock times may borrow the year; a reader with another year in mind must parse again.
+  if (scan.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
+  return table;
 }
 
 function rejectJunk(text: string): void {

@@ -138,13 +138,21 @@ export async function fetchDstat(
 ): Promise<DstatFetch> {
   const problem = logRootProblem(root, policy);
   if (problem !== null) return { kind: "failed", url: root, reason: problem };
-  return fetchDstatAt(
-    policy.paths.map((p) => joinUrl(root, p)),
+  const host = hostOf(root);
+  const order = triedOrder(host, policy.paths);
+  const got = await fetchDstatAt(
+    order.map((i) => joinUrl(root, policy.paths[i]!)),
     policy,
     check,
     signal,
     onUrl,
   );
+  if (got.kind === "found") {
+    const answered = policy.paths.find((p) => joinUrl(root, p) === got.url);
+    if (answered !== undefined) rememberAnswer(host, answered);
+  }
+  // "Missing" names the paths in the user's order, whichever was tried first.
+  return got.kind === "missing" ? { kind: "missing", urls: policy.paths.map((p) => joinUrl(root, p)) } : got;
 }
 
 /** The first usable dstat file among `urls` (http(s)://, or file:// where the policy allows it), tried in order. */
@@ -179,6 +187,37 @@ export async function fetchDstatAt(
     return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
   }
   return firstFailure ?? { kind: "missing", urls };
+}
+
+/**
+ * The candidate path each log host last answered with a dstat file. A log server keeps one layout for all
+ * its jobs, so trying that path first saves the round trips of the paths before it (three 404s per run
+ * for a single-node devstack job under the default order). Only the order changes: every path is still
+ * tried, so "404 on every path" still means the run has no dstat file. Bounded: one entry per host.
+ */
+const answeredAt = new Map<string, string>();
+const MAX_REMEMBERED_HOSTS = 1024;
+
+function hostOf(root: string): string {
+  try {
+    const url = new URL(root);
+    return url.protocol === "file:" ? "file:" : url.origin;
+  } catch {
+    return root;
+  }
+}
+
+/** Indexes into `paths`: the host's last answering path first, then the rest in the given order. */
+function triedOrder(host: string, paths: readonly string[]): number[] {
+  const order = paths.map((_, i) => i);
+  const first = paths.indexOf(answeredAt.get(host) ?? "");
+  if (first <= 0) return order;
+  return [first, ...order.filter((i) => i !== first)];
+}
+
+function rememberAnswer(host: string, path: string): void {
+  if (!answeredAt.has(host) && answeredAt.size >= MAX_REMEMBERED_HOSTS) answeredAt.clear();
+  answeredAt.set(host, path);
 }
 
 /** One small text file under a log root (Zuul's inventory.yaml): the same retries, limits and gzip handling as dstat. */

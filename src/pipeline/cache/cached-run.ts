@@ -9,21 +9,32 @@ interface LoadedRun {
   metadata: RunMetadata;
 }
 
-/** A cached run, or the one-line reason it cannot be used. */
-export function loadCachedRun(ws: Workspace, run: string): LoadedRun | string {
+/**
+ * A cached run, or the one-line reason it cannot be used. `parsed` is the same trace already parsed by the
+ * cache check: reused, so the prediction path reads and parses each trace once, unless its `dd-mm` times
+ * were read with another year than the metadata gives (then the trace is parsed again, as it always was).
+ */
+export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): LoadedRun | string {
   let metadata: RunMetadata | undefined;
-  let text: string | undefined;
   try {
     metadata = readRunMetadata(ws, run);
-    if (metadata === undefined) return "no metadata in the cache (.metadata)";
+  } catch (err) {
+    return `unreadable cache file: ${(err as Error).message}`;
+  }
+  if (metadata === undefined) return "no metadata in the cache (.metadata)";
+  const runAt = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : Number.NaN;
+  const year = Number.isInteger(runAt) ? runAt : undefined;
+  if (parsed && (parsed.assumedYear === undefined || parsed.assumedYear === (year ?? new Date().getUTCFullYear())))
+    return { table: parsed, metadata };
+  let text: string | undefined;
+  try {
     text = readTraceText(ws, run);
   } catch (err) {
     return `unreadable cache file: ${(err as Error).message}`;
   }
   if (text === undefined) return "no dstat file in the cache (.raw)";
-  const runAt = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : Number.NaN;
   try {
-    return { table: parseDstatCsv(text, Number.isInteger(runAt) ? { year: runAt } : {}), metadata };
+    return { table: parseDstatCsv(text, year === undefined ? {} : { year }), metadata };
   } catch (err) {
     if (err instanceof DstatParseError) return err.message;
     throw err;

@@ -2,7 +2,7 @@
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
 import { rmSync } from "node:fs";
-import { parseDstatCsv } from "../../io/dstat-csv.ts";
+import { parseDstatCsv, type DstatTable } from "../../io/dstat-csv.ts";
 import { gzip, isGzip } from "../../io/gzip-json.ts";
 import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
 import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
@@ -20,9 +20,10 @@ export interface FetchSettings {
   fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs" | "fileRoots">>;
 }
 
+/** `table` is the trace as the cache check parsed it, for a caller that goes on to use it. */
 export type RunOutcome =
-  | { kind: "cached"; url: string; bytes: number }
-  | { kind: "already" }
+  | { kind: "cached"; url: string; bytes: number; table: DstatTable }
+  | { kind: "already"; table: DstatTable }
   | { kind: "unavailable"; urls: string[] }
   | { kind: "failed"; url: string; reason: string };
 
@@ -46,16 +47,20 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
   };
 }
 
-/** A dstat text is usable when it parses with rows; the reason when it does not. */
-function dstatProblem(year: number | undefined) {
-  return (text: string): string | null => {
-    try {
-      parseDstatCsv(text, year === undefined ? {} : { year });
-      return null;
-    } catch (err) {
-      return `not a usable dstat CSV: ${(err as Error).message}`;
-    }
+/** A dstat text is usable when it parses with rows; the reason when it does not. The last good parse is kept in `parsed`. */
+function dstatCheck(year: number | undefined) {
+  const check = {
+    parsed: undefined as DstatTable | undefined,
+    problem(text: string): string | null {
+      try {
+        check.parsed = parseDstatCsv(text, year === undefined ? {} : { year });
+        return null;
+      } catch (err) {
+        return `not a usable dstat CSV: ${(err as Error).message}`;
+      }
+    },
   };
+  return check;
 }
 
 function runYear(run: SourceRun): number | undefined {
@@ -81,34 +86,34 @@ async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSig
  */
 export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
   throwIfAborted(signal);
-  const year = runYear(run);
+  const check = dstatCheck(runYear(run));
   try {
     if (hasTrace(ws, run.id)) {
       let problem: string | null;
       try {
-        problem = dstatProblem(year)(readTraceText(ws, run.id) ?? "");
+        problem = check.problem(readTraceText(ws, run.id) ?? "");
       } catch (err) {
         problem = `corrupt cache file (${(err as Error).message})`;
       }
-      if (problem === null) {
+      if (problem === null && check.parsed) {
         if (!readRunMetadata(ws, run.id)) writeRunMetadata(ws, run.id, await metadataFor(run, options.policy, signal));
-        return { kind: "already" };
+        return { kind: "already", table: check.parsed };
       }
       // The original fell through to a fresh download when its cached copy did not parse ; so do we.
       rmSync(ws.rawTrace(run.id), { force: true });
     }
     if (!run.logRoot && !run.dstatUrl) return { kind: "unavailable", urls: [] };
-    const check = dstatProblem(year);
     const fetched = run.dstatUrl
-      ? await fetchDstatAt([run.dstatUrl], options.policy, check, signal, options.onUrl)
-      : await fetchDstat(run.logRoot!, options.policy, check, signal, options.onUrl);
+      ? await fetchDstatAt([run.dstatUrl], options.policy, check.problem, signal, options.onUrl)
+      : await fetchDstat(run.logRoot!, options.policy, check.problem, signal, options.onUrl);
     if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
     if (fetched.kind === "failed") return fetched;
+    if (!check.parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
     const metadata = await metadataFor(run, options.policy, signal);
     throwIfAborted(signal);
     writeRunMetadata(ws, run.id, metadata);
     writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
-    return { kind: "cached", url: fetched.url, bytes: fetched.body.length };
+    return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed };
   } catch (err) {
     if (isInterrupted(err)) throw new AbortedError();
     // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.

@@ -171,7 +171,7 @@ export async function exampleOfRun(
       reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.id), downloaded: cached.kind === "cached" };
+  return { ...exampleOfCachedRun(p.ws, p, run.id, cached.table), downloaded: cached.kind === "cached" };
 }
 
 /**

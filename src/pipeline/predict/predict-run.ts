@@ -2,6 +2,7 @@
 // a cached run into a prediction here — the trace read exactly as build-dataset reads it, the dataset's own
 // exampleFromTable (regex, interval, length, unroll, saved normalisation), the experiment's saved model.
 // Getting the run into the cache first is predict-build.ts's part.
+import type { DstatTable } from "../../io/dstat-csv.ts";
 import type { RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
@@ -63,9 +64,12 @@ export type RunExample =
   | { kind: "example"; runUuid: string; example: Float32Array; metadata: RunMetadata }
   | { kind: "unusable"; runUuid: string; reason: string };
 
-/** A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns). */
-export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string): RunExample {
-  const loaded = loadCachedRun(ws, runUuid);
+/**
+ * A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns).
+ * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
+ */
+export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): RunExample {
+  const loaded = loadCachedRun(ws, runUuid, parsed);
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
