@@ -2,11 +2,12 @@
 // Each command must stop promptly with exit 130 and leave every file it had either whole or untouched.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { interruptWhen } from "./helpers/interrupt.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { modelFiles } from "./helpers/model-files.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-interrupt-"));
@@ -30,12 +31,7 @@ describe("Ctrl-C", () => {
     expect(cimlSync("setup-experiment", "--data-path", ".", "--experiment", "long", "--epochs", "2", "--batch-size", "8").code).toBe(0);
     expect(cimlSync("train-model", "--data-path", ".", "--dataset", "big", "--experiment", "long", "--no-tui").code).toBe(0);
     const modelDir = join(root, "big", "long");
-    // The model is model.json and the weights file it names (named by their hash); every file of it stays as it was.
-    const modelFiles = () =>
-      readdirSync(modelDir)
-        .filter((f) => f === "model.json" || /^weights.*\.bin$/.test(f))
-        .sort();
-    const before = modelFiles().map((f) => [f, readFileSync(join(modelDir, f))]);
+    const before = modelFiles(modelDir);
     expect(before).toHaveLength(2);
     const setup = ["setup-experiment", "--data-path", ".", "--experiment", "long", "--force"];
     expect(cimlSync(...setup, "--epochs", "5000", "--steps", "100000000", "--batch-size", "8").code).toBe(0);
@@ -48,7 +44,7 @@ describe("Ctrl-C", () => {
     console.log(`train-model ended ${r.ms.toFixed(0)} ms after SIGINT`);
     expect(r.code).toBe(130);
     expect(r.err).toBe("");
-    expect(modelFiles().map((f) => [f, readFileSync(join(modelDir, f))])).toEqual(before);
+    expect(modelFiles(modelDir)).toEqual(before);
     expect(tempFiles(modelDir)).toEqual([]);
   }, 120_000);
 

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
 import { interruptWhen } from "./helpers/interrupt.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { modelFiles } from "./helpers/model-files.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "ciml-binary-"));
@@ -111,12 +112,7 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(runBinary([...setup, "--epochs", "2"]).code).toBe(0);
     expect(runBinary(["train-model", "--data-path", data, "--dataset", "big", "--experiment", "long", "--no-tui"]).code).toBe(0);
     const modelDir = join(data, "big", "long");
-    // The model is model.json and the weights file it names (named by their hash); every file of it stays as it was.
-    const modelFiles = () =>
-      readdirSync(modelDir)
-        .filter((f) => f === "model.json" || /^weights.*\.bin$/.test(f))
-        .sort();
-    const before = modelFiles().map((f) => [f, readFileSync(join(modelDir, f))]);
+    const before = modelFiles(modelDir);
     expect(before).toHaveLength(2);
     expect(runBinary([...setup, "--force", "--epochs", "5000", "--steps", "100000000"]).code).toBe(0);
     const r = await interruptWhen(
@@ -126,7 +122,7 @@ describe("compiled binary, alone in an empty directory", () => {
     );
     console.log(`compiled train-model ended ${r.ms.toFixed(0)} ms after SIGINT`);
     expect(r.code).toBe(130);
-    expect(modelFiles().map((f) => [f, readFileSync(join(modelDir, f))])).toEqual(before);
+    expect(modelFiles(modelDir)).toEqual(before);
     expect((readdirSync(modelDir, { recursive: true }) as string[]).filter((n) => n.includes(".tmp-"))).toEqual([]);
   }, 300_000);
 
