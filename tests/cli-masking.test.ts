@@ -1,0 +1,140 @@
+// A database password never shows on success either: a real MariaDB account with a password (made here,
+// dropped after) carries the README walk-through, and every line of every command, plain, --quiet and
+// --json, is searched for any piece of it. (mqtt-trainer's, with its broker password, is in
+// cli-mqtt-promises.test.ts; errors are in cli-db-password.test.ts.)
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mysql from "mysql2/promise";
+import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
+import { dropDatabase, MARIADB, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
+
+const MAIN = join(import.meta.dir, "../src/main.ts");
+const PASSWORD = "Vg3p@Lr8c/Tw5m#Ka1x?Qz9n:Bd4h";
+const database = uniqueDatabaseName("masking");
+const user = `ciml_mask_${process.pid}`;
+const URI = `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:3306/${database}`;
+const SHOWN = `mysql+pymysql://${user}:***@127.0.0.1:3306/${database}`;
+const dir = mkdtempSync(join(tmpdir(), "ciml-masking-"));
+const HOSTS = ["localhost", "127.0.0.1", "%"];
+
+async function admin(sql: string, params: unknown[] = []): Promise<void> {
+  const c = await mysql.createConnection(MARIADB);
+  try {
+    await c.query(sql, params);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Runs ciml without blocking this process, which serves the child's log server. */
+async function ciml(args: string[], extraEnv: Record<string, string> = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CIML_")));
+  const p = Bun.spawn([process.execPath, MAIN, ...args], {
+    cwd: dir,
+    env: { ...env, CI: "true", ...extraEnv },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out, err };
+}
+
+/** Every piece of the password between its special characters, so a half-masked password is caught too. */
+function expectNoPiece(text: string): void {
+  for (const piece of PASSWORD.split(/[@/#?:]/)) expect(text).not.toContain(piece);
+  expect(text).not.toContain(encodeURIComponent(PASSWORD));
+}
+
+const FACES = ["--no-tui", "--quiet", "--json"] as const;
+
+/** Runs one command in every face; each must succeed and show no piece of the password. Returns all output. */
+async function everyFace(args: string[]): Promise<string> {
+  let seen = "";
+  for (const face of FACES) {
+    const r = await ciml([...args, face]);
+    expect(`${face} exit ${r.code}: ${r.err}`).toBe(`${face} exit 0: ${r.err}`);
+    expectNoPiece(r.out + r.err);
+    seen += r.out + r.err;
+  }
+  return seen;
+}
+
+let logs: TestLogServer;
+
+beforeAll(async () => {
+  // A remote database's runs are fetched over HTTP, never from local files.
+  logs = serveLogTree({ root: join(dir, "logs") });
+  await admin(`CREATE DATABASE \`${database}\``);
+  for (const host of HOSTS) {
+    await admin("CREATE USER ?@? IDENTIFIED BY ?", [user, host, PASSWORD]);
+    await admin(`GRANT ALL ON \`${database}\`.* TO ?@?`, [user, host]);
+  }
+});
+
+afterAll(async () => {
+  logs.stop();
+  for (const host of HOSTS) await admin("DROP USER IF EXISTS ?@?", [user, host]);
+  await dropDatabase(database);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a MariaDB password through the walk-through, on success", () => {
+  test("simulate: 'Wrote … to <uri>' and the summary name the database masked, in every face", async () => {
+    const seen = await everyFace([
+      "simulate",
+      "--runs",
+      "16",
+      "--missing-rate",
+      "0",
+      "--db-uri",
+      URI,
+      "--log-root",
+      "logs",
+      "--log-url",
+      logs.url,
+      "--interval",
+      "60",
+    ]);
+    expect(seen).toContain(`to ${SHOWN}; logs under logs`);
+    // The second and third runs add to the database: that line names it too.
+    expect(seen).toContain(`${SHOWN} already holds 32 runs`);
+  }, 120_000);
+
+  test("cache-data: its lines and summary, in every face", async () => {
+    const seen = await everyFace(["cache-data", "--db-uri", URI, "--limit", "30"]);
+    expect(seen).toContain("cached=30");
+  }, 120_000);
+
+  test("db-predict and db-batch-predict, in every face", async () => {
+    const setup = [
+      ["build-dataset", "--dataset", "ds", "--sample-interval", "1min", "--features-regex", "^(usr|1m)$", "--no-tui"],
+      ["setup-experiment", "--experiment", "dnn", "--hidden-layers", "8", "--epochs", "2", "--no-tui"],
+      ["train-model", "--dataset", "ds", "--experiment", "dnn", "--no-tui"],
+    ];
+    for (const args of setup) {
+      const r = await ciml(args);
+      expect(`exit ${r.code}: ${r.err}`).toBe(`exit 0: ${r.err}`);
+    }
+    const [last] = await queryDatabase<{ value: string }>(
+      database,
+      "SELECT m.value FROM run_metadata m JOIN runs r ON r.id = m.run_id WHERE m.`key` = 'build_uuid' ORDER BY r.id DESC LIMIT 1",
+    );
+    await everyFace(["db-predict", last!.value, "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn"]);
+    await everyFace(["db-batch-predict", "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn"]);
+  }, 120_000);
+
+  test("CIML_DEBUG=1 on a failure: the stack shows, the password does not", async () => {
+    const wrong = URI.replace("@127.0.0.1:3306", "@127.0.0.1:1");
+    for (const face of ["--no-tui", "--json"]) {
+      const r = await ciml(["cache-data", face, "--db-uri", wrong], { CIML_DEBUG: "1" });
+      const all = r.out + r.err;
+      expect(r.code).toBe(1);
+      const stack = face === "--json" ? (JSON.parse(r.out.trim().split("\n").at(-1)!) as { stack?: string }).stack : r.err;
+      expect(stack).toMatch(/\n\s+at .+\.ts:\d+/);
+      expect(all).toContain(`${user}:***@127.0.0.1:1/${database}`);
+      expectNoPiece(all);
+    }
+  }, 60_000);
+});
