@@ -63,7 +63,7 @@ async function interrupted(...args: string[]): Promise<Outcome> {
 
 let logs: TestLogServer;
 /** A loopback port that accepts connections and never says a word: a database that does not answer. */
-let silent: ReturnType<typeof Bun.listen>;
+let silent: Bun.TCPSocketListener<undefined>;
 let cacheData: Outcome;
 let unavailable: string[];
 
@@ -106,7 +106,7 @@ beforeAll(async () => {
     "60",
   );
   expect(sim.code).toBe(0);
-  [html, stalled] = runDirs();
+  [html = "", stalled = ""] = runDirs();
   cacheData = await ciml("cache-data", "--db-uri", "sqlite:///ci.db", "--no-tui");
   unavailable = readJsonGz(join(dir, "data", ".raw", ".unavailable", "tempest-full.json.gz")) as string[];
   // A cached trace that went bad: build-dataset leaves it out and says so.
