@@ -80,16 +80,33 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     const predictions: RunPrediction[] = [];
     const unusable: string[] = [];
     const started = performance.now();
+    let fetched = 0;
+    const progress = (done: number) => {
+      const rate = done / ((performance.now() - started) / 1000);
+      emit({
+        type: "progress",
+        stage: "predict",
+        done,
+        total: toPredict.length,
+        unit: "runs",
+        rate,
+        etaSeconds: (toPredict.length - done) / rate,
+        counts: { predicted: predictions.length, unusable: unusable.length },
+      });
+    };
     emit({ type: "stage", stage: "predict", state: "started", detail: `${toPredict.length} runs` });
     for (let start = 0; start < toPredict.length; start += CHUNK) {
       const chunk = toPredict.slice(start, start + CHUNK);
       // A run whose download keeps failing is reported and left out, not the end of the batch. Any other
-      // error (the database gone, a bug) would fail the remaining runs alike: it ends the command.
+      // error (the database gone, a bug) would fail the remaining runs alike: it ends the command. The
+      // downloads are most of a batch's time, so each one finished moves the progress.
       const examples = await mapLimited(chunk, parallel, (run) =>
-        exampleOfRun(p, run, signal).catch((err: unknown) => {
-          if (!(err instanceof FetchFailedError)) throw err;
-          return { kind: "unusable" as const, runUuid: run.id, reason: err.message, downloaded: false };
-        }),
+        exampleOfRun(p, run, signal)
+          .catch((err: unknown) => {
+            if (!(err instanceof FetchFailedError)) throw err;
+            return { kind: "unusable" as const, runUuid: run.id, reason: err.message, downloaded: false };
+          })
+          .finally(() => progress(++fetched)),
       );
       throwIfAborted(signal);
       indexRuns(
@@ -110,18 +127,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
         predictions.push(pr);
         emit(predictionEvent(pr));
       }
-      const done = Math.min(start + CHUNK, toPredict.length);
-      const rate = done / ((performance.now() - started) / 1000);
-      emit({
-        type: "progress",
-        stage: "predict",
-        done,
-        total: toPredict.length,
-        unit: "runs",
-        rate,
-        etaSeconds: (toPredict.length - done) / rate,
-        counts: { predicted: predictions.length, unusable: unusable.length },
-      });
+      progress(Math.min(start + CHUNK, toPredict.length));
     }
     emit({ type: "stage", stage: "predict", state: "finished" });
     return report(p.model.classes, allRuns, inDataset.size, predictions, unusable, emit);
