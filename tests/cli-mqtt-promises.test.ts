@@ -140,7 +140,8 @@ function trainer(topic: string, face: string, extra: string[] = [], env: Record<
   });
   const seen = { out: "", err: "" };
   const pump = async (stream: ReadableStream<Uint8Array>, key: "out" | "err") => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) seen[key] += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) seen[key] += decoder.decode(chunk, { stream: true });
   };
   const pumped = Promise.all([pump(p.stdout, "out"), pump(p.stderr, "err")]);
   return {
