@@ -192,6 +192,29 @@ describe("mqtt-trainer through the CLI", () => {
     for (const piece of PASSWORD.split(/[@#]/)) expect(t.seen.out).not.toContain(piece);
   }, 120_000);
 
+  test("--quiet: the prediction and the summary, no progress or narration", async () => {
+    const topic = `ciml-test/quiet-${process.pid}`;
+    const { c, got } = await client();
+    await c.subscribeAsync(`${topic}-out`, { qos: 1 });
+    // Retained, so they reach the trainer when it subscribes: --quiet does not say when that is.
+    await c.publishAsync(`${topic}/subunit-worker01/openstack/nova/1`, event(GOOD), { qos: 1, retain: true });
+    await c.publishAsync(`${topic}/subunit-worker01/openstack/nova/2`, event(UNAVAILABLE), { qos: 1, retain: true });
+    const t = trainer(topic, "--quiet");
+    await until("the prediction", () => got.length === 1);
+    await until("the prediction line", () => t.seen.out.includes(`build ${buildUuidFor(GOOD)}`));
+    t.p.kill("SIGINT");
+    expect(await t.ended()).toBe(0);
+    await c.endAsync();
+    const lines = t.seen.out.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^${uuidFor(GOOD)}: predicted \\d \\(p=0\\.\\d{3}\\) actual \\d build ${buildUuidFor(GOOD)}`)),
+      "Stopped after 2 events: 1 predictions published, 1 builds skipped, 0 failed.",
+      "Backlog: 0 builds left unpredicted at stop, 0 dropped because the backlog stayed full.",
+      expect.stringMatching(/^mqtt-trainer done: messages=2 /),
+    ]);
+    expect(t.seen.err).toBe("");
+  }, 60_000);
+
   test("a wrong password stops it with one line and exit 1, the password not shown", async () => {
     const t = trainer(`ciml-test/refused-${process.pid}`, "--no-tui", ["--password", "Wr0ng#Secret"]);
     expect(await t.ended()).toBe(1);
