@@ -252,7 +252,9 @@ describe("serveFirehose", () => {
     await collector.publish(firehoseTopic(base), event("slow01"));
     await svc.waitFor("the build to be in flight", () => svc.counts().inFlight === 1);
     const stopped = svc.stop();
-    setTimeout(release, 100);
+    // Released only once the drain has begun, so the work is surely in flight across the stop.
+    await svc.waitFor("the drain", () => svc.events.some((e) => e.type === "stage" && e.stage === "drain"));
+    release();
     const counts = await stopped;
     expect(counts).toMatchObject({ predictions: 1, abandoned: 0 });
     await collector.waitFor(1);
@@ -270,13 +272,13 @@ describe("serveFirehose", () => {
     const b = startService(options(1883, `$share/${group}/${base}/#`, out), predictOneRun);
     await a.waitFor("a's connection", () => a.connected() === 1);
     await b.waitFor("b's connection", () => b.connected() === 1);
-    // the subscription is made right after the connection; give the broker a moment to register both
-    await Bun.sleep(300);
+    // "connected" is told once the broker has acknowledged the subscription: both are registered.
     const uuids = Array.from({ length: 200 }, (_, i) => `share${String(i).padStart(4, "0")}`);
     for (const [i, u] of uuids.entries()) await collector.publish(firehoseTopic(base, 600000 + i), event(u));
     await collector.waitFor(200);
-    await Bun.sleep(300);
     const [ca, cb] = await Promise.all([a.stop(), b.stop()]);
+    // Both stopped once the broker acknowledged their last prediction; a duplicate would be here by now.
+    await collector.settled(out);
     const got = collector.json<PredictionMessage>().map((m) => m.build_uuid);
     expect(got.length).toBe(200);
     expect(new Set(got).size).toBe(200);

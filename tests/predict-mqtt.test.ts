@@ -298,12 +298,12 @@ describe("mqtt-trainer faults (SQLite)", () => {
     const b = startTrainer({ dataPath, dbUri: db.uri, topic: `${base}/#`, shareGroup: group, publishTopic: out });
     await a.waitFor("a's connection", () => a.connections() === 1);
     await b.waitFor("b's connection", () => b.connections() === 1);
-    await Bun.sleep(300);
     const builds = Array.from({ length: 200 }, (_, k) => 125 + k);
     for (const i of builds) await collector.publish(firehose(base, 700000 + i), event(buildUuidFor(i)));
     await collector.waitFor(200, 120_000);
-    await Bun.sleep(500);
     const [ca, cb] = await Promise.all([a.stop(), b.stop()]);
+    // Both stopped once the broker acknowledged their last prediction; a duplicate would be here by now.
+    await collector.settled(out);
     const got = collector.json<PredictionMessage>();
     expect(got.length).toBe(200);
     expect(new Set(got.map((m) => m.run_uuid)).size).toBe(200);

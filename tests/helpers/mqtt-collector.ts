@@ -32,6 +32,23 @@ export class MqttTestClient {
     }
   }
 
+  /**
+   * Waits until everything the broker had taken for `topic` has arrived here, instead of sleeping "long
+   * enough": a marker published now is queued behind it, so once the marker arrives nothing earlier is on
+   * its way. The marker is then forgotten.
+   */
+  async settled(topic: string, timeoutMs = 30_000): Promise<void> {
+    const marker = JSON.stringify({ marker: Math.random().toString(36).slice(2) });
+    await this.publish(topic, marker);
+    const deadline = Date.now() + timeoutMs;
+    let at: number;
+    while ((at = this.received.findIndex((m) => m.topic === topic && m.payload === marker)) < 0) {
+      if (Date.now() > deadline) throw new Error(`the marker on ${topic} did not come back within ${timeoutMs} ms`);
+      await Bun.sleep(10);
+    }
+    this.received.splice(at, 1);
+  }
+
   async close(): Promise<void> {
     await this.client.endAsync();
   }
