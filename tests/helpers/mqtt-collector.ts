@@ -41,12 +41,12 @@ export class MqttTestClient {
     const marker = JSON.stringify({ marker: Math.random().toString(36).slice(2) });
     await this.publish(topic, marker);
     const deadline = Date.now() + timeoutMs;
-    let at: number;
-    while ((at = this.received.findIndex((m) => m.topic === topic && m.payload === marker)) < 0) {
+    const at = () => this.received.findIndex((m) => m.topic === topic && m.payload === marker);
+    while (at() < 0) {
       if (Date.now() > deadline) throw new Error(`the marker on ${topic} did not come back within ${timeoutMs} ms`);
       await Bun.sleep(10);
     }
-    this.received.splice(at, 1);
+    this.received.splice(at(), 1);
   }
 
   async close(): Promise<void> {
