@@ -49,11 +49,14 @@ async function interrupted(...args: string[]): Promise<Outcome> {
   const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
   const reader = p.stdout.getReader();
   let out = "";
+  // A deadline: a command that prints nothing is killed, and the test fails on its exit code.
+  const tooLate = setTimeout(() => p.kill("SIGKILL"), 30_000);
   while (!out.includes("\n")) {
     const { value, done } = await reader.read();
     if (done) break;
     out += new TextDecoder().decode(value);
   }
+  clearTimeout(tooLate);
   p.kill("SIGINT");
   const guard = setTimeout(() => p.kill("SIGKILL"), 15_000);
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);

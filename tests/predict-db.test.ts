@@ -259,11 +259,14 @@ describe("the prediction commands as a user runs them", () => {
     const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let out = "";
     const readUntil = async (pattern: RegExp) => {
+      // A deadline: the child is killed, so the read ends and the test fails here with what it printed.
+      const tooLate = setTimeout(() => p.kill("SIGKILL"), 60_000);
       while (!pattern.test(out)) {
         const { value, done } = await reader.read();
         if (done) throw new Error(`mqtt-trainer ended before ${pattern}: ${out}`);
         out += value;
       }
+      clearTimeout(tooLate);
     };
     await readUntil(/connected to 127\.0\.0\.1:1883/);
     const client = await MqttTestClient.connect();

@@ -9,8 +9,13 @@ function gate() {
   return { open, opened };
 }
 
-const until = async (cond: () => boolean) => {
-  while (!cond()) await Bun.sleep(2);
+/** Polls with a deadline, so a queue that never gets there fails in seconds, not at the suite's timeout. */
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${cond}`);
+    await Bun.sleep(2);
+  }
 };
 
 describe("WorkQueue", () => {

@@ -6,6 +6,8 @@ export type JsonEvent = { type: string } & Record<string, unknown>;
 
 /** If the process has not ended this long after SIGINT it is killed (exit 137), which fails the test. */
 const GIVE_UP_MS = 15_000;
+/** If the awaited event has not come this long after the start, the process is killed and the test fails. */
+const READY_WITHIN_MS = 60_000;
 
 /**
  * Runs `argv` in `cwd`, waits for the first event `ready` accepts, sends SIGINT and waits for the end.
@@ -22,11 +24,18 @@ export async function interruptWhen(argv: string[], cwd: string, ready: (event: 
     buffered = lines.pop()!;
     for (const line of lines) events.push(JSON.parse(line) as JsonEvent);
   };
+  // A deadline, so that a command that never gets there fails here rather than at the suite's timeout.
+  const tooLate = setTimeout(() => p.kill("SIGKILL"), READY_WITHIN_MS);
   while (!events.some(ready)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`${argv.join(" ")} ended before it was interrupted: ${await new Response(p.stderr).text()}`);
+    if (done) {
+      clearTimeout(tooLate);
+      const err = await new Response(p.stderr).text();
+      throw new Error(`${argv.join(" ")} ended (exit ${await p.exited}) before the event to interrupt it came: ${err}`);
+    }
     take(value);
   }
+  clearTimeout(tooLate);
   const sent = performance.now();
   p.kill("SIGINT");
   const guard = setTimeout(() => p.kill("SIGKILL"), GIVE_UP_MS);
