@@ -173,6 +173,42 @@ describe("--quiet through the README walk-through", () => {
   });
 });
 
+describe("the commands outside the walk-through", () => {
+  const cwd = mkdtempSync(join(work, "other-"));
+  /** A progress line reads "<stage> <bar or count> …/s"; none may show with --quiet. */
+  const progressLine = /\d+(\.\d+)? \S+\/s\b/;
+
+  test("doctor --json: its narration and a result, all JSON; --quiet: the summary alone", () => {
+    const json = ciml(cwd, ["doctor", "--json"]);
+    expect(json.code).toBe(0);
+    expect(json.err).toBe("");
+    const events = json.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(events.map((e) => e.type)).toContain("info");
+    expect(events.at(-1)).toMatchObject({ type: "result", stage: "doctor" });
+    const quiet = ciml(cwd, ["doctor", "--quiet"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.err).toBe("");
+    expect(quiet.out.trimEnd().split("\n")).toEqual(["ciml runtime OK", expect.stringMatching(/^doctor done: backend=wasm /)]);
+  }, 60_000);
+
+  test("quickstart --quiet: what each step wrote and its summary, no stage or progress line", () => {
+    const r = ciml(cwd, ["quickstart", "--quiet", "--runs", "50"]);
+    expect(r.code).toBe(0);
+    for (const line of r.err.split("\n").filter(Boolean)) expect(line).toStartWith("warning: ");
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines.at(-1)).toMatch(/^quickstart done: dir=.+ runs=50 /);
+    for (const step of ["simulate", "cache-data", "build-dataset", "train-model", "db-batch-predict"])
+      expect(lines.some((l) => new RegExp(`^\\d/5 .+ · ${step} done: `).test(l))).toBe(true);
+    for (const line of lines) {
+      expect(line).not.toStartWith("== ");
+      expect(line).not.toMatch(progressLine);
+    }
+  }, 120_000);
+});
+
 describe("--help of every command", () => {
   test.each(COMMANDS.map((c) => [c.name, c] as const))(
     "%s --help exits 0 and lists each of its options and the common ones",
