@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import mysql from "mysql2/promise";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { dropDatabase, MARIADB, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
@@ -62,6 +63,8 @@ async function everyFace(args: string[]): Promise<string> {
 }
 
 let logs: TestLogServer;
+/** a build db-predict predicted, for mqtt-trainer to predict again */
+let predictedBuild = "";
 
 beforeAll(async () => {
   // A remote database's runs are fetched over HTTP, never from local files.
@@ -121,8 +124,50 @@ describe("a MariaDB password through the walk-through, on success", () => {
       database,
       "SELECT m.value FROM run_metadata m JOIN runs r ON r.id = m.run_id WHERE m.`key` = 'build_uuid' ORDER BY r.id DESC LIMIT 1",
     );
+    predictedBuild = last!.value;
     await everyFace(["db-predict", last!.value, "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn"]);
     await everyFace(["db-batch-predict", "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn"]);
+  }, 120_000);
+
+  test("mqtt-trainer: with --debug, plain and --json, from the first event to the summary", async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CIML_")));
+    for (const face of ["--no-tui", "--json"]) {
+      const topic = `ciml-test/masking-${process.pid}${face}`;
+      const args = ["mqtt-trainer", face, "--debug", "--mqtt-hostname", "127.0.0.1", "--topic", `${topic}/#`];
+      args.push("--publish-topic", `${topic}-out`, "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn");
+      const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: { ...env, CI: "true" }, stdout: "pipe", stderr: "pipe" });
+      let seen = "";
+      const decoder = new TextDecoder();
+      const pumped = Promise.all(
+        [p.stdout, p.stderr].map(async (s) => {
+          for await (const chunk of s) seen += decoder.decode(chunk, { stream: true });
+        }),
+      );
+      const until = async (what: string, text: string) => {
+        const deadline = Date.now() + 60_000;
+        while (!seen.includes(text)) {
+          if (Date.now() > deadline) throw new Error(`no ${what} within 60 s: ${seen}`);
+          await Bun.sleep(20);
+        }
+      };
+      // Whatever happens, the trainer (which runs until Ctrl-C) does not outlive the test.
+      const guard = setTimeout(() => p.kill("SIGKILL"), 90_000);
+      await until("connection", "connected to 127.0.0.1:1883");
+      const c = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, reconnectPeriod: 0 });
+      await c.publishAsync(
+        `${topic}/subunit-worker01/openstack/nova/1`,
+        JSON.stringify({ build_uuid: predictedBuild, source_url: "http://logs.example.org/x", status: "success" }),
+        { qos: 1 },
+      );
+      await c.endAsync();
+      await until("prediction", face === "--json" ? '"type":"prediction"' : "predicted");
+      p.kill("SIGINT");
+      expect(await p.exited).toBe(0);
+      clearTimeout(guard);
+      await pumped;
+      expect(seen).toContain("Stopped after 1 events: 1 predictions published");
+      expectNoPiece(seen);
+    }
   }, 120_000);
 
   test("CIML_DEBUG=1 on a failure: the stack shows, the password does not", async () => {

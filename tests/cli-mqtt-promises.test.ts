@@ -30,6 +30,8 @@ let history: HistoryDb;
 let logs: TestLogServer;
 let broker: PrivateMosquitto;
 const timers = new Set<ReturnType<typeof setInterval>>();
+/** Every trainer started: one a failed test left running (it runs until Ctrl-C) is killed at the end. */
+const children: { kill(signal?: number | NodeJS.Signals): void; exitCode: number | null }[] = [];
 
 /** A download that never ends: headers at once, then a byte now and then, so no clock but --timeout runs out. */
 function trickle(): Response {
@@ -80,6 +82,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   for (const t of timers) clearInterval(t);
   await broker?.stop();
   logs?.stop();
@@ -144,6 +147,7 @@ function trainer(topic: string, face: string, extra: string[] = [], env: Record<
     for await (const chunk of stream) seen[key] += decoder.decode(chunk, { stream: true });
   };
   const pumped = Promise.all([pump(p.stdout, "out"), pump(p.stderr, "err")]);
+  children.push(p);
   return {
     seen,
     p,
