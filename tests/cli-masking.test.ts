@@ -63,6 +63,8 @@ async function everyFace(args: string[]): Promise<string> {
 }
 
 let logs: TestLogServer;
+/** mqtt-trainers started, killed at the end if a failed test left one running */
+const trainers: { kill(signal?: number | NodeJS.Signals): void; exitCode: number | null }[] = [];
 /** a build db-predict predicted, for mqtt-trainer to predict again */
 let predictedBuild = "";
 
@@ -77,6 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const t of trainers) if (t.exitCode === null) t.kill("SIGKILL");
   logs.stop();
   for (const host of HOSTS) await admin("DROP USER IF EXISTS ?@?", [user, host]);
   await dropDatabase(database);
@@ -152,6 +155,7 @@ describe("a MariaDB password through the walk-through, on success", () => {
       };
       // Whatever happens, the trainer (which runs until Ctrl-C) does not outlive the test.
       const guard = setTimeout(() => p.kill("SIGKILL"), 90_000);
+      trainers.push(p);
       await until("connection", "connected to 127.0.0.1:1883");
       const c = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, reconnectPeriod: 0 });
       await c.publishAsync(
