@@ -3,11 +3,11 @@
 // are written, so a rebuild that fails or is interrupted leaves the old dataset as it was, readable and
 // trainable (docs/troubleshooting.md promises it). Only the dataset's own files move: the experiment
 // folders beside them (models trained on the dataset) stay where they are, as the original tool left them.
-import { existsSync, mkdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Workspace } from "./workspace.ts";
 
-/** Every file build-dataset writes into a dataset folder; the configuration is the one that makes it a dataset. */
+/** The files build-dataset writes besides the configuration, which is the one that makes a folder a dataset. */
 const DATASET_FILES = [
   "labels.npz",
   "runs.json.gz",
@@ -39,12 +39,11 @@ export class StagedDataset {
     const from = (file: string) => this.workspace.datasetFile(this.dataset, file);
     const to = (file: string) => this.target.datasetFile(this.dataset, file);
     mkdirSync(this.target.datasetDir(this.dataset), { recursive: true });
+    const staged = readdirSync(this.workspace.datasetDir(this.dataset));
     rmSync(to(CONFIG), { force: true });
-    for (const file of DATASET_FILES) {
-      // A file the new build did not make (the archive of an empty set) must not survive from the old one.
-      if (existsSync(from(file))) renameSync(from(file), to(file));
-      else rmSync(to(file), { force: true });
-    }
+    for (const file of staged) if (file !== CONFIG) renameSync(from(file), to(file));
+    // A file the new build did not make (the archive of an empty set) must not survive from the old one.
+    for (const file of DATASET_FILES) if (!staged.includes(file)) rmSync(to(file), { force: true });
     renameSync(from(CONFIG), to(CONFIG));
     this.discard();
   }
