@@ -2,8 +2,10 @@
 //  - tfjs packages resolve to their CommonJS `main` files; their ESM entries lose tfjs-core's
 //    side-effect registrations under the bundler and the binary dies with `env().platform` undefined;
 //  - Ink's optional react-devtools-core import resolves to a local stub (the real one breaks the build).
-//  - the code is stored as JavaScriptCore bytecode, so starting the binary does not parse the whole
-//    bundle: `ciml --help` takes about as long as a compiled hello-world (bench/startup.ts measures it).
+//  - the bundle is split into chunks, one per `import()`, so a start reads only the chunks it imports:
+//    `ciml --help` loads the help page, not TensorFlow, Ink or the database drivers (one unsplit
+//    bundle costs every start about 15 ms with bytecode, 110 ms without; bench/startup.ts measures it);
+//  - the code is stored as JavaScriptCore bytecode, so a command does not parse its chunks first.
 // Usage: bun scripts/compile.ts [--target host|all|linux-x64,darwin-arm64,...] [--outdir dist] [--no-bytecode]
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -67,6 +69,7 @@ async function compile(target: string, outdir: string, bytecode: boolean): Promi
     // Bytecode needs an ES module here: the entry awaits at top level.
     bytecode,
     format: "esm",
+    splitting: true,
     plugins: [plugin],
     define: { "process.env.DEV": JSON.stringify("false") },
   } as Parameters<typeof Bun.build>[0]);

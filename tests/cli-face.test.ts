@@ -50,6 +50,22 @@ describe("top-level help", () => {
     expect(ciml(["help"]).out).toBe(help.out);
   });
 
+  // main.ts answers these words itself, before the parser loads; with a face flag beside them they go
+  // through run-cli.ts. Both ways must give the same page, so the quick path cannot drift.
+  test("the quick answers are run-cli's answers", () => {
+    for (const words of [["--help"], ["-h"], ["help"], []]) {
+      const slow = ciml(["--no-tui", ...words]);
+      expect(slow.code).toBe(0);
+      expect(slow.out).toBe(help.out);
+      expect(ciml(words).out).toBe(help.out);
+    }
+    expect(help.out.startsWith(`${VERSION}: `)).toBe(true);
+    for (const words of [["--version"], ["-v"]]) {
+      expect(ciml(words)).toMatchObject({ code: 0, out: `${VERSION}\n`, err: "" });
+      expect(ciml(["--quiet", ...words])).toMatchObject({ code: 0, out: `${VERSION}\n`, err: "" });
+    }
+  });
+
   test("--no-tui does not claim a default, and every default is written `(default: …)`", () => {
     expect(help.out).toMatch(/^ +--no-tui +plain lines even on a terminal$/m);
     for (const c of COMMANDS) {

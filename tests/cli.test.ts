@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { closest, commandFromLinkName } from "../src/cli/argv.ts";
+import { quickAnswer } from "../src/cli/quick-answer.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 
@@ -104,6 +105,17 @@ describe("argument shapes from the original", () => {
     expect(commandFromLinkName("C:\\bin\\ciml-train-model.exe", COMMANDS)).toBe("train-model");
     expect(commandFromLinkName("/usr/local/bin/ciml", COMMANDS)).toBeNull();
     expect(commandFromLinkName("/usr/local/bin/ciml-unknown", COMMANDS)).toBeNull();
+  });
+
+  test("the quick path answers only the bare help and version words, never through a ciml-<command> link", () => {
+    const plain = ["/usr/local/bin/bun", "/opt/ciml/src/main.ts"];
+    expect(quickAnswer([], plain)).toBe("help");
+    for (const w of ["--help", "-h", "help"]) expect(quickAnswer([w], plain)).toBe("help");
+    for (const w of ["--version", "-v"]) expect(quickAnswer([w], plain)).toBe("version");
+    for (const words of [["doctor"], ["help", "doctor"], ["--json", "--help"], ["--version", "--help"], ["--bogus"]])
+      expect(quickAnswer(words, plain)).toBeNull();
+    expect(quickAnswer(["--help"], ["/usr/local/bin/ciml-doctor", undefined])).toBeNull();
+    expect(quickAnswer([], ["C:\\bin\\ciml-doctor.exe", undefined])).toBeNull();
   });
 
   test("hints pick the nearest command", () => {

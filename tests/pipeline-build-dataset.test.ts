@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type Dirent, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
@@ -505,8 +505,41 @@ describe("--visualize --plot-examples", () => {
   }, 60_000);
 });
 
-describe("Ctrl-C", () => {
-  test("an aborted build stops with AbortedError and leaves no dataset configuration behind", async () => {
+/** Every file under `dir` with its bytes, sorted by path. */
+function filesOf(dir: string): [string, Buffer][] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((d) => d.isFile())
+    .map((d): [string, Buffer] => [join(d.parentPath, d.name).slice(dir.length + 1), readFileSync(join(d.parentPath, d.name))])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+describe("a --force rebuild is built beside the old dataset", () => {
+  test("--force replaces the dataset's files, keeps its experiment folders, and drops what a killed build left", async () => {
+    const dataPath = freshDir();
+    writeCache(
+      dataPath,
+      "tempest-full",
+      Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
+    );
+    const dir = join(dataPath, "swapped");
+    await build({ dataPath, dataset: "swapped", featuresRegex: "usr" });
+    expect(existsSync(join(dir, "dev.npz"))).toBe(true);
+    mkdirSync(join(dir, "dnn"));
+    writeFileSync(join(dir, "dnn", "model.json"), "{}");
+    // what a build killed outright (no Ctrl-C, no clean-up) leaves in the staging folder
+    mkdirSync(join(dataPath, ".staging", "swapped"), { recursive: true });
+    writeFileSync(join(dataPath, ".staging", "swapped", "dev.npz"), "half");
+    await build({ dataPath, dataset: "swapped", featuresRegex: "1m", tdtSplit: ["7", "0", "3"], force: true });
+    expect(readDatasetConfig(new Workspace(dataPath), "swapped").columns).toEqual(["1m"]);
+    // the new dataset has no dev set, so the old one's dev archive must not survive it
+    expect(existsSync(join(dir, "dev.npz"))).toBe(false);
+    expect(readJsonGz(join(dir, "dev.json.gz"))).toEqual([]);
+    expect(readNpz(join(dir, "training.npz")).examples!.shape[1]).toBe(readDatasetConfig(new Workspace(dataPath), "swapped").num_features);
+    expect(readFileSync(join(dir, "dnn", "model.json"), "utf8")).toBe("{}");
+    expect(existsSync(join(dataPath, ".staging"))).toBe(false);
+  });
+
+  test("an aborted --force rebuild leaves the old dataset as it was, and a re-run replaces it", async () => {
     const dataPath = freshDir();
     writeCache(
       dataPath,
@@ -514,6 +547,8 @@ describe("Ctrl-C", () => {
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
     );
     await build({ dataPath, featuresRegex: "usr" });
+    const before = filesOf(join(dataPath, "ds"));
+    expect(before.map(([f]) => f)).toContain("model_config.json.gz");
     const controller = new AbortController();
     let error: unknown;
     try {
@@ -538,10 +573,14 @@ describe("Ctrl-C", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(AbortedError);
-    // the old configuration went first, the new one was never written: the dataset does not exist
-    expect(new Workspace(dataPath).datasetExists("ds")).toBe(false);
-    const again = await build({ dataPath, featuresRegex: "1m" });
+    // the new training set was written (beside the old one) before the abort; the old dataset is untouched
+    expect(filesOf(join(dataPath, "ds"))).toEqual(before);
+    expect(readDatasetConfig(new Workspace(dataPath), "ds").columns).toEqual(["usr"]);
+    expect(existsSync(join(dataPath, ".staging"))).toBe(false);
+    const again = await build({ dataPath, featuresRegex: "1m", force: true });
     expect(again.result.config.columns).toEqual(["1m"]);
+    expect(readDatasetConfig(new Workspace(dataPath), "ds").columns).toEqual(["1m"]);
+    expect(existsSync(join(dataPath, ".staging"))).toBe(false);
   });
 });
 

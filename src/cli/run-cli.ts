@@ -32,8 +32,9 @@ function commandIndex(words: readonly string[]): number {
   return -1;
 }
 
+/** A help page or the version (console.log, as in main.ts: process.stdout is slow to start in Bun). */
 function write(text: string): number {
-  process.stdout.write(`${text}\n`);
+  console.log(text);
   return 0;
 }
 

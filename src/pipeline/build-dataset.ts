@@ -3,10 +3,11 @@
 // cannot make an example are left out, warned about and listed in excluded.json.gz — never kept as
 // garbage rows. The step is plan (dataset/build-plan.ts), do (dataset/fill-sets.ts) and report
 // (dataset/build-report.ts); this file puts them in order and owns the files around them.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { writeJsonGz } from "../io/gzip-json.ts";
 import { stringArray, writeNpz } from "../io/npy.ts";
 import { readRunList } from "../io/raw-cache.ts";
+import { StagedDataset } from "../io/staged-dataset.ts";
 import { planBuild } from "./dataset/build-plan.ts";
 import { buildResultEvent, datasetConfigOf } from "./dataset/build-report.ts";
 import { exampleLength, featureLabels, writeDatasetConfig, type DatasetConfig } from "./dataset/dataset-config.ts";
@@ -115,12 +116,6 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const columns = chooseColumns(plan, runs, signal);
   emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
 
-  if (replacing) {
-    // From here on the old archives get replaced. Until the new configuration is written the dataset
-    // does not exist, so an interrupted rebuild never leaves an old config describing new archives.
-    rmSync(target.datasetFile(dataset, "model_config.json.gz"));
-  }
-
   const length = exampleLength(plan.sampleInterval, plan.aggregations);
   const labels = featureLabels(columns, length, plan.aggregations);
   if (plan.plotExamplesIgnored) {
@@ -130,36 +125,46 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
     });
   }
   const shape = { columns, sample_interval: plan.sampleInterval, aggregation_functions: plan.aggregations, normalized_length: length };
-  const filled = await fillSets(plan, runs, splitFile.indices, shape, labels.length, emit, signal);
-  const config = datasetConfigOf(plan, columns, labels, length, filled, !splitFile.reused && plan.splitOrder === "random");
+  // The new dataset is written beside the old one and replaces it only when complete: a failed or
+  // interrupted rebuild leaves the old dataset usable (io/staged-dataset.ts).
+  const staged = new StagedDataset(target, dataset);
+  const files = staged.workspace;
+  try {
+    const filled = await fillSets({ ...plan, target: files }, runs, splitFile.indices, shape, labels.length, emit, signal);
+    const config = datasetConfigOf(plan, columns, labels, length, filled, !splitFile.reused && plan.splitOrder === "random");
 
-  writeNpz(target.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
-  const left = new Set(filled.excluded.map((e) => e.run));
-  writeJsonGz(
-    target.datasetFile(dataset, "runs.json.gz"),
-    runs.filter((r) => !left.has(r)),
-  );
-  writeJsonGz(target.datasetFile(dataset, "excluded.json.gz"), filled.excluded);
-
-  const plots = filled.plots;
-  if (plan.visualize) {
-    emit({ type: "stage", stage: "visualize", state: "started" });
-    // sizes_by_result is of the training set: its examples come first in build order.
-    plots.push(
-      ...(await writeSizesByResult(
-        plan.dataPlotsFolder,
-        filled.lengths.slice(0, filled.ids.training.length),
-        filled.classes.training,
-        filled.vocabulary,
-        config.sample_interval,
-        plan.classLabel,
-      )),
+    writeNpz(files.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
+    const left = new Set(filled.excluded.map((e) => e.run));
+    writeJsonGz(
+      files.datasetFile(dataset, "runs.json.gz"),
+      runs.filter((r) => !left.has(r)),
     );
-    emit({ type: "stage", stage: "visualize", state: "finished", detail: plan.dataPlotsFolder });
-  }
-  writeDatasetConfig(target, dataset, config);
+    writeJsonGz(files.datasetFile(dataset, "excluded.json.gz"), filled.excluded);
 
-  emit(buildResultEvent(plan, config, filled));
-  const examples = { training: filled.ids.training.length, dev: filled.ids.dev.length, test: filled.ids.test.length };
-  return { config, examples, excluded: filled.excluded, plots };
+    const plots = filled.plots;
+    if (plan.visualize) {
+      emit({ type: "stage", stage: "visualize", state: "started" });
+      // sizes_by_result is of the training set: its examples come first in build order.
+      plots.push(
+        ...(await writeSizesByResult(
+          plan.dataPlotsFolder,
+          filled.lengths.slice(0, filled.ids.training.length),
+          filled.classes.training,
+          filled.vocabulary,
+          config.sample_interval,
+          plan.classLabel,
+        )),
+      );
+      emit({ type: "stage", stage: "visualize", state: "finished", detail: plan.dataPlotsFolder });
+    }
+    writeDatasetConfig(files, dataset, config);
+    staged.commit();
+
+    emit(buildResultEvent(plan, config, filled));
+    const examples = { training: filled.ids.training.length, dev: filled.ids.dev.length, test: filled.ids.test.length };
+    return { config, examples, excluded: filled.excluded, plots };
+  } catch (err) {
+    staged.discard();
+    throw err;
+  }
 };

@@ -1,7 +1,6 @@
 // build-dataset's work: each set's cached traces, one at a time, straight into one preallocated matrix
 // per set, normalised by the training set, and written as `<set>.npz` with its run list. Runs that cannot
 // make an example are left out and warned about — never kept as garbage rows.
-import { rmSync } from "node:fs";
 import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
 import { loadCachedRun } from "../cache/cached-run.ts";
@@ -203,12 +202,13 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
   const { plan, features } = state;
   const ids = state.ids[set];
   const classes = state.classes[set];
-  const npzPath = plan.target.datasetFile(plan.dataset, `${set}.npz`);
+  // An empty set has no archive, as in the original (the new dataset's folder starts empty, and
+  // io/staged-dataset.ts removes the old dataset's archive of that set).
   if (rows > 0) {
     const classArray: NpyArray = isNumericLabel(plan.classLabel)
       ? { dtype: "<i8", shape: [rows], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
       : stringArray(classes);
-    writeNpz(npzPath, {
+    writeNpz(plan.target.datasetFile(plan.dataset, `${set}.npz`), {
       examples: { dtype: plan.dtype === "float32" ? "<f4" : "<f8", shape: [rows, features], data: matrix.subarray(0, rows * features) },
       example_ids: stringArray(
         ids,
@@ -216,9 +216,6 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
       ),
       classes: classArray,
     });
-  } else {
-    // An empty set has no archive, as in the original; a stale one from an earlier build must not linger.
-    rmSync(npzPath, { force: true });
   }
   writeJsonGz(plan.target.datasetFile(plan.dataset, `${set}.json.gz`), ids);
   state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
