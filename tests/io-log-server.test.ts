@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
-import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { DstatParseError, readDstat } from "../src/io/dstat-csv.ts";
 import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
 import { sourceReadsLocalLogs } from "../src/io/sources/open-run-source.ts";
 import { fixturePath } from "./fixtures.ts";
@@ -26,14 +26,17 @@ const policy: FetchPolicy = {
   retries: 2,
   backoffMs: 10,
 };
-const check = (text: string) => {
+const check = async (text: AsyncIterable<Uint8Array>) => {
   try {
-    parseDstatCsv(text);
+    await readDstat(text);
     return null;
   } catch (err) {
-    return (err as Error).message;
+    if (err instanceof DstatParseError) return err.message;
+    throw err;
   }
 };
+/** The dstat text of a found body, gunzipped when it is gzip. */
+const textOf = (body: Uint8Array) => (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : Buffer.from(body)).toString("utf8");
 const signal = new AbortController().signal;
 
 let server: TestLogServer;
@@ -90,14 +93,14 @@ describe("fetchDstat over HTTP", () => {
     if (got.kind !== "found") return;
     expect(got.url).toBe(`${server.url}/real/logs/dstat-csv_log.txt.gz`);
     expect(Buffer.from(got.body).equals(REAL_GZ)).toBe(true);
-    expect(got.text).toBe(REAL_TEXT);
+    expect(textOf(got.body)).toBe(REAL_TEXT);
     const tried = server.requests.filter((p) => p.startsWith("/real/"));
     expect(tried).toEqual(DEFAULT_DSTAT_PATHS.map((p) => `/real/${p}`));
   }, 60_000);
 
   test("Content-Encoding: gzip is undone by the client; the text is the file's text", async () => {
     const got = await fetchDstat(`${server.url}/encoded/`, policy, check, signal);
-    expect(got.kind === "found" && got.text).toBe(REAL_TEXT);
+    expect(got.kind === "found" && textOf(got.body)).toBe(REAL_TEXT);
   }, 60_000);
 
   test("a plain-text dstat at the 3rd path", async () => {
