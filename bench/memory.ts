@@ -9,7 +9,8 @@
 // log tree, lists them in a runs file with file:// URLs (docs/runs-file.md), then runs the real CLI
 // under /usr/bin/time and reads its "maximum resident set size":
 // - cache-data: downloads every run and checks each trace while it streams in;
-// - build-dataset: reads every cached trace back (the big one included), resamples, writes the npz;
+// - build-dataset: reads every cached trace back (the big one included), resamples, writes the npz; with
+//   two columns (a usual dataset), and with every column unresampled (the worst case);
 // - db-predict: the prediction path (cache check of the run, then the model input), after a tiny model
 //   is trained (not measured);
 // - db-predict into an empty workspace: the same, downloading the big trace first.
@@ -123,6 +124,8 @@ try {
     "--sample-interval",
     "1min",
   ]);
+  // The worst case: every column of the trace kept, no resampling (the table is ~1.5× the text it came from).
+  measure("build-dataset (every column, not resampled)", ["build-dataset", ...COMMON, "--data-path", ws, "--dataset", "bench-all"]);
   peakOf(["setup-experiment", "--data-path", ws, "--experiment", "tiny", "--hidden-layers", "4", "--epochs", "1"]);
   peakOf(["train-model", "--data-path", ws, "--dataset", "bench", "--experiment", "tiny"]);
   const predict = ["db-predict", "bigbuild", "--runs-file", runsFile, ...COMMON, "--dataset", "bench", "--experiment", "tiny"];

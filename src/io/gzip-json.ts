@@ -4,6 +4,7 @@ import { createGunzip, gunzipSync } from "node:zlib";
 import { gzipSync, strFromU8, strToU8 } from "fflate";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { WorkspaceFileError } from "./checked-file.ts";
+import { formatByteCap } from "./dstat-csv.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -62,7 +63,7 @@ export async function* gunzipStream(
   try {
     for await (const out of gz) {
       size += (out as Uint8Array).length;
-      if (size > maxBytes) throw new GzipError(`gzip body expands beyond ${maxBytes} bytes (limit)`);
+      if (size > maxBytes) throw new GzipError(`gzip body expands beyond ${formatByteCap(maxBytes)} (the limit)`);
       yield out as Uint8Array;
     }
   } catch (err) {
