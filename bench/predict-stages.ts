@@ -74,7 +74,7 @@ try {
         writeTraceGz(p.ws, run.id, isGzip(got.body) ? got.body : gzip(got.body));
         writeRunMetadata(p.ws, run.id, { status: run.status, artifact: run.logRoot });
       });
-      await time("removed: cached trace read back and parsed again", () => readDstat(readTraceText(p.ws, run.id)!, { year }));
+      await time("removed: cached trace read back and parsed again", () => readDstat(readTraceText(p.ws, run.id)!.chunks, { year }));
       await time("run list update (indexRuns: read, add, rewrite)", () => indexRuns(p.ws, "tempest-full", [run.id]));
       const example = await time("resample + normalise (exampleFromTable)", () => exampleFromTable(table, p.config));
       await time("tfjs predict (one row)", () => p.model.predict(example, 1));

@@ -140,6 +140,21 @@ describe("streaming: chunks of any size give what the whole text gives", () => {
     expect(() => parseDstatCsv(junk, { columns: ["usr"] })).toThrow("most data cells are not numbers");
   });
 
+  test("expectedBytes sizes the columns once; a wrong hint changes nothing but the spare room", async () => {
+    // One block of 8 × 533 rows: the fixture's rows over and over below its header.
+    const [head, rows] = readText("openstack-devstack-focal-rax-dfw-20211021.csv").split(/(?<="clo"\n)/);
+    const text = head! + rows!.repeat(8);
+    const bytes = new TextEncoder().encode(text);
+    const whole = await outcome(() => parseDstatCsv(text));
+    for (const hint of [bytes.length, 10, bytes.length * 3])
+      expect(await outcome(() => readDstat(pieces(bytes, 999), { expectedBytes: hint }))).toEqual(whole);
+    // Room for the rows (and 5 % more), where doubling from 1,024 rows would make room for 8,192.
+    const sized = await readDstat(pieces(bytes, 999), { expectedBytes: bytes.length, columns: ["usr"] });
+    const room = sized.values[0]!.buffer.byteLength / 8;
+    expect(room).toBeGreaterThanOrEqual(sized.rows);
+    expect(room).toBeLessThan(sized.rows * 1.1);
+  });
+
   test("more text than the cap is refused with one line that says what to do", async () => {
     expect(MAX_TRACE_BYTES).toBe(256 * 1024 * 1024);
     const bytes = new TextEncoder().encode(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));

@@ -59,6 +59,12 @@ interface DstatReadOptions {
   columns?: readonly string[];
   /** most bytes of text accepted; MAX_TRACE_BYTES when absent */
   maxBytes?: number;
+  /**
+   * about how many bytes of text are coming, when the source knows (a gzip file's trailer): the columns
+   * are then sized once, from the first rows' length, instead of doubling (which holds up to twice the
+   * rows, and briefly the old columns beside the new ones)
+   */
+  expectedBytes?: number;
 }
 
 /**
@@ -158,8 +164,9 @@ interface Block {
   columnRow: string;
   /** the header, or the reason it cannot be one (thrown only if this block ends up the trace) */
   header: Header | string;
-  /** non-blank lines below the header, complete or not */
+  /** non-blank lines below the header, complete or not, and their bytes */
   dataLines: number;
+  dataBytes: number;
   /** per output column, kept ones only: values of the complete rows so far */
   values: (Float64Array | undefined)[];
   /** per row: unix ms (epoch), seconds of the day (clock, resolved at the end), NaN */
@@ -183,6 +190,8 @@ class DstatReader {
   private readonly keep: Set<string> | null;
   private readonly maxBytes: number;
   private bytes = 0;
+  /** bytes of the lines handed to line() so far */
+  private parsed = 0;
   /** the first bytes, held until the junk check has seen the first HEAD_CHARS characters */
   private head: Uint8Array | null = new Uint8Array(0);
   /** the start of a line whose end has not arrived yet */
@@ -314,6 +323,7 @@ class DstatReader {
    * letter → maybe an unquoted header, anything else → data or blank.
    */
   private line(text: Uint8Array, pos: number, nl: number): void {
+    this.parsed += nl - pos + 1;
     if (!this.nonBlank) this.nonBlank = hasNonSpace(text, pos, nl);
     const first = pos < nl ? text[pos]! : -1;
     const blank = isBlankLine(text, pos, nl);
@@ -357,6 +367,7 @@ class DstatReader {
       columnRow,
       header,
       dataLines: 0,
+      dataBytes: 0,
       values: [],
       times: new Float64Array(0),
       capacity: 0,
@@ -374,6 +385,7 @@ class DstatReader {
   }
 
   private dataLine(block: Block, text: Uint8Array, pos: number, nl: number): void {
+    block.dataBytes += nl - pos + 1;
     if (block.dataLines++ === 0) {
       // This block will be the trace rather than any before it: their rows can go.
       this.chosen = null;
@@ -390,15 +402,27 @@ class DstatReader {
   }
 
   private grow(block: Block): void {
-    const capacity = block.capacity * 2;
+    const capacity = this.nextCapacity(block);
     const grown = (a: Float64Array) => {
       const b = new Float64Array(capacity);
       b.set(a);
       return b;
     };
     block.times = grown(block.times);
-    block.values = block.values.map((v) => (v ? grown(v) : undefined));
+    // Column by column, so each old column is garbage as soon as its copy exists.
+    for (let c = 0; c < block.values.length; c++) {
+      const column = block.values[c];
+      if (column) block.values[c] = grown(column);
+    }
     block.capacity = capacity;
+  }
+
+  /** Double, or when the size of the text is known: the rows still to come at this block's bytes per row, 5 % to spare. */
+  private nextCapacity(block: Block): number {
+    const remaining = (this.options.expectedBytes ?? 0) - this.parsed;
+    if (remaining <= 0 || block.rows === 0) return block.capacity * 2;
+    const estimate = block.rows + Math.ceil((remaining / (block.dataBytes / block.rows)) * 1.05) + 64;
+    return Math.max(estimate, block.capacity + (block.capacity >> 3));
   }
 
   /** One data line: its cells go straight into row `rows`; an incomplete row is overwritten by the next one. */

@@ -30,6 +30,16 @@ export function gunzip(bytes: Uint8Array, maxBytes?: number): Uint8Array {
   return gunzipSync(bytes, maxBytes === undefined ? { chunkSize: GUNZIP_CHUNK } : { chunkSize: GUNZIP_CHUNK, maxOutputLength: maxBytes });
 }
 
+/**
+ * How many bytes a gzip file says it expands to: the length field of its last member (exact for a
+ * file of one member, as ciml writes them; of the last member only for `cat a.gz b.gz`). A hint, not a check.
+ */
+export function gzipTextSize(bytes: Uint8Array): number | undefined {
+  if (!isGzip(bytes) || bytes.length < 18) return undefined;
+  const n = bytes.length;
+  return (bytes[n - 4]! | (bytes[n - 3]! << 8) | (bytes[n - 2]! << 16) | (bytes[n - 1]! << 24)) >>> 0;
+}
+
 /** A gzip stream that does not check out (corrupt, cut short) or expands past its cap. */
 export class GzipError extends Error {
   override name = "GzipError";

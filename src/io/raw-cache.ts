@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { checkFile } from "./checked-file.ts";
-import { gunzipStream, readJsonGz, writeJsonGz } from "./gzip-json.ts";
+import { gunzipStream, gzipTextSize, readJsonGz, writeJsonGz } from "./gzip-json.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -51,11 +51,17 @@ export async function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: num
   }
 }
 
+/** A cached trace's text as it gunzips, and how long the gzip says it is (readDstat's expectedBytes). */
+interface TraceText {
+  chunks: AsyncGenerator<Uint8Array>;
+  size: number | undefined;
+}
+
 /**
  * The cached dstat text of a run as it gunzips, chunk by chunk (for readDstat), or undefined when it is
  * not cached. A corrupt file throws GzipError while it is read.
  */
-export function readTraceText(ws: Workspace, runUuid: string): AsyncGenerator<Uint8Array> | undefined {
+export function readTraceText(ws: Workspace, runUuid: string): TraceText | undefined {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(ws.rawTrace(runUuid));
@@ -63,7 +69,7 @@ export function readTraceText(ws: Workspace, runUuid: string): AsyncGenerator<Ui
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return gunzipStream(bytes);
+  return { chunks: gunzipStream(bytes), size: gzipTextSize(bytes) };
 }
 
 /** Stores already-gzipped dstat bytes for a run, atomically. */

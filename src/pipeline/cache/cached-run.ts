@@ -38,7 +38,7 @@ export async function loadCachedRun(
   try {
     const text = readTraceText(ws, run);
     if (text === undefined) return "no dstat file in the cache (.raw)";
-    return { table: await readDstat(text, { year, columns }), metadata };
+    return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size }), metadata };
   } catch (err) {
     if (err instanceof DstatParseError) return err.message;
     if (err instanceof GzipError) return `unreadable cache file: ${err.message}`;

@@ -59,15 +59,18 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
 function dstatCheck(year: number | undefined, columns: readonly string[] | undefined) {
   const check = {
     parsed: undefined as DstatTable | undefined,
-    async problem(text: AsyncIterable<Uint8Array>): Promise<string | null> {
+    /** `expectedBytes`: the text's length when known (a cached gzip says it), to size the columns once */
+    async read(text: AsyncIterable<Uint8Array>, expectedBytes?: number): Promise<string | null> {
       try {
-        check.parsed = await readDstat(text, { year, columns });
+        check.parsed = await readDstat(text, { year, columns, expectedBytes });
         return null;
       } catch (err) {
         if (err instanceof DstatParseError) return `not a usable dstat CSV: ${err.message}`;
         throw err;
       }
     },
+    /** as a download's body check */
+    problem: (text: AsyncIterable<Uint8Array>) => check.read(text),
   };
   return check;
 }
@@ -101,7 +104,7 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
       let problem: string | null;
       try {
         const text = readTraceText(ws, run.id);
-        problem = text ? await check.problem(text) : "no dstat file in the cache (.raw)";
+        problem = text ? await check.read(text.chunks, text.size) : "no dstat file in the cache (.raw)";
       } catch (err) {
         // The gzip of the file does not check out (GzipError), or it cannot be read.
         problem = `corrupt cache file (${(err as Error).message})`;
