@@ -61,6 +61,11 @@ beforeAll(() => {
           headers: { "content-type": "text/html" },
         });
       if (path === "/junk/logs/dstat-csv_log.txt.gz") return new Response(NOT_CSV);
+      if (path === "/html-then-stall/logs/dstat-csv_log.txt.gz") {
+        // An error page that never ends: only a check that reads while the body streams can answer.
+        const page = `<!DOCTYPE html><html><body>${"Log server maintenance. ".repeat(1000)}`;
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode(page)) }));
+      }
       if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
       if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
       if (path === "/bomb/logs/dstat-csv_log.txt.gz") return new Response(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)));
@@ -148,6 +153,21 @@ describe("fetchDstat over HTTP", () => {
   test("404 on every path: missing, with the four URLs tried", async () => {
     const got = await fetchDstat(`${server.url}/nothing/here`, policy, check, signal);
     expect(got).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${server.url}/nothing/here/${p}`) });
+  }, 60_000);
+
+  test("the check reads the body as it arrives: an endless HTML page is refused without waiting for its end", async () => {
+    const got = await fetchDstat(
+      `${server.url}/html-then-stall`,
+      { ...policy, totalTimeoutMs: 20_000, readTimeoutMs: 20_000 },
+      check,
+      signal,
+    );
+    expect(got).toEqual({
+      kind: "failed",
+      url: `${server.url}/html-then-stall/logs/dstat-csv_log.txt.gz`,
+      reason: "an HTML page, not a dstat CSV (an error page from the log server?)",
+    });
+    expect(hits.get("/html-then-stall/logs/dstat-csv_log.txt.gz")).toBe(1);
   }, 60_000);
 
   test("403 is a failure, never missing", async () => {

@@ -75,8 +75,9 @@ type DstatFetch = Found | Missing | Failed;
 
 /**
  * Lets the caller look at a body before it is accepted; a string is the reason it is not usable. It gets
- * the text (gunzipped when the body is gzip) chunk by chunk while the body downloads, and must read it to
- * the end unless it finds a problem: the check runs as the bytes arrive, not after a whole gunzip.
+ * the text (gunzipped when the body is gzip) chunk by chunk while the body downloads, so the check runs
+ * as the bytes arrive, not after a whole gunzip, and a problem found early ends the download there. What
+ * a check that finds no problem leaves unread is still downloaded before the body counts as whole.
  */
 type BodyCheck = (text: AsyncIterable<Uint8Array>, url: string) => Promise<string | null>;
 
