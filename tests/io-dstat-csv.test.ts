@@ -155,6 +155,18 @@ describe("streaming: chunks of any size give what the whole text gives", () => {
     expect(room).toBeLessThan(sized.rows * 1.1);
   });
 
+  test("an aborted signal stops the reading at the next chunk", async () => {
+    const controller = new AbortController();
+    const bytes = new TextEncoder().encode(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));
+    async function* abortAfterFirst() {
+      yield bytes.subarray(0, 1000);
+      controller.abort();
+      yield bytes.subarray(1000);
+    }
+    expect(readDstat(abortAfterFirst(), { signal: controller.signal })).rejects.toThrow(/abort/i);
+    expect((await readDstat(pieces(bytes, 1000), { signal: new AbortController().signal })).rows).toBe(533);
+  });
+
   test("more text than the cap is refused with one line that says what to do", async () => {
     expect(MAX_TRACE_BYTES).toBe(256 * 1024 * 1024);
     const bytes = new TextEncoder().encode(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));

@@ -65,6 +65,8 @@ interface DstatReadOptions {
    * rows, and briefly the old columns beside the new ones)
    */
   expectedBytes?: number;
+  /** Ctrl-C: reading stops at the next chunk, throwing the signal's reason (a long trace parses for seconds) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -74,7 +76,11 @@ interface DstatReadOptions {
 export async function readDstat(source: Uint8Array | AsyncIterable<Uint8Array>, options: DstatReadOptions = {}): Promise<DstatTable> {
   const reader = new DstatReader(options);
   if (source instanceof Uint8Array) reader.push(source);
-  else for await (const chunk of source) reader.push(chunk);
+  else
+    for await (const chunk of source) {
+      options.signal?.throwIfAborted();
+      reader.push(chunk);
+    }
   return reader.finish();
 }
 

@@ -4,26 +4,30 @@ import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.
 import { GzipError } from "../../io/gzip-json.ts";
 import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { AbortedError } from "../errors.ts";
 
 interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
 }
 
+interface LoadOptions {
+  /** the columns whose values are kept (the dataset's; none when just the names are wanted); all when absent */
+  columns?: readonly string[];
+  /** the same trace already parsed by the cache check */
+  parsed?: DstatTable;
+  /** Ctrl-C stops the reading of a long trace */
+  signal?: AbortSignal;
+}
+
 /**
  * A cached run, or the one-line reason it cannot be used. The trace streams from its gzip file through the
- * parser, and only `columns` (the dataset's, or none when just the names are wanted; all when absent) are
- * kept, so a run costs those columns' memory, never its whole text. `parsed` is the same trace already
- * parsed by the cache check: reused, so the prediction path reads and parses each trace once, unless its
- * `dd-mm` times were read with another year than the metadata gives (then the trace is parsed again, as it
- * always was).
+ * parser, and only `columns` are kept, so a run costs those columns' memory, never its whole text.
+ * `parsed` is reused, so the prediction path reads and parses each trace once, unless its `dd-mm` times
+ * were read with another year than the metadata gives (then the trace is parsed again, as it always was).
  */
-export async function loadCachedRun(
-  ws: Workspace,
-  run: string,
-  columns?: readonly string[],
-  parsed?: DstatTable,
-): Promise<LoadedRun | string> {
+export async function loadCachedRun(ws: Workspace, run: string, options: LoadOptions = {}): Promise<LoadedRun | string> {
+  const { columns, parsed, signal } = options;
   let metadata: RunMetadata | undefined;
   try {
     metadata = readRunMetadata(ws, run);
@@ -38,8 +42,9 @@ export async function loadCachedRun(
   try {
     const text = readTraceText(ws, run);
     if (text === undefined) return "no dstat file in the cache (.raw)";
-    return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size }), metadata };
+    return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
+    if (signal?.aborted) throw new AbortedError();
     if (err instanceof DstatParseError) return err.message;
     if (err instanceof GzipError) return `unreadable cache file: ${err.message}`;
     if (err instanceof Error && "code" in err) return `unreadable cache file: ${err.message}`;

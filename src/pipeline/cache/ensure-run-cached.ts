@@ -56,13 +56,13 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
  * A dstat text is usable when it parses with rows; the reason when it does not. The text is read as it
  * arrives (from the download or the cache file) and never held. The last good parse is kept in `parsed`.
  */
-function dstatCheck(year: number | undefined, columns: readonly string[] | undefined) {
+function dstatCheck(year: number | undefined, columns: readonly string[] | undefined, signal: AbortSignal) {
   const check = {
     parsed: undefined as DstatTable | undefined,
     /** `expectedBytes`: the text's length when known (a cached gzip says it), to size the columns once */
     async read(text: AsyncIterable<Uint8Array>, expectedBytes?: number): Promise<string | null> {
       try {
-        check.parsed = await readDstat(text, { year, columns, expectedBytes });
+        check.parsed = await readDstat(text, { year, columns, expectedBytes, signal });
         return null;
       } catch (err) {
         if (err instanceof DstatParseError) return `not a usable dstat CSV: ${err.message}`;
@@ -98,7 +98,7 @@ async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSig
  */
 export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
   throwIfAborted(signal);
-  const check = dstatCheck(runYear(run), options.columns);
+  const check = dstatCheck(runYear(run), options.columns, signal);
   try {
     if (hasTrace(ws, run.id)) {
       let problem: string | null;
@@ -106,6 +106,8 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
         const text = readTraceText(ws, run.id);
         problem = text ? await check.read(text.chunks, text.size) : "no dstat file in the cache (.raw)";
       } catch (err) {
+        // Ctrl-C while the file was read says nothing about the file: it stays.
+        if (signal.aborted) throw new AbortedError();
         // The gzip of the file does not check out (GzipError), or it cannot be read.
         problem = `corrupt cache file (${(err as Error).message})`;
       }
@@ -129,7 +131,7 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
     return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed };
   } catch (err) {
-    if (isInterrupted(err)) throw new AbortedError();
+    if (isInterrupted(err) || signal.aborted) throw new AbortedError();
     // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.
     if (err instanceof LogFetchError) return { kind: "failed", url: err.url, reason: err.message };
     throw err;

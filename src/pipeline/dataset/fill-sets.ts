@@ -90,7 +90,7 @@ export async function chooseColumns(plan: BuildPlan, runs: string[], signal: Abo
   for (const run of runs) {
     throwIfAborted(signal);
     // Only the names are wanted here: no column's values are kept.
-    const loaded = await loadCachedRun(plan.cache, run, []);
+    const loaded = await loadCachedRun(plan.cache, run, { columns: [], signal });
     if (typeof loaded === "string") {
       firstProblem ||= `${run}: ${loaded}`;
       continue;
@@ -152,7 +152,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     await state.breather.maybe(state.signal);
     const run = list[i]!;
     progress(i, excludedHere, run);
-    const loaded = await loadCachedRun(plan.cache, run, shape.columns);
+    const loaded = await loadCachedRun(plan.cache, run, { columns: shape.columns, signal: state.signal });
     if (typeof loaded === "string") {
       exclude(run, loaded);
       continue;

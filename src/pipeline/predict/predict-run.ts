@@ -69,7 +69,7 @@ export type RunExample =
  * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
  */
 export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): Promise<RunExample> {
-  const loaded = await loadCachedRun(ws, runUuid, m.config.columns, parsed);
+  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, parsed });
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
