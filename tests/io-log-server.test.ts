@@ -243,6 +243,24 @@ describe("fetchDstat over file://", () => {
     expect(none.kind).toBe("missing");
   }, 60_000);
 
+  test("Ctrl-C during the check of a local file is no read error of the file", async () => {
+    mkdirSync(join(dir, "run3/logs"), { recursive: true });
+    writeFileSync(join(dir, "run3/logs/dstat-csv_log.txt.gz"), REAL_GZ);
+    const controller = new AbortController();
+    const interrupted = async (text: AsyncIterable<Uint8Array>) => {
+      controller.abort();
+      return check(
+        (async function* () {
+          for await (const chunk of text) {
+            controller.signal.throwIfAborted();
+            yield chunk;
+          }
+        })(),
+      );
+    };
+    expect(fetchDstat(`${pathToFileURL(dir).href}/run3`, local, interrupted, signal)).rejects.toThrow(/abort/i);
+  }, 60_000);
+
   test("a file:// root is refused unless the run database is a local file", async () => {
     const root = pathToFileURL(dir).href;
     const got = await fetchDstat(`${root}/run1`, policy, check, signal);

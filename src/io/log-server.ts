@@ -335,12 +335,12 @@ async function readLocal(url: string, policy: FetchPolicy, check?: BodyCheck): P
   } catch (err) {
     return { kind: "fail", reason: `bad file URL (${(err as Error).message})` };
   }
+  let body: Uint8Array;
   try {
     const info = await stat(path);
     if (!info.isFile()) return { kind: "fail", reason: "not a regular file" };
     if (info.size > policy.maxBytes) return tooLarge(policy);
-    const body = new Uint8Array(await readFile(path));
-    return { kind: "body", body, problem: check ? await checkBody(wholeBody(body), policy, check, url) : null };
+    body = new Uint8Array(await readFile(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
@@ -348,6 +348,8 @@ async function readLocal(url: string, policy: FetchPolicy, check?: BodyCheck): P
     if (code === "EIO" || code === "EAGAIN" || code === "EBUSY") return { kind: "retry", reason: `read error ${code}` };
     return { kind: "fail", reason: `cannot read ${path}: ${code ?? (err as Error).message}` };
   }
+  // Outside the file-system error handling: an interrupted check is no read error of the file.
+  return { kind: "body", body, problem: check ? await checkBody(wholeBody(body), policy, check, url) : null };
 }
 
 /**
