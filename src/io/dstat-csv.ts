@@ -1,6 +1,8 @@
 // dstat `--output` CSV → columns of numbers. Handles every variant in tests/fixtures/dstat (dstat 0.7.0–0.7.4,
-// pcp-dstat 5/6, appended blocks, headerless column rows) without a CSV library: the files are a few MB
-// and parsing them is the hot loop of build-dataset, so this walks character codes once per row.
+// pcp-dstat 5/6, appended blocks, headerless column rows) without a CSV library: parsing is the hot loop
+// of build-dataset, so this walks the UTF-8 bytes once per row (every byte that matters is ASCII; a cell
+// with other bytes is decoded as the whole text would have been). The text streams through in chunks and
+// is never held: a trace costs the columns kept (DstatReadOptions.columns), not its text.
 //
 // Decisions where the original (pandas read_csv, skiprows 6 then 5) had no answer or a wrong one:
 // - Appended files hold several blocks, each with its own header and maybe other columns. We use the
@@ -167,7 +169,6 @@ interface Header {
  * The file's last block with a data line is the trace; the rows of a block are parsed as they arrive.
  */
 interface Block {
-  columnRow: string;
   /** the header, or the reason it cannot be one (thrown only if this block ends up the trace) */
   header: Header | string;
   /** non-blank lines below the header, complete or not, and their bytes */
@@ -370,7 +371,6 @@ class DstatReader {
       header = err.message;
     }
     return {
-      columnRow,
       header,
       dataLines: 0,
       dataBytes: 0,
