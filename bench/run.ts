@@ -2,7 +2,7 @@
 // `npm run bench -- cache train` runs just those.
 import { join } from "node:path";
 
-const ALL = ["startup", "cache", "dataset", "train", "predict", "predict-stages"];
+const ALL = ["startup", "cache", "dataset", "train", "predict", "predict-stages", "memory"];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((n) => !ALL.includes(n));
 if (unknown.length > 0) {

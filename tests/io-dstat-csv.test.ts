@@ -1,7 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { DstatParseError, parseDstatCsv, pandasDedupe, parseNumber } from "../src/io/dstat-csv.ts";
+import {
+  DstatParseError,
+  DstatTooLargeError,
+  MAX_TRACE_BYTES,
+  parseDstatCsv,
+  pandasDedupe,
+  parseNumber,
+  readDstat,
+} from "../src/io/dstat-csv.ts";
 import { CimlError } from "../src/io/ciml-error.ts";
 import { fixturePath } from "./fixtures.ts";
 
@@ -39,11 +47,11 @@ describe("parseDstatCsv on every file in tests/fixtures/dstat", () => {
       const table = parseDstatCsv(readText(file));
       expect(table.rows).toBeGreaterThan(0);
       expect(table.values.length).toBe(table.columns.length);
-      for (const column of table.values) expect(column.length).toBe(table.rows);
+      for (const column of table.values) expect(column!.length).toBe(table.rows);
       expect(table.times.length).toBe(table.rows);
       expect(new Set(table.columns).size).toBe(table.columns.length);
       // Every column but free-text ones (the --top-io-adv process name) carries numbers.
-      const numeric = table.values.filter((v) => v.some((x) => Number.isFinite(x)));
+      const numeric = table.values.filter((v) => v!.some((x) => Number.isFinite(x)));
       expect(numeric.length).toBeGreaterThanOrEqual(table.columns.length - 1);
       if (meta && meta.preamble_blocks === "1") {
         // One block: every data row is kept except a pcp-dstat short first row.
@@ -55,6 +63,118 @@ describe("parseDstatCsv on every file in tests/fixtures/dstat", () => {
       }
     });
   }
+});
+
+/** The table as plain arrays, NaN and -0 spelled out, to compare two reads exactly. */
+function plainTable(t: {
+  columns: string[];
+  times: Float64Array;
+  values: (Float64Array | undefined)[];
+  rows: number;
+  assumedYear?: number;
+}) {
+  const exact = (a: Float64Array) => Array.from(a, (x) => (Object.is(x, -0) ? "-0" : String(x)));
+  return {
+    columns: t.columns,
+    rows: t.rows,
+    assumedYear: t.assumedYear,
+    times: exact(t.times),
+    values: t.values.map((v) => v && exact(v)),
+  };
+}
+
+async function* pieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/** The outcome of a read: the table, or the error's message. */
+async function outcome(read: () => Promise<unknown> | unknown) {
+  try {
+    return plainTable((await read()) as Parameters<typeof plainTable>[0]);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe("streaming: chunks of any size give what the whole text gives", () => {
+  const files = readdirSync(dir).filter((f) => !f.endsWith(".md"));
+  for (const file of files) {
+    test(file, async () => {
+      const text = readText(file);
+      const bytes = new TextEncoder().encode(text);
+      const whole = await outcome(() => parseDstatCsv(text, { year: 2016 }));
+      // A line (even the byte-order mark, or a UTF-8 sequence) split anywhere: 1-byte chunks on small files.
+      for (const size of bytes.length < 40_000 ? [1, 3, 64, 4099] : [3, 64, 4099, 65_536])
+        expect(await outcome(() => readDstat(pieces(bytes, size), { year: 2016 }))).toEqual(whole);
+    });
+  }
+
+  test("a Date: line below the data still sets the year of its dd-mm times", async () => {
+    const text = '"time","usr"\n31-12 23:59:59,1\n01-01 00:00:01,2\n"Cmdline:","dstat",,,,"Date:","31 Dec 2018 23:59:58 UTC"\n';
+    for (const size of [1, 5, text.length]) {
+      const t = await readDstat(pieces(new TextEncoder().encode(text), size), { year: 2017 });
+      expect([...t.times]).toEqual([Date.UTC(2018, 11, 31, 23, 59, 59), Date.UTC(2019, 0, 1, 0, 0, 1)]);
+      expect(t.assumedYear).toBeUndefined();
+    }
+  });
+
+  test("a pcp-dstat preamble anywhere scales the memory columns, as when the whole text was read", () => {
+    const block = '"memory usage",\n"used","free"\n100,200\n';
+    expect([...parseDstatCsv(block).values[0]!]).toEqual([100]);
+    expect([...parseDstatCsv(`${block}"pcp-dstat 5.0.3 CSV Output"\n`).values[0]!]).toEqual([100 * 1024]);
+  });
+
+  test("columns: only the named ones keep values, identical to a full read; the others are still checked", async () => {
+    const text = readText("openstack-devstack-focal-rax-dfw-20211021.csv");
+    const full = parseDstatCsv(text);
+    const some = parseDstatCsv(text, { columns: ["usr", "1m", "no-such-column"] });
+    expect(some.columns).toEqual(full.columns);
+    expect([...some.times]).toEqual([...full.times]);
+    full.columns.forEach((name, c) => {
+      if (name === "usr" || name === "1m") expect([...some.values[c]!]).toEqual([...full.values[c]!]);
+      else expect(some.values[c]).toBeUndefined();
+    });
+    expect(parseDstatCsv(text, { columns: [] }).values.every((v) => v === undefined)).toBe(true);
+    // Junk in a column nobody keeps still makes the trace junk.
+    const junk = '"time","usr","x","y"\n01-01 00:00:00,1,"a",b\n01-01 00:00:01,2,"c",d\n';
+    expect(() => parseDstatCsv(junk, { columns: ["usr"] })).toThrow("most data cells are not numbers");
+  });
+
+  test("expectedBytes sizes the columns once; a wrong hint changes nothing but the spare room", async () => {
+    // One block of 8 × 533 rows: the fixture's rows over and over below its header.
+    const [head, rows] = readText("openstack-devstack-focal-rax-dfw-20211021.csv").split(/(?<="clo"\n)/);
+    const text = head! + rows!.repeat(8);
+    const bytes = new TextEncoder().encode(text);
+    const whole = await outcome(() => parseDstatCsv(text));
+    for (const hint of [bytes.length, 10, bytes.length * 3])
+      expect(await outcome(() => readDstat(pieces(bytes, 999), { expectedBytes: hint }))).toEqual(whole);
+    // Room for the rows (and 5 % more), where doubling from 1,024 rows would make room for 8,192.
+    const sized = await readDstat(pieces(bytes, 999), { expectedBytes: bytes.length, columns: ["usr"] });
+    const room = sized.values[0]!.buffer.byteLength / 8;
+    expect(room).toBeGreaterThanOrEqual(sized.rows);
+    expect(room).toBeLessThan(sized.rows * 1.1);
+  });
+
+  test("an aborted signal stops the reading at the next chunk", async () => {
+    const controller = new AbortController();
+    const bytes = new TextEncoder().encode(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));
+    async function* abortAfterFirst() {
+      yield bytes.subarray(0, 1000);
+      controller.abort();
+      yield bytes.subarray(1000);
+    }
+    expect(readDstat(abortAfterFirst(), { signal: controller.signal })).rejects.toThrow(/abort/i);
+    expect((await readDstat(pieces(bytes, 1000), { signal: new AbortController().signal })).rows).toBe(533);
+  });
+
+  test("more text than the cap is refused with one line that says what to do", async () => {
+    expect(MAX_TRACE_BYTES).toBe(256 * 1024 * 1024);
+    const bytes = new TextEncoder().encode(readText("openstack-devstack-focal-rax-dfw-20211021.csv"));
+    const read = readDstat(pieces(bytes, 4096), { maxBytes: 64 * 1024 });
+    expect(read).rejects.toThrow(DstatTooLargeError);
+    expect(read).rejects.toThrow("dstat trace larger than 64 KiB of text (the cap on one trace, which bounds memory)");
+    expect((await readDstat(bytes, { maxBytes: bytes.length })).rows).toBe(533);
+  });
 });
 
 describe("header variants", () => {
@@ -128,7 +248,7 @@ describe("header variants", () => {
     expect(windows.columns).toEqual(plain.columns);
     expect(windows.rows).toBe(plain.rows);
     expect([...windows.times]).toEqual([...plain.times]);
-    expect(windows.values.map((v) => [...v])).toEqual(plain.values.map((v) => [...v]));
+    expect(windows.values.map((v) => [...v!])).toEqual(plain.values.map((v) => [...v!]));
   });
 
   test("numbers match the values pandas reads from the same classic file", () => {
@@ -220,7 +340,8 @@ test("parseNumber gives exactly the double Number() gives for dstat's decimals, 
     const frac = Math.floor(rnd() * 7);
     samples.push(frac === 0 ? whole : `${whole.slice(0, Math.max(1, whole.length - frac))}.${whole.slice(-frac).padStart(frac, "0")}`);
   }
-  for (const s of samples) expect(parseNumber(s, 0, s.length)).toBe(Number(s));
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  for (const s of samples) expect(parseNumber(bytes(s), 0, s.length)).toBe(Number(s));
   for (const junk of ["inf", "-inf", "nan", "abc", "1.2.3", "1e", "--1", "0x10", "Top: conky"])
-    expect(parseNumber(junk, 0, junk.length)).toBeNaN();
+    expect(parseNumber(bytes(junk), 0, junk.length)).toBeNaN();
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { gunzip } from "../src/io/gzip-json.ts";
+import { GzipError, gunzip, gunzipStream } from "../src/io/gzip-json.ts";
 import { readNpz } from "../src/io/npy.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
@@ -28,6 +28,32 @@ describe("multi-member gzip", () => {
     const flipped = Uint8Array.from(bytes);
     flipped[flipped.length - 7]! ^= 1;
     expect(() => gunzip(flipped)).toThrow();
+  });
+
+  test("gunzipStream gives the same text chunk by chunk, with the same checks, and bounds its output", async () => {
+    const text = syntheticDstat(2000, 1);
+    const bytes = twoMembers(text);
+    async function* pieces(b: Uint8Array, size: number) {
+      for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+    }
+    const read = async (source: Uint8Array | AsyncIterable<Uint8Array>, maxBytes?: number) => {
+      const out: Uint8Array[] = [];
+      for await (const chunk of gunzipStream(source, maxBytes)) out.push(chunk);
+      return Buffer.concat(out).toString("utf8");
+    };
+    expect(await read(bytes)).toBe(text);
+    expect(await read(pieces(bytes, 777))).toBe(text);
+    expect(read(pieces(bytes.subarray(0, bytes.length - 5), 777))).rejects.toThrow(GzipError);
+    const flipped = Uint8Array.from(bytes);
+    flipped[flipped.length - 7]! ^= 1;
+    expect(read(flipped)).rejects.toThrow(/corrupt or truncated gzip/);
+    expect(read(bytes, 1000)).rejects.toThrow(/expands beyond 1000 bytes/);
+    // A fault of the source (a download cut off) comes out as itself, not as a damaged gzip.
+    async function* cutOff() {
+      yield bytes.subarray(0, 500);
+      throw new Error("connection reset");
+    }
+    expect(read(cutOff())).rejects.toThrow("connection reset");
   });
 
   test("build-dataset counts every sample of a trace cached as two members", async () => {

@@ -13,7 +13,7 @@ const policy: FetchPolicy = {
   retries: 2,
   backoffMs: 10,
 };
-const accept = () => null;
+const accept = async () => null;
 const signal = new AbortController().signal;
 
 /** A raw TCP server, so that the test decides byte by byte what the client sees. */

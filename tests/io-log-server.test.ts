@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
-import { parseDstatCsv } from "../src/io/dstat-csv.ts";
+import { DstatParseError, readDstat } from "../src/io/dstat-csv.ts";
 import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
 import { sourceReadsLocalLogs } from "../src/io/sources/open-run-source.ts";
 import { fixturePath } from "./fixtures.ts";
@@ -26,14 +26,17 @@ const policy: FetchPolicy = {
   retries: 2,
   backoffMs: 10,
 };
-const check = (text: string) => {
+const check = async (text: AsyncIterable<Uint8Array>) => {
   try {
-    parseDstatCsv(text);
+    await readDstat(text);
     return null;
   } catch (err) {
-    return (err as Error).message;
+    if (err instanceof DstatParseError) return err.message;
+    throw err;
   }
 };
+/** The dstat text of a found body, gunzipped when it is gzip. */
+const textOf = (body: Uint8Array) => (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : Buffer.from(body)).toString("utf8");
 const signal = new AbortController().signal;
 
 let server: TestLogServer;
@@ -58,6 +61,11 @@ beforeAll(() => {
           headers: { "content-type": "text/html" },
         });
       if (path === "/junk/logs/dstat-csv_log.txt.gz") return new Response(NOT_CSV);
+      if (path === "/html-then-stall/logs/dstat-csv_log.txt.gz") {
+        // An error page that never ends: only a check that reads while the body streams can answer.
+        const page = `<!DOCTYPE html><html><body>${"Log server maintenance. ".repeat(1000)}`;
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode(page)) }));
+      }
       if (path === "/truncated/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ.subarray(0, Math.floor(REAL_GZ.length / 2)));
       if (path === "/forbidden/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
       if (path === "/bomb/logs/dstat-csv_log.txt.gz") return new Response(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)));
@@ -90,14 +98,14 @@ describe("fetchDstat over HTTP", () => {
     if (got.kind !== "found") return;
     expect(got.url).toBe(`${server.url}/real/logs/dstat-csv_log.txt.gz`);
     expect(Buffer.from(got.body).equals(REAL_GZ)).toBe(true);
-    expect(got.text).toBe(REAL_TEXT);
+    expect(textOf(got.body)).toBe(REAL_TEXT);
     const tried = server.requests.filter((p) => p.startsWith("/real/"));
     expect(tried).toEqual(DEFAULT_DSTAT_PATHS.map((p) => `/real/${p}`));
   }, 60_000);
 
   test("Content-Encoding: gzip is undone by the client; the text is the file's text", async () => {
     const got = await fetchDstat(`${server.url}/encoded/`, policy, check, signal);
-    expect(got.kind === "found" && got.text).toBe(REAL_TEXT);
+    expect(got.kind === "found" && textOf(got.body)).toBe(REAL_TEXT);
   }, 60_000);
 
   test("a plain-text dstat at the 3rd path", async () => {
@@ -145,6 +153,21 @@ describe("fetchDstat over HTTP", () => {
   test("404 on every path: missing, with the four URLs tried", async () => {
     const got = await fetchDstat(`${server.url}/nothing/here`, policy, check, signal);
     expect(got).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${server.url}/nothing/here/${p}`) });
+  }, 60_000);
+
+  test("the check reads the body as it arrives: an endless HTML page is refused without waiting for its end", async () => {
+    const got = await fetchDstat(
+      `${server.url}/html-then-stall`,
+      { ...policy, totalTimeoutMs: 20_000, readTimeoutMs: 20_000 },
+      check,
+      signal,
+    );
+    expect(got).toEqual({
+      kind: "failed",
+      url: `${server.url}/html-then-stall/logs/dstat-csv_log.txt.gz`,
+      reason: "an HTML page, not a dstat CSV (an error page from the log server?)",
+    });
+    expect(hits.get("/html-then-stall/logs/dstat-csv_log.txt.gz")).toBe(1);
   }, 60_000);
 
   test("403 is a failure, never missing", async () => {
@@ -218,6 +241,24 @@ describe("fetchDstat over file://", () => {
     expect(got.kind === "found" && Buffer.from(gunzipSync(got.body)).toString()).toBe(REAL_TEXT);
     const none = await fetchDstat(`${root}/run2`, local, check, signal);
     expect(none.kind).toBe("missing");
+  }, 60_000);
+
+  test("Ctrl-C during the check of a local file is no read error of the file", async () => {
+    mkdirSync(join(dir, "run3/logs"), { recursive: true });
+    writeFileSync(join(dir, "run3/logs/dstat-csv_log.txt.gz"), REAL_GZ);
+    const controller = new AbortController();
+    const interrupted = async (text: AsyncIterable<Uint8Array>) => {
+      controller.abort();
+      return check(
+        (async function* () {
+          for await (const chunk of text) {
+            controller.signal.throwIfAborted();
+            yield chunk;
+          }
+        })(),
+      );
+    };
+    expect(fetchDstat(`${pathToFileURL(dir).href}/run3`, local, interrupted, signal)).rejects.toThrow(/abort/i);
   }, 60_000);
 
   test("a file:// root is refused unless the run database is a local file", async () => {

@@ -77,7 +77,7 @@ describe("generateTrace", () => {
       const mem = ["used", "buff", "cach", "free"].reduce((a, c) => a + col(c)[i]!, 0);
       expect(mem / 2 ** 30).toBeGreaterThan(7.9);
       expect(mem / 2 ** 30).toBeLessThan(8.2);
-      for (const v of t.values) expect(Number.isFinite(v[i]!)).toBe(true);
+      for (const v of t.values) expect(Number.isFinite(v![i]!)).toBe(true);
     }
   }, 60_000);
 

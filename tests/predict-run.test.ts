@@ -1,12 +1,13 @@
 // The one prediction path on cached runs must give what train-model itself predicted for the same runs
 // (its dev set, built by build-dataset): same regex, interval, length, unroll, normalisation and model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { readJsonGz } from "../src/io/gzip-json.ts";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
-import { readRunList, readRunMetadata, readTraceText } from "../src/io/raw-cache.ts";
+import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleOfCachedRun, loadPredictionModel, predictExamples, type PredictionModel } from "../src/pipeline/predict/predict-run.ts";
 import { realText, writeCache } from "./dataset-cache.ts";
@@ -35,7 +36,7 @@ describe("predict-run", () => {
   test("predicts the dev runs exactly as train-model did", async () => {
     const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
     expect(dev.length).toBeGreaterThan(5);
-    const examples = dev.map((uuid) => exampleOfCachedRun(ws, model, uuid));
+    const examples = await Promise.all(dev.map((uuid) => exampleOfCachedRun(ws, model, uuid)));
     const usable = examples.filter((e) => e.kind === "example");
     expect(usable.length).toBe(dev.length);
     const ours = await predictExamples(model, usable);
@@ -55,14 +56,14 @@ describe("predict-run", () => {
     const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
     const ours = await predictExamples(
       model,
-      dev.map((u) => exampleOfCachedRun(ws, model, u)).filter((e) => e.kind === "example"),
+      (await Promise.all(dev.map((u) => exampleOfCachedRun(ws, model, u)))).filter((e) => e.kind === "example"),
     );
     const right = ours.filter((p) => p.predictedClass === p.actualClass).length;
     expect(right / ours.length).toBeGreaterThan(0.8);
   });
 
-  test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", () => {
-    expect(exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({
+  test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", async () => {
+    expect(await exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({
       kind: "unusable",
       reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef"),
     });
@@ -70,30 +71,30 @@ describe("predict-run", () => {
     writeCache(join(root, "other"), "tempest-full", [
       { uuid: "other-columns-run", trace: realText(fixturePath("dstat", "standin-0.7.2-default-columns.csv")), status: 0, metadata: {} },
     ]);
-    const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
+    const other = await exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
     expect(other.kind).toBe("unusable");
     expect(other.kind === "unusable" && other.reason).toMatch(/^other-columns-run: .*1m/);
   });
 
-  test("a trace the cache check already parsed is used as is: same example, the file not read again", () => {
+  test("a trace the cache check already parsed is used as is: same example, the file not read again", async () => {
     const [uuid] = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
-    const fromFile = exampleOfCachedRun(ws, model, uuid!);
-    const text = readTraceText(ws, uuid!)!;
+    const fromFile = await exampleOfCachedRun(ws, model, uuid!);
+    const text = gunzipSync(readFileSync(ws.rawTrace(uuid!))).toString("utf8");
     const metadata = readRunMetadata(ws, uuid!)!;
     const year = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : new Date().getUTCFullYear();
     const parsed = parseDstatCsv(text, { year });
     const moved = `${ws.rawTrace(uuid!)}.away`;
     renameSync(ws.rawTrace(uuid!), moved);
     try {
-      const handed = exampleOfCachedRun(ws, model, uuid!, parsed);
+      const handed = await exampleOfCachedRun(ws, model, uuid!, parsed);
       expect(handed.kind).toBe("example");
       expect(handed.kind === "example" && [...handed.example]).toEqual(fromFile.kind === "example" ? [...fromFile.example] : []);
       // Without a Date: line, a table read with another year for its dd-mm times is not trusted: the file
       // is read again (here: gone); read with the metadata's year it is used.
       const undated = text.replace(/,"Date:","[^"]*"/, "");
       expect(undated).not.toBe(text);
-      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year: year - 3 })).kind).toBe("unusable");
-      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year })).kind).toBe("example");
+      expect((await exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year: year - 3 }))).kind).toBe("unusable");
+      expect((await exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year }))).kind).toBe("example");
     } finally {
       renameSync(moved, ws.rawTrace(uuid!));
     }

@@ -1,6 +1,8 @@
 // dstat `--output` CSV → columns of numbers. Handles every variant in tests/fixtures/dstat (dstat 0.7.0–0.7.4,
-// pcp-dstat 5/6, appended blocks, headerless column rows) without a CSV library: the files are a few MB
-// and parsing them is the hot loop of build-dataset, so this walks character codes once per row.
+// pcp-dstat 5/6, appended blocks, headerless column rows) without a CSV library: parsing is the hot loop
+// of build-dataset, so this walks the UTF-8 bytes once per row (every byte that matters is ASCII; a cell
+// with other bytes is decoded as the whole text would have been). The text streams through in chunks and
+// is never held: a trace costs the columns kept (DstatReadOptions.columns), not its text.
 //
 // Decisions where the original (pandas read_csv, skiprows 6 then 5) had no answer or a wrong one:
 // - Appended files hold several blocks, each with its own header and maybe other columns. We use the
@@ -26,8 +28,11 @@ export interface DstatTable {
   columns: string[];
   /** unix ms per row; NaN when the file has no usable time */
   times: Float64Array;
-  /** one per column, `rows` long; NaN for empty or non-numeric cells */
-  values: Float64Array[];
+  /**
+   * one per column, `rows` long; NaN for empty or non-numeric cells. Undefined for a column the reader was
+   * told not to keep (DstatReadOptions.columns): it was parsed and checked, its values dropped.
+   */
+  values: (Float64Array | undefined)[];
   rows: number;
   /** the caller's year that `dd-mm` times were read with; absent when the header's Date: line (or the time format) said it */
   assumedYear?: number;
@@ -37,10 +42,70 @@ export class DstatParseError extends CimlError {
   override name = "DstatParseError";
 }
 
-interface DstatParseOptions {
+/**
+ * Most bytes of dstat text one trace may hold. A CI job's dstat at one row a second is a few MB to a few
+ * tens of MB; this cap bounds what one trace can cost (about its decoded size at most, see
+ * docs/cache-data.md, "Memory") and stops a gzip bomb. Downloads are held to the same figure
+ * (FetchPolicy.maxTextBytes).
+ */
+export const MAX_TRACE_BYTES = 256 * 1024 * 1024;
+
+interface DstatReadOptions {
   /** year for `dd-mm` times when the header has no Date: line (e.g. the run's run_at year) */
   year?: number;
+  /**
+   * the columns whose values are kept (names as in DstatTable.columns; names the trace lacks are
+   * ignored). Every other column is still parsed and checked, then dropped, so a caller that needs two
+   * columns of thirty holds two. All columns when absent.
+   */
+  columns?: readonly string[];
+  /** most bytes of text accepted; MAX_TRACE_BYTES when absent */
+  maxBytes?: number;
+  /**
+   * about how many bytes of text are coming, when the source knows (a gzip file's trailer): the columns
+   * are then sized once, from the first rows' length, instead of doubling (which holds up to twice the
+   * rows, and briefly the old columns beside the new ones)
+   */
+  expectedBytes?: number;
+  /** Ctrl-C: reading stops at the next chunk, throwing the signal's reason (a long trace parses for seconds) */
+  signal?: AbortSignal;
 }
+
+/**
+ * A trace of dstat text, whole or as chunks as they arrive (a download, a gunzip stream); the text is
+ * never held, only the columns kept. Throws DstatParseError (DstatTooLargeError past the cap).
+ */
+export async function readDstat(source: Uint8Array | AsyncIterable<Uint8Array>, options: DstatReadOptions = {}): Promise<DstatTable> {
+  const reader = new DstatReader(options);
+  if (source instanceof Uint8Array) reader.push(source);
+  else
+    for await (const chunk of source) {
+      options.signal?.throwIfAborted();
+      reader.push(chunk);
+    }
+  return reader.finish();
+}
+
+/** The same as readDstat, for text already in a string. */
+export function parseDstatCsv(text: string, options: DstatReadOptions = {}): DstatTable {
+  const reader = new DstatReader(options);
+  reader.push(new TextEncoder().encode(text));
+  return reader.finish();
+}
+
+/** The trace holds more text than the cap; the message says so and what to do. */
+export class DstatTooLargeError extends DstatParseError {
+  override name = "DstatTooLargeError";
+}
+
+/** The cap as people say it: "256 MiB", else bytes. */
+export function formatByteCap(bytes: number): string {
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+const MIB = 1024 * 1024;
 
 const QUOTE = 34;
 const COMMA = 44;
@@ -51,6 +116,8 @@ const NINE = 57;
 const COLON = 58;
 const SPACE = 32;
 const CR = 13;
+const LF = 10;
+const TAB = 9;
 
 const MONTHS: Record<string, number> = {
   jan: 1,
@@ -71,101 +138,410 @@ const PREAMBLE = /^"(Dstat |pcp-dstat |Author:|Host:|Cmdline:)/;
 const UNQUOTED_HEADER_FIELD = /^[A-Za-z0-9_./: %-]*$/;
 const TIME_COLUMNS = ["time", "date/time", "epoch"];
 const KIB_GROUPS = new Set(["memory usage", "swap"]);
+/** The junk check looks at the first 4096 characters; 3 bytes of UTF-8 make at most one, plus a cut sequence. */
+const HEAD_CHARS = 4096;
+const HEAD_BYTES = HEAD_CHARS * 3 + 4;
+/** Rows the columns start with; they double as the trace grows. */
+const FIRST_CAPACITY = 1024;
 
+// ignoreBOM: a byte-order mark inside the text is a character like any other (only the file's first go).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Text of bytes [start, end), decoded as the whole file would have been (invalid UTF-8 → U+FFFD). */
+function textOf(bytes: Uint8Array, start: number, end: number): string {
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+interface Header {
+  /** number of fields a complete data row has */
+  fields: number;
+  /** field index → output column index, -1 for time fields */
+  target: Int32Array;
+  columns: string[];
+  timeField: number;
+  timeKind: "clock" | "epoch" | "none";
+  /** per output column: whether pcp-dstat writes it in KiB (scaled to bytes once the whole file is read) */
+  kib: boolean[];
+}
+
+/**
+ * One block: a header (group row, column row) and the data lines up to the next preamble or header.
+ * The file's last block with a data line is the trace; the rows of a block are parsed as they arrive.
+ */
 interface Block {
-  groupRow: string | null;
-  columnRow: string;
-  /** offset of the first character after the column row */
-  start: number;
-  /** offset where the block's data ends (next preamble/header or end of text) */
-  end: number;
-  dataRows: number;
+  /** the header, or the reason it cannot be one (thrown only if this block ends up the trace) */
+  header: Header | string;
+  /** non-blank lines below the header, complete or not, and their bytes */
+  dataLines: number;
+  dataBytes: number;
+  /** per output column, kept ones only: values of the complete rows so far */
+  values: (Float64Array | undefined)[];
+  /** per row: unix ms (epoch), seconds of the day (clock, resolved at the end), NaN */
+  times: Float64Array;
+  capacity: number;
+  rows: number;
+  cells: number;
+  badCells: number;
+  /** clock times: rows from dayRuns[2k] on are of day dayRuns[2k+1] (an index into days, -1 = no day) */
+  dayRuns: number[];
 }
 
-export function parseDstatCsv(input: string, options: DstatParseOptions = {}): DstatTable {
-  // A byte-order mark (files saved by Windows editors) would hide the first preamble line.
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  rejectJunk(text);
-  const scan = scanBlocks(text);
-  const block = [...scan.blocks].reverse().find((b) => b.dataRows > 0);
-  if (!block) {
-    if (scan.blocks.length > 0) throw new DstatParseError("dstat CSV has a header but no data rows");
-    throw new DstatParseError('not a dstat CSV: no row of column names (expected e.g. "time","usr",...)');
+/**
+ * dstat text in, pushed in chunks of any size (a line may span chunks), a table out. Lines are parsed
+ * as they complete and only the kept columns of the current block are stored, so the peak is those
+ * columns, not the text. Same results as one pass over the whole text: what depends on lines further
+ * down (the Date: line's year, pcp-dstat's KiB scaling, which block is the last with data) is settled
+ * in finish().
+ */
+class DstatReader {
+  private readonly keep: Set<string> | null;
+  private readonly maxBytes: number;
+  private bytes = 0;
+  /** bytes of the lines handed to line() so far */
+  private parsed = 0;
+  /** the first bytes, held until the junk check has seen the first HEAD_CHARS characters */
+  private head: Uint8Array | null = new Uint8Array(0);
+  /** the start of a line whose end has not arrived yet */
+  private carry = new Uint8Array(256);
+  private carried = 0;
+  private nonBlank = false;
+  private sawHeader = false;
+  private pcp = false;
+  private dateYear: number | undefined;
+  private dateMonth: number | undefined;
+  private pendingHeader: string | null = null;
+  private current: Block | null = null;
+  private chosen: Block | null = null;
+  private readonly days: string[] = [];
+  private readonly dayIds = new Map<string, number>();
+  private lastDay: Uint8Array = new Uint8Array(0);
+  private lastDayId = -1;
+
+  constructor(private readonly options: DstatReadOptions) {
+    this.keep = options.columns ? new Set(options.columns) : null;
+    this.maxBytes = options.maxBytes ?? MAX_TRACE_BYTES;
   }
-  const header = readHeader(block, scan.pcp);
-  const year = scan.dateYear ?? options.year ?? new Date().getUTCFullYear();
-  const table = readRows(text, block, header, year, scan.dateMonth);
-  // Clock times may borrow the year; a reader with another year in mind must parse again.
-  if (scan.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
-  return table;
-}
 
-function rejectJunk(text: string): void {
-  if (text.trim().length === 0) throw new DstatParseError("empty file, not a dstat CSV");
-  const head = text.slice(0, 4096);
-  if (head.includes("\u0000") || head.includes("\ufffd")) throw new DstatParseError("binary data, not a dstat CSV");
-  const start = head.trimStart().slice(0, 200).toLowerCase();
-  if (start.startsWith("<") || start.includes("<html") || start.includes("<!doctype")) {
-    throw new DstatParseError("an HTML page, not a dstat CSV (an error page from the log server?)");
+  push(chunk: Uint8Array): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes)
+      throw new DstatTooLargeError(
+        `dstat trace larger than ${formatByteCap(this.maxBytes)} of text (the cap on one trace, which bounds memory); not a usable recording: cut it or record at a longer interval`,
+      );
+    if (this.head !== null) {
+      this.head = concat(this.head, chunk);
+      if (this.head.length < HEAD_BYTES) return;
+      chunk = this.releaseHead();
+    }
+    this.lines(chunk);
   }
-}
 
-interface Scan {
-  blocks: Block[];
-  pcp: boolean;
-  dateYear: number | undefined;
-  dateMonth: number | undefined;
-}
+  finish(): DstatTable {
+    if (this.head !== null) this.lines(this.releaseHead(true));
+    if (this.carried > 0) {
+      this.line(this.carry, 0, this.carried);
+      this.carried = 0;
+    }
+    if (!this.nonBlank) throw new DstatParseError("empty file, not a dstat CSV");
+    this.closeBlock();
+    const block = this.chosen;
+    if (!block) {
+      if (this.sawHeader) throw new DstatParseError("dstat CSV has a header but no data rows");
+      throw new DstatParseError('not a dstat CSV: no row of column names (expected e.g. "time","usr",...)');
+    }
+    if (typeof block.header === "string") throw new DstatParseError(block.header);
+    const header = block.header;
+    if (block.rows === 0) throw new DstatParseError("dstat CSV has no complete data rows");
+    if (block.badCells * 2 > block.cells) throw new DstatParseError("not a dstat CSV: most data cells are not numbers");
+    const rows = block.rows;
+    const year = this.dateYear ?? this.options.year ?? new Date().getUTCFullYear();
+    if (header.timeKind === "clock") this.resolveDays(block, year);
+    header.kib.forEach((kib, c) => {
+      const column = block.values[c];
+      if (kib && this.pcp && column) for (let r = 0; r < rows; r++) column[r] = column[r]! * 1024;
+    });
+    // Views, not copies: a copy would briefly hold every kept column twice.
+    const trim = (a: Float64Array) => (a.length === rows ? a : a.subarray(0, rows));
+    const table: DstatTable = {
+      columns: header.columns,
+      times: trim(block.times),
+      values: block.values.map((v) => (v ? trim(v) : undefined)),
+      rows,
+    };
+    // Clock times may borrow the year; a reader with another year in mind must parse again.
+    if (this.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
+    return table;
+  }
 
-// One pass over the lines, looking only at each line's first character: quote → preamble or header,
-// letter → maybe an unquoted header, anything else → data or blank.
-function scanBlocks(text: string): Scan {
-  const blocks: Block[] = [];
-  let pcp = false;
-  let dateYear: number | undefined;
-  let dateMonth: number | undefined;
-  let current: Block | null = null;
-  let pendingHeader: string | null = null;
-  let pos = 0;
-  const n = text.length;
-  while (pos < n) {
-    let nl = text.indexOf("\n", pos);
-    if (nl < 0) nl = n;
-    const first = text.charCodeAt(pos);
+  /** The junk check on the first characters, then the held bytes go on as lines. */
+  private releaseHead(final = false): Uint8Array {
+    let bytes = this.head!;
+    this.head = null;
+    // A byte-order mark (files saved by Windows editors) would hide the first preamble line. Up to two
+    // go, as when the text was decoded (which drops one) and then checked for one.
+    for (let i = 0; i < 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf; i++) bytes = bytes.subarray(3);
+    const head = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes, { stream: !final }).slice(0, HEAD_CHARS);
+    if (head.includes("\u0000") || head.includes("\ufffd")) throw new DstatParseError("binary data, not a dstat CSV");
+    const start = head.trimStart().slice(0, 200).toLowerCase();
+    if (start.startsWith("<") || start.includes("<html") || start.includes("<!doctype")) {
+      throw new DstatParseError("an HTML page, not a dstat CSV (an error page from the log server?)");
+    }
+    return bytes;
+  }
+
+  private lines(chunk: Uint8Array): void {
+    let pos = 0;
+    const n = chunk.length;
+    if (this.carried > 0) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) {
+        this.addCarry(chunk, 0, n);
+        return;
+      }
+      this.addCarry(chunk, 0, nl);
+      this.line(this.carry, 0, this.carried);
+      this.carried = 0;
+      pos = nl + 1;
+    }
+    while (pos < n) {
+      const nl = chunk.indexOf(LF, pos);
+      if (nl < 0) {
+        this.addCarry(chunk, pos, n);
+        return;
+      }
+      this.line(chunk, pos, nl);
+      pos = nl + 1;
+    }
+  }
+
+  private addCarry(chunk: Uint8Array, start: number, end: number): void {
+    const need = this.carried + end - start;
+    if (need > this.carry.length) {
+      const grown = new Uint8Array(Math.max(need, this.carry.length * 2));
+      grown.set(this.carry.subarray(0, this.carried));
+      this.carry = grown;
+    }
+    this.carry.set(chunk.subarray(start, end), this.carried);
+    this.carried = need;
+  }
+
+  /**
+   * One line, bytes [pos, nl) without its "\n". Looks at its first character: quote → preamble or header,
+   * letter → maybe an unquoted header, anything else → data or blank.
+   */
+  private line(text: Uint8Array, pos: number, nl: number): void {
+    this.parsed += nl - pos + 1;
+    if (!this.nonBlank) this.nonBlank = hasNonSpace(text, pos, nl);
+    const first = pos < nl ? text[pos]! : -1;
+    const blank = isBlankLine(text, pos, nl);
     if (first === QUOTE || isLetter(first)) {
-      const line = stripCr(text.slice(pos, nl));
+      const line = stripCr(textOf(text, pos, nl));
       if (first === QUOTE && PREAMBLE.test(line)) {
-        if (line.startsWith('"pcp-dstat ')) pcp = true;
+        if (line.startsWith('"pcp-dstat ')) this.pcp = true;
         const date = /"Date:","(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{4})/.exec(line);
         if (date) {
-          dateYear = Number(date[3]);
-          dateMonth = MONTHS[date[2]!.toLowerCase()];
+          this.dateYear = Number(date[3]);
+          this.dateMonth = MONTHS[date[2]!.toLowerCase()];
         }
-        if (current) current.end = pos;
-        current = null;
-        pendingHeader = null;
+        this.closeBlock();
+        this.pendingHeader = null;
       } else if (first === QUOTE || isUnquotedHeader(line)) {
-        if (current) current.end = pos;
-        current = null;
-        // Two header rows in a row: the first was the group row.
-        const groupRow: string | null = pendingHeader;
-        pendingHeader = line;
-        const block: Block = { groupRow, columnRow: line, start: nl + 1, end: n, dataRows: 0 };
-        if (groupRow !== null && blocks.length > 0 && blocks[blocks.length - 1]!.columnRow === groupRow) blocks.pop();
-        blocks.push(block);
-        current = block;
-        pos = nl + 1;
-        continue;
-      } else if (current) {
-        current.dataRows++;
+        this.closeBlock();
+        // Two header rows in a row: the first was the group row (its block, without data, is dropped).
+        const groupRow = this.pendingHeader;
+        this.pendingHeader = line;
+        this.sawHeader = true;
+        this.current = this.openBlock(groupRow, line);
+        return;
+      } else if (this.current) {
+        this.dataLine(this.current, text, pos, nl);
       }
-    } else if (current && !isBlankLine(text, pos, nl)) {
-      current.dataRows++;
+    } else if (this.current && !blank) {
+      this.dataLine(this.current, text, pos, nl);
     }
-    if (!isBlankLine(text, pos, nl)) pendingHeader = null;
-    pos = nl + 1;
+    if (!blank) this.pendingHeader = null;
   }
-  return { blocks, pcp, dateYear, dateMonth };
+
+  private openBlock(groupRow: string | null, columnRow: string): Block {
+    let header: Header | string;
+    try {
+      header = readHeader(groupRow, columnRow);
+    } catch (err) {
+      if (!(err instanceof DstatParseError)) throw err;
+      header = err.message;
+    }
+    return {
+      header,
+      dataLines: 0,
+      dataBytes: 0,
+      values: [],
+      times: new Float64Array(0),
+      capacity: 0,
+      rows: 0,
+      cells: 0,
+      badCells: 0,
+      dayRuns: [],
+    };
+  }
+
+  /** The block that ends here is the trace so far if it had a data line. */
+  private closeBlock(): void {
+    if (this.current && this.current.dataLines > 0) this.chosen = this.current;
+    this.current = null;
+  }
+
+  private dataLine(block: Block, text: Uint8Array, pos: number, nl: number): void {
+    block.dataBytes += nl - pos + 1;
+    if (block.dataLines++ === 0) {
+      // This block will be the trace rather than any before it: their rows can go.
+      this.chosen = null;
+      if (typeof block.header !== "string") this.allocate(block, block.header);
+    }
+    if (typeof block.header === "string") return;
+    this.row(block, block.header, text, pos, nl);
+  }
+
+  private allocate(block: Block, header: Header): void {
+    block.capacity = FIRST_CAPACITY;
+    block.times = new Float64Array(FIRST_CAPACITY);
+    block.values = header.columns.map((name) => (this.keep === null || this.keep.has(name) ? new Float64Array(FIRST_CAPACITY) : undefined));
+  }
+
+  private grow(block: Block): void {
+    const capacity = this.nextCapacity(block);
+    const grown = (a: Float64Array) => {
+      const b = new Float64Array(capacity);
+      b.set(a);
+      return b;
+    };
+    block.times = grown(block.times);
+    // Column by column, so each old column is garbage as soon as its copy exists.
+    for (let c = 0; c < block.values.length; c++) {
+      const column = block.values[c];
+      if (column) block.values[c] = grown(column);
+    }
+    block.capacity = capacity;
+  }
+
+  /** Double, or when the size of the text is known: the rows still to come at this block's bytes per row, 5 % to spare. */
+  private nextCapacity(block: Block): number {
+    const remaining = (this.options.expectedBytes ?? 0) - this.parsed;
+    if (remaining <= 0 || block.rows === 0) return block.capacity * 2;
+    const estimate = block.rows + Math.ceil((remaining / (block.dataBytes / block.rows)) * 1.05) + 64;
+    return Math.max(estimate, block.capacity + (block.capacity >> 3));
+  }
+
+  /** One data line: its cells go straight into row `rows`; an incomplete row is overwritten by the next one. */
+  private row(block: Block, header: Header, text: Uint8Array, pos: number, nl: number): void {
+    let lineEnd = nl;
+    if (lineEnd > pos && text[lineEnd - 1] === CR) lineEnd--;
+    if (isBlankLine(text, pos, lineEnd)) return;
+    if (block.rows === block.capacity) this.grow(block);
+    const rows = block.rows;
+    const { target, fields: nfields, timeField } = header;
+    const values = block.values;
+    let field = 0;
+    let time = Number.NaN;
+    let day = -1;
+    let start = pos;
+    let rowBad = 0;
+    while (start <= lineEnd && field < nfields) {
+      let stop: number;
+      let quoted = false;
+      if (start < lineEnd && text[start] === QUOTE) {
+        stop = indexIn(text, QUOTE, start + 1, lineEnd);
+        quoted = true;
+      } else {
+        stop = indexIn(text, COMMA, start, lineEnd);
+      }
+      const col = target[field]!;
+      if (field === timeField) {
+        if (header.timeKind === "epoch") time = parseNumber(text, start, stop) * 1000;
+        else if (header.timeKind === "clock") {
+          const space = indexIn(text, SPACE, start, stop);
+          if (space < stop) {
+            day = this.dayId(text, start, space);
+            time = clockSeconds(text, space + 1, stop);
+          } else {
+            day = -1;
+          }
+        }
+      } else if (col < 0) {
+        // a second clock: its value is already in `times`
+      } else if (quoted) {
+        const column = values[col];
+        if (column) column[rows] = Number.NaN;
+        rowBad++;
+      } else if (start === stop) {
+        const column = values[col];
+        if (column) column[rows] = Number.NaN;
+      } else {
+        const v = parseNumber(text, start, stop);
+        if (v !== v) rowBad++;
+        const column = values[col];
+        if (column) column[rows] = v;
+      }
+      field++;
+      start = quoted ? indexIn(text, COMMA, stop, lineEnd) + 1 : stop + 1;
+    }
+    if (field === nfields) {
+      block.times[rows] = time;
+      if (header.timeKind === "clock") {
+        const runs = block.dayRuns;
+        if (runs.length === 0 || runs[runs.length - 1] !== day) runs.push(rows, day);
+      }
+      block.rows++;
+      block.cells += header.columns.length;
+      block.badCells += rowBad;
+    }
+  }
+
+  /** The index of a `dd-mm` / `dd/mm/yyyy` day text; consecutive rows share their day, so compare bytes first. */
+  private dayId(text: Uint8Array, start: number, end: number): number {
+    const last = this.lastDay;
+    if (end - start === last.length) {
+      let same = true;
+      for (let i = 0; i < last.length && same; i++) same = text[start + i] === last[i];
+      if (same) return this.lastDayId;
+    }
+    const day = textOf(text, start, end);
+    let id = this.dayIds.get(day);
+    if (id === undefined) {
+      id = this.days.length;
+      this.days.push(day);
+      this.dayIds.set(day, id);
+    }
+    this.lastDay = text.slice(start, end);
+    this.lastDayId = id;
+    return id;
+  }
+
+  /** Clock rows hold seconds of the day until now, when the year (the last Date: line's) is known. */
+  private resolveDays(block: Block, year: number): void {
+    const dayMs = this.days.map((day) => clockDayMs(day, year, this.dateMonth));
+    const runs = block.dayRuns;
+    for (let k = 0; k < runs.length; k += 2) {
+      const from = runs[k]!;
+      const to = k + 2 < runs.length ? runs[k + 2]! : block.rows;
+      const day = runs[k + 1]!;
+      const ms = day < 0 ? Number.NaN : dayMs[day]!;
+      for (let r = from; r < to; r++) block.times[r] = day < 0 ? Number.NaN : ms + block.times[r]! * 1000;
+    }
+  }
+}
+
+/** Where `byte` first occurs in [from, end), else `end`. */
+function indexIn(text: Uint8Array, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (text[i] === byte) return i;
+  return end;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function isLetter(c: number): boolean {
@@ -177,33 +553,31 @@ function isUnquotedHeader(line: string): boolean {
   return fields.length >= 2 && fields.every((f) => UNQUOTED_HEADER_FIELD.test(f)) && Number.isNaN(Number(fields[0]));
 }
 
-function isBlankLine(text: string, start: number, end: number): boolean {
+function isBlankLine(text: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = text[i];
     if (c !== COMMA && c !== CR && c !== SPACE) return false;
   }
   return true;
+}
+
+/** Whether the line holds more than whitespace (as String.prototype.trim sees it, Unicode spaces too). */
+function hasNonSpace(text: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text[i]!;
+    if (c >= 0x80) return /\S/.test(textOf(text, start, end));
+    if (c !== SPACE && c !== TAB && c !== CR && (c < 11 || c > 12)) return true;
+  }
+  return false;
 }
 
 function stripCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
 
-interface Header {
-  /** number of fields a complete data row has */
-  fields: number;
-  /** field index → output column index, -1 for time fields */
-  target: Int32Array;
-  columns: string[];
-  timeField: number;
-  timeKind: "clock" | "epoch" | "none";
-  /** per output column: multiply by this (1024 for pcp-dstat KiB) */
-  scale: Float64Array;
-}
-
-function readHeader(block: Block, pcp: boolean): Header {
-  const names = splitHeaderRow(block.columnRow);
-  const groups = block.groupRow === null ? names.map(() => "") : fillGroups(splitHeaderRow(block.groupRow), names.length);
+function readHeader(groupRow: string | null, columnRow: string): Header {
+  const names = splitHeaderRow(columnRow);
+  const groups = groupRow === null ? names.map(() => "") : fillGroups(splitHeaderRow(groupRow), names.length);
   const plain = names.map((name, i) => stripTotalPrefix(name, groups[i]!));
   const deduped = pandasDedupe(plain);
   let timeField = -1;
@@ -213,7 +587,7 @@ function readHeader(block: Block, pcp: boolean): Header {
   }
   const target = new Int32Array(names.length);
   const columns: string[] = [];
-  const scale: number[] = [];
+  const kib: boolean[] = [];
   for (let i = 0; i < names.length; i++) {
     // A second clock (`--time --epoch`) is a timestamp too, not a resource measurement: never a feature.
     if (TIME_COLUMNS.includes(deduped[i]!)) {
@@ -222,11 +596,11 @@ function readHeader(block: Block, pcp: boolean): Header {
     }
     target[i] = columns.length;
     columns.push(deduped[i]!);
-    scale.push(pcp && KIB_GROUPS.has(groups[i]!) ? 1024 : 1);
+    kib.push(KIB_GROUPS.has(groups[i]!));
   }
   if (columns.length === 0) throw new DstatParseError("dstat CSV has no data columns besides the time");
   const timeKind = timeField < 0 ? "none" : deduped[timeField] === "epoch" ? "epoch" : "clock";
-  return { fields: names.length, target, columns, timeField, timeKind, scale: Float64Array.from(scale) };
+  return { fields: names.length, target, columns, timeField, timeKind, kib };
 }
 
 function splitHeaderRow(row: string): string[] {
@@ -286,93 +660,16 @@ export function pandasDedupe(names: string[]): string[] {
   });
 }
 
-function readRows(text: string, block: Block, header: Header, year: number, dateMonth: number | undefined): DstatTable {
-  const capacity = block.dataRows;
-  const ncols = header.columns.length;
-  const values = Array.from({ length: ncols }, () => new Float64Array(capacity));
-  const times = new Float64Array(capacity);
-  const { target, fields: nfields, timeField } = header;
-  const clock = new ClockParser(year, dateMonth);
-  let rows = 0;
-  let badCells = 0;
-  let cells = 0;
-  let pos = block.start;
-  const end = block.end;
-  while (pos < end) {
-    let nl = text.indexOf("\n", pos);
-    if (nl < 0 || nl > end) nl = end;
-    let lineEnd = nl;
-    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
-    if (isBlankLine(text, pos, lineEnd)) {
-      pos = nl + 1;
-      continue;
-    }
-    let field = 0;
-    let time = Number.NaN;
-    let start = pos;
-    let rowBad = 0;
-    while (start <= lineEnd && field < nfields) {
-      let stop: number;
-      let quoted = false;
-      if (text.charCodeAt(start) === QUOTE) {
-        const close = text.indexOf('"', start + 1);
-        stop = close < 0 || close > lineEnd ? lineEnd : close;
-        quoted = true;
-      } else {
-        stop = text.indexOf(",", start);
-        if (stop < 0 || stop > lineEnd) stop = lineEnd;
-      }
-      const col = target[field]!;
-      if (field === timeField) {
-        time = header.timeKind === "epoch" ? parseNumber(text, start, stop) * 1000 : clock.parse(text, start, stop);
-      } else if (col < 0) {
-        // a second clock: its value is already in `times`
-      } else if (quoted) {
-        values[col]![rows] = Number.NaN;
-        rowBad++;
-      } else if (start === stop) {
-        values[col]![rows] = Number.NaN;
-      } else {
-        const v = parseNumber(text, start, stop);
-        if (v !== v) rowBad++;
-        values[col]![rows] = v * header.scale[col]!;
-      }
-      field++;
-      if (quoted) {
-        const comma = text.indexOf(",", stop);
-        start = comma < 0 || comma > lineEnd ? lineEnd + 1 : comma + 1;
-      } else {
-        start = stop + 1;
-      }
-    }
-    // Cells go straight into row `rows`; an incomplete row is simply overwritten by the next one.
-    if (field === nfields) {
-      times[rows] = time;
-      rows++;
-      cells += ncols;
-      badCells += rowBad;
-    }
-    pos = nl + 1;
-  }
-  if (rows === 0) throw new DstatParseError("dstat CSV has no complete data rows");
-  if (badCells * 2 > cells) throw new DstatParseError("not a dstat CSV: most data cells are not numbers");
-  return {
-    columns: header.columns,
-    times: rows === capacity ? times : times.slice(0, rows),
-    values: rows === capacity ? values : values.map((v) => v.slice(0, rows)),
-    rows,
-  };
-}
-
 // Exact for the plain decimals dstat writes: an integer mantissa below 2^53 divided by a power of ten
 // at most 1e22 is one correctly rounded IEEE division, the same double strtod gives. Anything else
 // (exponents, long mantissas, junk) goes to Number().
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
-export function parseNumber(text: string, start: number, end: number): number {
+/** The number in bytes [start, end) of dstat text; NaN unless it is a finite decimal. */
+export function parseNumber(text: Uint8Array, start: number, end: number): number {
   let i = start;
   let negative = false;
-  if (text.charCodeAt(i) === MINUS) {
+  if (text[i] === MINUS) {
     negative = true;
     i++;
   }
@@ -381,7 +678,7 @@ export function parseNumber(text: string, start: number, end: number): number {
   let fraction = 0;
   let seenDot = false;
   for (; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = text[i]!;
     if (c >= ZERO && c <= NINE) {
       mantissa = mantissa * 10 + (c - ZERO);
       digits++;
@@ -397,58 +694,37 @@ export function parseNumber(text: string, start: number, end: number): number {
   return negative ? -v : v;
 }
 
-function slowNumber(text: string, start: number, end: number): number {
-  const s = text.slice(start, end).trim();
+function slowNumber(text: Uint8Array, start: number, end: number): number {
+  const s = textOf(text, start, end).trim();
   // Only finite decimals: an "inf" cell would poison the training statistics and JSON cannot hold it.
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number.NaN;
   const v = Number(s);
   return Number.isFinite(v) ? v : Number.NaN;
 }
 
-/** `dd-mm HH:MM:SS` (year from the header) or `dd/mm/yyyy HH:MM:SS`, as UTC milliseconds. */
-class ClockParser {
-  private cachedDay = "";
-  private cachedDayMs = Number.NaN;
-
-  constructor(
-    private readonly year: number,
-    private readonly headerMonth: number | undefined,
-  ) {}
-
-  parse(text: string, start: number, end: number): number {
-    const space = text.indexOf(" ", start);
-    if (space < 0 || space >= end) return Number.NaN;
-    // Consecutive rows share their day: compare in place instead of slicing a string per row.
-    if (!text.startsWith(this.cachedDay, start) || space - start !== this.cachedDay.length) {
-      this.cachedDay = text.slice(start, space);
-      this.cachedDayMs = this.dayMs(this.cachedDay);
-    }
-    const secs = clockSeconds(text, space + 1, end);
-    return this.cachedDayMs + secs * 1000;
+/** UTC midnight of a `dd-mm` (year from the header) or `dd/mm/yyyy` day; NaN for anything else. */
+function clockDayMs(day: string, year: number, headerMonth: number | undefined): number {
+  const dashed = /^(\d{1,2})-(\d{1,2})$/.exec(day);
+  if (dashed) {
+    const d = Number(dashed[1]);
+    const m = Number(dashed[2]);
+    // A recording that crosses New Year: months before the header's month belong to the next year.
+    const y = headerMonth !== undefined && m < headerMonth ? year + 1 : year;
+    return Date.UTC(y, m - 1, d);
   }
-
-  private dayMs(day: string): number {
-    const dashed = /^(\d{1,2})-(\d{1,2})$/.exec(day);
-    if (dashed) {
-      const d = Number(dashed[1]);
-      const m = Number(dashed[2]);
-      // A recording that crosses New Year: months before the header's month belong to the next year.
-      const y = this.headerMonth !== undefined && m < this.headerMonth ? this.year + 1 : this.year;
-      return Date.UTC(y, m - 1, d);
-    }
-    const slashed = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(day);
-    if (slashed) return Date.UTC(Number(slashed[3]), Number(slashed[2]) - 1, Number(slashed[1]));
-    return Number.NaN;
-  }
+  const slashed = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(day);
+  if (slashed) return Date.UTC(Number(slashed[3]), Number(slashed[2]) - 1, Number(slashed[1]));
+  return Number.NaN;
 }
 
-function clockSeconds(text: string, start: number, end: number): number {
+/** `HH:MM:SS` as seconds; NaN for anything else. */
+function clockSeconds(text: Uint8Array, start: number, end: number): number {
   let total = 0;
   let part = 0;
   let parts = 0;
   let seenDigit = false;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = text[i]!;
     if (c >= ZERO && c <= NINE) {
       part = part * 10 + (c - ZERO);
       seenDigit = true;

@@ -1,9 +1,10 @@
 // The original tool stores every JSON artefact gzip-compressed; Python's gzip+json must read ours.
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { gzipSync, strFromU8, strToU8 } from "fflate";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { WorkspaceFileError } from "./checked-file.ts";
+import { formatByteCap } from "./dstat-csv.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -27,6 +28,62 @@ const GUNZIP_CHUNK = 1 << 20;
  */
 export function gunzip(bytes: Uint8Array, maxBytes?: number): Uint8Array {
   return gunzipSync(bytes, maxBytes === undefined ? { chunkSize: GUNZIP_CHUNK } : { chunkSize: GUNZIP_CHUNK, maxOutputLength: maxBytes });
+}
+
+/**
+ * How many bytes a gzip file says it expands to: the length field of its last member (exact for a
+ * file of one member, as ciml writes them; of the last member only for `cat a.gz b.gz`). A hint, not a check.
+ */
+export function gzipTextSize(bytes: Uint8Array): number | undefined {
+  if (!isGzip(bytes) || bytes.length < 18) return undefined;
+  const n = bytes.length;
+  return (bytes[n - 4]! | (bytes[n - 3]! << 8) | (bytes[n - 2]! << 16) | (bytes[n - 1]! << 24)) >>> 0;
+}
+
+/** A gzip stream that does not check out (corrupt, cut short) or expands past its cap. */
+export class GzipError extends Error {
+  override name = "GzipError";
+}
+
+/**
+ * gunzip as a stream: decoded chunks as `source` delivers gzip bytes, so neither the whole text nor the
+ * whole gzip need be in memory. Same checks as gunzip() (every member, CRC, length); a fault of the gzip
+ * throws GzipError, one of `source` (a download cut off) is thrown as it is. Past `maxBytes` of output it
+ * throws GzipError. A consumer that stops early stops the reading of `source` too.
+ */
+export async function* gunzipStream(
+  source: Uint8Array | AsyncIterable<Uint8Array>,
+  maxBytes = Number.POSITIVE_INFINITY,
+): AsyncGenerator<Uint8Array> {
+  const gz = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  let sourceError: unknown;
+  const closed = new Promise((resolve) => gz.once("close", resolve));
+  void (async () => {
+    for await (const chunk of source instanceof Uint8Array ? [source] : source) {
+      if (gz.destroyed) return;
+      // Backpressure: wait until zlib's output has been taken before giving it more input.
+      if (!gz.write(chunk)) await Promise.race([new Promise((resolve) => gz.once("drain", resolve)), closed]);
+    }
+    gz.end();
+  })().catch((err) => {
+    sourceError = err;
+    gz.destroy(err as Error);
+  });
+  let size = 0;
+  try {
+    for await (const out of gz) {
+      size += (out as Uint8Array).length;
+      if (size > maxBytes) throw new GzipError(`gzip body expands beyond ${formatByteCap(maxBytes)} (the limit)`);
+      yield out as Uint8Array;
+    }
+  } catch (err) {
+    if (sourceError !== undefined) throw sourceError;
+    if (err instanceof GzipError) throw err;
+    throw new GzipError(`corrupt or truncated gzip (${(err as Error).message.split("\n")[0]})`);
+  } finally {
+    // The feeding loop sees the stream destroyed at its next chunk and stops reading `source`.
+    gz.destroy();
+  }
 }
 
 export function encodeJsonGz(value: unknown): Uint8Array {

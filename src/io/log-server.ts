@@ -4,7 +4,8 @@
 // connections, 5xx) is retried with exponential backoff and jitter, then reported as a failure to try again.
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { gunzip, isGzip } from "./gzip-json.ts";
+import { formatByteCap, MAX_TRACE_BYTES } from "./dstat-csv.ts";
+import { GzipError, gunzip, gunzipStream, isGzip } from "./gzip-json.ts";
 
 /** Where devstack jobs left dstat's CSV, in the original's order: multinode layout first. */
 export const DEFAULT_DSTAT_PATHS = [
@@ -48,16 +49,15 @@ export const DEFAULT_FETCH_POLICY: FetchPolicy = {
   retries: 3,
   backoffMs: 500,
   maxBytes: 64 * 1024 * 1024,
-  maxTextBytes: 256 * 1024 * 1024,
+  maxTextBytes: MAX_TRACE_BYTES,
   fileRoots: false,
 };
 
-/** A body that arrived whole; `text` is the dstat text (gunzipped when the body was gzip). */
+/** A body that arrived whole and passed the check; `body` as it came (gzip or text). */
 interface Found {
   kind: "found";
   url: string;
   body: Uint8Array;
-  text: string;
   attempts: number;
 }
 /** Not found at any candidate path (404/410/ENOENT everywhere): the run has no dstat file. */
@@ -73,12 +73,17 @@ interface Failed {
 }
 type DstatFetch = Found | Missing | Failed;
 
-/** Lets the caller look at a body before it is accepted; a string is the reason it is not usable. */
-type BodyCheck = (text: string, url: string) => string | null;
+/**
+ * Lets the caller look at a body before it is accepted; a string is the reason it is not usable. It gets
+ * the text (gunzipped when the body is gzip) chunk by chunk while the body downloads, so the check runs
+ * as the bytes arrive, not after a whole gunzip, and a problem found early ends the download there. What
+ * a check that finds no problem leaves unread is still downloaded before the body counts as whole.
+ */
+type BodyCheck = (text: AsyncIterable<Uint8Array>, url: string) => Promise<string | null>;
 
-/** One attempt's outcome at one URL. */
+/** One attempt's outcome at one URL; `problem` is the check's verdict on a body. */
 type Attempt =
-  | { kind: "body"; body: Uint8Array }
+  | { kind: "body"; body: Uint8Array; problem: string | null }
   | { kind: "missing" }
   | { kind: "retry"; reason: string }
   | { kind: "fail"; reason: string };
@@ -116,17 +121,8 @@ function logRootProblem(root: string, policy: FetchPolicy): string | null {
   return null;
 }
 
-/** A byte cap as people say it: "64 MiB", "64 KiB", else bytes. */
-function formatCap(bytes: number): string {
-  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
-}
-
-const MIB = 1024 * 1024;
-
 function tooLarge(policy: FetchPolicy): Attempt {
-  return { kind: "fail", reason: `file is larger than the ${formatCap(policy.maxBytes)} cap` };
+  return { kind: "fail", reason: `file is larger than the ${formatByteCap(policy.maxBytes)} cap` };
 }
 
 export async function fetchDstat(
@@ -170,7 +166,7 @@ export async function fetchDstatAt(
   let firstFailure: Failed | undefined;
   for (const url of urls) {
     onUrl?.(url);
-    const outcome = await fetchWithRetries(url, policy, signal);
+    const outcome = await fetchWithRetries(url, policy, signal, check);
     if (outcome.kind === "missing") continue;
     if (outcome.kind === "fail") {
       firstFailure ??= { kind: "failed", url, reason: outcome.reason };
@@ -178,13 +174,11 @@ export async function fetchDstatAt(
       if (/^(connection|timeout)/.test(outcome.reason)) return firstFailure;
       continue;
     }
-    const decoded = decodeBody(outcome.body, policy.maxTextBytes);
-    const problem = typeof decoded === "string" ? decoded : check(decoded.text, url);
-    if (problem !== null) {
-      firstFailure ??= { kind: "failed", url, reason: problem };
+    if (outcome.problem !== null) {
+      firstFailure ??= { kind: "failed", url, reason: outcome.problem };
       continue;
     }
-    return { kind: "found", url, body: outcome.body, text: (decoded as { text: string }).text, attempts: outcome.attempts };
+    return { kind: "found", url, body: outcome.body, attempts: outcome.attempts };
   }
   return firstFailure ?? { kind: "missing", urls };
 }
@@ -235,7 +229,7 @@ export async function fetchLogText(
   return typeof decoded === "string" ? { kind: "failed", url, reason: decoded } : { kind: "found", text: decoded.text };
 }
 
-/** A gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
+/** A whole gzip body is gunzipped (bounded); anything else is taken as UTF-8 text. A string is the problem. */
 function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | string {
   if (isGzip(body)) {
     try {
@@ -249,14 +243,21 @@ function decodeBody(body: Uint8Array, maxTextBytes: number): { text: string } | 
   return { text: new TextDecoder().decode(body) };
 }
 
+/**
+ * The body at `url`, with retries for passing trouble. With a check, the check reads the body as it
+ * arrives (a download cut off mid-check is retried like any other); without one, the body is read whole.
+ */
 async function fetchWithRetries(
   url: string,
   policy: FetchPolicy,
   signal: AbortSignal,
-): Promise<{ kind: "body"; body: Uint8Array; attempts: number } | { kind: "missing" } | { kind: "fail"; reason: string }> {
+  check?: BodyCheck,
+): Promise<
+  { kind: "body"; body: Uint8Array; problem: string | null; attempts: number } | { kind: "missing" } | { kind: "fail"; reason: string }
+> {
   for (let attempt = 0; ; attempt++) {
     if (signal.aborted) throw new Interrupted("interrupted");
-    const outcome = url.startsWith("file:") ? await readLocal(url, policy) : await getOnce(url, policy, signal);
+    const outcome = url.startsWith("file:") ? await readLocal(url, policy, check) : await getOnce(url, policy, signal, check);
     if (outcome.kind === "body") return { ...outcome, attempts: attempt + 1 };
     if (outcome.kind === "missing" || outcome.kind === "fail") return outcome;
     if (attempt >= policy.retries) return { kind: "fail", reason: `${outcome.reason} (after ${attempt + 1} attempts)` };
@@ -285,18 +286,61 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
+/**
+ * Hands the body's text to `check` as it arrives: gunzipped on the fly when the first two bytes say gzip
+ * (at most policy.maxTextBytes of text), as it is otherwise. A fault of the gzip is the body's problem.
+ */
+async function checkBody(wire: AsyncIterator<Uint8Array>, policy: FetchPolicy, check: BodyCheck, url: string): Promise<string | null> {
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  while (headBytes < 2) {
+    const next = await wire.next();
+    if (next.done) break;
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  async function* all(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (;;) {
+      const next = await wire.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const gzipped = isGzip(head.length === 1 ? head[0]! : concat(head, headBytes));
+  try {
+    return await check(gzipped ? gunzipStream(all(), policy.maxTextBytes) : all(), url);
+  } catch (err) {
+    if (err instanceof GzipError) return err.message;
+    throw err;
+  }
+}
+
+/** A body already in memory, as checkBody reads one. */
+function wholeBody(body: Uint8Array): AsyncIterator<Uint8Array> {
+  let given = false;
+  return {
+    async next() {
+      if (given) return { done: true, value: undefined };
+      given = true;
+      return { done: false, value: body };
+    },
+  };
+}
+
+async function readLocal(url: string, policy: FetchPolicy, check?: BodyCheck): Promise<Attempt> {
   let path: string;
   try {
     path = fileURLToPath(url);
   } catch (err) {
     return { kind: "fail", reason: `bad file URL (${(err as Error).message})` };
   }
+  let body: Uint8Array;
   try {
     const info = await stat(path);
     if (!info.isFile()) return { kind: "fail", reason: "not a regular file" };
     if (info.size > policy.maxBytes) return tooLarge(policy);
-    return { kind: "body", body: new Uint8Array(await readFile(path)) };
+    body = new Uint8Array(await readFile(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
@@ -304,6 +348,8 @@ async function readLocal(url: string, policy: FetchPolicy): Promise<Attempt> {
     if (code === "EIO" || code === "EAGAIN" || code === "EBUSY") return { kind: "retry", reason: `read error ${code}` };
     return { kind: "fail", reason: `cannot read ${path}: ${code ?? (err as Error).message}` };
   }
+  // Outside the file-system error handling: an interrupted check is no read error of the file.
+  return { kind: "body", body, problem: check ? await checkBody(wholeBody(body), policy, check, url) : null };
 }
 
 /**
@@ -322,9 +368,11 @@ export function reasonedAbort(outer: AbortSignal) {
   return { controller, abortWith, why: () => reason, release: () => outer.removeEventListener("abort", onOuter) };
 }
 
-/** One HTTP GET under the three timeouts and the size cap. */
-async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Promise<Attempt> {
+/** One HTTP GET under the three timeouts and the size cap; `check` reads the body as it streams in. */
+async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal, check?: BodyCheck): Promise<Attempt> {
   const { controller, abortWith, why, release } = reasonedAbort(outer);
+  let checking = false;
+  let readFailed = false;
   const total = setTimeout(() => abortWith(`timeout: no complete file within ${policy.totalTimeoutMs / 1000} s`), policy.totalTimeoutMs);
   let idle = setTimeout(() => abortWith(`timeout: no response within ${policy.connectTimeoutMs / 1000} s`), policy.connectTimeoutMs);
   const touch = () => {
@@ -354,26 +402,49 @@ async function getOnce(url: string, policy: FetchPolicy, outer: AbortSignal): Pr
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
-    if (response.body) {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+    let ended = !response.body;
+    let over = false;
+    const reader = response.body?.getReader();
+    const wire: AsyncIterator<Uint8Array> = {
+      async next() {
+        if (!reader || ended || over) return { done: true, value: undefined };
+        const read = await reader.read().catch((err: unknown) => {
+          readFailed = true;
+          throw err;
+        });
+        if (read.done) {
+          ended = true;
+          return { done: true, value: undefined };
+        }
         touch();
-        size += value.length;
+        size += read.value.length;
         if (size > policy.maxBytes) {
           // Final, not a connection problem: the same file will be as large on every retry. The
           // cancel is ours, so whatever it rejects with is not a reason to try again.
+          over = true;
           await reader.cancel().catch(() => undefined);
-          return tooLarge(policy);
+          return { done: true, value: undefined };
         }
-        chunks.push(value);
-      }
+        chunks.push(read.value);
+        return { done: false, value: read.value };
+      },
+    };
+    let problem: string | null = null;
+    if (check) {
+      checking = true;
+      problem = await checkBody(wire, policy, check, url);
+      checking = false;
     }
-    return { kind: "body", body: concat(chunks, size) };
+    if (problem === null) while (!(await wire.next()).done) {}
+    if (over) return tooLarge(policy);
+    // A check that found a problem early leaves the rest of the body unread.
+    if (!ended) await reader?.cancel().catch(() => undefined);
+    return { kind: "body", body: concat(chunks, size), problem };
   } catch (err) {
     if (outer.aborted) throw new Interrupted("interrupted");
     if (why()) return { kind: "retry", reason: why() };
+    // A fault of the check itself (not of the download it was reading) is ours, not the network's.
+    if (checking && !readFailed) throw err;
     const message = (err as Error).message ?? String(err);
     const code = (err as { code?: string }).code ?? "";
     // A body cut short by the server (a reset, a truncated chunked stream) is a connection problem too.

@@ -1,10 +1,9 @@
 // The raw cache: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
 // and the sorted run lists `.raw/<build_name>.json.gz` (and the unavailable lists, see unavailable-runs.ts).
 import { existsSync, readFileSync } from "node:fs";
-import { strFromU8 } from "fflate";
 import { z } from "zod";
 import { checkFile } from "./checked-file.ts";
-import { gunzip, readJsonGz, writeJsonGz } from "./gzip-json.ts";
+import { gunzipStream, gzipTextSize, readJsonGz, writeJsonGz } from "./gzip-json.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -41,18 +40,28 @@ export function hasTrace(ws: Workspace, runUuid: string): boolean {
 /**
  * Whether a run's cached trace gunzips whole (every member's length and CRC check out, at most `maxBytes`
  * of text). Cheaper than parsing it, and it catches a file cut short or damaged after it was written.
+ * Streamed: the text is counted and dropped, never held.
  */
-export function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: number): boolean {
+export async function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: number): Promise<boolean> {
   try {
-    gunzip(readFileSync(ws.rawTrace(runUuid)), maxBytes);
+    for await (const _ of gunzipStream(readFileSync(ws.rawTrace(runUuid)), maxBytes));
     return true;
   } catch {
     return false;
   }
 }
 
-/** The cached dstat text of a run, or undefined when it is not cached. Throws on a corrupt file. */
-export function readTraceText(ws: Workspace, runUuid: string): string | undefined {
+/** A cached trace's text as it gunzips, and how long the gzip says it is (readDstat's expectedBytes). */
+interface TraceText {
+  chunks: AsyncGenerator<Uint8Array>;
+  size: number | undefined;
+}
+
+/**
+ * The cached dstat text of a run as it gunzips, chunk by chunk (for readDstat), or undefined when it is
+ * not cached. A corrupt file throws GzipError while it is read.
+ */
+export function readTraceText(ws: Workspace, runUuid: string): TraceText | undefined {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(ws.rawTrace(runUuid));
@@ -60,7 +69,7 @@ export function readTraceText(ws: Workspace, runUuid: string): string | undefine
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return strFromU8(gunzip(bytes));
+  return { chunks: gunzipStream(bytes), size: gzipTextSize(bytes) };
 }
 
 /** Stores already-gzipped dstat bytes for a run, atomically. */

@@ -113,7 +113,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   }
 
   emit({ type: "stage", stage: "columns", state: "started" });
-  const columns = chooseColumns(plan, runs, signal);
+  const columns = await chooseColumns(plan, runs, signal);
   emit({ type: "stage", stage: "columns", state: "finished", detail: columns.join(", ") });
 
   const length = exampleLength(plan.sampleInterval, plan.aggregations);

@@ -229,7 +229,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     const start = (run: SourceRun) =>
       pool.start(async () => {
         try {
-          finish(run, await ensureRunCached(ws, run, { policy, onUrl: (url) => tally.current.set(run.id, url) }, signal));
+          // columns: none: cache-data only checks each trace, so none of its values is kept.
+          finish(run, await ensureRunCached(ws, run, { policy, columns: [], onUrl: (url) => tally.current.set(run.id, url) }, signal));
         } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
           if (!(err instanceof WorkspaceError)) throw err;
@@ -262,7 +263,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           continue;
         }
         if (dataRuns.has(run.id) && hasTrace(ws, run.id)) {
-          if (isWholeTrace(ws, run.id, policy.maxTextBytes)) {
+          if (await isWholeTrace(ws, run.id, policy.maxTextBytes)) {
             tally.already++;
             tally.done++;
             tally.report();

@@ -1,20 +1,33 @@
 // Reading one run back out of the cache: its dstat trace parsed and its metadata, exactly as build-dataset
 // and every prediction command see it, so a model is always fed what it was trained on.
-import { DstatParseError, parseDstatCsv, type DstatTable } from "../../io/dstat-csv.ts";
+import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.ts";
+import { GzipError } from "../../io/gzip-json.ts";
 import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { AbortedError } from "../errors.ts";
 
 interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
 }
 
+interface LoadOptions {
+  /** the columns whose values are kept (the dataset's; none when just the names are wanted); all when absent */
+  columns?: readonly string[];
+  /** the same trace already parsed by the cache check */
+  parsed?: DstatTable;
+  /** Ctrl-C stops the reading of a long trace */
+  signal?: AbortSignal;
+}
+
 /**
- * A cached run, or the one-line reason it cannot be used. `parsed` is the same trace already parsed by the
- * cache check: reused, so the prediction path reads and parses each trace once, unless its `dd-mm` times
+ * A cached run, or the one-line reason it cannot be used. The trace streams from its gzip file through the
+ * parser, and only `columns` are kept, so a run costs those columns' memory, never its whole text.
+ * `parsed` is reused, so the prediction path reads and parses each trace once, unless its `dd-mm` times
  * were read with another year than the metadata gives (then the trace is parsed again, as it always was).
  */
-export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): LoadedRun | string {
+export async function loadCachedRun(ws: Workspace, run: string, options: LoadOptions = {}): Promise<LoadedRun | string> {
+  const { columns, parsed, signal } = options;
   let metadata: RunMetadata | undefined;
   try {
     metadata = readRunMetadata(ws, run);
@@ -26,17 +39,15 @@ export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): 
   const year = Number.isInteger(runAt) ? runAt : undefined;
   if (parsed && (parsed.assumedYear === undefined || parsed.assumedYear === (year ?? new Date().getUTCFullYear())))
     return { table: parsed, metadata };
-  let text: string | undefined;
   try {
-    text = readTraceText(ws, run);
+    const text = readTraceText(ws, run);
+    if (text === undefined) return "no dstat file in the cache (.raw)";
+    return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
-    return `unreadable cache file: ${(err as Error).message}`;
-  }
-  if (text === undefined) return "no dstat file in the cache (.raw)";
-  try {
-    return { table: parseDstatCsv(text, year === undefined ? {} : { year }), metadata };
-  } catch (err) {
+    if (signal?.aborted) throw new AbortedError();
     if (err instanceof DstatParseError) return err.message;
+    if (err instanceof GzipError) return `unreadable cache file: ${err.message}`;
+    if (err instanceof Error && "code" in err) return `unreadable cache file: ${err.message}`;
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
 import { rmSync } from "node:fs";
-import { parseDstatCsv, type DstatTable } from "../../io/dstat-csv.ts";
+import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.ts";
 import { gzip, isGzip } from "../../io/gzip-json.ts";
 import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
 import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
@@ -29,6 +29,11 @@ export type RunOutcome =
 
 interface EnsureOptions {
   policy: FetchPolicy;
+  /**
+   * the columns the caller goes on to use from `table` (the dataset's); the others are checked and dropped,
+   * so a trace costs the memory of those columns only. All when absent; none for cache-data, which only checks.
+   */
+  columns?: readonly string[];
   /** told each URL as it is tried, for progress views */
   onUrl?: (url: string) => void;
 }
@@ -47,18 +52,25 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
   };
 }
 
-/** A dstat text is usable when it parses with rows; the reason when it does not. The last good parse is kept in `parsed`. */
-function dstatCheck(year: number | undefined) {
+/**
+ * A dstat text is usable when it parses with rows; the reason when it does not. The text is read as it
+ * arrives (from the download or the cache file) and never held. The last good parse is kept in `parsed`.
+ */
+function dstatCheck(year: number | undefined, columns: readonly string[] | undefined, signal: AbortSignal) {
   const check = {
     parsed: undefined as DstatTable | undefined,
-    problem(text: string): string | null {
+    /** `expectedBytes`: the text's length when known (a cached gzip says it), to size the columns once */
+    async read(text: AsyncIterable<Uint8Array>, expectedBytes?: number): Promise<string | null> {
       try {
-        check.parsed = parseDstatCsv(text, year === undefined ? {} : { year });
+        check.parsed = await readDstat(text, { year, columns, expectedBytes, signal });
         return null;
       } catch (err) {
-        return `not a usable dstat CSV: ${(err as Error).message}`;
+        if (err instanceof DstatParseError) return `not a usable dstat CSV: ${err.message}`;
+        throw err;
       }
     },
+    /** as a download's body check */
+    problem: (text: AsyncIterable<Uint8Array>) => check.read(text),
   };
   return check;
 }
@@ -86,13 +98,17 @@ async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSig
  */
 export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
   throwIfAborted(signal);
-  const check = dstatCheck(runYear(run));
+  const check = dstatCheck(runYear(run), options.columns, signal);
   try {
     if (hasTrace(ws, run.id)) {
       let problem: string | null;
       try {
-        problem = check.problem(readTraceText(ws, run.id) ?? "");
+        const text = readTraceText(ws, run.id);
+        problem = text ? await check.read(text.chunks, text.size) : "no dstat file in the cache (.raw)";
       } catch (err) {
+        // Ctrl-C while the file was read says nothing about the file: it stays.
+        if (signal.aborted) throw new AbortedError();
+        // The gzip of the file does not check out (GzipError), or it cannot be read.
         problem = `corrupt cache file (${(err as Error).message})`;
       }
       if (problem === null && check.parsed) {
@@ -115,7 +131,7 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
     return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed };
   } catch (err) {
-    if (isInterrupted(err)) throw new AbortedError();
+    if (isInterrupted(err) || signal.aborted) throw new AbortedError();
     // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.
     if (err instanceof LogFetchError) return { kind: "failed", url: err.url, reason: err.message };
     throw err;

@@ -19,7 +19,13 @@ function selectColumns(table: DstatTable, columns: string[]): TraceColumns {
       `columns do not match the dataset: missing ${missing.join(", ")} (the trace has ${table.columns.length} columns)`,
     );
   }
-  return { times: table.times, values: columns.map((c) => table.values[table.columns.indexOf(c)]!), rows: table.rows };
+  const values = columns.map((c) => {
+    const column = table.values[table.columns.indexOf(c)];
+    // Not an input problem: the trace was read without this column (DstatReadOptions.columns).
+    if (!column) throw new Error(`column ${c} was not kept when the trace was read`);
+    return column;
+  });
+  return { times: table.times, values, rows: table.rows };
 }
 
 /** Columns of `table` whose name the regex finds (re.search), in file order; all of them without one. */

@@ -84,11 +84,12 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
 }
 
 /** The first run that loads fixes the columns (the original took the first run, loadable or not). */
-export function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): string[] {
+export async function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): Promise<string[]> {
   let firstProblem = "";
   for (const run of runs) {
     throwIfAborted(signal);
-    const loaded = loadCachedRun(plan.cache, run);
+    // Only the names are wanted here: no column's values are kept.
+    const loaded = await loadCachedRun(plan.cache, run, { columns: [], signal });
     if (typeof loaded === "string") {
       firstProblem ||= `${run}: ${loaded}`;
       continue;
@@ -150,7 +151,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     await state.breather.maybe(state.signal);
     const run = list[i]!;
     progress(i, excludedHere, run);
-    const loaded = loadCachedRun(plan.cache, run);
+    const loaded = await loadCachedRun(plan.cache, run, { columns: shape.columns, signal: state.signal });
     if (typeof loaded === "string") {
       exclude(run, loaded);
       continue;

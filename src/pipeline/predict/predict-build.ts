@@ -162,7 +162,8 @@ export async function exampleOfRun(
       reason: `${run.id}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`,
       downloaded: false,
     };
-  const cached = await ensureRunCached(p.ws, run, { policy }, signal);
+  // Only the dataset's columns of the trace are kept from the cache check, for the model input below.
+  const cached = await ensureRunCached(p.ws, run, { policy, columns: p.config.columns }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
@@ -171,7 +172,7 @@ export async function exampleOfRun(
       reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.id, cached.table), downloaded: cached.kind === "cached" };
+  return { ...(await exampleOfCachedRun(p.ws, p, run.id, cached.table)), downloaded: cached.kind === "cached" };
 }
 
 /**

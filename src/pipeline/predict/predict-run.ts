@@ -68,8 +68,8 @@ export type RunExample =
  * A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns).
  * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
  */
-export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): RunExample {
-  const loaded = loadCachedRun(ws, runUuid, parsed);
+export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): Promise<RunExample> {
+  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, parsed });
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
