@@ -47,7 +47,7 @@ function dataset(): TrainingSet {
 
 async function ours(data: TrainingSet, hidden: number[], head: Head): Promise<number> {
   const net = new Network({ inputs: F, hidden, classes: 2, head }, 42);
-  const optimizer = createOptimizer("Adagrad", 0.05, net.variables);
+  const optimizer = createOptimizer("Adagrad", 0.05);
   const options = {
     batchSize: BATCH,
     epochs: 1,
@@ -71,15 +71,14 @@ async function ours(data: TrainingSet, hidden: number[], head: Head): Promise<nu
         signal,
       )),
   );
-  optimizer.dispose();
   net.dispose();
   return seconds;
 }
 
-/** The route we replaced first: tfjs's tape (tf.variableGrads) over the same network, our optimizer. */
+/** The route we replaced first: tfjs's tape (tf.variableGrads) over the same network, tfjs's Adagrad (TF1's accumulator 0.1). */
 async function tape(data: TrainingSet, hidden: number[]): Promise<number> {
   const net = new Network({ inputs: F, hidden, classes: 2, head: "sigmoid" }, 42);
-  const optimizer = createOptimizer("Adagrad", 0.05, net.variables);
+  const optimizer = tf.train.adagrad(0.05, 0.1);
   const targets = net.targets(data.labels);
   const seconds = await epochs(async () => {
     for (let s = 0; s < N; s += BATCH) {
@@ -88,7 +87,7 @@ async function tape(data: TrainingSet, hidden: number[]): Promise<number> {
         const x = tf.tensor2d(data.x.subarray(s * F, (s + b) * F), [b, F]);
         const y = tf.tensor2d(targets.subarray(s, s + b), [b, 1]);
         const { grads } = tf.variableGrads(() => net.exampleLosses(net.logits(x), y).sum(), net.variables);
-        optimizer.apply(net.variables.map((v) => grads[v.name]!));
+        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       });
     }
     await net.kernels[0]!.data();

@@ -1,5 +1,7 @@
-// The hand-written backward pass against tfjs's own automatic differentiation of the same loss.
+// The hand-written backward pass (backprop.ts, on padded Float32Arrays) against tfjs's own automatic
+// differentiation of the same loss on the network's variables.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { Backprop } from "../src/pipeline/model/backprop.ts";
 import { Network, type Head } from "../src/pipeline/model/network.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
@@ -30,31 +32,37 @@ describe.each([
     const { x, labels, weights } = batch(classes, 4);
     const units = classes === 2 ? 1 : classes;
     const l2 = 0.01;
+    const core = new Backprop(net, B);
+    core.x.set(x);
+    core.targets.set(net.targets(labels));
+    core.weights.set(weights);
+    const mine = core.step(B, { l2, dropout: 0, seed: 1 });
     tf.tidy(() => {
       const xt = tf.tensor2d(x, [B, F]);
       const targets = tf.tensor2d(net.targets(labels), [B, units]);
       const w = tf.tensor2d(weights, [B, 1]);
-      const mine = net.gradients(xt, xt.transpose(), targets, w, { l2, dropout: 0, seed: 1 });
-      const auto = tf.variableGrads(() => {
-        const losses = net
+      const weightedLoss = () =>
+        net
           .exampleLosses(net.logits(xt), targets)
           .mul(w.reshape([-1]))
           .sum();
-        return losses.add(tf.addN(net.kernels.map((k) => k.square().sum())).mul(l2)) as tf.Scalar;
-      }, net.variables);
+      const auto = tf.variableGrads(
+        () => weightedLoss().add(tf.addN(net.kernels.map((k) => k.square().sum())).mul(l2)) as tf.Scalar,
+        net.variables,
+      );
       net.variables.forEach((v, i) => {
-        const a = Array.from(mine.grads[i]!.dataSync());
+        const a = Array.from(core.unpadded("grads", i));
         const b = Array.from(auto.grads[v.name]!.dataSync());
         expect(a.length).toBe(b.length);
         a.forEach((g, j) => expect(g).toBeCloseTo(b[j]!, 4));
       });
       // The reported batch loss is the weighted sum without the L2 term.
-      const expected = net
-        .exampleLosses(net.logits(xt), targets)
-        .mul(w.reshape([-1]))
-        .sum()
-        .dataSync()[0]!;
-      expect(mine.batch.loss.dataSync()[0]!).toBeCloseTo(expected, 4);
+      expect(mine.loss).toBeCloseTo(weightedLoss().dataSync()[0]!, 4);
+      const logits = net.logits(xt).arraySync();
+      const hits = logits.filter((z, i) =>
+        units === 1 ? z[0]! > 0 === (labels[i] === 1) : z.indexOf(Math.max(...z)) === labels[i],
+      ).length;
+      expect(mine.correct).toBe(hits);
     });
     net.dispose();
   });
