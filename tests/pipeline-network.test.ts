@@ -27,12 +27,12 @@ describe.each([
   ["hinge", 2, []],
   ["hinge", 4, []],
 ] as [Head, number, number[]][])("%s head, %i classes, hidden %p", (head, classes, hidden) => {
-  test("gradients equal autodiff of Σ wᵢ·lossᵢ + l2·Σ‖W‖²", () => {
+  test("gradients equal autodiff of Σ wᵢ·lossᵢ + l2·Σ‖W‖²", async () => {
     const net = new Network({ inputs: F, hidden, classes, head }, 3);
     const { x, labels, weights } = batch(classes, 4);
     const units = classes === 2 ? 1 : classes;
     const l2 = 0.01;
-    const core = new Backprop(net, B);
+    const core = await Backprop.create(net, B);
     core.x.set(x);
     core.targets.set(net.targets(labels));
     core.weights.set(weights);
@@ -64,6 +64,7 @@ describe.each([
       ).length;
       expect(mine.correct).toBe(hits);
     });
+    await core.close();
     net.dispose();
   });
 });

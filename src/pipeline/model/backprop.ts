@@ -3,13 +3,29 @@
 // each allocating a tensor; here nothing is allocated after construction and the three products per layer
 // run straight on the buffers. Layer widths are padded to a multiple of 4 with zero weights (the kernel works
 // on 4 columns at a time); padded units output 0 and get gradient 0 under every optimizer, so they stay 0.
+import { availableParallelism } from "node:os";
 import { seededRandom } from "../seeded-random.ts";
-import { gemmFor, type Gemm } from "./gemm-wasm.ts";
+import { CONTROL_BYTES, ThreadedGemm } from "./gemm-threads.ts";
 import { type Network, outputUnits } from "./network.ts";
 import { tf } from "./tfjs-runtime.ts";
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 const PAGE = 65536;
+
+/** Each layer's unpadded (rows × cols) and padded (inDim × outDim) kernel shape. */
+function shapes(net: Network): { rows: number; cols: number; inDim: number; outDim: number }[] {
+  const { spec } = net;
+  const sizes = [spec.inputs, ...spec.hidden, outputUnits(spec)];
+  return sizes.slice(1).map((cols, l) => ({ rows: sizes[l]!, cols, inDim: l === 0 ? spec.inputs : pad4(sizes[l]!), outDim: pad4(cols) }));
+}
+
+/** WebAssembly pages for the control block, the batch and every layer's buffers (as the constructor takes them). */
+function pages(net: Network, B: number): number {
+  const floats =
+    B * net.spec.inputs +
+    shapes(net).reduce((s, { inDim, outDim }, l) => s + 2 * inDim * outDim + 2 * outDim + 2 * B * outDim + (l > 0 ? inDim * outDim : 0), 0);
+  return Math.ceil((CONTROL_BYTES + floats * 4) / PAGE);
+}
 
 interface StepOptions {
   l2: number;
@@ -48,32 +64,34 @@ export class Backprop {
   /** gradients of the last `step`, matching `params` */
   readonly grads: Float32Array[];
   private readonly layers: Layer[];
-  private readonly gemm: Gemm;
+  private readonly gemm: ThreadedGemm["gemm"];
 
-  constructor(
+  /** Buffers for batches of up to `batchSize` rows, on two threads when the machine has two cores. */
+  static async create(net: Network, batchSize: number, threads: 1 | 2 = availableParallelism() > 1 ? 2 : 1): Promise<Backprop> {
+    const size = pages(net, batchSize);
+    const memory = new WebAssembly.Memory({ initial: size, maximum: size, shared: true });
+    return new Backprop(net, batchSize, memory, await ThreadedGemm.start(memory, 0, threads));
+  }
+
+  private constructor(
     private readonly net: Network,
     readonly batchSize: number,
+    memory: WebAssembly.Memory,
+    private readonly threads: ThreadedGemm,
   ) {
     const { spec } = net;
     const units = outputUnits(spec);
-    const sizes = [spec.inputs, ...spec.hidden, units];
-    const shapes = sizes
-      .slice(1)
-      .map((cols, l) => ({ rows: sizes[l]!, cols, inDim: l === 0 ? spec.inputs : pad4(sizes[l]!), outDim: pad4(cols) }));
     const B = batchSize;
-    const floats =
-      B * spec.inputs +
-      shapes.reduce((s, { inDim, outDim }, l) => s + 2 * inDim * outDim + 2 * outDim + 2 * B * outDim + (l > 0 ? inDim * outDim : 0), 0);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((floats * 4) / PAGE) + 1 });
-    this.gemm = gemmFor(memory, false);
-    let next = 0;
+    this.gemm = threads.gemm;
+    // the control block of the two-thread handshake first, then the buffers
+    let next = CONTROL_BYTES / 4;
     const take = (n: number) => {
       const view = new Float32Array(memory.buffer, next * 4, n);
       next += n;
       return view;
     };
     this.x = take(B * spec.inputs);
-    this.layers = shapes.map(({ rows, cols, inDim, outDim }, l) => ({
+    this.layers = shapes(net).map(({ rows, cols, inDim, outDim }, l) => ({
       rows,
       cols,
       inDim,
@@ -106,6 +124,11 @@ export class Backprop {
     const out = new Float32Array(layer.rows * layer.cols);
     for (let r = 0; r < layer.rows; r++) out.set(buf.subarray(r * layer.outDim, r * layer.outDim + layer.cols), r * layer.cols);
     return out;
+  }
+
+  /** Ends the second thread. */
+  close(): Promise<void> {
+    return this.threads.close();
   }
 
   /** Copies the weights into the network's tfjs variables (for scoring and saving). */

@@ -199,10 +199,10 @@ function gemmBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(shared: boolean): Uint8Array {
+function moduleBytes(): Uint8Array {
   const type = section(1, [1, 0x60, 8, ...new Array(8).fill(I32), 0]);
-  // memory imported from "env"."memory": flags 0 = min only, 3 = shared with a maximum (threads need one).
-  const limits = shared ? [3, ...uleb(1), ...uleb(65536)] : [0, ...uleb(1)];
+  // memory imported from "env"."memory": limits flag 3 = shared, with a minimum and a maximum (shared needs one).
+  const limits = [3, ...uleb(1), ...uleb(65536)];
   const imports = section(2, [1, ...name("env"), ...name("memory"), 2, ...limits]);
   const funcs = section(3, [1, 0]);
   const exports = section(7, [1, ...name("gemm"), 0, 0]);
@@ -213,14 +213,15 @@ function moduleBytes(shared: boolean): Uint8Array {
 /** (a, aRow, aInner, b, c, m, k, n): byte addresses a, b, c in the memory; strides and sizes in floats. */
 export type Gemm = (a: number, aRow: number, aInner: number, b: number, c: number, m: number, k: number, n: number) => void;
 
-const compiled = new Map<boolean, WebAssembly.Module>();
+let compiled: WebAssembly.Module | null = null;
 
-/** The kernel bound to `memory` (shared or not, as the memory was made). */
-export function gemmFor(memory: WebAssembly.Memory, shared: boolean): Gemm {
-  let module = compiled.get(shared);
-  if (!module) {
-    module = new WebAssembly.Module(moduleBytes(shared));
-    compiled.set(shared, module);
-  }
-  return new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as Gemm;
+/** The compiled kernel; it imports a shared memory, so one instance per thread can work on the same buffers. */
+export function gemmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(moduleBytes());
+  return compiled;
+}
+
+/** The kernel bound to `memory`, which must be a shared memory with a maximum of at most 65,536 pages. */
+export function gemmFor(memory: WebAssembly.Memory): Gemm {
+  return new WebAssembly.Instance(gemmModule(), { env: { memory } }).exports.gemm as Gemm;
 }

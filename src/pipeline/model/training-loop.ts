@@ -64,7 +64,7 @@ export async function trainLoop(
   const order = new Int32Array(n);
   const targets = net.targets(data.labels);
   const outputs = targets.length / n;
-  const core = new Backprop(net, Math.min(options.batchSize, n));
+  const core = await Backprop.create(net, Math.min(options.batchSize, n));
   const started = performance.now();
   let lastProgress = started;
   let step = 0;
@@ -149,6 +149,7 @@ export async function trainLoop(
       keptEpoch: best.weights ? best.epoch : epoch,
     };
   } finally {
+    await core.close();
     best.weights?.forEach((t) => t.dispose());
   }
 }
