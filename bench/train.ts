@@ -26,28 +26,48 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 /** One warm-up epoch (kernels compiled, memory grown), then EPOCHS timed epochs interleaved with the peer's. */
 async function interleaved(run: () => Promise<void> | void, peer: Peer, model: string): Promise<Timing> {
   await run();
-  const ours: number[] = [];
-  const theirs: number[] = [];
+  const ours: Epoch[] = [];
+  const theirs: Epoch[] = [];
   for (let e = 0; e < EPOCHS; e++) {
-    const t = performance.now();
+    const [t, c] = [performance.now(), cpuSeconds()];
     await run();
-    ours.push((performance.now() - t) / 1000);
+    ours.push({ wall: (performance.now() - t) / 1000, cpu: cpuSeconds() - c });
     theirs.push(await peer.epoch(model));
   }
-  const ratios = ours.map((o, i) => o / theirs[i]!).sort((a, b) => a - b);
-  return { ours: median(ours), peer: median(theirs), ratio: median(ratios), low: ratios[0]!, high: ratios.at(-1)! };
+  const ratios = ours.map((o, i) => o.wall / theirs[i]!.wall).sort((a, b) => a - b);
+  return {
+    ours: median(ours.map((e) => e.wall)),
+    peer: median(theirs.map((e) => e.wall)),
+    ratio: median(ratios),
+    low: ratios[0]!,
+    high: ratios.at(-1)!,
+    cpuRatio: median(ours.map((o, i) => o.cpu / theirs[i]!.cpu)),
+  };
+}
+
+interface Epoch {
+  wall: number;
+  /** CPU seconds of all the process's threads: the work done, whatever the neighbours' load */
+  cpu: number;
 }
 
 interface Timing {
   ours: number;
   peer: number;
-  /** median of the per-pair ratios ours/peer, and their range */
+  /** median of the per-pair ratios ours/peer of wall time, and their range */
   ratio: number;
   low: number;
   high: number;
+  /** median per-pair ratio of CPU seconds */
+  cpuRatio: number;
 }
 
 function dataset(): TrainingSet {
@@ -61,7 +81,7 @@ function dataset(): TrainingSet {
   return { x, n: N, features: F, labels };
 }
 
-function ours(data: TrainingSet, hidden: number[], head: Head): () => Promise<void> {
+function ours(data: TrainingSet, hidden: number[], head: Head, threads?: 1 | 2): () => Promise<void> {
   const net = new Network({ inputs: F, hidden, classes: 2, head }, 42);
   const optimizer = createOptimizer("Adagrad", 0.05);
   const options = {
@@ -73,6 +93,7 @@ function ours(data: TrainingSet, hidden: number[], head: Head): () => Promise<vo
     classWeights: Float32Array.of(1, 1),
     seed: 1,
     patience: 0,
+    threads,
   };
   const signal = new AbortController().signal;
   return async () =>
@@ -139,9 +160,9 @@ for m in models.values():
 print("ready", flush=True)
 for line in sys.stdin:
     m = models[line.strip()]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     m.partial_fit(x, y)
-    print(time.perf_counter() - t, flush=True)`;
+    print(time.perf_counter() - t, time.process_time() - c, flush=True)`;
     this.proc = Bun.spawn(["/usr/bin/python3", "-c", script, npz], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     this.lines = readLines(this.proc.stdout);
   }
@@ -151,12 +172,13 @@ for line in sys.stdin:
     if (first.done || first.value !== "ready") throw new Error("scikit-learn did not start (is python3-sklearn installed?)");
   }
 
-  async epoch(model: string): Promise<number> {
+  async epoch(model: string): Promise<Epoch> {
     this.proc.stdin.write(`${model}\n`);
     this.proc.stdin.flush();
     const line = await this.lines.next();
     if (line.done) throw new Error("scikit-learn exited");
-    return Number(line.value);
+    const [wall, cpu] = line.value.split(" ").map(Number);
+    return { wall: wall!, cpu: cpu! };
   }
 
   close(): void {
@@ -202,6 +224,11 @@ try {
       rows.push([`DNN ${name} tfjs model.fit`, await interleaved(modelFit(data, [...hidden]), peer, model), "sklearn MLPClassifier"]);
       rows.push([`DNN ${name} tfjs tape + our loop`, await interleaved(tape(data, [...hidden]), peer, model), "sklearn MLPClassifier"]);
     }
+    rows.push([
+      `DNN ${name} ciml, one thread`,
+      await interleaved(ours(data, [...hidden], "sigmoid", 1), peer, model),
+      "sklearn MLPClassifier",
+    ]);
     rows.push([`DNN ${name} ciml trainer`, await interleaved(ours(data, [...hidden], "sigmoid"), peer, model), "sklearn MLPClassifier"]);
   }
   rows.push([
@@ -215,7 +242,7 @@ try {
 }
 
 console.log(
-  `${"trainer".padEnd(34)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}   ${"peer".padEnd(28)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}  ours/peer (range)`,
+  `${"trainer".padEnd(34)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}   ${"peer".padEnd(28)} ${"s/epoch".padStart(8)} ${"ex/s".padStart(9)}  ours/peer wall (range)  cpu`,
 );
 for (const [name, t, peerName] of rows) {
   console.log(
@@ -223,6 +250,6 @@ for (const [name, t, peerName] of rows) {
       .toString()
       .padStart(9)}   ${peerName.padEnd(28)} ${t.peer.toFixed(3).padStart(8)} ${Math.round(N / t.peer)
       .toString()
-      .padStart(9)}  ${t.ratio.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)})`,
+      .padStart(9)}  ${t.ratio.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)})  ${t.cpuRatio.toFixed(2)}×`,
   );
 }

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { Backprop } from "../src/pipeline/model/backprop.ts";
 import { Network, type Head } from "../src/pipeline/model/network.ts";
+import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
 
@@ -80,5 +81,31 @@ test("the saved LayersModel computes the network's probabilities", () => {
     a.forEach((p, i) => expect(p).toBeCloseTo(b[i]!, 6));
   });
   model.dispose();
+  net.dispose();
+});
+
+test("training steps on two threads give the one-thread weights bit for bit", async () => {
+  // 2,000 inputs × 12 padded units × 128 rows: the first layer's products are large enough to be split.
+  const [inputs, rows] = [2000, 128];
+  const net = new Network({ inputs, hidden: [10, 10], classes: 2, head: "sigmoid" }, 11);
+  const random = seededRandom(12);
+  const x = Float32Array.from({ length: rows * inputs }, () => random() - 0.5);
+  const labels = Int32Array.from({ length: rows }, () => (random() < 0.4 ? 1 : 0));
+  const weights: Float32Array[][] = [];
+  for (const threads of [1, 2] as const) {
+    const core = await Backprop.create(net, rows, threads);
+    const optimizer = createOptimizer("Adam", 0.01);
+    core.x.set(x);
+    core.targets.set(net.targets(labels));
+    core.weights.fill(1);
+    for (let step = 0; step < 5; step++) {
+      core.step(rows, { l2: 0.001, dropout: 0.2, seed: step });
+      optimizer.apply(core.params, core.grads);
+    }
+    weights.push(core.params.map((p) => p.slice()));
+    await core.close();
+  }
+  expect(weights[1]).toEqual(weights[0]!);
+  expect(weights[0]![0]).not.toEqual(await Backprop.create(net, rows, 1).then((c) => c.params[0]!.slice()));
   net.dispose();
 });

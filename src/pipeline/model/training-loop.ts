@@ -33,6 +33,8 @@ export interface LoopOptions {
   seed: number;
   /** epochs without a better dev loss before stopping; 0 = never */
   patience: number;
+  /** threads for the matrix products; the model is the same either way (default: 2 when the machine has 2 cores) */
+  threads?: 1 | 2;
 }
 
 /** Scores shown beside the training loss after each epoch, e.g. {"dev/loss": …, "test/accuracy": …}. */
@@ -64,7 +66,7 @@ export async function trainLoop(
   const order = new Int32Array(n);
   const targets = net.targets(data.labels);
   const outputs = targets.length / n;
-  const core = await Backprop.create(net, Math.min(options.batchSize, n));
+  const core = await Backprop.create(net, Math.min(options.batchSize, n), options.threads);
   const started = performance.now();
   let lastProgress = started;
   let step = 0;
