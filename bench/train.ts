@@ -143,7 +143,8 @@ class Peer {
   private readonly proc;
   private readonly lines: AsyncIterator<string>;
 
-  constructor(npz: string) {
+  /** `oneThread`: OpenBLAS limited to one thread, the peer of our one-thread row. */
+  constructor(npz: string, oneThread = false) {
     const script = `
 import sys, time, warnings
 import numpy as np
@@ -163,7 +164,8 @@ for line in sys.stdin:
     t, c = time.perf_counter(), time.process_time()
     m.partial_fit(x, y)
     print(time.perf_counter() - t, time.process_time() - c, flush=True)`;
-    this.proc = Bun.spawn(["/usr/bin/python3", "-c", script, npz], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const env = oneThread ? { ...process.env, OPENBLAS_NUM_THREADS: "1" } : process.env;
+    this.proc = Bun.spawn(["/usr/bin/python3", "-c", script, npz], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env });
     this.lines = readLines(this.proc.stdout);
   }
 
@@ -212,9 +214,11 @@ console.log(
   `${N} × ${F} float32, batch ${BATCH}, ${EPOCHS} epochs each after one warm-up, interleaved with scikit-learn's; tfjs ${info.tfjsVersion} ${info.backend} (${info.wasmFlavour}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`,
 );
 const peer = new Peer(npz);
+const peerOneThread = new Peer(npz, true);
 const rows: [string, Timing, string][] = [];
 try {
   await peer.ready();
+  await peerOneThread.ready();
   for (const [name, hidden] of [
     ["10/10/10", [10, 10, 10]],
     ["100x5", [100, 100, 100, 100, 100]],
@@ -226,8 +230,8 @@ try {
     }
     rows.push([
       `DNN ${name} ciml, one thread`,
-      await interleaved(ours(data, [...hidden], "sigmoid", 1), peer, model),
-      "sklearn MLPClassifier",
+      await interleaved(ours(data, [...hidden], "sigmoid", 1), peerOneThread, model),
+      "sklearn MLP, one BLAS thread",
     ]);
     rows.push([`DNN ${name} ciml trainer`, await interleaved(ours(data, [...hidden], "sigmoid"), peer, model), "sklearn MLPClassifier"]);
   }
@@ -238,6 +242,7 @@ try {
   ]);
 } finally {
   peer.close();
+  peerOneThread.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -253,3 +258,9 @@ for (const [name, t, peerName] of rows) {
       .padStart(9)}  ${t.ratio.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)})  ${t.cpuRatio.toFixed(2)}×`,
   );
 }
+// Closing note: the figures before this trainer, measured interleaved the same way (see docs/training.md, "Speed").
+console.log(`
+Before (tfjs kernels per step, one wasm thread; interleaved, load ≈11–17 on 2 cores): 10/10/10 1.03× sklearn
+(range 0.57–3.08), 5×100 2.22× (0.85–3.29); the issue's quieter measurement was 2.8× and 1.9×. What each
+change bought is in docs/training.md: Float32Array step with our SIMD product (one thread), then the second
+thread for the large products (same weights bit for bit).`);
