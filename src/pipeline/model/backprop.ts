@@ -70,7 +70,13 @@ export class Backprop {
   static async create(net: Network, batchSize: number, threads: 1 | 2 = availableParallelism() > 1 ? 2 : 1): Promise<Backprop> {
     const size = pages(net, batchSize);
     const memory = new WebAssembly.Memory({ initial: size, maximum: size, shared: true });
-    return new Backprop(net, batchSize, memory, await ThreadedGemm.start(memory, 0, threads));
+    const gemm = await ThreadedGemm.start(memory, 0, threads);
+    try {
+      return new Backprop(net, batchSize, memory, gemm);
+    } catch (e) {
+      await gemm.close(); // a worker left waiting would keep the process alive
+      throw e;
+    }
   }
 
   private constructor(
