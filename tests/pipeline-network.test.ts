@@ -1,6 +1,9 @@
-// The hand-written backward pass against tfjs's own automatic differentiation of the same loss.
+// The hand-written backward pass (backprop.ts, on padded Float32Arrays) against tfjs's own automatic
+// differentiation of the same loss on the network's variables.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { Backprop } from "../src/pipeline/model/backprop.ts";
 import { Network, type Head } from "../src/pipeline/model/network.ts";
+import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
 
@@ -25,37 +28,44 @@ describe.each([
   ["hinge", 2, []],
   ["hinge", 4, []],
 ] as [Head, number, number[]][])("%s head, %i classes, hidden %p", (head, classes, hidden) => {
-  test("gradients equal autodiff of Σ wᵢ·lossᵢ + l2·Σ‖W‖²", () => {
+  test("gradients equal autodiff of Σ wᵢ·lossᵢ + l2·Σ‖W‖²", async () => {
     const net = new Network({ inputs: F, hidden, classes, head }, 3);
     const { x, labels, weights } = batch(classes, 4);
     const units = classes === 2 ? 1 : classes;
     const l2 = 0.01;
+    const core = await Backprop.create(net, B);
+    core.x.set(x);
+    core.targets.set(net.targets(labels));
+    core.weights.set(weights);
+    const mine = core.step(B, { l2, dropout: 0, seed: 1 });
     tf.tidy(() => {
       const xt = tf.tensor2d(x, [B, F]);
       const targets = tf.tensor2d(net.targets(labels), [B, units]);
       const w = tf.tensor2d(weights, [B, 1]);
-      const mine = net.gradients(xt, xt.transpose(), targets, w, { l2, dropout: 0, seed: 1 });
-      const auto = tf.variableGrads(() => {
-        const losses = net
+      const weightedLoss = () =>
+        net
           .exampleLosses(net.logits(xt), targets)
           .mul(w.reshape([-1]))
           .sum();
-        return losses.add(tf.addN(net.kernels.map((k) => k.square().sum())).mul(l2)) as tf.Scalar;
-      }, net.variables);
+      const auto = tf.variableGrads(
+        () => weightedLoss().add(tf.addN(net.kernels.map((k) => k.square().sum())).mul(l2)) as tf.Scalar,
+        net.variables,
+      );
       net.variables.forEach((v, i) => {
-        const a = Array.from(mine.grads[i]!.dataSync());
+        const a = Array.from(core.unpadded("grads", i));
         const b = Array.from(auto.grads[v.name]!.dataSync());
         expect(a.length).toBe(b.length);
         a.forEach((g, j) => expect(g).toBeCloseTo(b[j]!, 4));
       });
       // The reported batch loss is the weighted sum without the L2 term.
-      const expected = net
-        .exampleLosses(net.logits(xt), targets)
-        .mul(w.reshape([-1]))
-        .sum()
-        .dataSync()[0]!;
-      expect(mine.batch.loss.dataSync()[0]!).toBeCloseTo(expected, 4);
+      expect(mine.loss).toBeCloseTo(weightedLoss().dataSync()[0]!, 4);
+      const logits = net.logits(xt).arraySync();
+      const hits = logits.filter((z, i) =>
+        units === 1 ? z[0]! > 0 === (labels[i] === 1) : z.indexOf(Math.max(...z)) === labels[i],
+      ).length;
+      expect(mine.correct).toBe(hits);
     });
+    await core.close();
     net.dispose();
   });
 });
@@ -71,5 +81,31 @@ test("the saved LayersModel computes the network's probabilities", () => {
     a.forEach((p, i) => expect(p).toBeCloseTo(b[i]!, 6));
   });
   model.dispose();
+  net.dispose();
+});
+
+test("training steps on two threads give the one-thread weights bit for bit", async () => {
+  // 2,000 inputs × 12 padded units × 128 rows: the first layer's products are large enough to be split.
+  const [inputs, rows] = [2000, 128];
+  const net = new Network({ inputs, hidden: [10, 10], classes: 2, head: "sigmoid" }, 11);
+  const random = seededRandom(12);
+  const x = Float32Array.from({ length: rows * inputs }, () => random() - 0.5);
+  const labels = Int32Array.from({ length: rows }, () => (random() < 0.4 ? 1 : 0));
+  const weights: Float32Array[][] = [];
+  for (const threads of [1, 2] as const) {
+    const core = await Backprop.create(net, rows, threads);
+    const optimizer = createOptimizer("Adam", 0.01);
+    core.x.set(x);
+    core.targets.set(net.targets(labels));
+    core.weights.fill(1);
+    for (let step = 0; step < 5; step++) {
+      core.step(rows, { l2: 0.001, dropout: 0.2, seed: step });
+      optimizer.apply(core.params, core.grads);
+    }
+    weights.push(core.params.map((p) => p.slice()));
+    await core.close();
+  }
+  expect(weights[1]).toEqual(weights[0]!);
+  expect(weights[0]![0]).not.toEqual(await Backprop.create(net, rows, 1).then((c) => c.params[0]!.slice()));
   net.dispose();
 });

@@ -65,7 +65,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     { inputs: training.set.features, hidden: plan.hidden, classes: classes.length, head: plan.head },
     loopOptions.seed,
   );
-  const optimizer = createOptimizer(hp.optimizer, hp.learning_rate, net.variables);
+  const optimizer = createOptimizer(hp.optimizer, hp.learning_rate);
   const modelDir = plan.ws.modelDir(datasetName, plan.experimentName);
   clearOldEvents(modelDir);
   const writers = {
@@ -165,7 +165,6 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     writers.train.close();
     writers.dev?.close();
     writers.test.close();
-    optimizer.dispose();
     net.dispose();
   }
 };

@@ -1,8 +1,6 @@
 // The two estimators as one stack of dense layers: a DNN is ReLU hidden layers under a sigmoid (2 classes) or
 // softmax head with cross-entropy; the SVM is no hidden layer under a hinge head (one-vs-rest for >2 classes).
-// Gradients are written out by hand instead of taken from tfjs's tape: its matMul gradient multiplies with
-// transposeA/transposeB, which the wasm backend runs ≈7× slower than an explicit transpose followed by a
-// plain matMul (measured in bench/train.ts), and the first layer's input gradient is never needed.
+// The weights live in tfjs variables for scoring and saving; training runs on copies in backprop.ts.
 import { seededRandom } from "../seeded-random.ts";
 import { tf } from "./tfjs-runtime.ts";
 
@@ -16,14 +14,8 @@ interface NetworkSpec {
   head: Head;
 }
 
-interface BatchLoss {
-  /** summed loss of the batch (TF 1.x canned estimators reduce by SUM), without the L2 term */
-  loss: tf.Scalar;
-  correct: tf.Scalar;
-}
-
 /** Logit columns: one for a binary head (class 1's score), one per class otherwise. */
-function outputUnits(spec: NetworkSpec): number {
+export function outputUnits(spec: NetworkSpec): number {
   return spec.classes === 2 ? 1 : spec.classes;
 }
 
@@ -100,71 +92,6 @@ export class Network {
           return tf.relu(tf.sub(1, logits.mul(targets))).sum(1);
       }
     });
-  }
-
-  private correct(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-    if (outputUnits(this.spec) > 1) return tf.equal(tf.argMax(logits, 1), tf.argMax(targets, 1)).sum();
-    const positive = this.spec.head === "hinge" ? targets.greater(0) : targets.greater(0.5);
-    return tf.equal(logits.greater(0), positive).sum();
-  }
-
-  /**
-   * Gradients of Σ wᵢ·lossᵢ + l2·Σ‖W‖² for one batch, with inverted dropout on the hidden layers.
-   * `x` is the batch (B × inputs), `xT` the same batch transposed (inputs × B), `weights` B × 1.
-   */
-  gradients(
-    x: tf.Tensor2D,
-    xT: tf.Tensor2D,
-    targets: tf.Tensor2D,
-    weights: tf.Tensor2D,
-    options: { l2: number; dropout: number; seed: number },
-  ): { grads: tf.Tensor[]; batch: BatchLoss } {
-    const last = this.kernels.length - 1;
-    const keep = 1 - options.dropout;
-    const acts: tf.Tensor2D[] = [];
-    let a = x;
-    for (let l = 0; l < last; l++) {
-      a = tf.fused.matMul({ a, b: this.kernels[l]!, bias: this.biases[l], activation: "relu" }) as tf.Tensor2D;
-      if (options.dropout > 0)
-        a = a.mul(
-          tf
-            .randomUniform(a.shape, 0, 1, "float32", options.seed + l)
-            .greaterEqual(options.dropout)
-            .div(keep),
-        );
-      acts.push(a);
-    }
-    const logits = tf.fused.matMul({ a, b: this.kernels[last]!, bias: this.biases[last] }) as tf.Tensor2D;
-    let dz: tf.Tensor2D;
-    switch (this.spec.head) {
-      case "sigmoid":
-        dz = tf.sigmoid(logits).sub(targets);
-        break;
-      case "softmax":
-        dz = tf.softmax(logits).sub(targets);
-        break;
-      case "hinge": // ∂/∂z max(0, 1 − y·z) = −y where the margin is violated
-        dz = targets.neg().mul(tf.less(logits.mul(targets), 1));
-        break;
-    }
-    dz = dz.mul(weights);
-    const kernelGrads: tf.Tensor[] = new Array(this.kernels.length);
-    const biasGrads: tf.Tensor[] = new Array(this.kernels.length);
-    for (let l = last; l >= 0; l--) {
-      const inputT = l === 0 ? xT : (tf.transpose(acts[l - 1]!) as tf.Tensor2D);
-      let dw: tf.Tensor = tf.matMul(inputT, dz);
-      if (options.l2 > 0) dw = dw.add(this.kernels[l]!.mul(2 * options.l2));
-      kernelGrads[l] = dw;
-      biasGrads[l] = dz.sum(0);
-      if (l > 0) {
-        const da = tf.matMul(dz, tf.transpose(this.kernels[l]!)) as tf.Tensor2D;
-        // acts[l−1] > 0 exactly where ReLU passed and dropout kept; kept units were scaled by 1/keep.
-        dz = da.mul(tf.step(acts[l - 1]!));
-        if (options.dropout > 0) dz = dz.div(keep);
-      }
-    }
-    const losses = this.exampleLosses(logits, targets).mul(weights.reshape([-1]));
-    return { grads: [...kernelGrads, ...biasGrads], batch: { loss: losses.sum(), correct: this.correct(logits, targets) } };
   }
 
   /** A tfjs LayersModel with the same weights whose output is the probabilities (1 column for 2 classes). */

@@ -1,0 +1,55 @@
+// The hand-assembled SIMD matrix product against a plain triple loop, on shapes that exercise each of its
+// blocks: rows 4 at a time and the rest one by one, columns 8 at a time and a last 4, A read straight and transposed.
+import { expect, test } from "bun:test";
+import { ThreadedGemm } from "../src/pipeline/model/gemm-threads.ts";
+import { gemmFor } from "../src/pipeline/model/gemm-wasm.ts";
+import { seededRandom } from "../src/pipeline/seeded-random.ts";
+
+test.each([
+  [1, 1, 4, false],
+  [7, 5, 12, false],
+  [9, 3, 8, true],
+  [13, 17, 20, true],
+  [128, 300, 100, false],
+  [300, 128, 100, true],
+])("C = A·B with m=%i k=%i n=%i, A transposed: %p", (m, k, n, transposed) => {
+  {
+    const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+    const gemm = gemmFor(memory);
+    const random = seededRandom(m * 1000 + n);
+    // a deliberately unaligned start for A, as views into the trainer's memory may be
+    const a = new Float32Array(memory.buffer, 4, m * k);
+    const b = new Float32Array(memory.buffer, 4 + a.byteLength, k * n);
+    for (const view of [a, b]) for (let i = 0; i < view.length; i++) view[i] = random() - 0.5;
+    const c = new Float32Array(memory.buffer, b.byteOffset + b.byteLength, m * n).fill(Number.NaN);
+    const [aRow, aInner] = transposed ? [1, m] : [k, 1];
+    gemm(a.byteOffset, aRow, aInner, b.byteOffset, c.byteOffset, m, k, n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let t = 0; t < k; t++) s += a[i * aRow + t * aInner]! * b[t * n + j]!;
+        expect(c[i * n + j]!).toBeCloseTo(s, 4);
+      }
+  }
+});
+
+test("on two threads the product is the one-thread product bit for bit, every time", async () => {
+  const [m, k, n] = [203, 300, 20]; // an odd row count: the halves are 104 and 99 rows
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
+  const floats = new Float32Array(memory.buffer);
+  const [a, b, one, two] = [64, 64 + 4 * m * k, 64 + 4 * (m * k + k * n), 64 + 4 * (2 * m * n + m * k + k * n)];
+  const random = seededRandom(5);
+  for (let i = a / 4; i < one / 4; i++) floats[i] = random() - 0.5;
+  const single = await ThreadedGemm.start(memory, 0, 1);
+  const threaded = await ThreadedGemm.start(memory, 0, 2);
+  try {
+    single.gemm(a, k, 1, b, one, m, k, n);
+    for (let round = 0; round < 20; round++) {
+      floats.fill(Number.NaN, two / 4, two / 4 + m * n);
+      threaded.gemm(a, k, 1, b, two, m, k, n);
+      expect(floats.subarray(two / 4, two / 4 + m * n)).toEqual(floats.subarray(one / 4, one / 4 + m * n));
+    }
+  } finally {
+    await threaded.close();
+  }
+});
