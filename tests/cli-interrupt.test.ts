@@ -12,8 +12,8 @@ import { modelFiles } from "./helpers/model-files.ts";
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-interrupt-"));
 
-beforeAll(() => {
-  writePlantedDataset(root, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
+beforeAll(async () => {
+  await writePlantedDataset(root, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

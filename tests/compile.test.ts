@@ -74,9 +74,9 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(last).toMatchObject({ type: "result", stage: "doctor", summary: { backend: "wasm" } });
   });
 
-  test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", () => {
+  test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", async () => {
     const data = join(work, "run", "data");
-    writeCache(
+    await writeCache(
       data,
       "tempest-full",
       Array.from({ length: 10 }, (_, i) => ({
@@ -107,7 +107,7 @@ describe("compiled binary, alone in an empty directory", () => {
 
   test("Ctrl-C mid-training: exit 130, the model saved before untouched, no temp file", async () => {
     const data = join(work, "run", "interrupt");
-    writePlantedDataset(data, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
+    await writePlantedDataset(data, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
     const setup = ["setup-experiment", "--data-path", data, "--experiment", "long", "--batch-size", "8"];
     expect(runBinary([...setup, "--epochs", "2"]).code).toBe(0);
     expect(runBinary(["train-model", "--data-path", data, "--dataset", "big", "--experiment", "long", "--no-tui"]).code).toBe(0);

@@ -15,6 +15,7 @@ import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { startTrainer as startRunningTrainer, type TrainerFlags } from "./helpers/running-trainer.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 const CACHED = 90;
 const RUNS = 330;
@@ -125,7 +126,7 @@ describe.each([
     expect(right / got.length).toBeGreaterThan(0.8);
     // the cache grew: files and the build's run list
     const ws = new Workspace(dataPath);
-    const listed = new Set(readRunList(ws.buildRuns(BUILD_NAME)));
+    const listed = new Set(await readRunList(disk, ws.buildRuns(BUILD_NAME)));
     for (const m of got) {
       expect(existsSync(ws.rawTrace(m.run_uuid))).toBe(true);
       expect(listed.has(m.run_uuid)).toBe(true);

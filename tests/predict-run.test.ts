@@ -12,6 +12,7 @@ import { exampleOfCachedRun, loadPredictionModel, predictExamples, type Predicti
 import { realText, writeCache } from "./dataset-cache.ts";
 import { fixturePath } from "./fixtures.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 let root: string;
 let ws: Workspace;
@@ -33,14 +34,17 @@ type DevRecord = [string, { probabilities: number[]; classes: string[] }, number
 
 describe("predict-run", () => {
   test("predicts the dev runs exactly as train-model did", async () => {
-    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const dev = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
     expect(dev.length).toBeGreaterThan(5);
-    const examples = dev.map((uuid) => exampleOfCachedRun(ws, model, uuid));
+    const examples = await Promise.all(dev.map((uuid) => exampleOfCachedRun(ws, model, uuid)));
     const usable = examples.filter((e) => e.kind === "example");
     expect(usable.length).toBe(dev.length);
     const ours = await predictExamples(model, usable);
     const theirs = new Map(
-      (readJsonGz(join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`)) as DevRecord[]).map((r) => [r[0], r]),
+      ((await readJsonGz(disk, join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`))) as DevRecord[]).map((r) => [
+        r[0],
+        r,
+      ]),
     );
     for (const p of ours) {
       const [, record, actual] = theirs.get(p.runUuid)!;
@@ -52,48 +56,48 @@ describe("predict-run", () => {
   });
 
   test("the model learned the fixture: most dev runs are predicted right", async () => {
-    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const dev = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
     const ours = await predictExamples(
       model,
-      dev.map((u) => exampleOfCachedRun(ws, model, u)).filter((e) => e.kind === "example"),
+      (await Promise.all(dev.map((u) => exampleOfCachedRun(ws, model, u)))).filter((e) => e.kind === "example"),
     );
     const right = ours.filter((p) => p.predictedClass === p.actualClass).length;
     expect(right / ours.length).toBeGreaterThan(0.8);
   });
 
-  test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", () => {
-    expect(exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({
+  test("a run missing from the cache, or with other columns, is unusable with a reason, not an error", async () => {
+    expect(await exampleOfCachedRun(ws, model, "00000000-0000-4000-8000-0000deadbeef")).toMatchObject({
       kind: "unusable",
       reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef"),
     });
     // dstat's default columns (cpu, disk, net, paging, system) have usr but no load average "1m"
-    writeCache(join(root, "other"), "tempest-full", [
+    await writeCache(join(root, "other"), "tempest-full", [
       { uuid: "other-columns-run", trace: realText(fixturePath("dstat", "standin-0.7.2-default-columns.csv")), status: 0, metadata: {} },
     ]);
-    const other = exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
+    const other = await exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
     expect(other.kind).toBe("unusable");
     expect(other.kind === "unusable" && other.reason).toMatch(/^other-columns-run: .*1m/);
   });
 
-  test("a trace the cache check already parsed is used as is: same example, the file not read again", () => {
-    const [uuid] = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
-    const fromFile = exampleOfCachedRun(ws, model, uuid!);
-    const text = readTraceText(ws, uuid!)!;
-    const metadata = readRunMetadata(ws, uuid!)!;
+  test("a trace the cache check already parsed is used as is: same example, the file not read again", async () => {
+    const [uuid] = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
+    const fromFile = await exampleOfCachedRun(ws, model, uuid!);
+    const text = (await readTraceText(ws, uuid!))!;
+    const metadata = (await readRunMetadata(ws, uuid!))!;
     const year = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : new Date().getUTCFullYear();
     const parsed = parseDstatCsv(text, { year });
     const moved = `${ws.rawTrace(uuid!)}.away`;
     renameSync(ws.rawTrace(uuid!), moved);
     try {
-      const handed = exampleOfCachedRun(ws, model, uuid!, parsed);
+      const handed = await exampleOfCachedRun(ws, model, uuid!, parsed);
       expect(handed.kind).toBe("example");
       expect(handed.kind === "example" && [...handed.example]).toEqual(fromFile.kind === "example" ? [...fromFile.example] : []);
       // Without a Date: line, a table read with another year for its dd-mm times is not trusted: the file
       // is read again (here: gone); read with the metadata's year it is used.
       const undated = text.replace(/,"Date:","[^"]*"/, "");
       expect(undated).not.toBe(text);
-      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year: year - 3 })).kind).toBe("unusable");
-      expect(exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year })).kind).toBe("example");
+      expect((await exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year: year - 3 }))).kind).toBe("unusable");
+      expect((await exampleOfCachedRun(ws, model, uuid!, parseDstatCsv(undated, { year }))).kind).toBe("example");
     } finally {
       renameSync(moved, ws.rawTrace(uuid!));
     }

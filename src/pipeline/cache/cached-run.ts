@@ -3,6 +3,7 @@
 import { DstatParseError, parseDstatCsv, type DstatTable } from "../../io/dstat-csv.ts";
 import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError } from "../../io/workspace/store.ts";
 
 interface LoadedRun {
   table: DstatTable;
@@ -14,11 +15,12 @@ interface LoadedRun {
  * cache check: reused, so the prediction path reads and parses each trace once, unless its `dd-mm` times
  * were read with another year than the metadata gives (then the trace is parsed again, as it always was).
  */
-export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): LoadedRun | string {
+export async function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): Promise<LoadedRun | string> {
   let metadata: RunMetadata | undefined;
   try {
-    metadata = readRunMetadata(ws, run);
+    metadata = await readRunMetadata(ws, run);
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     return `unreadable cache file: ${(err as Error).message}`;
   }
   if (metadata === undefined) return "no metadata in the cache (.metadata)";
@@ -28,8 +30,9 @@ export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): 
     return { table: parsed, metadata };
   let text: string | undefined;
   try {
-    text = readTraceText(ws, run);
+    text = await readTraceText(ws, run);
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     return `unreadable cache file: ${(err as Error).message}`;
   }
   if (text === undefined) return "no dstat file in the cache (.raw)";
@@ -38,5 +41,26 @@ export function loadCachedRun(ws: Workspace, run: string, parsed?: DstatTable): 
   } catch (err) {
     if (err instanceof DstatParseError) return err.message;
     throw err;
+  }
+}
+
+/**
+ * Loads `runs` in order, keeping up to the store's `readsInFlight` of the next ones loading while the
+ * caller works on the current one: on S3 each load is a round trip, so they overlap.
+ */
+export async function* loadCachedRuns(ws: Workspace, runs: string[]): AsyncGenerator<[string, LoadedRun | string]> {
+  const ahead = Math.max(1, ws.store.readsInFlight);
+  const loading: Promise<LoadedRun | string>[] = [];
+  const start = (i: number) => {
+    const p = loadCachedRun(ws, runs[i]!);
+    // Awaited below unless the caller stops early; then its failure is not an unhandled rejection.
+    p.catch(() => undefined);
+    loading.push(p);
+  };
+  for (let i = 0; i < Math.min(ahead, runs.length); i++) start(i);
+  for (let i = 0; i < runs.length; i++) {
+    const next = loading.shift()!;
+    if (i + ahead < runs.length) start(i + ahead);
+    yield [runs[i]!, await next];
   }
 }

@@ -1,10 +1,9 @@
 // build-dataset's work: each set's cached traces, one at a time, straight into one preallocated matrix
 // per set, normalised by the training set, and written as `<set>.npz` with its run list. Runs that cannot
 // make an example are left out and warned about — never kept as garbage rows.
-import { rmSync } from "node:fs";
 import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
-import { loadCachedRun } from "../cache/cached-run.ts";
+import { loadCachedRuns } from "../cache/cached-run.ts";
 import { Breather } from "../breather.ts";
 import { CimlError, ExampleError, throwIfAborted } from "../errors.ts";
 import type { Emit } from "../events.ts";
@@ -85,11 +84,10 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
 }
 
 /** The first run that loads fixes the columns (the original took the first run, loadable or not). */
-export function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): string[] {
+export async function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): Promise<string[]> {
   let firstProblem = "";
-  for (const run of runs) {
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, runs)) {
     throwIfAborted(signal);
-    const loaded = loadCachedRun(plan.cache, run);
     if (typeof loaded === "string") {
       firstProblem ||= `${run}: ${loaded}`;
       continue;
@@ -147,11 +145,10 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     state.excluded.push({ run, set, reason });
     emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
   };
-  for (let i = 0; i < list.length; i++) {
+  let i = 0;
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, list)) {
     await state.breather.maybe(state.signal);
-    const run = list[i]!;
-    progress(i, excludedHere, run);
-    const loaded = loadCachedRun(plan.cache, run);
+    progress(i++, excludedHere, run);
     if (typeof loaded === "string") {
       exclude(run, loaded);
       continue;
@@ -199,7 +196,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
 }
 
 /** `<set>.npz` (none for an empty set) and the set's run list, in row order. */
-function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float64Array, rows: number): void {
+async function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float64Array, rows: number): Promise<void> {
   const { plan, features } = state;
   const ids = state.ids[set];
   const classes = state.classes[set];
@@ -208,7 +205,7 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
     const classArray: NpyArray = isNumericLabel(plan.classLabel)
       ? { dtype: "<i8", shape: [rows], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
       : stringArray(classes);
-    writeNpz(npzPath, {
+    await writeNpz(plan.target.store, npzPath, {
       examples: { dtype: plan.dtype === "float32" ? "<f4" : "<f8", shape: [rows, features], data: matrix.subarray(0, rows * features) },
       example_ids: stringArray(
         ids,
@@ -218,9 +215,9 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
     });
   } else {
     // An empty set has no archive, as in the original; a stale one from an earlier build must not linger.
-    rmSync(npzPath, { force: true });
+    await plan.target.store.remove(npzPath);
   }
-  writeJsonGz(plan.target.datasetFile(plan.dataset, `${set}.json.gz`), ids);
+  await writeJsonGz(plan.target.store, plan.target.datasetFile(plan.dataset, `${set}.json.gz`), ids);
   state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
 }
 
@@ -279,7 +276,7 @@ export async function fillSets(
         );
       }
     }
-    writeSet(state, set, matrix, rows);
+    await writeSet(state, set, matrix, rows);
   }
   const vocabulary = vocabularyOf(state);
   emit(lengthHistogram(state.allLengths, state.allClasses, vocabulary, shape.normalized_length));

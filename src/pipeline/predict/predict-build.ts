@@ -3,13 +3,14 @@
 // cache grows as CI runs), and the workspace, source and model opened once for a whole command.
 import { ORIGINAL_DB_URI } from "../../io/subunit2sql.ts";
 import type { FetchPolicy } from "../../io/log-server.ts";
-import { readRunList, writeRunList } from "../../io/raw-cache.ts";
+import { FoundRuns } from "../../io/found-runs.ts";
 import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
 import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
-import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
+import { checkName, openWorkspace, type Workspace } from "../../io/workspace.ts";
+import type { S3Access } from "../../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
@@ -24,6 +25,8 @@ import {
 
 export interface Predictor extends PredictionModel {
   ws: Workspace;
+  /** the runs this process cached, indexed for build-dataset */
+  found: FoundRuns;
   source: RunSource;
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
@@ -33,6 +36,8 @@ export interface Predictor extends PredictionModel {
 /** What every prediction command takes beside its own flags. */
 export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
@@ -64,13 +69,13 @@ export const PREDICTOR_DEFAULTS = {
  * ends. The dataset and model are checked before the database is touched: they are the likelier mistake.
  */
 export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
-  const ws = new Workspace(resolveDataPath(options.dataPath));
   checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  const ws = await openWorkspace(options.dataPath, options.s3);
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
@@ -83,13 +88,12 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   try {
     const source = await openSource(options);
     try {
-      ws.ensureDirs();
       const policy = fetchPolicyFor(
         { dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout },
         source.dstatPaths,
         sourceReadsLocalLogs(options),
       );
-      return await body({ ...model, ws, source, policy, unavailable: readUnavailableRuns(ws) });
+      return await body({ ...model, ws, found: new FoundRuns(ws), source, policy, unavailable: await readUnavailableRuns(ws) });
     } finally {
       await source.close();
     }
@@ -171,17 +175,7 @@ export async function exampleOfRun(
       reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...exampleOfCachedRun(p.ws, p, run.id, cached.table), downloaded: cached.kind === "cached" };
-}
-
-/**
- * Adds newly downloaded runs to the build's run list, so build-dataset sees the cache grow as CI runs.
- * The list is an index over the files: a lost update (two processes at once) is repaired by cache-data.
- */
-export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]): void {
-  if (runUuids.length === 0) return;
-  const path = ws.buildRuns(buildName);
-  writeRunList(path, [...readRunList(path), ...runUuids]);
+  return { ...(await exampleOfCachedRun(p.ws, p, run.id, cached.table)), downloaded: cached.kind === "cached" };
 }
 
 /**
@@ -209,8 +203,7 @@ export async function predictBuild(
       emit?.({ type: "info", message: `Obtained dstat file for ${e.runUuid}` });
     }
   }
-  indexRuns(
-    p.ws,
+  await p.found.add(
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );

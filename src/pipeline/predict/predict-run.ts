@@ -47,7 +47,7 @@ export interface PredictionModel {
 }
 
 export async function loadPredictionModel(ws: Workspace, dataset: string, experiment: string): Promise<PredictionModel> {
-  const config = readDatasetConfig(ws, dataset);
+  const config = await readDatasetConfig(ws, dataset);
   const model = await loadTrainedModel(ws, dataset, experiment);
   const vocabulary = config.classes?.map(String);
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.
@@ -68,8 +68,8 @@ export type RunExample =
  * A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns).
  * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
  */
-export function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): RunExample {
-  const loaded = loadCachedRun(ws, runUuid, parsed);
+export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): Promise<RunExample> {
+  const loaded = await loadCachedRun(ws, runUuid, parsed);
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
