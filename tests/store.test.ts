@@ -128,8 +128,11 @@ describe("data path", () => {
     expect(resolveDataPath(undefined, "/home/u")).toBe("/home/u/data");
   });
 
-  test("S3 paths say they are not supported yet", () => {
-    expect(() => resolveDataPath("s3://cimlrawdata", "/")).toThrow(/S3 storage is not supported yet/);
+  test("s3:// paths are kept as they are; other schemes are refused without echoing credentials", () => {
+    expect(resolveDataPath("s3://cimlrawdata/team", "/")).toBe("s3://cimlrawdata/team");
+    expect(() => resolveDataPath("https://user:secret@host/x", "/")).toThrow(
+      "data path https://***@host/x: only local directories and s3://BUCKET[/PREFIX] are supported",
+    );
   });
 
   test("splits use Python's float formatting", () => {

@@ -197,8 +197,10 @@ export class S3Store implements Store {
 
   /** Checks the bucket answers with these credentials before a command starts its work. */
   async check(): Promise<void> {
-    const prefix = this.prefix ? `${this.prefix}/` : "";
-    await this.request("listing of", this.root, () => this.client.list({ prefix, maxKeys: 1 }));
+    // A listing that names no object: it still needs the bucket and the credentials, and stays one small
+    // answer (s3rver fails a listing cut short by maxKeys, so none is asked for).
+    const prefix = `${this.prefix ? `${this.prefix}/` : ""}.ciml-check-`;
+    await this.request("listing of", this.root, () => this.client.list({ prefix }));
   }
 
   appender(location: string): Appender {
