@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { withPredictor } from "../src/pipeline/predict/predict-build.ts";
 import { S3_KEY, type S3Server, startS3Server } from "./helpers/s3-server.ts";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
@@ -214,6 +215,41 @@ describe("a workspace in an S3 bucket", () => {
       return rest;
     };
     expect(await evalOf("synced/again/e/eval_again.json.gz")).toEqual(await evalOf("team/ds/e/eval_ds.json.gz"));
+  }, 300_000);
+});
+
+describe("a running predictor and a newly published model", () => {
+  test("is picked up on a reload request (SIGHUP), not before the minute is up, without a restart", async () => {
+    let reload: () => void = () => undefined;
+    const events: { type: string; message?: string }[] = [];
+    const options = {
+      dataPath: `s3://${s3.bucket}/team`,
+      s3: { url: s3.url, env: s3.env },
+      dbUri: db,
+      defaultDbUri: db,
+      dataset: "ds",
+      experiment: "e",
+      onReloadRequest: (listener: () => void) => {
+        reload = listener;
+        return () => undefined;
+      },
+    };
+    await withPredictor(
+      options,
+      (e) => events.push(e as { type: string }),
+      async (p) => {
+        const first = p.model.manifest;
+        const common = ["--data-path", `s3://${s3.bucket}/team`, "--s3-url", s3.url, "--no-tui"];
+        ok(["setup-experiment", "--experiment", "e", "--force", "--hidden-layers", "4", "--epochs", "2", "--batch-size", "4", ...common]);
+        ok(["train-model", "--dataset", "ds", "--experiment", "e", ...common]);
+        await p.refreshModel();
+        expect(p.model.manifest).toBe(first);
+        reload();
+        await p.refreshModel();
+        expect(p.model.manifest).not.toEqual(first);
+        expect(events.some((e) => e.message?.startsWith("loaded the newer model published in s3://ciml/team/ds/e"))).toBe(true);
+      },
+    );
   }, 300_000);
 });
 

@@ -76,6 +76,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     emit({ type: "stage", stage: "predict", state: "started", detail: `${toPredict.length} runs` });
     for (let start = 0; start < toPredict.length; start += CHUNK) {
       const chunk = toPredict.slice(start, start + CHUNK);
+      await p.refreshModel();
       // A run whose download keeps failing is reported and left out, not the end of the batch. Any other
       // error (the database gone, a bug) would fail the remaining runs alike: it ends the command.
       const examples = await mapLimited(chunk, parallel, (run) =>

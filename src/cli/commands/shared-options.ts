@@ -47,13 +47,28 @@ export function sourceOptions(f: Flags, defaultDbUri: string): SourceOptions {
   };
 }
 
+/** SIGHUP asks a running prediction command to look for a newer model now (docs/s3.md). */
+function onSighup(listener: () => void): () => void {
+  process.on("SIGHUP", listener);
+  return () => process.off("SIGHUP", listener);
+}
+
 /** The options every prediction command shares, with the step's defaults. */
 export function predictorOptions(
   f: Flags,
   d: { defaultDbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
-): SourceOptions & { dataPath: string; s3: S3Access; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
+): SourceOptions & {
+  dataPath: string;
+  s3: S3Access;
+  onReloadRequest: typeof onSighup;
+  dataset: string;
+  experiment: string;
+  dstatPaths?: string[];
+  timeoutSeconds: number;
+} {
   return {
     ...workspaceOptions(f),
+    onReloadRequest: onSighup,
     ...sourceOptions(f, d.defaultDbUri),
     dataset: f.string("--dataset", d.dataset),
     experiment: f.string("--experiment", d.experiment),

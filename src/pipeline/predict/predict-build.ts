@@ -4,6 +4,7 @@
 import { ORIGINAL_DB_URI } from "../../io/subunit2sql.ts";
 import type { FetchPolicy } from "../../io/log-server.ts";
 import { FoundRuns } from "../../io/found-runs.ts";
+import { readModelJsonBytes } from "../../io/tfjs-model-files.ts";
 import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
@@ -31,6 +32,12 @@ export interface Predictor extends PredictionModel {
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
+  /**
+   * Swaps in a newer model when one was published (model.json changed), looking at most once per
+   * `modelCheckSeconds` or at once after a reload request; a newer model that fails to load is warned
+   * about and the current one kept.
+   */
+  refreshModel(): Promise<void>;
 }
 
 /** What every prediction command takes beside its own flags. */
@@ -49,6 +56,10 @@ export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "ds
    * never needs one, and a firehose event that finds it down is retried like a log server that is down.
    */
   lazyDatabase?: boolean;
+  /** how often a long-running command looks for a newer model (default 60 s) */
+  modelCheckSeconds?: number;
+  /** subscribes to reload requests (mqtt-trainer: SIGHUP), so a newer model is looked for at once; returns the unsubscribe */
+  onReloadRequest?: (listener: () => void) => () => void;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -93,13 +104,76 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
         source.dstatPaths,
         sourceReadsLocalLogs(options),
       );
-      return await body({ ...model, ws, found: new FoundRuns(ws), source, policy, unavailable: await readUnavailableRuns(ws) });
+      const predictor: Predictor = {
+        ...model,
+        ws,
+        found: new FoundRuns(ws),
+        source,
+        policy,
+        unavailable: await readUnavailableRuns(ws),
+        refreshModel: async () => undefined,
+      };
+      const refresher = modelRefresher(predictor, (options.modelCheckSeconds ?? MODEL_CHECK_SECONDS) * 1000, emit);
+      predictor.refreshModel = refresher.refresh;
+      const unsubscribe = options.onReloadRequest?.(refresher.request);
+      try {
+        return await body(predictor);
+      } finally {
+        unsubscribe?.();
+        model.model = predictor.model;
+      }
     } finally {
       await source.close();
     }
   } finally {
     model.model.dispose();
   }
+}
+
+const MODEL_CHECK_SECONDS = 60;
+/** A replaced model is freed this long after, so predictions already running on it can finish. */
+const RETIRE_MS = 60_000;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** What refreshModel does: model.json compared with the loaded one's, and a newer model loaded in its place. */
+function modelRefresher(p: Predictor, everyMs: number, emit: Emit) {
+  let lastCheck = Date.now();
+  let requested = false;
+  let running: Promise<void> | undefined;
+  const check = async () => {
+    lastCheck = Date.now();
+    requested = false;
+    const dir = p.ws.modelDir(p.dataset, p.experiment);
+    const manifest = await readModelJsonBytes(p.ws.store, dir);
+    if (manifest === undefined || sameBytes(manifest, p.model.manifest)) return;
+    let next: PredictionModel;
+    try {
+      next = await loadPredictionModel(p.ws, p.dataset, p.experiment, manifest);
+    } catch (err) {
+      emit({ type: "warning", message: `a newer model in ${dir} cannot be loaded, so the current one stays: ${(err as Error).message}` });
+      return;
+    }
+    const old = p.model;
+    p.model = next.model;
+    p.config = next.config;
+    setTimeout(() => old.dispose(), RETIRE_MS).unref?.();
+    emit({ type: "info", message: `loaded the newer model published in ${dir}` });
+  };
+  return {
+    request: () => {
+      requested = true;
+    },
+    refresh: () => {
+      if (!requested && Date.now() - lastCheck < everyMs) return Promise.resolve();
+      running ??= check().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+  };
 }
 
 /** The run source; with `lazyDatabase`, a database source that connects on its first query. */
@@ -190,6 +264,7 @@ export async function predictBuild(
   emit?: Emit,
   admit: (runId: string) => boolean = () => true,
 ): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+  await p.refreshModel();
   const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
   // Runs of other build names are in `skipped`, one line each.
   const found = all.length + skipped.length;

@@ -20,6 +20,7 @@ export async function predictZuulBuild(
   policy: FetchPolicy,
   signal: AbortSignal,
 ): Promise<BuildOutcome> {
+  await p.refreshModel();
   const example = await exampleOfRun(p, run, signal, policy);
   if (example.kind === "unusable") return { kind: "skipped", reason: `Zuul build ${example.reason}` };
   if (example.downloaded) await p.found.add(buildName, [run.id]);
