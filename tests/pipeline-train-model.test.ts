@@ -156,7 +156,7 @@ describe("train-model outputs", () => {
     expect(epochs).toHaveLength(15);
     const trainEvents = readEventFile(file("")).slice(1);
     expect(trainEvents.map((e) => e.step)).toEqual(epochs.map((e) => e.step));
-    trainEvents.forEach(async (e, i) => {
+    trainEvents.forEach((e, i) => {
       expect(e.scalars.loss).toBeCloseTo(epochs[i]!.metrics.loss!, 5);
       expect(e.scalars.accuracy).toBeCloseTo(epochs[i]!.metrics.accuracy!, 6);
     });

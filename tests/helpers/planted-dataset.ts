@@ -65,7 +65,7 @@ export async function writePlantedDataset(root: string, dataset: string, o: Plan
   const dev = draw(sizes.dev);
   const sets = { training: draw(sizes.training), dev, test };
   const params: Record<string, [number, number]> = {};
-  labels.forEach(async (label, j) => {
+  labels.forEach((label, j) => {
     let sum = 0;
     let lo = Infinity;
     let hi = -Infinity;
