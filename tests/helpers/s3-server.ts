@@ -14,6 +14,8 @@ export interface S3Server {
   bucket: string;
   /** environment that reaches it (the AWS_* variables) */
   env: Record<string, string>;
+  /** the same, for a Bun.S3Client in the test itself */
+  client: { accessKeyId: string; secretAccessKey: string; endpoint: string; region: string };
   stop(): void;
 }
 
@@ -50,6 +52,7 @@ export async function startS3Server(bucket = "ciml"): Promise<S3Server> {
     url,
     bucket,
     env: { AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_KEY, AWS_REGION: "us-east-1" },
+    client: { accessKeyId: S3_KEY, secretAccessKey: S3_KEY, endpoint: url, region: "us-east-1" },
     stop() {
       child.kill();
       rmSync(dir, { recursive: true, force: true });
