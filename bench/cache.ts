@@ -105,7 +105,6 @@ try {
 
   // The original's way: one run at a time, paths in order, body and metadata stored before the next run.
   const seqWs = new Workspace(join(dir, "sequential"));
-  seqWs.ensureDirs();
   const db = await openSubunit2sql(dbUri);
   let seqCached = 0;
   const t1 = performance.now();
@@ -121,8 +120,8 @@ try {
       const body = new Uint8Array(await response.arrayBuffer());
       // The original parsed what it had just cached; so does this peer, to compare like with like.
       parseDstatCsv(new TextDecoder().decode(isGzip(body) ? gunzip(body) : body));
-      writeTraceGz(seqWs, run.uuid, isGzip(body) ? body : gzip(body));
-      writeRunMetadata(seqWs, run.uuid, { status: runStatus(run), artifact: run.artifacts, ...(await db.runMetadata(run.uuid)) });
+      await writeTraceGz(seqWs, run.uuid, isGzip(body) ? body : gzip(body));
+      await writeRunMetadata(seqWs, run.uuid, { status: runStatus(run), artifact: run.artifacts, ...(await db.runMetadata(run.uuid)) });
       seqCached++;
       break;
     }
@@ -173,7 +172,6 @@ try {
 
   // The one-at-a-time Zuul loop: page the API, then per build the dstat paths in order and the inventory.
   const zuulSeqWs = new Workspace(join(dir, "zuul-sequential"));
-  zuulSeqWs.ensureDirs();
   const t2 = performance.now();
   let zuulSeqDone = 0;
   for (let skip = 0; zuulSeqDone < sequentialRuns; skip += 100) {
@@ -194,8 +192,8 @@ try {
         const body = new Uint8Array(await response.arrayBuffer());
         parseDstatCsv(new TextDecoder().decode(isGzip(body) ? gunzip(body) : body));
         const inventory = await (await fetch(joinUrl(b.log_url, INVENTORY_PATH))).text();
-        writeTraceGz(zuulSeqWs, b.uuid, isGzip(body) ? body : gzip(body));
-        writeRunMetadata(zuulSeqWs, b.uuid, { status: b.result === "SUCCESS" ? 0 : 1, artifact: b.log_url, inventory });
+        await writeTraceGz(zuulSeqWs, b.uuid, isGzip(body) ? body : gzip(body));
+        await writeRunMetadata(zuulSeqWs, b.uuid, { status: b.result === "SUCCESS" ? 0 : 1, artifact: b.log_url, inventory });
         break;
       }
     }

@@ -15,6 +15,7 @@ import { writeRunList, writeRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { matchingColumns, rawExampleInto } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor } from "../tests/dataset-cache.ts";
+import { disk } from "../tests/helpers/disk.ts";
 
 const TRACES = Number(process.env.BENCH_TRACES ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5000);
@@ -105,7 +106,6 @@ print(s, rows, pd.__version__)`,
   // ---- 3. peak RSS of a 5,000-run build ----
   const wsRoot = join(dir, "ws");
   const ws = new Workspace(wsRoot);
-  ws.ensureDirs();
   const sources = gz.map((g, i) => {
     const path = join(dir, `distinct${i}.csv.gz`);
     writeFileSync(path, g);
@@ -115,10 +115,10 @@ print(s, rows, pd.__version__)`,
   for (let i = 0; i < RUNS; i++) {
     const uuid = uuidFor(i);
     linkSync(sources[i % sources.length]!, ws.rawTrace(uuid));
-    writeRunMetadata(ws, uuid, { status: i % 10 === 0 ? 1 : 0, artifact: null });
+    await writeRunMetadata(ws, uuid, { status: i % 10 === 0 ? 1 : 0, artifact: null });
     runs.push(uuid);
   }
-  writeRunList(ws.buildRuns("tempest-full"), runs);
+  await writeRunList(disk, ws.buildRuns("tempest-full"), runs);
   mkdirSync(join(dir, "plots"), { recursive: true });
   const started = performance.now();
   const child = Bun.spawn(

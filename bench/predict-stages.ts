@@ -14,9 +14,10 @@ import { readRunList, readTraceText, writeRunMetadata, writeTraceGz } from "../s
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
-import { indexRuns, predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
+import { predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { trainOnHistory } from "./trained-history.ts";
+import { disk } from "../tests/helpers/disk.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 const events = Number(process.argv[2] ?? 20);
@@ -35,7 +36,7 @@ try {
   await simulate({ ...sim, runs: TRAIN_RUNS + 2 * events, intervalSeconds: 1 }, quiet);
   await trainOnHistory({ data, dbUri, plots: dir, runs: TRAIN_RUNS, epochs: 2 });
 
-  const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
+  const cached = new Set(await readRunList(disk, new Workspace(data).buildRuns("tempest-full")));
   const db = await openSubunit2sql(dbUri);
   const fresh: string[] = [];
   for await (const run of db.runsByKeyValue("build_name", "tempest-full"))
@@ -70,12 +71,14 @@ try {
       const table = await time("gunzip + dstat parse (streamed)", () =>
         readDstat(isGzip(got.body) ? gunzipStream(got.body) : got.body, { year }),
       );
-      await time("cache writes (trace gzip, metadata)", () => {
-        writeTraceGz(p.ws, run.id, isGzip(got.body) ? got.body : gzip(got.body));
-        writeRunMetadata(p.ws, run.id, { status: run.status, artifact: run.logRoot });
+      await time("cache writes (trace gzip, metadata)", async () => {
+        await writeTraceGz(p.ws, run.id, isGzip(got.body) ? got.body : gzip(got.body));
+        await writeRunMetadata(p.ws, run.id, { status: run.status, artifact: run.logRoot });
       });
-      await time("removed: cached trace read back and parsed again", () => readDstat(readTraceText(p.ws, run.id)!.chunks, { year }));
-      await time("run list update (indexRuns: read, add, rewrite)", () => indexRuns(p.ws, "tempest-full", [run.id]));
+      await time("removed: cached trace read back and parsed again", async () =>
+        readDstat((await readTraceText(p.ws, run.id))!.chunks, { year }),
+      );
+      await time("run list update (this process's found-runs list rewritten)", () => p.found.add("tempest-full", [run.id]));
       const example = await time("resample + normalise (exampleFromTable)", () => exampleFromTable(table, p.config));
       await time("tfjs predict (one row)", () => p.model.predict(example, 1));
     }

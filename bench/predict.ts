@@ -16,6 +16,7 @@ import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { trainOnHistory } from "./trained-history.ts";
+import { disk } from "../tests/helpers/disk.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 
@@ -61,7 +62,7 @@ try {
   );
 
   // The builds whose runs are not cached: the events to predict.
-  const cached = new Set(readRunList(new Workspace(data).buildRuns("tempest-full")));
+  const cached = new Set(await readRunList(disk, new Workspace(data).buildRuns("tempest-full")));
   const db = await openSubunit2sql(dbUri);
   const fresh: string[] = [];
   for await (const run of db.runsByKeyValue("build_name", "tempest-full")) if (!cached.has(run.uuid)) fresh.push(run.uuid);

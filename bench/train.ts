@@ -13,6 +13,7 @@ import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 import { initTf, tf } from "../src/pipeline/model/tfjs-runtime.ts";
 import { trainLoop, type TrainingSet } from "../src/pipeline/model/training-loop.ts";
+import { disk } from "../tests/helpers/disk.ts";
 
 const N = 5000;
 const F = 2000;
@@ -206,7 +207,7 @@ const info = await initTf("wasm");
 const data = dataset();
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-train-"));
 const npz = join(dir, "training.npz");
-writeNpz(npz, {
+await writeNpz(disk, npz, {
   examples: { dtype: "<f4", shape: [N, F], data: data.x },
   classes: { dtype: "<i8", shape: [N], data: BigInt64Array.from(data.labels, BigInt) },
 });

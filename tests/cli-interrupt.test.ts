@@ -16,8 +16,8 @@ import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-interrupt-"));
 
-beforeAll(() => {
-  writePlantedDataset(root, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
+beforeAll(async () => {
+  await writePlantedDataset(root, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

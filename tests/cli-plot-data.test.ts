@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeJsonGz } from "../src/io/gzip-json.ts";
 import { PNG_SIGNATURE } from "../src/io/png.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-plot-"));
@@ -13,7 +14,7 @@ function ciml(...args: string[]) {
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   const evals: [string, string, Record<string, number>][] = [
     ["usr-1min", "dnn-3x10", { accuracy: 0.9, loss: 40, auc: 0.95 }],
     ["usr-1min", "dnn-5x100", { accuracy: 0.96, loss: 20, auc: 0.99 }],
@@ -21,7 +22,7 @@ beforeAll(() => {
     ["usr-10s", "dnn-5x100", { accuracy: 0.75, loss: 70, auc: 0.85 }],
   ];
   for (const [d, e, m] of evals)
-    writeJsonGz(join(root, d, e, `eval_${d}.json.gz`), {
+    await writeJsonGz(disk, join(root, d, e, `eval_${d}.json.gz`), {
       ...m,
       confusion_matrix: [
         [1, 0],

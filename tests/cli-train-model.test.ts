@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { encodeJsonGz, readJsonGz } from "../src/io/gzip-json.ts";
 import { readNpz, writeNpz } from "../src/io/npy.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-cli-train-"));
@@ -23,11 +24,11 @@ function expectOneLineError(r: ReturnType<typeof ciml>, code: number, pattern: R
   expect(lines[0]).toMatch(pattern);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   for (const name of ["ok", "corrupt", "narrow", "fewer-features"])
-    writePlantedDataset(root, name, { seed: 3, sizes: { training: 120, dev: 30, test: 40 } });
-  writePlantedDataset(root, "fewer-features", { seed: 3, features: 18, sizes: { training: 120, dev: 30, test: 40 } });
-  writePlantedDataset(root, "providers", {
+    await writePlantedDataset(root, name, { seed: 3, sizes: { training: 120, dev: 30, test: 40 } });
+  await writePlantedDataset(root, "fewer-features", { seed: 3, features: 18, sizes: { training: 120, dev: 30, test: 40 } });
+  await writePlantedDataset(root, "providers", {
     seed: 4,
     classes: [
       { name: "ovh", share: 0.5 },
@@ -36,16 +37,16 @@ beforeAll(() => {
     sizes: { training: 120, dev: 30, test: 40 },
   });
   writeFileSync(join(root, "corrupt", "test.npz"), "PK\u0003\u0004 this is not really a zip archive");
-  const narrow = readNpz(join(root, "narrow", "test.npz"));
+  const narrow = await readNpz(disk, join(root, "narrow", "test.npz"));
   const ex = narrow.examples!;
   const cut = new Float32Array(40 * 23);
   for (let i = 0; i < 40; i++) cut.set((ex.data as Float32Array).subarray(i * 24, i * 24 + 23), i * 23);
-  writeNpz(join(root, "narrow", "test.npz"), { ...narrow, examples: { dtype: "<f4", shape: [40, 23], data: cut } });
+  await writeNpz(disk, join(root, "narrow", "test.npz"), { ...narrow, examples: { dtype: "<f4", shape: [40, 23], data: cut } });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("setup-experiment", () => {
-  test("writes the original's JSON shape with string batch_size/epochs; short names expand", () => {
+  test("writes the original's JSON shape with string batch_size/epochs; short names expand", async () => {
     const r = ciml(
       "setup-experiment",
       "--experiment",
@@ -64,7 +65,7 @@ describe("setup-experiment", () => {
     );
     expect(r.code).toBe(0);
     expect(r.out).toContain("Experiment e1 saved successfully.");
-    expect(readJsonGz(join(root, "_experiments", "e1", "experiment.json.gz"))).toEqual({
+    expect(await readJsonGz(disk, join(root, "_experiments", "e1", "experiment.json.gz"))).toEqual({
       estimator: "tf.estimator.DNNClassifier",
       params: {},
       hyper_params: {
@@ -78,7 +79,7 @@ describe("setup-experiment", () => {
     });
   });
 
-  test("extra hyper-parameters are stored only when given", () => {
+  test("extra hyper-parameters are stored only when given", async () => {
     expect(
       ciml(
         "setup-experiment",
@@ -100,7 +101,7 @@ describe("setup-experiment", () => {
         "7",
       ).code,
     ).toBe(0);
-    const e = readJsonGz(join(root, "_experiments", "e2", "experiment.json.gz")) as {
+    const e = (await readJsonGz(disk, join(root, "_experiments", "e2", "experiment.json.gz"))) as {
       estimator: string;
       hyper_params: Record<string, unknown>;
     };

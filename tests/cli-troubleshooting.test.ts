@@ -181,9 +181,22 @@ const SCENARIOS: Record<string, { code: number; run: () => Promise<Outcome> }> =
     code: 1,
     run: () => ciml("train-model", "--dataset", "ds", "--experiment", "dnn", "--backend", "tensorflow"),
   },
-  "error: S3 storage … is not supported yet; use a local --data-path": {
-    code: 1,
+  "error: --s3-url and --s3-profile need an s3://BUCKET[/PREFIX] data path; … is a local folder": {
+    code: 2,
     run: () => ciml("build-dataset", "--dataset", "s3", "--s3-url", "https://s3.example.org"),
+  },
+  "error: cannot reach the S3 endpoint … (…); check --s3-url and that the server is up": {
+    code: 1,
+    run: async () => {
+      // Port 1 on loopback: nothing listens there. The keys are placeholders, never shown.
+      const p = Bun.spawn(
+        [process.execPath, MAIN, "build-dataset", "--data-path", "s3://ciml/team", "--s3-url", "http://127.0.0.1:1"],
+        { cwd: dir, env: env({ AWS_ACCESS_KEY_ID: "AKIATROUBLESHOOTING", AWS_SECRET_ACCESS_KEY: "troubleshooting-secret" }), stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect(`${out}${err}`).not.toContain("troubleshooting-secret");
+      return { code, out, err };
+    },
   },
   "error: interrupted; nothing half-written was kept, run the command again to resume": {
     code: 130,

@@ -79,10 +79,10 @@ describe("ciml CLI", () => {
     expect(ciml("doctor", "--bogus").err).toBe("error: unknown option --bogus; see `ciml doctor --help` for the options\n");
   });
 
-  test("S3 options are refused with a clear line", () => {
-    const r = ciml("build-dataset", "--s3-url", "https://s3.example");
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("S3 storage (--s3-profile, --s3-url) is not supported yet");
+  test("S3 options need an s3:// data path; one without credentials is one line", () => {
+    const local = ciml("build-dataset", "--s3-url", "https://s3.example");
+    expect(local.code).toBe(2);
+    expect(local.err).toMatch(/^error: --s3-url and --s3-profile need an s3:\/\/BUCKET\[\/PREFIX\] data path; .* is a local folder\n$/);
   });
 
   test("--json errors are JSON on stdout", () => {

@@ -8,6 +8,7 @@ import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
 import { interruptWhen } from "./helpers/interrupt.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 import { modelFiles } from "./helpers/model-files.ts";
+import { startS3Server } from "./helpers/s3-server.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "ciml-binary-"));
@@ -18,12 +19,12 @@ const empty = join(work, "empty");
 // binary still runs from a directory with no node_modules.
 const canHide = process.platform === "linux" && Bun.spawnSync(["unshare", "-m", "true"]).exitCode === 0;
 
-function runBinary(args: string[], name = "ciml") {
+function runBinary(args: string[], name = "ciml", env: Record<string, string> = {}) {
   const exe = join(work, "run", name);
   const argv = canHide
     ? ["unshare", "-m", "sh", "-c", `mount --bind "${empty}" "${join(repo, "node_modules")}" && exec "$0" "$@"`, exe, ...args]
     : [exe, ...args];
-  const p = Bun.spawnSync(argv, { cwd: join(work, "run"), env: { PATH: "/usr/bin:/bin", HOME: work, CI: "true" } });
+  const p = Bun.spawnSync(argv, { cwd: join(work, "run"), env: { PATH: "/usr/bin:/bin", HOME: work, CI: "true", ...env } });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
@@ -74,9 +75,9 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(last).toMatchObject({ type: "result", stage: "doctor", summary: { backend: "wasm" } });
   });
 
-  test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", () => {
+  test("build-dataset --visualize draws its PNG with the embedded resvg wasm and font", async () => {
     const data = join(work, "run", "data");
-    writeCache(
+    await writeCache(
       data,
       "tempest-full",
       Array.from({ length: 10 }, (_, i) => ({
@@ -107,7 +108,7 @@ describe("compiled binary, alone in an empty directory", () => {
 
   test("Ctrl-C mid-training: exit 130, the model saved before untouched, no temp file", async () => {
     const data = join(work, "run", "interrupt");
-    writePlantedDataset(data, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
+    await writePlantedDataset(data, "big", { seed: 5, sizes: { training: 3000, dev: 200, test: 200 } });
     const setup = ["setup-experiment", "--data-path", data, "--experiment", "long", "--batch-size", "8"];
     expect(runBinary([...setup, "--epochs", "2"]).code).toBe(0);
     expect(runBinary(["train-model", "--data-path", data, "--dataset", "big", "--experiment", "long", "--no-tui"]).code).toBe(0);
@@ -124,6 +125,33 @@ describe("compiled binary, alone in an empty directory", () => {
     expect(r.code).toBe(130);
     expect(modelFiles(modelDir)).toEqual(before);
     expect((readdirSync(modelDir, { recursive: true }) as string[]).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  }, 300_000);
+
+  test("does the workflow on an S3 bucket (s3rver on loopback)", async () => {
+    const s3 = await startS3Server();
+    try {
+      const db = `sqlite:///${join(work, "run", "s3-ci.db")}`;
+      const logs = join(work, "run", "s3-logs");
+      expect(runBinary(["simulate", "--runs", "60", "--seed", "4", "--db-uri", db, "--log-root", logs, "--no-tui"]).code).toBe(0);
+      const flags = ["--data-path", `s3://${s3.bucket}/bin`, "--s3-url", s3.url, "--no-tui"];
+      for (const args of [
+        ["cache-data", "--db-uri", db],
+        ["build-dataset", "--dataset", "ds", "--features-regex", "usr", "--sample-interval", "1min", "--slicer", ":30"],
+        ["setup-experiment", "--experiment", "e", "--epochs", "2", "--batch-size", "8"],
+        ["train-model", "--dataset", "ds", "--experiment", "e"],
+        ["db-batch-predict", "--db-uri", db, "--dataset", "ds", "--experiment", "e"],
+      ]) {
+        const r = runBinary([...args, ...flags], "ciml", s3.env);
+        // Runs simulate left without a dstat file are warned about; nothing else may be said there.
+        expect(r.err.split("\n").filter((line) => line && !line.startsWith("warning: "))).toEqual([]);
+        expect(r.code).toBe(0);
+      }
+      const bucket = new Bun.S3Client({ ...s3.client, bucket: s3.bucket });
+      expect(await bucket.exists("bin/ds/e/model.json")).toBe(true);
+      expect(await bucket.exists("bin/ds/training.npz")).toBe(true);
+    } finally {
+      s3.stop();
+    }
   }, 300_000);
 
   test("completes quickstart with no server, no network and no node_modules", () => {

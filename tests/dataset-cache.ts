@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { gzip } from "../src/io/gzip-json.ts";
 import { writeRunList, writeRunMetadata, writeTraceGz, type RunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 export const DEVSTACK_GROUPS =
   '"system","total cpu usage",,,,,,"memory usage",,,,"net/total",,"dsk/total",,"io/total",,"system",,"load avg",,,"procs",,,"paging",,"tcp sockets",,,,';
@@ -91,13 +92,12 @@ export function uuidFor(i: number): string {
 }
 
 /** Writes traces, metadata and the build's run list; returns the workspace. */
-export function writeCache(root: string, buildName: string, runs: FixtureRun[]): Workspace {
+export async function writeCache(root: string, buildName: string, runs: FixtureRun[]): Promise<Workspace> {
   const ws = new Workspace(root);
-  ws.ensureDirs();
   for (const run of runs) {
     if (run.trace !== undefined) {
       const bytes = typeof run.trace === "string" ? gzip(new TextEncoder().encode(run.trace)) : run.trace;
-      writeTraceGz(ws, run.uuid, bytes);
+      await writeTraceGz(ws, run.uuid, bytes);
     }
     if (run.metadata !== null) {
       const metadata: RunMetadata = {
@@ -106,10 +106,11 @@ export function writeCache(root: string, buildName: string, runs: FixtureRun[]):
         build_name: buildName,
         ...run.metadata,
       };
-      writeRunMetadata(ws, run.uuid, metadata);
+      await writeRunMetadata(ws, run.uuid, metadata);
     }
   }
-  writeRunList(
+  await writeRunList(
+    disk,
     ws.buildRuns(buildName),
     runs.map((r) => r.uuid),
   );

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
+import { disk } from "./helpers/disk.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,12 +16,12 @@ const COUNT = 200_000;
 // threads, so killing at each of the first eight writes covers every point of a save made of a few writes.
 const KILL_POINTS = 8;
 
-test("a writer killed at any write leaves the old file or the new one, whole", () => {
+test("a writer killed at any write leaves the old file or the new one, whole", async () => {
   const path = join(dir, "runs.json.gz");
   const old = { values: [1, 2, 3] };
   let completed = 0;
   for (let when = 1; when <= KILL_POINTS; when++) {
-    writeJsonGz(path, old);
+    await writeJsonGz(disk, path, old);
     const run = Bun.spawnSync([
       "strace",
       "-qq",
@@ -35,7 +36,7 @@ test("a writer killed at any write leaves the old file or the new one, whole", (
       path,
       String(COUNT),
     ]);
-    const value = readJsonGz(path) as { values: number[] };
+    const value = (await readJsonGz(disk, path)) as { values: number[] };
     if (run.exitCode === 0) {
       completed++;
       expect(value.values).toHaveLength(COUNT);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DiskFullError, writeFileAtomic } from "../src/io/atomic-file.ts";
 import { writeNpz } from "../src/io/npy.ts";
 import { EventFileWriter } from "../src/io/tensorboard.ts";
+import { disk as anyPath } from "./helpers/disk.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-atomic-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,12 +45,12 @@ describe("planted symlinks at temp names", () => {
     expectUntouched(victim, links);
   });
 
-  test("writeNpz uses the same safe temp files", () => {
+  test("writeNpz uses the same safe temp files", async () => {
     const shared = join(dir, "shared-b");
     mkdirSync(shared);
     const victim = victimFile("victim-b");
     const links = plantLinks(shared, "training.npz", victim);
-    writeNpz(join(shared, "training.npz"), { x: { dtype: "<f4", shape: [2], data: Float32Array.from([1, 2]) } });
+    await writeNpz(anyPath, join(shared, "training.npz"), { x: { dtype: "<f4", shape: [2], data: Float32Array.from([1, 2]) } });
     expect(readFileSync(join(shared, "training.npz")).subarray(0, 2).toString()).toBe("PK");
     expectUntouched(victim, links);
   });
@@ -66,7 +67,7 @@ describe("planted symlinks at temp names", () => {
       symlinkSync(victim, link);
       links.push(link);
     }
-    expect(() => new EventFileWriter(logs, now)).toThrow(/EEXIST/);
+    expect(() => new EventFileWriter(anyPath, logs, now)).toThrow(/EEXIST/);
     expectUntouched(victim, links);
   });
 
@@ -116,11 +117,13 @@ describe.skipIf(!disk)("a full disk (tmpfs of 200 KiB; needs root to mount)", ()
     expect(readdirSync(disk!)).toEqual([]);
   });
 
-  test("writeNpz says 'disk full at PATH', not fflate's 'no stream handler', and leaves no temp file", () => {
+  test("writeNpz says 'disk full at PATH', not fflate's 'no stream handler', and leaves no temp file", async () => {
     const target = join(disk!, "training.npz");
     // Random floats do not compress, so the archive cannot fit in 200 KiB.
     const data = Float32Array.from({ length: 256 * 1024 }, () => Math.random());
-    expect(() => writeNpz(target, { examples: { dtype: "<f4", shape: [data.length], data } })).toThrow(`disk full at ${target};`);
+    await expect(writeNpz(anyPath, target, { examples: { dtype: "<f4", shape: [data.length], data } })).rejects.toThrow(
+      `disk full at ${target};`,
+    );
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(disk!)).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
 import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-gzip-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -59,7 +60,7 @@ describe("multi-member gzip", () => {
   test("build-dataset counts every sample of a trace cached as two members", async () => {
     const dataPath = join(root, "ws");
     const rows = [3000, 1000, 2000];
-    writeCache(
+    await writeCache(
       dataPath,
       "b",
       rows.map((n, i) => ({ uuid: uuidFor(i + 1), trace: twoMembers(syntheticDstat(n, i + 1)), status: (i % 2) as 0 | 1 })),
@@ -81,9 +82,9 @@ describe("multi-member gzip", () => {
       },
       { emit: () => undefined, signal: new AbortController().signal },
     );
-    const z = readNpz(join(dataPath, "ds", "training.npz"));
+    const z = await readNpz(disk, join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
-    const [mean, range] = readDatasetConfig(new Workspace(dataPath), "ds").normalization_params.usr_size!;
+    const [mean, range] = (await readDatasetConfig(new Workspace(dataPath), "ds")).normalization_params.usr_size!;
     const sizes = Array.from(z.examples!.data as Float64Array, (v) => Math.round(v * range + mean));
     const got = Object.fromEntries(ids.map((id, r) => [id, sizes[r]]));
     expect(got).toEqual(Object.fromEntries(rows.map((n, i) => [uuidFor(i + 1), n])));

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy, NpyError, readNpz, stringArray, writeNpz, type NpyArray } from "../src/io/npy.ts";
+import { disk } from "./helpers/disk.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-npy-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,10 +19,10 @@ const f32 = Float32Array.from([0, 1.5, -2.25, 3.4e38, 1e-40, 0.1, Math.PI]);
 const f64 = Float64Array.from([0, 0.1, -1e300, 5e-324, Math.E, 123456789.123]);
 
 describe("numpy reads what we write", () => {
-  test("npz with every dtype: shapes, dtypes and values", () => {
+  test("npz with every dtype: shapes, dtypes and values", async () => {
     const path = join(dir, "all.npz");
     const examples = new Float32Array(3 * 4).map((_, i) => i / 7 - 0.5);
-    writeNpz(path, {
+    await writeNpz(disk, path, {
       examples: { dtype: "<f4", shape: [3, 4], data: examples },
       wide: { dtype: "<f8", shape: [f64.length], data: f64 },
       narrow: { dtype: "<f4", shape: [f32.length], data: f32 },
@@ -76,7 +77,7 @@ print(json.dumps({k:{'dtype':z[k].dtype.str,'shape':list(z[k].shape),'values':[r
 
 describe("we read what numpy writes", () => {
   for (const fn of ["savez", "savez_compressed"]) {
-    test(`np.${fn} (zip64 extras, every dtype we use)`, () => {
+    test(`np.${fn} (zip64 extras, every dtype we use)`, async () => {
       const path = join(dir, `${fn}.npz`);
       python(
         `import numpy as np,sys
@@ -84,7 +85,7 @@ np.${fn}(sys.argv[1], examples=np.arange(12,dtype=np.float32).reshape(3,4)/3, wi
   classes=np.array([0,1,1],dtype=np.int64), example_ids=np.array(['abc','de','']), labels=np.array(['usr0','ünï😀']))`,
         path,
       );
-      const z = readNpz(path);
+      const z = await readNpz(disk, path);
       expect(z.examples!.dtype).toBe("<f4");
       expect(z.examples!.shape).toEqual([3, 4]);
       expect([...(z.examples!.data as Float32Array)]).toEqual([...Float32Array.from({ length: 12 }, (_, i) => i / 3)]);
@@ -97,7 +98,7 @@ np.${fn}(sys.argv[1], examples=np.arange(12,dtype=np.float32).reshape(3,4)/3, wi
     });
   }
 
-  test("Fortran-ordered arrays (how numpy saved the original's examples) read in row-major order", () => {
+  test("Fortran-ordered arrays (how numpy saved the original's examples) read in row-major order", async () => {
     const path = join(dir, "fortran.npz");
     const want = JSON.parse(
       python(
@@ -113,7 +114,7 @@ print(json.dumps({k:z[k].ravel(order='C').tolist() for k in ['examples','cube','
         path,
       ),
     ) as Record<string, (number | string)[]>;
-    const z = readNpz(path);
+    const z = await readNpz(disk, path);
     expect(z.examples!.shape).toEqual([3, 4]);
     expect([...(z.examples!.data as Float32Array)]).toEqual([...Float32Array.from(want.examples as number[])]);
     expect(z.cube!.shape).toEqual([2, 3, 4]);
@@ -134,7 +135,7 @@ print(json.dumps({k:z[k].ravel(order='C').tolist() for k in ['examples','cube','
 });
 
 describe("bad input is refused with a reason", () => {
-  test("not npy, unsupported dtype, wrong data length, string too long", () => {
+  test("not npy, unsupported dtype, wrong data length, string too long", async () => {
     expect(() => decodeNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toThrow(/bad magic/);
     const negative = encodeNpy({ dtype: "<f8", shape: [2], data: new Float64Array(2) });
     const header = new TextDecoder("latin1").decode(negative.subarray(10, 74)).replace("(2,)", "(-2,)");
@@ -149,6 +150,6 @@ describe("bad input is refused with a reason", () => {
     expect(() => encodeNpy({ dtype: "<U2", shape: [1], data: ["abc"] })).toThrow(/does not fit/);
     const junk = join(dir, "junk.npz");
     writeFileSync(junk, "<html>not a zip</html>");
-    expect(() => readNpz(junk)).toThrow(/not a readable npz/);
+    await expect(readNpz(disk, junk)).rejects.toThrow(/not a readable npz/);
   });
 });

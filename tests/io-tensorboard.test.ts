@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32c, EventFileWriter } from "../src/io/tensorboard.ts";
 import { readEventFile } from "./helpers/tfevents-reader.ts";
+import { disk } from "./helpers/disk.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-tb-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,7 +16,7 @@ describe("TensorBoard event files", () => {
   });
 
   test("events parse back with correct CRCs, steps, tags and values", () => {
-    const w = new EventFileWriter(join(dir, "run"), 1_700_000_000_000);
+    const w = new EventFileWriter(disk, join(dir, "run"), 1_700_000_000_000);
     w.scalars(19, { loss: Math.LN2, accuracy: 0.5 }, 1_700_000_001_000);
     w.scalars(38, { loss: 0.25, accuracy: 0.875, auc: Number.NaN }, 1_700_000_002_500);
     w.scalars(2 ** 40, { "dev/loss": 1e-7 });
@@ -36,7 +37,7 @@ describe("TensorBoard event files", () => {
   });
 
   test("a flipped byte is caught by the reader's CRC check", () => {
-    const w = new EventFileWriter(join(dir, "corrupt"));
+    const w = new EventFileWriter(disk, join(dir, "corrupt"));
     w.scalars(1, { loss: 1 });
     w.close();
     const bytes = readFileSync(w.path);

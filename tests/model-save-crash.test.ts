@@ -11,6 +11,7 @@ import { loadTrainedModel } from "../src/pipeline/model/trained-model.ts";
 import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const base = mkdtempSync(join(tmpdir(), "ciml-model-unit-"));
@@ -21,7 +22,7 @@ let before: Float32Array;
 let beforeFiles: Record<string, Buffer>;
 
 async function predictions(workspace = ws): Promise<Float32Array> {
-  const testSet = readNpz(workspace.datasetFile(DATASET, "test.npz")).examples!;
+  const testSet = (await readNpz(disk, workspace.datasetFile(DATASET, "test.npz"))).examples!;
   const model = await loadTrainedModel(workspace, DATASET, EXPERIMENT);
   try {
     return await model.predict(testSet.data as Float32Array, testSet.shape[0]!);

@@ -13,6 +13,7 @@ import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { syntheticDstat, uuidFor, writeCache, type FixtureRun } from "./dataset-cache.ts";
 import { fixturePath } from "./fixtures.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-build-dataset-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -108,7 +109,7 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
   for (const dtype of ["float64", "float32"] as const) {
     test(`${dtype}: L = 92, labels usr0..usr91 1m0..1m91, vectors and normalisation match pandas`, async () => {
       const dataPath = freshDir();
-      writeCache(dataPath, "tempest-full", runs);
+      await writeCache(dataPath, "tempest-full", runs);
       const { result } = await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", tdtSplit: ["10", "0", "0"], dtype });
       const labels = [...Array.from({ length: 92 }, (_, i) => `usr${i}`), ...Array.from({ length: 92 }, (_, i) => `1m${i}`)];
       expect(result.config.normalized_length).toBe(92);
@@ -131,7 +132,9 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
         const got = z.examples!.values.slice(r * 184, (r + 1) * 184) as number[];
         got.forEach((v, j) => expect(Math.abs(v - want[j]!)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want[j]!))));
       });
-      const config = readJsonGz(join(ds, "model_config.json.gz")) as { normalization_params: Record<string, [number, number]> };
+      const config = (await readJsonGz(disk, join(ds, "model_config.json.gz"))) as {
+        normalization_params: Record<string, [number, number]>;
+      };
       labels.forEach((label, j) => {
         const [mean, range] = config.normalization_params[label]!;
         expect(Math.abs(mean - expected.mean[j]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected.mean[j]!)));
@@ -144,10 +147,10 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
 
   test("the prediction path (exampleFromTable) gives the dataset's own row for the same trace", async () => {
     const dataPath = freshDir();
-    writeCache(dataPath, "tempest-full", runs);
+    await writeCache(dataPath, "tempest-full", runs);
     await build({ dataPath, sampleInterval: "1min", featuresRegex: "(usr|1m)", tdtSplit: ["10", "0", "0"] });
-    const config = readDatasetConfig(new Workspace(dataPath), "ds");
-    const z = readNpz(join(dataPath, "ds", "training.npz"));
+    const config = await readDatasetConfig(new Workspace(dataPath), "ds");
+    const z = await readNpz(disk, join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
     const examples = z.examples!.data as Float32Array;
     for (const [r, id] of ids.entries()) {
@@ -174,7 +177,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
       { uuid: uuidFor(105), trace: '"usr","used","1m"\n1.5,2e9,0.3\n2.5,2e9,0.4\n' },
     ];
     // Runs are sorted in the run list; the uuids of the good ones come first, so the columns are theirs.
-    writeCache(dataPath, "tempest-full", [...good, ...bad]);
+    await writeCache(dataPath, "tempest-full", [...good, ...bad]);
     const { result, events } = await build({ dataPath, sampleInterval: "10s", featuresRegex: "(usr|used|1m)", tdtSplit: ["4", "3", "3"] });
     const reasons = Object.fromEntries(result.excluded.map((e) => [e.run, e.reason]));
     expect(Object.keys(reasons).sort()).toEqual(bad.map((b) => b.uuid).sort());
@@ -189,11 +192,11 @@ describe("runs that cannot make an example are excluded and listed", () => {
     expect(warnings.sort()).toEqual(bad.map((b) => b.uuid).sort());
 
     const ds = join(dataPath, "ds");
-    const listed = readJsonGz(join(ds, "excluded.json.gz")) as { run: string; set: string; reason: string }[];
+    const listed = (await readJsonGz(disk, join(ds, "excluded.json.gz"))) as { run: string; set: string; reason: string }[];
     expect(listed.map((e) => e.run).sort()).toEqual(bad.map((b) => b.uuid).sort());
     const kept = new Set<string>();
     for (const set of ["training", "dev", "test"]) {
-      const ids = readJsonGz(join(ds, `${set}.json.gz`)) as string[];
+      const ids = (await readJsonGz(disk, join(ds, `${set}.json.gz`))) as string[];
       if (ids.length === 0) continue;
       const z = npzFromNumpy(join(ds, `${set}.npz`));
       expect(z.example_ids!.values).toEqual(ids);
@@ -203,7 +206,7 @@ describe("runs that cannot make an example are excluded and listed", () => {
       ids.forEach((id) => kept.add(id));
     }
     expect([...kept].sort()).toEqual(good.map((g) => g.uuid).sort());
-    expect((readJsonGz(join(ds, "runs.json.gz")) as string[]).sort()).toEqual(good.map((g) => g.uuid).sort());
+    expect(((await readJsonGz(disk, join(ds, "runs.json.gz"))) as string[]).sort()).toEqual(good.map((g) => g.uuid).sort());
     const columnsHist = events.filter((e) => e.type === "histogram" && e.name === "columns").at(-1) as {
       bins: { label: string; counts: number[] }[];
     };
@@ -212,9 +215,9 @@ describe("runs that cannot make an example are excluded and listed", () => {
   });
 });
 
-describe("errors are one clear line with exit code 1, or 2 for a mistake in the flags", () => {
+describe("errors are one clear line with exit code 1, or 2 for a mistake in the flags", async () => {
   const dataPath = freshDir();
-  writeCache(
+  await writeCache(
     dataPath,
     "tempest-full",
     Array.from({ length: 5 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
@@ -259,9 +262,9 @@ describe("errors are one clear line with exit code 1, or 2 for a mistake in the 
     expect(err.message).toMatch(/^Dataset twice already configured in .*; use --force to overwrite it$/);
     // a --force rebuild that fails before it writes anything keeps the old dataset
     await failure({ dataPath, dataset: "twice", force: true, featuresRegex: "^nothing$" });
-    expect(new Workspace(dataPath).datasetExists("twice")).toBe(true);
+    expect(await new Workspace(dataPath).datasetExists("twice")).toBe(true);
     const { result } = await build({ dataPath, dataset: "twice", force: true, featuresRegex: "usr" });
-    expect(readDatasetConfig(new Workspace(dataPath), "twice").labels).toEqual(result.config.labels);
+    expect((await readDatasetConfig(new Workspace(dataPath), "twice")).labels).toEqual(result.config.labels);
   });
 
   test("bad flag values are usage errors (exit 2) that name the flag", async () => {
@@ -304,26 +307,28 @@ describe("splits", () => {
     const runs = Array.from({ length: 20 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(200, i + 1), status: (i % 2) as 0 | 1 }));
     const a = freshDir();
     const b = freshDir();
-    writeCache(a, "tempest-full", runs);
-    writeCache(b, "tempest-full", runs);
+    await writeCache(a, "tempest-full", runs);
+    await writeCache(b, "tempest-full", runs);
     const first = await build({ dataPath: a, featuresRegex: "usr", seed: 7 });
     const same = await build({ dataPath: b, featuresRegex: "usr", seed: 7 });
-    const split = (root: string, ds: string) => ["training", "dev", "test"].map((s) => readJsonGz(join(root, ds, `${s}.json.gz`)));
-    expect(split(b, "ds")).toEqual(split(a, "ds"));
+    const split = (root: string, ds: string) =>
+      Promise.all(["training", "dev", "test"].map((s) => readJsonGz(disk, join(root, ds, `${s}.json.gz`))));
+    const splitA = await split(a, "ds");
+    expect(await split(b, "ds")).toEqual(splitA);
     expect(first.result.config.seed).toBe(7);
-    expect((split(a, "ds")[0] as string[]).length).toBe(12);
-    expect((split(a, "ds")[1] as string[]).length).toBe(4);
-    expect((split(a, "ds")[2] as string[]).length).toBe(4);
+    expect((splitA[0] as string[]).length).toBe(12);
+    expect((splitA[1] as string[]).length).toBe(4);
+    expect((splitA[2] as string[]).length).toBe(4);
     // another dataset of the same size reuses the shared split file, whatever its seed
     const other = await build({ dataPath: a, dataset: "other", featuresRegex: "1m", seed: 8 });
     expect(other.result.config.seed).toBeNull();
-    expect(split(a, "other")).toEqual(split(a, "ds"));
+    expect(await split(a, "other")).toEqual(splitA);
     expect(existsSync(join(a, "_splits", "20", "0.6_0.2.json.gz"))).toBe(true);
     // a different seed in a fresh workspace gives a different split
     const c = freshDir();
-    writeCache(c, "tempest-full", runs);
+    await writeCache(c, "tempest-full", runs);
     await build({ dataPath: c, featuresRegex: "usr", seed: 8 });
-    expect(split(c, "ds")).not.toEqual(split(a, "ds"));
+    expect(await split(c, "ds")).not.toEqual(splitA);
     expect(same.result.examples).toEqual({ training: 12, dev: 4, test: 4 });
   });
 
@@ -331,11 +336,11 @@ describe("splits", () => {
     const runs = Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(200, i + 1) }));
     const cache = freshDir();
     const target = freshDir();
-    writeCache(cache, "tempest-full", runs);
+    await writeCache(cache, "tempest-full", runs);
     await build({ dataPath: cache, targetDataPath: target, tdtSplit: ["7", "0", "3"], featuresRegex: "usr" });
     expect(existsSync(join(target, "ds", "training.npz"))).toBe(true);
     expect(existsSync(join(target, "ds", "dev.npz"))).toBe(false);
-    expect(readJsonGz(join(target, "ds", "dev.json.gz"))).toEqual([]);
+    expect(await readJsonGz(disk, join(target, "ds", "dev.json.gz"))).toEqual([]);
     expect(existsSync(join(target, "_splits", "10", "0.7_0.0.json.gz"))).toBe(true);
     expect(existsSync(join(cache, "ds"))).toBe(false);
   });
@@ -349,7 +354,7 @@ describe("aggregation functions and class labels", () => {
       trace: syntheticDstat(777 + 100 * i, i + 3),
       status: (i % 2) as 0 | 1,
     }));
-    writeCache(dataPath, "tempest-full", runs);
+    await writeCache(dataPath, "tempest-full", runs);
     const fns = ["mean", "std", "min", "max", "size", "median", "sum", "var"];
     const { result } = await build({
       dataPath,
@@ -383,7 +388,7 @@ print(json.dumps({"raw": out, "normalized": ((m - mean) / rng).tolist()}))`,
     ) as { raw: number[][]; normalized: number[][] };
     // size counts 10 s bins aligned to midnight: 777 samples from 17:33:07 touch 79 of them
     expect(want.raw[0]![4]).toBe(79);
-    const z = readNpz(join(dataPath, "ds", "training.npz"));
+    const z = await readNpz(disk, join(dataPath, "ds", "training.npz"));
     const ids = z.example_ids!.data as string[];
     const examples = z.examples!.data as Float64Array;
     ids.forEach((id, r) => {
@@ -406,7 +411,7 @@ print(json.dumps({"raw": out, "normalized": ((m - mean) / rng).tolist()}))`,
       "packethost-us-west-1",
     ];
     const dataPath = freshDir();
-    writeCache(
+    await writeCache(
       dataPath,
       "tempest-full",
       providers.map((p, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(120, i + 1), metadata: { node_provider: p } })),
@@ -448,7 +453,7 @@ describe("--visualize", () => {
       trace: syntheticDstat(600 + 60 * (i % 9), i + 1),
       status: (i % 4 === 0 ? 1 : 0) as 0 | 1,
     }));
-    writeCache(dataPath, "tempest-full", runs);
+    await writeCache(dataPath, "tempest-full", runs);
     const plots = join(dataPath, "plots-here");
     const { result } = await build({ dataPath, sampleInterval: "1min", featuresRegex: "usr", visualize: true, dataPlotsFolder: plots });
     expect(result.plots.sort()).toEqual([join(plots, "sizes_by_result.png"), join(plots, "sizes_by_result.svg")]);
@@ -476,7 +481,7 @@ describe("--visualize", () => {
 describe("--visualize --plot-examples", () => {
   test("the original's per-example plots for the first n training examples", async () => {
     const dataPath = freshDir();
-    writeCache(
+    await writeCache(
       dataPath,
       "tempest-full",
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(1500 + 100 * i, i + 1), status: (i % 2) as 0 | 1 })),
@@ -516,7 +521,7 @@ function filesOf(dir: string): [string, Buffer][] {
 describe("a --force rebuild is built beside the old dataset", () => {
   test("--force replaces the dataset's files, keeps its experiment folders, and drops what a killed build left", async () => {
     const dataPath = freshDir();
-    writeCache(
+    await writeCache(
       dataPath,
       "tempest-full",
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
@@ -530,18 +535,20 @@ describe("a --force rebuild is built beside the old dataset", () => {
     mkdirSync(join(dataPath, ".staging", "swapped"), { recursive: true });
     writeFileSync(join(dataPath, ".staging", "swapped", "dev.npz"), "half");
     await build({ dataPath, dataset: "swapped", featuresRegex: "1m", tdtSplit: ["7", "0", "3"], force: true });
-    expect(readDatasetConfig(new Workspace(dataPath), "swapped").columns).toEqual(["1m"]);
+    expect((await readDatasetConfig(new Workspace(dataPath), "swapped")).columns).toEqual(["1m"]);
     // the new dataset has no dev set, so the old one's dev archive must not survive it
     expect(existsSync(join(dir, "dev.npz"))).toBe(false);
-    expect(readJsonGz(join(dir, "dev.json.gz"))).toEqual([]);
-    expect(readNpz(join(dir, "training.npz")).examples!.shape[1]).toBe(readDatasetConfig(new Workspace(dataPath), "swapped").num_features);
+    expect(await readJsonGz(disk, join(dir, "dev.json.gz"))).toEqual([]);
+    expect((await readNpz(disk, join(dir, "training.npz"))).examples!.shape[1]).toBe(
+      (await readDatasetConfig(new Workspace(dataPath), "swapped")).num_features,
+    );
     expect(readFileSync(join(dir, "dnn", "model.json"), "utf8")).toBe("{}");
     expect(existsSync(join(dataPath, ".staging"))).toBe(false);
   });
 
   test("an aborted --force rebuild leaves the old dataset as it was, and a re-run replaces it", async () => {
     const dataPath = freshDir();
-    writeCache(
+    await writeCache(
       dataPath,
       "tempest-full",
       Array.from({ length: 10 }, (_, i) => ({ uuid: uuidFor(i), trace: syntheticDstat(300, i + 1) })),
@@ -575,17 +582,17 @@ describe("a --force rebuild is built beside the old dataset", () => {
     expect(error).toBeInstanceOf(AbortedError);
     // the new training set was written (beside the old one) before the abort; the old dataset is untouched
     expect(filesOf(join(dataPath, "ds"))).toEqual(before);
-    expect(readDatasetConfig(new Workspace(dataPath), "ds").columns).toEqual(["usr"]);
+    expect((await readDatasetConfig(new Workspace(dataPath), "ds")).columns).toEqual(["usr"]);
     expect(existsSync(join(dataPath, ".staging"))).toBe(false);
     const again = await build({ dataPath, featuresRegex: "1m", force: true });
     expect(again.result.config.columns).toEqual(["1m"]);
-    expect(readDatasetConfig(new Workspace(dataPath), "ds").columns).toEqual(["1m"]);
+    expect((await readDatasetConfig(new Workspace(dataPath), "ds")).columns).toEqual(["1m"]);
     expect(existsSync(join(dataPath, ".staging"))).toBe(false);
   });
 });
 
 describe("readDatasetConfig", () => {
-  test("reads a configuration the original wrote (no columns, dtype, seed or classes keys)", () => {
+  test("reads a configuration the original wrote (no columns, dtype, seed or classes keys)", async () => {
     const dataPath = freshDir();
     const ws = new Workspace(dataPath);
     const labels = [...Array.from({ length: 92 }, (_, i) => `usr${i}`), ...Array.from({ length: 92 }, (_, i) => `1m${i}`)];
@@ -604,8 +611,8 @@ describe("readDatasetConfig", () => {
       num_features: 184,
       normalization_params: Object.fromEntries(labels.map((l) => [l, [1, 2]])),
     };
-    writeJsonGz(ws.datasetFile("usr_1m-1min-status", "model_config.json.gz"), original);
-    const config = readDatasetConfig(ws, "usr_1m-1min-status");
+    await writeJsonGz(disk, ws.datasetFile("usr_1m-1min-status", "model_config.json.gz"), original);
+    const config = await readDatasetConfig(ws, "usr_1m-1min-status");
     expect(config.columns).toEqual(["usr", "1m"]);
     expect(config.dtype).toBe("float64");
     expect(config.classes).toEqual(["0", "1"]);
@@ -617,8 +624,8 @@ describe("readDatasetConfig", () => {
       num_features: 4,
       normalization_params: Object.fromEntries(["usr_mean", "usr_std", "1m_mean", "1m_std"].map((l) => [l, [1, 2]])),
     };
-    writeJsonGz(ws.datasetFile("agg", "model_config.json.gz"), aggregated);
-    expect(readDatasetConfig(ws, "agg").columns).toEqual(["usr", "1m"]);
-    expect(() => readDatasetConfig(ws, "missing")).toThrow(/dataset missing does not exist/);
+    await writeJsonGz(disk, ws.datasetFile("agg", "model_config.json.gz"), aggregated);
+    expect((await readDatasetConfig(ws, "agg")).columns).toEqual(["usr", "1m"]);
+    await expect(readDatasetConfig(ws, "missing")).rejects.toThrow(/dataset missing does not exist/);
   });
 });

@@ -29,8 +29,8 @@ const options = (more: Partial<BuildDatasetOptions> = {}): BuildDatasetOptions =
 });
 
 describe("planBuild", () => {
-  test("turns the flags into the build's settings, using the step's default seed", () => {
-    const plan = planBuild(options({ sampleInterval: "10s", featuresRegex: "usr", plotExamples: "3" }), 42);
+  test("turns the flags into the build's settings, using the step's default seed", async () => {
+    const plan = await planBuild(options({ sampleInterval: "10s", featuresRegex: "usr", plotExamples: "3" }), 42);
     expect(plan.seed).toBe(42);
     expect(plan.split).toEqual({ training: 0.6, dev: 0.2, test: 0.2 });
     expect(plan.sampleInterval).toBe("10s");
@@ -40,20 +40,20 @@ describe("planBuild", () => {
     expect(plan.target).toBe(plan.cache);
   });
 
-  test("per-example plots are dropped, with a flag for the warning, when aggregation removes the time axis", () => {
-    const plan = planBuild(options({ plotExamples: 2, aggregationFunctions: ["mean"] }), 42);
+  test("per-example plots are dropped, with a flag for the warning, when aggregation removes the time axis", async () => {
+    const plan = await planBuild(options({ plotExamples: 2, aggregationFunctions: ["mean"] }), 42);
     expect(plan.plotExamples).toBe(0);
     expect(plan.plotExamplesIgnored).toBe(true);
   });
 
-  test("a bad flag is a usage error naming it, and nothing is written", () => {
+  test("a bad flag is a usage error naming it, and nothing is written", async () => {
     for (const [bad, message] of [
       [{ seed: "-1" }, "--seed -1: give a whole number from 0 to 4294967295"],
       [{ plotExamples: "1.5" }, "--plot-examples 1.5: give a whole number of at least 0 (0 for none)"],
       [{ dtype: "int8" }, "--dtype int8 is not supported; use float32 or float64"],
     ] as const) {
-      expect(() => planBuild(options(bad), 42)).toThrow(UsageError);
-      expect(() => planBuild(options(bad), 42)).toThrow(message);
+      await expect(planBuild(options(bad), 42)).rejects.toThrow(UsageError);
+      await expect(planBuild(options(bad), 42)).rejects.toThrow(message);
     }
     expect(existsSync(dataPath)).toBe(false);
     rmSync(root, { recursive: true, force: true });
@@ -61,8 +61,8 @@ describe("planBuild", () => {
 });
 
 describe("the report", () => {
-  test("the configuration and the closing lines follow from the plan and the filled sets", () => {
-    const plan = planBuild(options(), 7);
+  test("the configuration and the closing lines follow from the plan and the filled sets", async () => {
+    const plan = await planBuild(options(), 7);
     const filled: FilledSets = {
       ids: { training: ["a", "b", "c"], dev: ["d"], test: [] },
       classes: { training: ["0", "1", "0"], dev: ["1"], test: [] },

@@ -16,6 +16,7 @@ import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { trainModel } from "../src/pipeline/train-model.ts";
 import { loadTrainedModel } from "../src/pipeline/model/trained-model.ts";
 import { syntheticDstat, uuidFor, writeCache } from "./dataset-cache.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-build-train-"));
 const ctx = { emit: (_: PipelineEvent) => {}, signal: new AbortController().signal };
@@ -31,7 +32,7 @@ beforeAll(async () => {
       trace: syntheticDstat(failed ? 1800 + 20 * i : 3600 + 10 * i, i + 1, undefined, failed ? 45 : 10),
     };
   });
-  writeCache(root, "tempest-full", runs);
+  await writeCache(root, "tempest-full", runs);
   await buildDataset(
     {
       dataPath: root,
@@ -72,8 +73,8 @@ beforeAll(async () => {
 test("a model trained on build-dataset's output predicts a run's trace like train-model predicted its dev row", async () => {
   const ws = new Workspace(root);
   const model = await loadTrainedModel(ws, "usr_1m-1min-status", "dnn-3x10");
-  const config = readDatasetConfig(ws, "usr_1m-1min-status");
-  const rows = readJsonGz(join(root, "usr_1m-1min-status", "dnn-3x10", "prediction_usr_1m-1min-status.json.gz")) as [
+  const config = await readDatasetConfig(ws, "usr_1m-1min-status");
+  const rows = (await readJsonGz(disk, join(root, "usr_1m-1min-status", "dnn-3x10", "prediction_usr_1m-1min-status.json.gz"))) as [
     string,
     { probabilities: number[]; classes: string[] },
     number,
@@ -86,7 +87,10 @@ test("a model trained on build-dataset's output predicts a run's trace like trai
     expect(model.classes[argmaxRows(p, 2)[0]!]).toBe(prediction.classes[0]!);
     expect(typeof actual).toBe("number");
   }
-  const m = readJsonGz(join(root, "usr_1m-1min-status", "dnn-3x10", "eval_usr_1m-1min-status.json.gz")) as Record<string, number>;
+  const m = (await readJsonGz(disk, join(root, "usr_1m-1min-status", "dnn-3x10", "eval_usr_1m-1min-status.json.gz"))) as Record<
+    string,
+    number
+  >;
   expect(m.accuracy).toBeGreaterThanOrEqual(0.9);
   model.dispose();
 });

@@ -18,6 +18,7 @@ import type { SourceRun } from "../src/io/sources/run-source.ts";
 import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
+import { disk } from "./helpers/disk.ts";
 
 const FAULTS = ["ok", "flaky500", "stall", "html", "truncated", "gone"] as const;
 type Fault = (typeof FAULTS)[number];
@@ -87,11 +88,11 @@ test("faults: 500→200 is cached after a retry; stall, HTML 200 and truncated g
   expect(result).toMatchObject({ total: 6, cached: 2, unavailable: 1, failed: 3 });
   expect(served.get("flaky500")).toBe(2);
   expect(served.get("stall")).toBe(3);
-  expect(readRunList(ws.buildRuns("tempest-full"))).toEqual([uuidOf("flaky500"), uuidOf("ok")]);
-  expect([...readUnavailableRuns(ws)]).toEqual([uuidOf("gone")]);
+  expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toEqual([uuidOf("flaky500"), uuidOf("ok")]);
+  expect([...(await readUnavailableRuns(ws))]).toEqual([uuidOf("gone")]);
   for (const f of ["stall", "html", "truncated"] as const) {
     expect(existsSync(ws.rawTrace(uuidOf(f)))).toBe(false);
-    expect(readRunMetadata(ws, uuidOf(f))).toBeUndefined();
+    expect(await readRunMetadata(ws, uuidOf(f))).toBeUndefined();
   }
   const warnings = events.flatMap((e) => (e.type === "warning" ? [e.message] : []));
   expect(warnings.find((w) => w.startsWith("run-stall:"))).toMatch(/timeout: read stalled .*after 3 attempts/);
@@ -108,7 +109,7 @@ test("once the server recovers, the next run completes the cache", async () => {
   const ws = new Workspace(join(dir, "data"));
   for (const f of FAULTS.filter((f) => f !== "gone")) {
     expect(gunzipSync(await Bun.file(ws.rawTrace(uuidOf(f))).bytes()).toString()).toBe(traces.get(f)!);
-    expect(readRunMetadata(ws, uuidOf(f))).toMatchObject({
+    expect(await readRunMetadata(ws, uuidOf(f))).toMatchObject({
       status: 0,
       artifact: `${server.url}/${f}`,
       build_name: "tempest-full",

@@ -16,6 +16,7 @@ import { LogServer } from "./helpers/ci-history.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { dropDatabase, mariadbUri, uniqueDatabaseName } from "./helpers/mariadb.ts";
 import { syntheticDstat, uuidFor } from "./dataset-cache.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-cache-integrity-"));
@@ -66,15 +67,14 @@ describe("reserved build names", () => {
   test("a build named after the unavailable list is refused and the list is left alone", async () => {
     const dataPath = fresh("reserved");
     const ws = new Workspace(dataPath);
-    ws.ensureDirs();
-    writeRunList(ws.unavailableRuns, ["keep-me"]);
+    await writeRunList(disk, ws.unavailableRuns, ["keep-me"]);
     for (const name of ["unavailable", "Unavailable"]) {
       const { error } = await collectFailure(cacheData, options(dataPath, "sqlite:///nowhere.db", name));
       expect(error.message).toBe(
         `build name "${name}" is the name of the workspace's own .raw/unavailable.json.gz: choose a plain name such as "tempest-full" or "usr_1m-1min-status"`,
       );
     }
-    expect(readRunList(ws.unavailableRuns)).toEqual(["keep-me"]);
+    expect(await readRunList(disk, ws.unavailableRuns)).toEqual(["keep-me"]);
   });
 });
 
@@ -104,8 +104,8 @@ for (const kind of ["sqlite", "mariadb"] as const) {
       const ws = new Workspace(dataPath);
       expect(existsSync(join(ws.rawDir, "null.csv.gz"))).toBe(false);
       expect(existsSync(join(ws.metadataDir, "null.json.gz"))).toBe(false);
-      expect(readRunList(ws.buildRuns("dups"))).toEqual([...good].sort());
-      expect([...readUnavailableRuns(ws)]).toEqual([]);
+      expect(await readRunList(disk, ws.buildRuns("dups"))).toEqual([...good].sort());
+      expect([...(await readUnavailableRuns(ws))]).toEqual([]);
       expect(result).toMatchObject({ total: 2, cached: 2, unavailable: 0, skippedRows: 3 });
       expect(events.filter((e) => e.type === "warning").map((e) => (e as { message: string }).message)).toEqual([
         "the database has 2 runs of dups without a uuid and 1 repeating an earlier run's uuid; skipped them",
@@ -137,7 +137,7 @@ describe("a damaged cached trace", () => {
     expect(result).toMatchObject({ damaged: 2, cached: 2, already: 1, failed: 0 });
     expect(uuids.map((u, i) => logs.fetchesOf(u) > before[i]!)).toEqual([true, true, false]);
     for (const u of uuids) expect(() => gunzip(readFileSync(ws.rawTrace(u)))).not.toThrow();
-    expect(readRunList(ws.buildRuns("damage"))).toEqual([...uuids].sort());
+    expect(await readRunList(disk, ws.buildRuns("damage"))).toEqual([...uuids].sort());
   }, 30_000);
 });
 
@@ -158,8 +158,7 @@ describe("two cache-data processes for different build names at once", () => {
     await database(uri, runs);
     const dataPath = fresh("two");
     const ws = new Workspace(dataPath);
-    ws.ensureDirs();
-    writeRunList(ws.unavailableRuns, ["from-the-original"]);
+    await writeRunList(disk, ws.unavailableRuns, ["from-the-original"]);
     const env = { ...process.env, CI: "true" };
     const children = builds.map((b) =>
       Bun.spawn(
@@ -169,7 +168,7 @@ describe("two cache-data processes for different build names at once", () => {
     );
     const outcomes = await Promise.all(children.map(async (c) => ({ code: await c.exited, err: await new Response(c.stderr).text() })));
     expect(outcomes).toEqual(builds.map(() => ({ code: 0, err: "" })));
-    const unavailable = readUnavailableRuns(ws);
+    const unavailable = await readUnavailableRuns(ws);
     expect(unavailable.size).toBe(1 + 270);
     for (const b of builds) for (const u of missing.get(b)!) expect(unavailable.has(u)).toBe(true);
     expect(unavailable.has("from-the-original")).toBe(true);

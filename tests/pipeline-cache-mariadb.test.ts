@@ -17,6 +17,7 @@ import { fixturePath } from "./fixtures.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { dropDatabase, mariadbUri, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
+import { disk } from "./helpers/disk.ts";
 
 const database = uniqueDatabaseName("cache");
 const uri = mariadbUri(database);
@@ -135,8 +136,8 @@ describe("cache-data: MariaDB + HTTP log server", () => {
     });
 
     const ws = new Workspace(dataDir);
-    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(usable.map((r) => r.uuid).sort());
-    expect([...readUnavailableRuns(ws)]).toHaveLength(missing);
+    expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toEqual(usable.map((r) => r.uuid).sort());
+    expect([...(await readUnavailableRuns(ws))]).toHaveLength(missing);
     for (const run of runs) {
       const cached = existsSync(ws.rawTrace(run.uuid));
       expect(cached).toBe(usable.includes(run));
@@ -149,7 +150,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
         "SELECT `key`, value FROM run_metadata WHERE run_id = ? ORDER BY id",
         [run.id],
       );
-      expect(readRunMetadata(ws, run.uuid)).toEqual({
+      expect(await readRunMetadata(ws, run.uuid)).toEqual({
         status: run.fails > 0 || run.passes === 0 ? 1 : 0,
         artifact: run.artifacts,
         // the run's start time, which the chronological split orders by
@@ -186,7 +187,7 @@ describe("cache-data: MariaDB + HTTP log server", () => {
       const first = await collect(cacheData, { ...options(), dataPath: fresh, limit: 30, parallel: 8 });
       expect(first.result.stored).toBe(30);
       const ws = new Workspace(fresh);
-      expect(readRunList(ws.buildRuns("tempest-full"))).toHaveLength(30);
+      expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toHaveLength(30);
       expect(
         readdirSync(ws.rawDir).filter((f) => f.endsWith(".csv.gz") && f !== "tempest-full.json.gz" && f !== "unavailable.json.gz"),
       ).toHaveLength(30);

@@ -15,6 +15,7 @@ import { Workspace } from "../src/io/workspace.ts";
 import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
+import { disk } from "./helpers/disk.ts";
 
 const RUNS = 200;
 let dir: string;
@@ -192,7 +193,7 @@ describe("cache-data: SQLite + file://", () => {
       stored: present.length,
     });
     const ws = new Workspace(data());
-    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(present.map((r) => r.uuid).sort());
+    expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toEqual(present.map((r) => r.uuid).sort());
     const db = new Database(dbPath, { readonly: true });
     for (const run of present) {
       const served = readFileSync(servedFile(run.artifacts)!);
@@ -204,7 +205,7 @@ describe("cache-data: SQLite + file://", () => {
         key: string;
         value: string;
       }[];
-      expect(readRunMetadata(ws, run.uuid)).toEqual({
+      expect(await readRunMetadata(ws, run.uuid)).toEqual({
         status: run.fails > 0 || run.passes === 0 ? 1 : 0,
         artifact: run.artifacts,
         // the run's start time, which the chronological split orders by
@@ -217,7 +218,7 @@ describe("cache-data: SQLite + file://", () => {
 
   test("re-running touches nothing", async () => {
     const ws = new Workspace(data());
-    const list = readRunList(ws.buildRuns("tempest-full"));
+    const list = await readRunList(disk, ws.buildRuns("tempest-full"));
     const mtimes = list.map((u) => statSync(ws.rawTrace(u)).mtimeMs);
     const { result } = await collect(cacheData, options(data()));
     expect(result).toMatchObject({ cached: 0, already: list.length, unavailable: 0, stored: list.length });
@@ -227,8 +228,8 @@ describe("cache-data: SQLite + file://", () => {
   test("a second build name gets its own list; unavailable runs are shared", async () => {
     const { result } = await collect(cacheData, options(data(), "tempest-full-py3"));
     const ws = new Workspace(data());
-    expect(readRunList(ws.buildRuns("tempest-full-py3"))).toHaveLength(result.stored);
-    expect([...readUnavailableRuns(ws)]).toHaveLength(missing);
+    expect(await readRunList(disk, ws.buildRuns("tempest-full-py3"))).toHaveLength(result.stored);
+    expect([...(await readUnavailableRuns(ws))]).toHaveLength(missing);
   }, 60_000);
 
   test("aborted half-way: nothing partial on disk, and the next run completes the cache", async () => {
@@ -247,16 +248,16 @@ describe("cache-data: SQLite + file://", () => {
     for (const f of traces) {
       const uuid = f.slice(0, 36);
       expect(parseDstatCsv(gunzipSync(readFileSync(join(ws.rawDir, f))).toString()).rows).toBeGreaterThan(0);
-      expect(readRunMetadata(ws, uuid)).toBeDefined();
+      expect(await readRunMetadata(ws, uuid)).toBeDefined();
     }
     // The saved list is exactly the complete runs, so a later build-dataset never sees a half-cached run.
-    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(traces.map((f) => f.slice(0, 36)).sort());
+    expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toEqual(traces.map((f) => f.slice(0, 36)).sort());
 
     const { result } = await collect(cacheData, options(fresh));
-    const expected = readRunList(new Workspace(data()).buildRuns("tempest-full"));
+    const expected = await readRunList(disk, new Workspace(data()).buildRuns("tempest-full"));
     expect(result.already).toBe(traces.length);
     expect(result.cached).toBe(expected.length - traces.length);
-    expect(readRunList(ws.buildRuns("tempest-full"))).toEqual(expected);
+    expect(await readRunList(disk, ws.buildRuns("tempest-full"))).toEqual(expected);
   }, 60_000);
 
   test("a missing SQLite file is one clear line", async () => {

@@ -13,6 +13,7 @@ import { cacheData, type CacheOptions } from "../src/pipeline/cache-data.ts";
 import { AbortedError } from "../src/pipeline/errors.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveZuul, type BuildSpec, type TestZuul } from "./helpers/zuul-server.ts";
+import { disk } from "./helpers/disk.ts";
 
 const JOB = "tempest-full-py3";
 const PROVIDERS = ["rax-dfw", "ovh-gra1", "vexxhost-ca-ymq-1"];
@@ -99,12 +100,12 @@ describe("cache-data --zuul-url", () => {
 
     const ws = new Workspace(join(dir, "main"));
     const expected = outcomes(zuul.builds);
-    expect(readRunList(ws.buildRuns(JOB))).toEqual(expected.map((b) => b.uuid).sort());
+    expect(await readRunList(disk, ws.buildRuns(JOB))).toEqual(expected.map((b) => b.uuid).sort());
     // no token given: none sent; and never one to the log server
     expect(zuul.authorizations.every((a) => a === null)).toBe(true);
     for (const b of expected) {
       const change = String(b.change);
-      expect(readRunMetadata(ws, b.uuid)).toEqual({
+      expect(await readRunMetadata(ws, b.uuid)).toEqual({
         status: b.result === "SUCCESS" ? 0 : 1,
         artifact: `${zuul.url}/logs/${b.uuid}/`,
         run_at: new Date(b.start).toISOString().slice(0, 19).replace("T", " "),
@@ -173,10 +174,10 @@ describe("cache-data --zuul-url", () => {
     zuul.logLatencyMs = 0;
     expect(half.error).toBeInstanceOf(AbortedError);
     const ws = new Workspace(join(dir, "interrupted"));
-    const listed = readRunList(ws.buildRuns(JOB));
+    const listed = await readRunList(disk, ws.buildRuns(JOB));
     expect(listed.length).toBeGreaterThanOrEqual(6);
     expect(listed.length).toBeLessThan(21);
-    for (const id of listed) expect(readRunMetadata(ws, id)).toBeDefined();
+    for (const id of listed) expect(await readRunMetadata(ws, id)).toBeDefined();
     expect(existsSync(ws.sourceMarks(JOB))).toBe(false);
 
     const { result } = await collect(cacheData, options("interrupted"));
@@ -303,11 +304,15 @@ describe("build-dataset on a Zuul cache", () => {
     expect(result.config.split_order).toBe("time");
     expect(result.config.seed).toBeNull();
     const ws = new Workspace(join(dir, "main"));
-    const times = (dataset: string, set: string) =>
-      readRunList(ws.datasetFile(dataset, `${set}.json.gz`)).map((id) => readRunMetadata(ws, id)!.run_at as string);
-    const training = times("by-time", "training");
-    const dev = times("by-time", "dev");
-    const test = times("by-time", "test");
+    const times = async (dataset: string, set: string) =>
+      Promise.all(
+        (await readRunList(disk, ws.datasetFile(dataset, `${set}.json.gz`))).map(
+          async (id) => (await readRunMetadata(ws, id))!.run_at as string,
+        ),
+      );
+    const training = await times("by-time", "training");
+    const dev = await times("by-time", "dev");
+    const test = await times("by-time", "test");
     expect(training.length).toBe(12);
     expect(test.length).toBeGreaterThan(0);
     const latest = (xs: string[]) => [...xs].sort().at(-1)!;
@@ -317,6 +322,6 @@ describe("build-dataset on a Zuul cache", () => {
     // the default stays the seeded random split, which mixes old and new
     const random = await collect(buildDataset, datasetOptions("random", {}));
     expect(random.result.config.split_order).toBe("random");
-    expect(latest(times("random", "training")) > earliest(times("random", "test"))).toBe(true);
+    expect(latest(await times("random", "training")) > earliest(await times("random", "test"))).toBe(true);
   }, 60_000);
 });

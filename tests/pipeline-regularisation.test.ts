@@ -11,6 +11,7 @@ import { loadTrainedModel } from "../src/pipeline/model/trained-model.ts";
 import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { trainModel } from "../src/pipeline/train-model.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-regularisation-"));
 const ws = new Workspace(root);
@@ -29,7 +30,7 @@ const base: ExperimentFlags = {
 async function trainAndPredict(name: string, flags: Partial<ExperimentFlags>): Promise<Float32Array> {
   await setupExperiment({ ...base, ...flags, dataPath: root, experiment: name, force: true }, context);
   await trainModel({ dataPath: root, dataset: "status", experiment: name, evalDatasets: [] }, context);
-  const dev = readNpz(join(ws.datasetDir("status"), "dev.npz"));
+  const dev = await readNpz(disk, join(ws.datasetDir("status"), "dev.npz"));
   const examples = dev.examples!;
   const n = examples.shape[0]!;
   const model = await loadTrainedModel(ws, "status", name);
@@ -45,7 +46,7 @@ const confidence = (p: Float32Array) => p.reduce((sum, x) => sum + Math.abs(x - 
 
 let plain: Float32Array;
 beforeAll(async () => {
-  writePlantedDataset(root, "status", { seed: 21 });
+  await writePlantedDataset(root, "status", { seed: 21 });
   plain = await trainAndPredict("plain", {});
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -16,6 +16,7 @@ import { generateTrace } from "../src/pipeline/simulate/trace-generator.ts";
 import { trainModel } from "../src/pipeline/train-model.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
+import { disk } from "./helpers/disk.ts";
 
 const RUNS = 30;
 const T0 = Date.UTC(2025, 2, 1);
@@ -103,9 +104,9 @@ async function endToEnd(data: string, runsFile: string) {
   expect(result).toMatchObject({ total: RUNS + 2, cached: RUNS, failed: 0, unavailable: 0, stored: RUNS });
   expect(result.excluded).toEqual({ cancelled: 1, "no log_url": 1 });
   const ws = new Workspace(join(dir, data));
-  expect(readRunList(ws.buildRuns("unit-tests"))).toEqual(lines.map((l) => l.id).sort());
+  expect(await readRunList(disk, ws.buildRuns("unit-tests"))).toEqual(lines.map((l) => l.id).sort());
   for (const [i, l] of lines.entries()) {
-    expect(readRunMetadata(ws, l.id)).toMatchObject({
+    expect(await readRunMetadata(ws, l.id)).toMatchObject({
       status: l.failed ? 1 : 0,
       run_at: new Date(T0 + i * 3600_000).toISOString().slice(0, 19).replace("T", " "),
       build_name: "unit-tests",

@@ -10,6 +10,7 @@ import { Workspace } from "../src/io/workspace.ts";
 import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { trainModel } from "../src/pipeline/train-model.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-f64-"));
 const ws = new Workspace(root);
@@ -17,9 +18,9 @@ const context = { emit: () => {}, signal: new AbortController().signal };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test("train-model on a float64 dataset gives the float32 dataset's model and metrics", async () => {
-  writePlantedDataset(root, "as-f4", { seed: 31 });
-  writePlantedDataset(root, "as-f8", { seed: 31, dtype: "<f8" });
-  expect(readNpz(join(ws.datasetDir("as-f8"), "training.npz")).examples!.dtype).toBe("<f8");
+  await writePlantedDataset(root, "as-f4", { seed: 31 });
+  await writePlantedDataset(root, "as-f8", { seed: 31, dtype: "<f8" });
+  expect((await readNpz(disk, join(ws.datasetDir("as-f8"), "training.npz"))).examples!.dtype).toBe("<f8");
   await setupExperiment(
     {
       estimator: "dnn",
@@ -35,9 +36,9 @@ test("train-model on a float64 dataset gives the float32 dataset's model and met
     context,
   );
   for (const dataset of ["as-f4", "as-f8"]) await trainModel({ dataPath: root, dataset, experiment: "small", evalDatasets: [] }, context);
-  const metrics = (dataset: string) =>
-    readJsonGz(join(ws.modelDir(dataset, "small"), `eval_${dataset}.json.gz`)) as Record<string, unknown>;
-  const f4 = metrics("as-f4");
+  const metrics = async (dataset: string) =>
+    (await readJsonGz(disk, join(ws.modelDir(dataset, "small"), `eval_${dataset}.json.gz`))) as Record<string, unknown>;
+  const f4 = await metrics("as-f4");
   expect(f4.accuracy as number).toBeGreaterThan(f4.accuracy_baseline as number);
-  expect(metrics("as-f8")).toEqual(f4);
+  expect(await metrics("as-f8")).toEqual(f4);
 }, 120_000);

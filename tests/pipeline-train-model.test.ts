@@ -13,6 +13,7 @@ import { trainModel, type TrainModelResult } from "../src/pipeline/train-model.t
 import { loadTrainedModel } from "../src/pipeline/model/trained-model.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
 import { readEventFile } from "./helpers/tfevents-reader.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-train-"));
 const ws = new Workspace(root);
@@ -46,10 +47,10 @@ const train = (dataset: string, experimentName: string, evalDatasets: string[] =
 let dnn: { result: TrainModelResult; events: PipelineEvent[] };
 
 beforeAll(async () => {
-  writePlantedDataset(root, "status", { seed: 11 });
+  await writePlantedDataset(root, "status", { seed: 11 });
   // Same raw test examples as "status" (same seed and test size), but normalised with other training statistics.
-  writePlantedDataset(root, "status-other-norm", { seed: 11, sizes: { training: 150, dev: 150, test: 200 } });
-  writePlantedDataset(root, "providers", { seed: 12, classes: PROVIDERS });
+  await writePlantedDataset(root, "status-other-norm", { seed: 11, sizes: { training: 150, dev: 150, test: 200 } });
+  await writePlantedDataset(root, "providers", { seed: 12, classes: PROVIDERS });
   await experiment("dnn", {});
   await experiment("svm", { estimator: "svm", optimizer: "SGD", learningRate: 0.01, epochs: 20 });
   dnn = await train("status", "dnn", ["status-other-norm"]);
@@ -57,13 +58,16 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function evalJson(dataset: string, exp: string, name = dataset) {
-  return readJsonGz(join(ws.modelDir(dataset, exp), `eval_${name}.json.gz`)) as Record<string, number | number[][] | string[]>;
+async function evalJson(dataset: string, exp: string, name = dataset) {
+  return (await readJsonGz(disk, join(ws.modelDir(dataset, exp), `eval_${name}.json.gz`))) as Record<
+    string,
+    number | number[][] | string[]
+  >;
 }
 
 describe("train-model learns a planted signal", () => {
-  test("DNN (binary, sigmoid head) beats the majority baseline by a wide margin", () => {
-    const m = evalJson("status", "dnn");
+  test("DNN (binary, sigmoid head) beats the majority baseline by a wide margin", async () => {
+    const m = await evalJson("status", "dnn");
     expect(m.accuracy_baseline as number).toBeGreaterThan(0.6);
     expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.15);
     expect(m.auc as number).toBeGreaterThan(0.9);
@@ -71,14 +75,14 @@ describe("train-model learns a planted signal", () => {
 
   test("linear SVM (binary, hinge) beats the majority baseline by a wide margin", async () => {
     await train("status", "svm");
-    const m = evalJson("status", "svm");
+    const m = await evalJson("status", "svm");
     expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.15);
   });
 
   test("multi-class: softmax DNN and one-vs-rest SVM both beat the baseline", async () => {
     for (const exp of ["dnn", "svm"]) {
       await train("providers", exp);
-      const m = evalJson("providers", exp);
+      const m = await evalJson("providers", exp);
       expect(m.classes).toEqual(["ovh", "rax", "vexxhost"]);
       expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.2);
       expect(Object.keys(m.per_class as object)).toEqual(["ovh", "rax", "vexxhost"]);
@@ -86,15 +90,15 @@ describe("train-model learns a planted signal", () => {
   });
 
   test("the same seed trains the same model", async () => {
-    const before = evalJson("status", "dnn");
+    const before = await evalJson("status", "dnn");
     await train("status", "dnn", ["status-other-norm"]);
-    expect(evalJson("status", "dnn")).toEqual(before);
+    expect(await evalJson("status", "dnn")).toEqual(before);
   });
 });
 
 describe("train-model outputs", () => {
-  test("eval JSON has the keys of the original plus f1 and the confusion matrix", () => {
-    const m = evalJson("status", "dnn");
+  test("eval JSON has the keys of the original plus f1 and the confusion matrix", async () => {
+    const m = await evalJson("status", "dnn");
     const original = [
       "accuracy",
       "accuracy_baseline",
@@ -124,13 +128,13 @@ describe("train-model outputs", () => {
     expect(result.epochs).toBe(2);
   });
 
-  test("dev predictions are [id, {logits, logistic, probabilities, class_ids, classes}, actual] triples", () => {
-    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [
+  test("dev predictions are [id, {logits, logistic, probabilities, class_ids, classes}, actual] triples", async () => {
+    const rows = (await readJsonGz(disk, join(ws.modelDir("status", "dnn"), "prediction_status.json.gz"))) as [
       string,
       Record<string, number[] | string[]>,
       number,
     ][];
-    const dev = readNpz(ws.datasetFile("status", "dev.npz"));
+    const dev = await readNpz(disk, ws.datasetFile("status", "dev.npz"));
     expect(rows).toHaveLength(150);
     expect(rows.map((r) => r[0])).toEqual(dev.example_ids!.data as string[]);
     expect(rows.map((r) => r[2])).toEqual(Array.from(dev.classes!.data as BigInt64Array, Number));
@@ -145,7 +149,7 @@ describe("train-model outputs", () => {
     }
   });
 
-  test("TensorBoard files hold per-epoch train loss/accuracy and dev/test scalars at the right steps", () => {
+  test("TensorBoard files hold per-epoch train loss/accuracy and dev/test scalars at the right steps", async () => {
     const dir = ws.modelDir("status", "dnn");
     const file = (sub: string) => join(dir, sub, readdirSync(join(dir, sub)).find((f) => f.startsWith("events.out.tfevents."))!);
     const epochs = dnn.events.filter((e): e is EpochEvent => e.type === "epoch");
@@ -159,7 +163,7 @@ describe("train-model outputs", () => {
     const devEvents = readEventFile(file("eval_dev")).slice(1);
     expect(devEvents.map((e) => e.scalars.accuracy)).toEqual(epochs.map((e) => Math.fround(e.metrics["dev/accuracy"]!)));
     const testEvents = readEventFile(file("eval_status")).slice(1);
-    expect(testEvents.at(-1)!.scalars.accuracy).toBe(Math.fround(evalJson("status", "dnn").accuracy as number));
+    expect(testEvents.at(-1)!.scalars.accuracy).toBe(Math.fround((await evalJson("status", "dnn")).accuracy as number));
     // One file per run: retraining replaced the earlier run's events instead of mixing two runs' curves.
     expect(readdirSync(dir).filter((f) => f.startsWith("events.out"))).toHaveLength(1);
   });
@@ -168,10 +172,10 @@ describe("train-model outputs", () => {
 describe("the saved model", () => {
   test("save → load → predict gives the probabilities train-model wrote for the dev set, bit for bit", async () => {
     const model = await loadTrainedModel(ws, "status", "dnn");
-    const dev = readNpz(ws.datasetFile("status", "dev.npz")).examples!;
+    const dev = (await readNpz(disk, ws.datasetFile("status", "dev.npz"))).examples!;
     const probabilities = await model.predict(dev.data as Float32Array, 150);
     model.dispose();
-    const rows = readJsonGz(join(ws.modelDir("status", "dnn"), "prediction_status.json.gz")) as [
+    const rows = (await readJsonGz(disk, join(ws.modelDir("status", "dnn"), "prediction_status.json.gz"))) as [
       string,
       { probabilities: number[] },
       number,
@@ -182,7 +186,7 @@ describe("the saved model", () => {
   test("a model trained in this process predicts the same classes in another process", async () => {
     for (const dataset of ["status", "providers"]) {
       const model = await loadTrainedModel(ws, dataset, "dnn");
-      const test = readNpz(ws.datasetFile(dataset, "test.npz")).examples!;
+      const test = (await readNpz(disk, ws.datasetFile(dataset, "test.npz"))).examples!;
       const here = Array.from(
         argmaxRows(await model.predict(test.data as Float32Array, test.shape[0]!), model.classes.length),
         (i) => model.classes[i],
@@ -201,7 +205,7 @@ describe("the saved model", () => {
     expect(json.weightsManifest[0].paths).toEqual([expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/)]);
     const meta = json.userDefinedMetadata.ciml;
     expect(meta.classes).toEqual(["ovh", "rax", "vexxhost"]);
-    const config = readJsonGz(ws.datasetFile("providers", "model_config.json.gz")) as {
+    const config = (await readJsonGz(disk, ws.datasetFile("providers", "model_config.json.gz"))) as {
       labels: string[];
       normalization_params: Record<string, [number, number]>;
     };
@@ -211,29 +215,33 @@ describe("the saved model", () => {
 });
 
 describe("--eval-dataset", () => {
-  test("another dataset's test set is put into the model's normalisation before it is scored (a fix of the original)", () => {
-    const own = evalJson("status", "dnn");
-    const other = evalJson("status", "dnn", "status-other-norm");
+  test("another dataset's test set is put into the model's normalisation before it is scored (a fix of the original)", async () => {
+    const own = await evalJson("status", "dnn");
+    const other = await evalJson("status", "dnn", "status-other-norm");
     // Same raw runs, different normalisation: once re-expressed in the model's terms they score the same.
     expect(other.confusion_matrix).toEqual(own.confusion_matrix);
     expect(other.average_loss as number).toBeCloseTo(own.average_loss as number, 4);
     expect(existsSync(join(ws.modelDir("status", "dnn"), "eval_status-other-norm"))).toBe(true);
     // …which is not what the file's own normalisation would give: the datasets really differ.
-    const a = readJsonGz(ws.datasetFile("status", "model_config.json.gz")) as { normalization_params: Record<string, number[]> };
-    const b = readJsonGz(ws.datasetFile("status-other-norm", "model_config.json.gz")) as { normalization_params: Record<string, number[]> };
+    const a = (await readJsonGz(disk, ws.datasetFile("status", "model_config.json.gz"))) as {
+      normalization_params: Record<string, number[]>;
+    };
+    const b = (await readJsonGz(disk, ws.datasetFile("status-other-norm", "model_config.json.gz"))) as {
+      normalization_params: Record<string, number[]>;
+    };
     expect(b.normalization_params.usr0).not.toEqual(a.normalization_params.usr0);
   });
 });
 
 describe("datasets without a dev set (--tdt-split 7 0 3)", () => {
   test("train and evaluate, warn that there are no dev predictions instead of crashing (a fix of the original)", async () => {
-    writePlantedDataset(root, "no-dev", { seed: 21, sizes: { training: 400, dev: 0, test: 200 } });
+    await writePlantedDataset(root, "no-dev", { seed: 21, sizes: { training: 400, dev: 0, test: 200 } });
     await experiment("watchful", { patience: 2 });
     const { events } = await train("no-dev", "watchful");
     const warnings = events.filter((e) => e.type === "warning").map((e) => (e as { message: string }).message);
     expect(warnings).toContain("patience 2 needs a dev set to watch; dataset no-dev has none, so training runs to the end");
     expect(warnings).toContain("dataset no-dev has no dev set, so no prediction_no-dev.json.gz was written");
-    const m = evalJson("no-dev", "watchful");
+    const m = await evalJson("no-dev", "watchful");
     expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.15);
     expect(existsSync(join(ws.modelDir("no-dev", "watchful"), "eval_dev"))).toBe(false);
   });
@@ -269,7 +277,7 @@ describe("extra hyper-parameters", () => {
     const best = Math.min(...epochs.map((e) => e.metrics["dev/loss"]!));
     const kept = epochs.find((e) => e.metrics["dev/loss"] === best)!;
     expect((stop as { message: string }).message).toContain(`kept the weights of epoch ${kept.epoch}`);
-    expect(evalJson("status", "patient").accuracy).toBe(kept.metrics["test/accuracy"]!);
+    expect((await evalJson("status", "patient")).accuracy).toBe(kept.metrics["test/accuracy"]!);
   });
 
   test("balanced class weights raise the recall of the rarer class; dropout and l2 train", async () => {
@@ -277,10 +285,12 @@ describe("extra hyper-parameters", () => {
     await experiment("weighted-svm", { estimator: "svm", epochs: 5, classWeights: "balanced" });
     await train("status", "plain-svm");
     await train("status", "weighted-svm");
-    expect(evalJson("status", "weighted-svm").recall as number).toBeGreaterThan(evalJson("status", "plain-svm").recall as number);
+    expect((await evalJson("status", "weighted-svm")).recall as number).toBeGreaterThan(
+      (await evalJson("status", "plain-svm")).recall as number,
+    );
     await experiment("regularised", { dropout: 0.2, l2: 0.001 });
     await train("status", "regularised");
-    const m = evalJson("status", "regularised");
+    const m = await evalJson("status", "regularised");
     expect(m.accuracy as number).toBeGreaterThan((m.accuracy_baseline as number) + 0.15);
   });
 });

@@ -26,8 +26,8 @@ const experiment = (name: string, flags: Partial<ExperimentFlags>) =>
   );
 
 beforeAll(async () => {
-  writePlantedDataset(root, "status", { seed: 3 });
-  writePlantedDataset(root, "providers", {
+  await writePlantedDataset(root, "status", { seed: 3 });
+  await writePlantedDataset(root, "providers", {
     seed: 4,
     classes: [
       { name: "ovh", share: 0.5 },
@@ -41,8 +41,8 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("planTraining", () => {
-  test("a DNN on a binary dataset: sigmoid head, the experiment's layers and loop settings", () => {
-    const plan = planTraining({ dataPath: root, dataset: "status", experiment: "dnn" });
+  test("a DNN on a binary dataset: sigmoid head, the experiment's layers and loop settings", async () => {
+    const plan = await planTraining({ dataPath: root, dataset: "status", experiment: "dnn" });
     expect(plan.classes).toEqual(["0", "1"]);
     expect(plan.head).toBe("sigmoid");
     expect(plan.hidden).toEqual([8, 4]);
@@ -51,23 +51,25 @@ describe("planTraining", () => {
     expect(plan.description).toBe("DNN 8/4, Adam 0.01, batch 16, 3 epochs, ≤1000 steps");
   });
 
-  test("an SVM has no hidden layers, a hinge head and the default penalty", () => {
-    const plan = planTraining({ dataPath: root, dataset: "status", experiment: "svm" });
+  test("an SVM has no hidden layers, a hinge head and the default penalty", async () => {
+    const plan = await planTraining({ dataPath: root, dataset: "status", experiment: "svm" });
     expect(plan.head).toBe("hinge");
     expect(plan.hidden).toEqual([]);
     expect(plan.loop.l2).toBe(0.01);
     expect(plan.loop.dropout).toBe(0);
   });
 
-  test("an eval dataset with another class label is refused before anything is trained", () => {
-    expect(() => planTraining({ dataPath: root, dataset: "status", experiment: "dnn", evalDatasets: ["providers"] })).toThrow(CimlError);
-    expect(() => planTraining({ dataPath: root, dataset: "status", experiment: "dnn", evalDatasets: ["providers"] })).toThrow(
+  test("an eval dataset with another class label is refused before anything is trained", async () => {
+    await expect(planTraining({ dataPath: root, dataset: "status", experiment: "dnn", evalDatasets: ["providers"] })).rejects.toThrow(
+      CimlError,
+    );
+    await expect(planTraining({ dataPath: root, dataset: "status", experiment: "dnn", evalDatasets: ["providers"] })).rejects.toThrow(
       /eval dataset providers has class label/,
     );
   });
 
-  test("class weights naming a class the dataset does not have are refused", () => {
-    expect(() => planTraining({ dataPath: root, dataset: "status", experiment: "weighted" })).toThrow(
+  test("class weights naming a class the dataset does not have are refused", async () => {
+    await expect(planTraining({ dataPath: root, dataset: "status", experiment: "weighted" })).rejects.toThrow(
       /class_weights names class "3", which is not one of 0, 1/,
     );
   });

@@ -15,6 +15,7 @@ import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree } from "./helpers/log-server.ts";
 import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const CACHED = 90;
@@ -203,7 +204,7 @@ describe("the prediction commands as a user runs them", () => {
   test("db-batch-predict does not ask the log server again for runs cache-data marked unavailable", async () => {
     const dataPath = workspaceCopy();
     const listed = syntheticRun(RUNS - 2).uuid;
-    writeRunList(join(dataPath, ".raw", "unavailable.json.gz"), [listed]);
+    await writeRunList(disk, join(dataPath, ".raw", "unavailable.json.gz"), [listed]);
     const before = logs.fetchesOf(listed);
     const { result } = await collect(dbBatchPredict, {
       dataPath,
@@ -345,9 +346,9 @@ describe("errors that are not about one run end the command", () => {
     await db.add(historyRuns(), logs.root);
     const dataPath = workspaceCopy();
     const configPath = join(dataPath, DATASET, "model_config.json.gz");
-    const config = readJsonGz(configPath) as { labels: string[]; normalization_params: Record<string, unknown> };
+    const config = (await readJsonGz(disk, configPath)) as { labels: string[]; normalization_params: Record<string, unknown> };
     delete config.normalization_params[config.labels[3]!];
-    writeJsonGz(configPath, config);
+    await writeJsonGz(disk, configPath, config);
     const r = await ciml("db-batch-predict", "--no-tui", ...modelFlags(dataPath, db.uri), "--slice=-5:");
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRunList, readRunMetadata } from "../src/io/raw-cache.ts";
+import { readRunMetadata } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
 import type { PredictionMessage } from "../src/pipeline/predict/prediction-message.ts";
@@ -15,6 +15,7 @@ import { collect } from "./helpers/collect-events.ts";
 import { MqttTestClient, uniqueTopic } from "./helpers/mqtt-collector.ts";
 import { startTrainer } from "./helpers/running-trainer.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { readBuildRuns } from "../src/io/found-runs.ts";
 
 const CACHED = 90;
 /** 2018-03-09 17:33:07 UTC, when the fixture's traces start (dstat's dates carry no year) */
@@ -197,12 +198,13 @@ describe("mqtt-trainer with Zuul's MQTT reporter", () => {
     }
     // the cache grew by the builds, under their uuids, with Zuul's metadata, and the build's run list says so
     const ws = new Workspace(dataPath);
-    const listed = new Set(readRunList(ws.buildRuns(BUILD_NAME)));
+    // The build's runs: its run list and the lists of the runs predictors cached (found-runs.ts).
+    const listed = new Set(await readBuildRuns(ws, BUILD_NAME));
     for (const m of got) {
       expect(existsSync(ws.rawTrace(m.build_uuid))).toBe(true);
       expect(listed.has(m.build_uuid)).toBe(true);
     }
-    expect(readRunMetadata(ws, buildUuidFor(153))).toMatchObject({
+    expect(await readRunMetadata(ws, buildUuidFor(153))).toMatchObject({
       status: 1,
       build_name: BUILD_NAME,
       build_uuid: buildUuidFor(153),

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRunList } from "../src/io/raw-cache.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { dbPredict } from "../src/pipeline/db-predict.ts";
 import type { PredictionMessage } from "../src/pipeline/predict/prediction-message.ts";
@@ -15,6 +14,7 @@ import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { startTrainer as startRunningTrainer, type TrainerFlags } from "./helpers/running-trainer.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { readBuildRuns } from "../src/io/found-runs.ts";
 
 const CACHED = 90;
 const RUNS = 330;
@@ -125,7 +125,8 @@ describe.each([
     expect(right / got.length).toBeGreaterThan(0.8);
     // the cache grew: files and the build's run list
     const ws = new Workspace(dataPath);
-    const listed = new Set(readRunList(ws.buildRuns(BUILD_NAME)));
+    // The build's runs: its run list and the lists of the runs predictors cached (found-runs.ts).
+    const listed = new Set(await readBuildRuns(ws, BUILD_NAME));
     for (const m of got) {
       expect(existsSync(ws.rawTrace(m.run_uuid))).toBe(true);
       expect(listed.has(m.run_uuid)).toBe(true);

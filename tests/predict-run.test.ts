@@ -13,6 +13,7 @@ import { exampleOfCachedRun, loadPredictionModel, predictExamples, type Predicti
 import { realText, writeCache } from "./dataset-cache.ts";
 import { fixturePath } from "./fixtures.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { disk } from "./helpers/disk.ts";
 
 let root: string;
 let ws: Workspace;
@@ -34,14 +35,17 @@ type DevRecord = [string, { probabilities: number[]; classes: string[] }, number
 
 describe("predict-run", () => {
   test("predicts the dev runs exactly as train-model did", async () => {
-    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const dev = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
     expect(dev.length).toBeGreaterThan(5);
     const examples = await Promise.all(dev.map((uuid) => exampleOfCachedRun(ws, model, uuid)));
     const usable = examples.filter((e) => e.kind === "example");
     expect(usable.length).toBe(dev.length);
     const ours = await predictExamples(model, usable);
     const theirs = new Map(
-      (readJsonGz(join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`)) as DevRecord[]).map((r) => [r[0], r]),
+      ((await readJsonGz(disk, join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`))) as DevRecord[]).map((r) => [
+        r[0],
+        r,
+      ]),
     );
     for (const p of ours) {
       const [, record, actual] = theirs.get(p.runUuid)!;
@@ -53,7 +57,7 @@ describe("predict-run", () => {
   });
 
   test("the model learned the fixture: most dev runs are predicted right", async () => {
-    const dev = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const dev = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
     const ours = await predictExamples(
       model,
       (await Promise.all(dev.map((u) => exampleOfCachedRun(ws, model, u)))).filter((e) => e.kind === "example"),
@@ -68,7 +72,7 @@ describe("predict-run", () => {
       reason: expect.stringContaining("00000000-0000-4000-8000-0000deadbeef"),
     });
     // dstat's default columns (cpu, disk, net, paging, system) have usr but no load average "1m"
-    writeCache(join(root, "other"), "tempest-full", [
+    await writeCache(join(root, "other"), "tempest-full", [
       { uuid: "other-columns-run", trace: realText(fixturePath("dstat", "standin-0.7.2-default-columns.csv")), status: 0, metadata: {} },
     ]);
     const other = await exampleOfCachedRun(new Workspace(join(root, "other")), model, "other-columns-run");
@@ -77,10 +81,10 @@ describe("predict-run", () => {
   });
 
   test("a trace the cache check already parsed is used as is: same example, the file not read again", async () => {
-    const [uuid] = readRunList(ws.datasetFile(DATASET, "dev.json.gz"));
+    const [uuid] = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
     const fromFile = await exampleOfCachedRun(ws, model, uuid!);
     const text = gunzipSync(readFileSync(ws.rawTrace(uuid!))).toString("utf8");
-    const metadata = readRunMetadata(ws, uuid!)!;
+    const metadata = (await readRunMetadata(ws, uuid!))!;
     const year = typeof metadata.run_at === "string" ? Number(metadata.run_at.slice(0, 4)) : new Date().getUTCFullYear();
     const parsed = parseDstatCsv(text, { year });
     const moved = `${ws.rawTrace(uuid!)}.away`;

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
 import { interruptWhen } from "./helpers/interrupt.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "ciml-quickstart-"));
@@ -53,8 +54,8 @@ describe("ciml quickstart --json in an empty directory", () => {
     expect(row.n).toBe(200);
   });
 
-  test("cached the traces and metadata of the runs that have them", () => {
-    const list = readJsonGz(join(dir, "data", ".raw", "tempest-full.json.gz")) as string[];
+  test("cached the traces and metadata of the runs that have them", async () => {
+    const list = (await readJsonGz(disk, join(dir, "data", ".raw", "tempest-full.json.gz"))) as string[];
     expect(list.length).toBeGreaterThan(180);
     for (const run of list) {
       expect(existsSync(join(dir, "data", ".raw", `${run}.csv.gz`))).toBe(true);
@@ -89,12 +90,12 @@ describe("ciml quickstart --json in an empty directory", () => {
     expect(readFileSync(join(dir, "plots", "sizes_by_result.svg"), "utf8")).toStartWith("<svg");
   });
 
-  test("trained both models, each above the majority baseline on the test set", () => {
+  test("trained both models, each above the majority baseline on the test set", async () => {
     for (const experiment of ["dnn-3x10", "svm"]) {
       expect(existsSync(join(dataset, experiment, "model.json"))).toBe(true);
       expect(readdirSync(join(dataset, experiment)).filter((f) => /^weights-[0-9a-f]{16}\.bin$/.test(f))).toHaveLength(1);
       expect(readdirSync(join(dataset, experiment)).some((f) => f.startsWith("events.out.tfevents."))).toBe(true);
-      const evaluation = readJsonGz(join(dataset, experiment, "eval_usr_1m-1min-status.json.gz")) as {
+      const evaluation = (await readJsonGz(disk, join(dataset, experiment, "eval_usr_1m-1min-status.json.gz"))) as {
         accuracy: number;
         accuracy_baseline: number;
       };

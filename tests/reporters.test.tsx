@@ -12,6 +12,7 @@ import { readJsonGz } from "../src/io/gzip-json.ts";
 import { runWithReporter } from "../src/cli/run-step.ts";
 import { StepView } from "../src/tui/views.tsx";
 import { fakeStep } from "./helpers/fake-step.ts";
+import { disk } from "./helpers/disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-faces-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -140,7 +141,7 @@ describe("Ctrl-C", () => {
     const files = readdirSync(dir).sort();
     expect(files).toEqual(["run-0.json.gz", "run-1.json.gz", "run-2.json.gz"]);
     // Every file that is there decodes whole.
-    for (const [i, f] of files.entries()) expect(readJsonGz(join(dir, f))).toEqual({ i, payload: "x".repeat(200_000) });
+    for (const [i, f] of files.entries()) expect(await readJsonGz(disk, join(dir, f))).toEqual({ i, payload: "x".repeat(200_000) });
   });
 
   test("SIGINT to the real process stops it cleanly with exit 130", async () => {

@@ -9,6 +9,7 @@ import { nameProblem } from "../src/io/names.ts";
 import { readRunList, writeRunList } from "../src/io/raw-cache.ts";
 import { resolveDataPath, Workspace, WorkspaceError } from "../src/io/workspace.ts";
 import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
+import { disk } from "./helpers/disk.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,16 +47,16 @@ describe("gzip JSON", () => {
     nested: { ключ: "värde" },
   };
 
-  test("round trips", () => {
+  test("round trips", async () => {
     const p = join(dir, "x.json.gz");
-    writeJsonGz(p, value);
-    expect(readJsonGz(p)).toEqual(value);
-    expect(readJsonGz(join(dir, "missing.json.gz"))).toBeUndefined();
+    await writeJsonGz(disk, p, value);
+    expect(await readJsonGz(disk, p)).toEqual(value);
+    expect(await readJsonGz(disk, join(dir, "missing.json.gz"))).toBeUndefined();
   });
 
-  test("Python's gzip + json read what we write", () => {
+  test("Python's gzip + json read what we write", async () => {
     const p = join(dir, "py.json.gz");
-    writeJsonGz(p, value);
+    await writeJsonGz(disk, p, value);
     const py = Bun.spawnSync([
       "python3",
       "-c",
@@ -66,27 +67,27 @@ describe("gzip JSON", () => {
     expect(JSON.parse(py.stdout.toString())).toEqual(value);
   });
 
-  test("a corrupt file throws instead of reading as empty", () => {
+  test("a corrupt file throws instead of reading as empty", async () => {
     const p = join(dir, "corrupt.json.gz");
     writeFileSync(p, "not gzip at all");
-    expect(() => readJsonGz(p)).toThrow();
+    await expect(readJsonGz(disk, p)).rejects.toThrow();
   });
 
-  test("a damaged model_config.json.gz is named in the one line that reports it", () => {
+  test("a damaged model_config.json.gz is named in the one line that reports it", async () => {
     const ws = new Workspace(join(dir, "damaged"));
     const path = ws.datasetFile("ds", "model_config.json.gz");
     mkdirSync(dirname(path), { recursive: true });
     const good = gzipSync(Buffer.from(JSON.stringify({ labels: ["usr0"], normalized_length: 1 })));
     for (const bytes of [Buffer.from("not gzip at all"), good.subarray(0, good.length - 6), gzipSync(Buffer.from("{ not json"))]) {
       writeFileSync(path, bytes);
-      expect(() => readDatasetConfig(ws, "ds")).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
+      await expect(readDatasetConfig(ws, "ds")).rejects.toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
     }
   });
 
-  test("run lists are stored sorted and de-duplicated", () => {
+  test("run lists are stored sorted and de-duplicated", async () => {
     const p = join(dir, ".raw", "tempest-full.json.gz");
-    writeRunList(p, ["c", "a", "b", "a"]);
-    expect(readRunList(p)).toEqual(["a", "b", "c"]);
+    await writeRunList(disk, p, ["c", "a", "b", "a"]);
+    expect(await readRunList(disk, p)).toEqual(["a", "b", "c"]);
   });
 });
 
@@ -127,8 +128,11 @@ describe("data path", () => {
     expect(resolveDataPath(undefined, "/home/u")).toBe("/home/u/data");
   });
 
-  test("S3 paths say they are not supported yet", () => {
-    expect(() => resolveDataPath("s3://cimlrawdata", "/")).toThrow(/S3 storage is not supported yet/);
+  test("s3:// paths are kept as they are; other schemes are refused without echoing credentials", () => {
+    expect(resolveDataPath("s3://cimlrawdata/team", "/")).toBe("s3://cimlrawdata/team");
+    expect(() => resolveDataPath("https://user:secret@host/x", "/")).toThrow(
+      "data path https://***@host/x: only local directories and s3://BUCKET[/PREFIX] are supported",
+    );
   });
 
   test("splits use Python's float formatting", () => {

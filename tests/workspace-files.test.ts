@@ -10,6 +10,7 @@ import { Workspace } from "../src/io/workspace.ts";
 import { readDatasetConfig } from "../src/pipeline/dataset/dataset-config.ts";
 import { loadOrMakeSplit } from "../src/pipeline/dataset/dataset-split.ts";
 import { writePlantedDataset } from "./helpers/planted-dataset.ts";
+import { disk } from "./helpers/disk.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const root = mkdtempSync(join(tmpdir(), "ciml-workspace-files-"));
@@ -19,16 +20,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const configPath = (dataset: string) => ws.datasetFile(dataset, "model_config.json.gz");
 let good: Record<string, unknown>;
 
-beforeAll(() => {
-  writePlantedDataset(root, "ds", { seed: 3, sizes: { training: 60, dev: 20, test: 20 } });
-  good = readJsonGz(configPath("ds")) as Record<string, unknown>;
+beforeAll(async () => {
+  await writePlantedDataset(root, "ds", { seed: 3, sizes: { training: 60, dev: 20, test: 20 } });
+  good = (await readJsonGz(disk, configPath("ds"))) as Record<string, unknown>;
 });
 
 /** A copy of the planted dataset whose model_config.json.gz is `config` (or these raw bytes). */
-function datasetWith(name: string, config: Record<string, unknown> | Uint8Array): string {
-  writePlantedDataset(root, name, { seed: 3, sizes: { training: 60, dev: 20, test: 20 } });
+async function datasetWith(name: string, config: Record<string, unknown> | Uint8Array): Promise<string> {
+  await writePlantedDataset(root, name, { seed: 3, sizes: { training: 60, dev: 20, test: 20 } });
   if (config instanceof Uint8Array) writeFileSync(configPath(name), config);
-  else writeJsonGz(configPath(name), config);
+  else await writeJsonGz(disk, configPath(name), config);
   return name;
 }
 
@@ -38,10 +39,10 @@ function withoutColumns(changes: Record<string, unknown>): Record<string, unknow
 }
 
 describe("model_config.json.gz", () => {
-  test("normalized_length 0 or negative without columns: train-model says so in one line instead of looping", () => {
+  test("normalized_length 0 or negative without columns: train-model says so in one line instead of looping", async () => {
     for (const length of [0, -3]) {
-      const name = datasetWith(`zero${-length}`, withoutColumns({ normalized_length: length }));
-      writeJsonGz(ws.experimentFile("e"), {
+      const name = await datasetWith(`zero${-length}`, withoutColumns({ normalized_length: length }));
+      await writeJsonGz(disk, ws.experimentFile("e"), {
         estimator: "tf.estimator.DNNClassifier",
         params: {},
         hyper_params: { steps: 10, batch_size: 16, epochs: 1, hidden_units: [4], optimizer: "Adam", learning_rate: 0.01 },
@@ -92,45 +93,45 @@ describe("model_config.json.gz", () => {
     ["num_features that disagrees", () => ({ num_features: 7 }), /field num_features: is 7 but there are 24 labels/],
   ];
   for (const [what, changes, message] of cases) {
-    test(what, () => {
-      const name = datasetWith(what.replace(/\W+/g, "-"), { ...good, ...changes() });
-      expect(() => readDatasetConfig(ws, name)).toThrow(message);
-      expect(() => readDatasetConfig(ws, name)).toThrow(new RegExp(`^${configPath(name)}: `));
+    test(what, async () => {
+      const name = await datasetWith(what.replace(/\W+/g, "-"), { ...good, ...changes() });
+      await expect(readDatasetConfig(ws, name)).rejects.toThrow(message);
+      await expect(readDatasetConfig(ws, name)).rejects.toThrow(new RegExp(`^${configPath(name)}: `));
     });
   }
 
-  test("not gzip, or gzip of something that is not JSON: the file is named", () => {
-    const notGzip = datasetWith("not-gzip", new TextEncoder().encode('{"labels": []}'));
-    expect(() => readDatasetConfig(ws, notGzip)).toThrow(
+  test("not gzip, or gzip of something that is not JSON: the file is named", async () => {
+    const notGzip = await datasetWith("not-gzip", new TextEncoder().encode('{"labels": []}'));
+    await expect(readDatasetConfig(ws, notGzip)).rejects.toThrow(
       `${configPath(notGzip)} is not gzip-compressed; rebuild it with build-dataset --dataset ${notGzip} --force`,
     );
-    const notJson = datasetWith("not-json", gzip(new TextEncoder().encode("{ half a JSON")));
-    expect(() => readDatasetConfig(ws, notJson)).toThrow(new RegExp(`^${configPath(notJson)} is damaged \\(.*\\); rebuild it`));
+    const notJson = await datasetWith("not-json", gzip(new TextEncoder().encode("{ half a JSON")));
+    await expect(readDatasetConfig(ws, notJson)).rejects.toThrow(new RegExp(`^${configPath(notJson)} is damaged \\(.*\\); rebuild it`));
   });
 });
 
 describe("raw cache files", () => {
-  test("a run list holding something else than run ids names the file and the entry", () => {
+  test("a run list holding something else than run ids names the file and the entry", async () => {
     const path = join(root, ".raw", "b.json.gz");
-    writeJsonGz(path, ["a", 7]);
-    expect(() => readRunList(path)).toThrow(
+    await writeJsonGz(disk, path, ["a", 7]);
+    await expect(readRunList(disk, path)).rejects.toThrow(
       `${path}: field 1: invalid input: expected string, received number; delete it and run cache-data again`,
     );
   });
 
-  test("run metadata with a status other than 0 or 1", () => {
-    writeJsonGz(ws.runMetadata("r1"), { status: 2, artifact: null, build_name: "x" });
-    expect(() => readRunMetadata(ws, "r1")).toThrow(new RegExp(`^${ws.runMetadata("r1")}: field status: `));
-    writeJsonGz(ws.runMetadata("r2"), { status: 1, artifact: null, nested: { deep: true } });
-    expect(() => readRunMetadata(ws, "r2")).toThrow(new RegExp(`^${ws.runMetadata("r2")}: field nested: `));
+  test("run metadata with a status other than 0 or 1", async () => {
+    await writeJsonGz(disk, ws.runMetadata("r1"), { status: 2, artifact: null, build_name: "x" });
+    await expect(readRunMetadata(ws, "r1")).rejects.toThrow(new RegExp(`^${ws.runMetadata("r1")}: field status: `));
+    await writeJsonGz(disk, ws.runMetadata("r2"), { status: 1, artifact: null, nested: { deep: true } });
+    await expect(readRunMetadata(ws, "r2")).rejects.toThrow(new RegExp(`^${ws.runMetadata("r2")}: field nested: `));
   });
 });
 
 describe("_splits", () => {
-  test("a shared split with a run position beyond the runs names the file and the entry", () => {
+  test("a shared split with a run position beyond the runs names the file and the entry", async () => {
     const path = ws.splits(10, 0.6, 0.2);
-    writeJsonGz(path, { training: [0, 1, 2, 3, 4, 12], dev: [6, 7], test: [8, 9] });
-    expect(() => loadOrMakeSplit(ws, 10, { training: 0.6, dev: 0.2, test: 0.2 }, 1)).toThrow(
+    await writeJsonGz(disk, path, { training: [0, 1, 2, 3, 4, 12], dev: [6, 7], test: [8, 9] });
+    await expect(loadOrMakeSplit(ws, 10, { training: 0.6, dev: 0.2, test: 0.2 }, 1)).rejects.toThrow(
       `${path}: field training.5: must be a run position below 10; delete it to make a new one`,
     );
   });

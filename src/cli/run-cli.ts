@@ -88,8 +88,10 @@ export async function runCli(
     if (positionals.length < expected) throw new UsageError(`missing ${command.argument}: ciml ${name} ${command.argument} [options]`);
     const flags = new Flags(given, positionals, env);
     if (command.options.some((o) => o.name === "--data-path")) {
-      const dataPath = resolve(flags.fromEnv("--data-path", "CIML_DATA_PATH", "data") ?? "data");
-      if (!existsSync(dataPath)) dataPathToTidy = dataPath;
+      const given = flags.fromEnv("--data-path", "CIML_DATA_PATH", "data") ?? "data";
+      // A bucket has no folders to tidy.
+      const dataPath = /^s3:\/\//i.test(given) ? undefined : resolve(given);
+      if (dataPath && !existsSync(dataPath)) dataPathToTidy = dataPath;
     }
     const loaded = await command.load();
     const code = await loaded.run(flags, face);

@@ -17,7 +17,7 @@ const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | co
 /** Hands the writer's bytes to the file, piece by piece, so a large file is never held whole in memory. */
 type ChunkSink = (chunk: Uint8Array) => void;
 /** What goes into a file: its bytes at once, or a function that produces them through a ChunkSink. */
-type FileContent = Uint8Array | string | ((write: ChunkSink) => void);
+export type FileContent = Uint8Array | string | ((write: ChunkSink) => void);
 
 /** Thrown when the filesystem ran out of space (or quota) while we wrote `path`. */
 export class DiskFullError extends CimlError {
@@ -27,7 +27,7 @@ export class DiskFullError extends CimlError {
   }
 }
 
-function isTempName(name: string): boolean {
+export function isTempName(name: string): boolean {
   return name.includes(TEMP_MARK);
 }
 

@@ -1,10 +1,9 @@
 // The original tool stores every JSON artefact gzip-compressed; Python's gzip+json must read ours.
-import { readFileSync } from "node:fs";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { gzipSync, strFromU8, strToU8 } from "fflate";
-import { writeFileAtomic } from "./atomic-file.ts";
 import { WorkspaceFileError } from "./checked-file.ts";
 import { formatByteCap } from "./dstat-csv.ts";
+import type { Store } from "./workspace/store.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -94,19 +93,14 @@ function decodeJsonGz(bytes: Uint8Array): unknown {
   return JSON.parse(strFromU8(gunzip(bytes)));
 }
 
-export function writeJsonGz(path: string, value: unknown): void {
-  writeFileAtomic(path, encodeJsonGz(value));
+export function writeJsonGz(store: Store, path: string, value: unknown): Promise<void> {
+  return store.write(path, encodeJsonGz(value));
 }
 
 /** Reads a `.json.gz` file; a missing file gives `undefined`, a corrupt one throws a line naming the file. */
-export function readJsonGz(path: string, fix = "delete it and run the command that writes it again"): unknown {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+export async function readJsonGz(store: Store, path: string, fix = "delete it and run the command that writes it again"): Promise<unknown> {
+  const bytes = await store.read(path);
+  if (bytes === undefined) return undefined;
   if (!isGzip(bytes)) throw new WorkspaceFileError(`${path} is not gzip-compressed; ${fix}`);
   try {
     return decodeJsonGz(bytes);

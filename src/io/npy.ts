@@ -3,10 +3,9 @@
 // and `.npz` (a zip of `<name>.npy` members).
 // numpy.load must read what we write and we must read what numpy writes (it writes zip64 extras, and
 // format 2.0/3.0 headers for huge dicts), so the reader is lenient and the writer plain.
-import { readFileSync } from "node:fs";
 import { unzipSync, Zip, ZipDeflate } from "fflate";
 import { CimlError } from "./ciml-error.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import type { Store } from "./workspace/store.ts";
 
 type NpyDtype = "<f4" | "<f8" | "<i8" | `<U${number}`;
 
@@ -188,10 +187,10 @@ const CHUNK = 1 << 20;
 /**
  * Writes `<name>.npy` members into a deflated zip, as numpy.savez_compressed does, streaming each
  * array through the compressor in 1 MiB pieces so a large examples matrix is never copied whole.
- * Atomic: the archive is written to a temp file beside `path` and renamed over it.
+ * Atomic, as every store write: a reader sees the old archive or the new one.
  */
-export function writeNpz(path: string, arrays: Record<string, NpyArray>): void {
-  writeFileAtomic(path, (write) => {
+export function writeNpz(store: Store, path: string, arrays: Record<string, NpyArray>): Promise<void> {
+  return store.write(path, (write) => {
     // fflate calls back from inside push(); an error thrown there would leave the zip half-fed and
     // surface later as fflate's own confusing message, so it is kept and rethrown after each push.
     let failed: unknown;
@@ -223,12 +222,13 @@ export function writeNpz(path: string, arrays: Record<string, NpyArray>): void {
   });
 }
 
-export function readNpz(path: string): Record<string, NpyArray> {
+export async function readNpz(store: Store, path: string): Promise<Record<string, NpyArray>> {
+  const bytes = await store.read(path);
+  if (bytes === undefined) throw new NpyError(`${path} does not exist`);
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(readFileSync(path));
+    members = unzipSync(bytes);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NpyError(`${path} does not exist`);
     throw new NpyError(`${path} is not a readable npz archive (${(err as Error).message})`);
   }
   const out: Record<string, NpyArray> = {};

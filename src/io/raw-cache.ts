@@ -1,11 +1,10 @@
 // The raw cache: `.raw/<run>.csv.gz` (dstat text as fetched, gzipped), `.metadata/<run>.json.gz`,
 // and the sorted run lists `.raw/<build_name>.json.gz` (and the unavailable lists, see unavailable-runs.ts).
-import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { checkFile } from "./checked-file.ts";
 import { gunzipStream, gzipTextSize, readJsonGz, writeJsonGz } from "./gzip-json.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
 import type { Workspace } from "./workspace.ts";
+import type { Store } from "./workspace/store.ts";
 
 /** What the original caches per run: status (0 pass, 1 fail), the log root, and every run_metadata key. */
 export interface RunMetadata {
@@ -22,19 +21,19 @@ const runMetadataSchema = z
 
 const RECACHE = "delete it and run cache-data again";
 
-export function readRunList(path: string): string[] {
-  const value = readJsonGz(path, RECACHE);
+export async function readRunList(store: Store, path: string): Promise<string[]> {
+  const value = await readJsonGz(store, path, RECACHE);
   if (value === undefined) return [];
   return checkFile(runListSchema, value, path, RECACHE);
 }
 
 /** Lists are stored sorted so that the same cache gives the same order in every process (docs/compatibility.md, "Splits are seeded and run lists sorted"). */
-export function writeRunList(path: string, runs: Iterable<string>): void {
-  writeJsonGz(path, [...new Set(runs)].sort());
+export function writeRunList(store: Store, path: string, runs: Iterable<string>): Promise<void> {
+  return writeJsonGz(store, path, [...new Set(runs)].sort());
 }
 
-export function hasTrace(ws: Workspace, runUuid: string): boolean {
-  return existsSync(ws.rawTrace(runUuid));
+export function hasTrace(ws: Workspace, runUuid: string): Promise<boolean> {
+  return ws.store.exists(ws.rawTrace(runUuid));
 }
 
 /**
@@ -43,8 +42,10 @@ export function hasTrace(ws: Workspace, runUuid: string): boolean {
  * Streamed: the text is counted and dropped, never held.
  */
 export async function isWholeTrace(ws: Workspace, runUuid: string, maxBytes: number): Promise<boolean> {
+  const bytes = await ws.store.read(ws.rawTrace(runUuid));
+  if (bytes === undefined) return false;
   try {
-    for await (const _ of gunzipStream(readFileSync(ws.rawTrace(runUuid)), maxBytes));
+    for await (const _ of gunzipStream(bytes, maxBytes));
     return true;
   } catch {
     return false;
@@ -59,33 +60,29 @@ interface TraceText {
 
 /**
  * The cached dstat text of a run as it gunzips, chunk by chunk (for readDstat), or undefined when it is
- * not cached. A corrupt file throws GzipError while it is read.
+ * not cached. Only the gzip bytes are held whole (a few MB); the text is streamed. A corrupt file throws
+ * GzipError while it is read.
  */
-export function readTraceText(ws: Workspace, runUuid: string): TraceText | undefined {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(ws.rawTrace(runUuid));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+export async function readTraceText(ws: Workspace, runUuid: string): Promise<TraceText | undefined> {
+  const bytes = await ws.store.read(ws.rawTrace(runUuid));
+  if (bytes === undefined) return undefined;
   return { chunks: gunzipStream(bytes), size: gzipTextSize(bytes) };
 }
 
 /** Stores already-gzipped dstat bytes for a run, atomically. */
-export function writeTraceGz(ws: Workspace, runUuid: string, gzBytes: Uint8Array): void {
-  writeFileAtomic(ws.rawTrace(runUuid), gzBytes);
+export function writeTraceGz(ws: Workspace, runUuid: string, gzBytes: Uint8Array): Promise<void> {
+  return ws.store.write(ws.rawTrace(runUuid), gzBytes);
 }
 
-export function readRunMetadata(ws: Workspace, runUuid: string): RunMetadata | undefined {
+export async function readRunMetadata(ws: Workspace, runUuid: string): Promise<RunMetadata | undefined> {
   const path = ws.runMetadata(runUuid);
-  const value = readJsonGz(path, RECACHE);
+  const value = await readJsonGz(ws.store, path, RECACHE);
   if (value === undefined) return undefined;
   checkFile(runMetadataSchema, value, path, RECACHE);
   // The checked value itself, not the schema's copy: metadata keys are the database's and may be any name.
   return value as RunMetadata;
 }
 
-export function writeRunMetadata(ws: Workspace, runUuid: string, metadata: RunMetadata): void {
-  writeJsonGz(ws.runMetadata(runUuid), metadata);
+export function writeRunMetadata(ws: Workspace, runUuid: string, metadata: RunMetadata): Promise<void> {
+  return writeJsonGz(ws.store, ws.runMetadata(runUuid), metadata);
 }

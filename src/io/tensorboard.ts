@@ -3,10 +3,8 @@
 // simple_value}}}), which is ~40 lines of wire format; a protobuf library plus .proto files would add a
 // dependency and a code generator for that. Field numbers are from tensorflow/core/util/event.proto and
 // tensorflow/core/framework/summary.proto.
-import { closeSync, fsyncSync, mkdirSync, writeSync } from "node:fs";
-import { createExclusive } from "./atomic-file.ts";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { type Appender, type Store, within } from "./workspace/store.ts";
 
 const CRC32C_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -105,17 +103,16 @@ let writers = 0;
 /**
  * Appends events to `<dir>/events.out.tfevents.<seconds>.<host>.<pid>.<n>`. Each record is written and fsynced as it
  * comes, as TensorFlow's writer does, so TensorBoard can follow a run live; a crash loses at most the last record.
+ * (On S3, where nothing appends, the store uploads the file whole every few seconds and at close.)
  */
 export class EventFileWriter {
   readonly path: string;
-  private fd: number;
+  private out: Appender;
 
-  constructor(dir: string, now = Date.now()) {
-    mkdirSync(dir, { recursive: true });
+  constructor(store: Store, dir: string, now = Date.now()) {
     // pid and a counter as TF 2 adds them: two writers in one directory within a second stay apart.
-    this.path = join(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}.${process.pid}.${++writers}`);
-    // Exclusive: the name is guessable, so a file or symlink someone planted there is refused, not followed.
-    this.fd = createExclusive(this.path);
+    this.path = within(dir, `events.out.tfevents.${Math.floor(now / 1000)}.${hostname()}.${process.pid}.${++writers}`);
+    this.out = store.appender(this.path);
     this.write(encodeFileVersionEvent(now / 1000));
   }
 
@@ -125,11 +122,10 @@ export class EventFileWriter {
   }
 
   private write(event: Uint8Array): void {
-    writeSync(this.fd, tfRecord(event));
-    fsyncSync(this.fd);
+    this.out.append(tfRecord(event));
   }
 
-  close(): void {
-    closeSync(this.fd);
+  close(): Promise<void> {
+    return this.out.close();
   }
 }

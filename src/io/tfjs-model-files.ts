@@ -9,12 +9,10 @@
 // weights file's size and sha256, and a weights file that does not match them (or, for a model.json
 // without them, the size its topology needs) is refused rather than loaded into wrong predictions.
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { writeFileAtomic } from "./atomic-file.ts";
 import { checkFile, WorkspaceFileError } from "./checked-file.ts";
+import { type Store, within } from "./workspace/store.ts";
 
 export const MODEL_JSON = "model.json";
 const RETRAIN = "train the model again with `ciml train-model`";
@@ -54,7 +52,7 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
+export async function saveLayersModel(store: Store, model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -66,7 +64,7 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
   const weights = new Uint8Array(tf.io.concatenateArrayBuffers(([] as ArrayBuffer[]).concat(artifacts.weightData)));
   const hash = sha256(weights);
   const weightsFile = `weights-${hash.slice(0, HASH_PREFIX)}.bin`;
-  writeFileAtomic(join(dir, weightsFile), weights);
+  await store.write(within(dir, weightsFile), weights);
   const modelJson = {
     format: "layers-model",
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
@@ -76,9 +74,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
     weightsChecksums: { [weightsFile]: { bytes: weights.length, sha256: hash } },
     userDefinedMetadata: metadata,
   };
-  // The commit point: from this rename on, the new model is the model.
-  writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
-  for (const name of readdirSync(dir)) if (WEIGHTS_FILE.test(name) && name !== weightsFile) rmSync(join(dir, name), { force: true });
+  // The commit point: from this rename (or PUT) on, the new model is the model.
+  await store.write(within(dir, MODEL_JSON), JSON.stringify(modelJson));
+  for (const name of await store.list(dir)) if (WEIGHTS_FILE.test(name) && name !== weightsFile) await store.remove(within(dir, name));
 }
 
 interface LoadedModel {
@@ -96,10 +94,15 @@ function expectedBytes(specs: z.infer<typeof weightSpec>[]): number {
   return total;
 }
 
-function readModelJson(path: string): z.infer<typeof modelJsonSchema> {
+/** model.json's bytes, or undefined when there is no model: what the predict commands watch for a newer model. */
+export function readModelJsonBytes(store: Store, dir: string): Promise<Uint8Array | undefined> {
+  return store.read(within(dir, MODEL_JSON));
+}
+
+function parseModelJson(path: string, bytes: Uint8Array): z.infer<typeof modelJsonSchema> {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, "utf8"));
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
     throw new WorkspaceFileError(`${path} cannot be read as JSON (${(err as Error).message.split("\n")[0]}); ${RETRAIN}`);
   }
@@ -107,22 +110,18 @@ function readModelJson(path: string): z.infer<typeof modelJsonSchema> {
 }
 
 /** Loads a model saved by saveLayersModel (or by ciml before saves were one unit), checking its weights first. */
-export async function loadLayersModel(dir: string): Promise<LoadedModel> {
-  const jsonPath = join(dir, MODEL_JSON);
-  const json = readModelJson(jsonPath);
+export async function loadLayersModel(store: Store, dir: string, manifest?: Uint8Array): Promise<LoadedModel> {
+  const jsonPath = within(dir, MODEL_JSON);
+  const jsonBytes = manifest ?? (await store.read(jsonPath));
+  if (jsonBytes === undefined) throw new WorkspaceFileError(`${jsonPath} does not exist; ${RETRAIN}`);
+  const json = parseModelJson(jsonPath, jsonBytes);
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers: ArrayBuffer[] = [];
   let total = 0;
   for (const name of json.weightsManifest.flatMap((g) => g.paths)) {
-    const path = join(dir, name);
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (err) {
-      throw new WorkspaceFileError(
-        `${path}, named in ${MODEL_JSON}, cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); ${RETRAIN}`,
-      );
-    }
+    const path = within(dir, name);
+    const bytes = await store.read(path);
+    if (bytes === undefined) throw new WorkspaceFileError(`${path}, named in ${MODEL_JSON}, cannot be read (ENOENT); ${RETRAIN}`);
     const recorded = json.weightsChecksums?.[name];
     if (recorded && (bytes.length !== recorded.bytes || sha256(bytes) !== recorded.sha256))
       throw new WorkspaceFileError(`${path} is not the weights ${MODEL_JSON} was saved with (size or sha256 differs); ${RETRAIN}`);
@@ -132,7 +131,7 @@ export async function loadLayersModel(dir: string): Promise<LoadedModel> {
   const need = expectedBytes(weightSpecs);
   if (total !== need)
     throw new WorkspaceFileError(
-      `${join(dir, json.weightsManifest[0]!.paths[0]!)} holds ${total} bytes of weights but the topology in ${MODEL_JSON} needs ${need}; ${RETRAIN}`,
+      `${within(dir, json.weightsManifest[0]!.paths[0]!)} holds ${total} bytes of weights but the topology in ${MODEL_JSON} needs ${need}; ${RETRAIN}`,
     );
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({

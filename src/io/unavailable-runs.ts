@@ -4,36 +4,27 @@
 // `.raw/.unavailable/<build_name>.json.gz`, written only by that build's cache-data, and readers take the
 // union of those files and the original's list (read for compatibility, never written). No file has two
 // writers, so no lock is needed, and the same holds on object storage where an object has one owner.
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { readRunList, writeRunList } from "./raw-cache.ts";
 import type { Workspace } from "./workspace.ts";
+import { within } from "./workspace/store.ts";
 
 const LIST_SUFFIX = ".json.gz";
 
 /** Every run any cache-data found unavailable. */
-export function readUnavailableRuns(ws: Workspace): Set<string> {
-  const runs = new Set(readRunList(ws.unavailableRuns));
-  let names: string[];
-  try {
-    names = readdirSync(ws.unavailableDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return runs;
-    throw err;
-  }
-  for (const name of names) {
-    if (!name.endsWith(LIST_SUFFIX) || name.startsWith(".")) continue; // temp files of a writer at work
-    for (const run of readRunList(join(ws.unavailableDir, name))) runs.add(run);
-  }
+export async function readUnavailableRuns(ws: Workspace): Promise<Set<string>> {
+  const runs = new Set(await readRunList(ws.store, ws.unavailableRuns));
+  const names = (await ws.store.list(ws.unavailableDir)).filter((name) => name.endsWith(LIST_SUFFIX) && !name.includes("/"));
+  const lists = await Promise.all(names.map((name) => readRunList(ws.store, within(ws.unavailableDir, name))));
+  for (const list of lists) for (const run of list) runs.add(run);
   return runs;
 }
 
 /** The runs this build name's cache-data found unavailable, so far. */
-export function readOwnUnavailableRuns(ws: Workspace, buildName: string): Set<string> {
-  return new Set(readRunList(ws.unavailableRunsOf(buildName)));
+export async function readOwnUnavailableRuns(ws: Workspace, buildName: string): Promise<Set<string>> {
+  return new Set(await readRunList(ws.store, ws.unavailableRunsOf(buildName)));
 }
 
 /** Replaces this build name's list; only its own cache-data calls this. */
-export function writeOwnUnavailableRuns(ws: Workspace, buildName: string, runs: Iterable<string>): void {
-  writeRunList(ws.unavailableRunsOf(buildName), runs);
+export function writeOwnUnavailableRuns(ws: Workspace, buildName: string, runs: Iterable<string>): Promise<void> {
+  return writeRunList(ws.store, ws.unavailableRunsOf(buildName), runs);
 }

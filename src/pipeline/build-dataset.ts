@@ -3,11 +3,11 @@
 // cannot make an example are left out, warned about and listed in excluded.json.gz — never kept as
 // garbage rows. The step is plan (dataset/build-plan.ts), do (dataset/fill-sets.ts) and report
 // (dataset/build-report.ts); this file puts them in order and owns the files around them.
-import { existsSync } from "node:fs";
 import { writeJsonGz } from "../io/gzip-json.ts";
 import { stringArray, writeNpz } from "../io/npy.ts";
-import { readRunList } from "../io/raw-cache.ts";
+import { readBuildRuns } from "../io/found-runs.ts";
 import { StagedDataset } from "../io/staged-dataset.ts";
+import type { S3Access } from "../io/workspace/s3-settings.ts";
 import { planBuild } from "./dataset/build-plan.ts";
 import { buildResultEvent, datasetConfigOf } from "./dataset/build-report.ts";
 import { exampleLength, featureLabels, writeDatasetConfig, type DatasetConfig } from "./dataset/dataset-config.ts";
@@ -21,6 +21,8 @@ import { pythonSlice } from "./python-slice.ts";
 export interface BuildDatasetOptions {
   /** --data-path as given: the workspace holding the raw cache (.raw, .metadata); resolved like every command's */
   dataPath?: string;
+  /** how to reach an s3:// data path (both paths, when both are buckets) */
+  s3?: S3Access;
   /** --target-data-path as given: where the dataset, its run lists and _splits go; default: the data path */
   targetDataPath?: string;
   dataset: string;
@@ -64,23 +66,22 @@ export const BUILD_DATASET_DEFAULTS = {
 } satisfies Partial<BuildDatasetOptions>;
 
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
-  const plan = planBuild(options, BUILD_DATASET_DEFAULTS.seed);
+  const plan = await planBuild(options, BUILD_DATASET_DEFAULTS.seed);
   const { cache, target, dataset } = plan;
   target.datasetDir(dataset);
 
-  const replacing = target.datasetExists(dataset);
+  const replacing = await target.datasetExists(dataset);
   if (replacing && !plan.force) throw new CimlError(`Dataset ${dataset} already configured in ${target.root}; use --force to overwrite it`);
 
-  const runListPath = cache.buildRuns(plan.buildName);
-  if (!existsSync(runListPath)) {
+  const cached = await readBuildRuns(cache, plan.buildName);
+  if (cached.length === 0) {
     throw new CimlError(
       `no cached runs for build name ${plan.buildName} in ${cache.rawDir}; run cache-data --build-name ${plan.buildName} first`,
     );
   }
-  const cached = readRunList(runListPath);
   let allRuns = cached;
   if (plan.splitOrder === "time") {
-    const ordered = oldestFirst(cache, cached);
+    const ordered = await oldestFirst(cache, cached);
     if (ordered.untimed > 0)
       emit({ type: "warning", message: `--split-order time: ${ordered.untimed} cached runs have no run_at and are left out` });
     allRuns = ordered.runs;
@@ -102,7 +103,7 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       message: `Split by time: the oldest ${Math.round(plan.split.training * 100)}% of ${runs.length} runs train, the newest test`,
     });
   } else {
-    const made = loadOrMakeSplit(target, runs.length, plan.split, plan.seed);
+    const made = await loadOrMakeSplit(target, runs.length, plan.split, plan.seed);
     splitFile = made;
     emit({
       type: "info",
@@ -127,19 +128,20 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
   const shape = { columns, sample_interval: plan.sampleInterval, aggregation_functions: plan.aggregations, normalized_length: length };
   // The new dataset is written beside the old one and replaces it only when complete: a failed or
   // interrupted rebuild leaves the old dataset usable (io/staged-dataset.ts).
-  const staged = new StagedDataset(target, dataset);
+  const staged = await StagedDataset.open(target, dataset);
   const files = staged.workspace;
   try {
     const filled = await fillSets({ ...plan, target: files }, runs, splitFile.indices, shape, labels.length, emit, signal);
     const config = datasetConfigOf(plan, columns, labels, length, filled, !splitFile.reused && plan.splitOrder === "random");
 
-    writeNpz(files.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
+    await writeNpz(files.store, files.datasetFile(dataset, "labels.npz"), { labels: stringArray(labels) });
     const left = new Set(filled.excluded.map((e) => e.run));
-    writeJsonGz(
+    await writeJsonGz(
+      files.store,
       files.datasetFile(dataset, "runs.json.gz"),
       runs.filter((r) => !left.has(r)),
     );
-    writeJsonGz(files.datasetFile(dataset, "excluded.json.gz"), filled.excluded);
+    await writeJsonGz(files.store, files.datasetFile(dataset, "excluded.json.gz"), filled.excluded);
 
     const plots = filled.plots;
     if (plan.visualize) {
@@ -157,14 +159,14 @@ export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async
       );
       emit({ type: "stage", stage: "visualize", state: "finished", detail: plan.dataPlotsFolder });
     }
-    writeDatasetConfig(files, dataset, config);
-    staged.commit();
+    await writeDatasetConfig(files, dataset, config);
+    await staged.commit();
 
     emit(buildResultEvent(plan, config, filled));
     const examples = { training: filled.ids.training.length, dev: filled.ids.dev.length, test: filled.ids.test.length };
     return { config, examples, excluded: filled.excluded, plots };
   } catch (err) {
-    staged.discard();
+    await staged.discard();
     throw err;
   }
 };

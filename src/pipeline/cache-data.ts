@@ -7,13 +7,14 @@
 // since (a copy cut short, a bad disk) is noticed and fetched again. The lists (`<build>.json.gz`, this
 // build's unavailable runs) are an index over those files, saved at checkpoints and at the end.
 import { ORIGINAL_DB_URI } from "../io/subunit2sql.ts";
-import { sweepTemps } from "../io/atomic-file.ts";
 import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
-import { hasTrace, isWholeTrace, readRunList, writeRunList } from "../io/raw-cache.ts";
+import { readBuildRuns } from "../io/found-runs.ts";
+import { hasTrace, isWholeTrace, writeRunList } from "../io/raw-cache.ts";
 import { checkSourceFlags, openRunSource, sourceKey, sourceReadsLocalLogs, type SourceOptions } from "../io/sources/open-run-source.ts";
 import type { SourceRun } from "../io/sources/run-source.ts";
 import { readOwnUnavailableRuns, readUnavailableRuns, writeOwnUnavailableRuns } from "../io/unavailable-runs.ts";
-import { checkName, resolveDataPath, Workspace, WorkspaceError } from "../io/workspace.ts";
+import { checkName, openWorkspace, type Workspace, WorkspaceError } from "../io/workspace.ts";
+import type { S3Access } from "../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
 import { AbortedError, CimlError, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
@@ -22,6 +23,8 @@ import { wholeNumber } from "./whole-number.ts";
 
 export interface CacheOptions extends SourceOptions, FetchSettings {
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   buildName: string;
   /** stop once this many runs of the build name are cached; 0 = no limit */
   limit: number;
@@ -70,8 +73,8 @@ const MAX_FAILURE_WARNINGS = 20;
 const MAX_PARALLEL = 64;
 
 /** Marks of earlier complete passes, per source key (see RunListing.mark). */
-function readMarks(path: string): Record<string, string> {
-  const value = readJsonGz(path);
+async function readMarks(ws: Workspace, path: string): Promise<Record<string, string>> {
+  const value = await readJsonGz(ws.store, path);
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
@@ -139,23 +142,29 @@ class Tally {
 
 export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit, signal }) => {
   checkCacheOptions(options);
-  const ws = new Workspace(resolveDataPath(options.dataPath));
-  ws.ensureDirs();
-  sweepTemps(ws.rawDir);
-  sweepTemps(ws.metadataDir);
-  sweepTemps(ws.unavailableDir);
+  const ws = await openWorkspace(options.dataPath, options.s3);
+  for (const folder of [ws.rawDir, ws.metadataDir, ws.unavailableDir]) await ws.store.sweep(folder);
   const listPath = ws.buildRuns(options.buildName);
-  const dataRuns = new Set(readRunList(listPath));
+  // With the runs the predictors cached: this build's list is cache-data's alone to write (found-runs.ts).
+  const dataRuns = new Set(await readBuildRuns(ws, options.buildName));
   // Skipped: what any cache-data found unavailable. Written: only what this build name's runs found.
-  const noDataRuns = readUnavailableRuns(ws);
-  const ownNoDataRuns = readOwnUnavailableRuns(ws, options.buildName);
+  const noDataRuns = await readUnavailableRuns(ws);
+  const ownNoDataRuns = await readOwnUnavailableRuns(ws, options.buildName);
+  // Saves run one after another, each writing the lists as they are when it starts, so a slow write can
+  // never land after a newer one and put an older list back.
+  let saving: Promise<void> = Promise.resolve();
   const save = () => {
-    writeRunList(listPath, dataRuns);
-    writeOwnUnavailableRuns(
-      ws,
-      options.buildName,
-      [...ownNoDataRuns].filter((run) => !dataRuns.has(run)),
-    );
+    saving = saving
+      .catch(() => undefined)
+      .then(async () => {
+        await writeRunList(ws.store, listPath, dataRuns);
+        await writeOwnUnavailableRuns(
+          ws,
+          options.buildName,
+          [...ownNoDataRuns].filter((run) => !dataRuns.has(run)),
+        );
+      });
+    return saving;
   };
 
   emit({ type: "stage", stage: "query", state: "started", detail: `runs named ${options.buildName}` });
@@ -163,7 +172,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   const policy = fetchPolicyFor(options, source.dstatPaths, sourceReadsLocalLogs(options));
   const key = sourceKey(options);
   const marksPath = ws.sourceMarks(options.buildName);
-  const marks = key === undefined ? {} : readMarks(marksPath);
+  const marks = key === undefined ? {} : await readMarks(ws, marksPath);
   const since = key === undefined ? undefined : marks[key];
   const tally = new Tally(emit);
   // A failure other than one run's own problem ends the whole command, once the downloads in flight end.
@@ -262,7 +271,7 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           tally.report();
           continue;
         }
-        if (dataRuns.has(run.id) && hasTrace(ws, run.id)) {
+        if (dataRuns.has(run.id) && (await hasTrace(ws, run.id))) {
           if (await isWholeTrace(ws, run.id, policy.maxTextBytes)) {
             tally.already++;
             tally.done++;
@@ -296,12 +305,12 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       });
   } finally {
     // Whatever happened, the lists describe exactly the files that are complete on disk.
-    save();
+    await save();
     await source.close().catch(() => undefined);
   }
   // Only a pass that saw every build and left none to retry may let the next one stop where it began.
   if (key !== undefined && listedAll && tally.failed === 0 && newMark !== undefined && newMark !== since)
-    writeJsonGz(marksPath, { ...marks, [key]: newMark });
+    await writeJsonGz(ws.store, marksPath, { ...marks, [key]: newMark });
   if (signal.aborted) throw new AbortedError();
   if (tally.done === 0 && since === undefined && dataRuns.size === 0 && source.emptyMessage)
     throw new CimlError(source.emptyMessage(options.buildName));

@@ -5,14 +5,7 @@ import type { SourceRun } from "../io/sources/run-source.ts";
 import type { Emit, JsonValue, Step } from "./events.ts";
 import { throwIfAborted } from "./errors.ts";
 import { classReport, confusionMatrix } from "./model/metrics.ts";
-import {
-  exampleOfRun,
-  FetchFailedError,
-  indexRuns,
-  withPredictor,
-  PREDICTOR_DEFAULTS,
-  type PredictorOptions,
-} from "./predict/predict-build.ts";
+import { exampleOfRun, FetchFailedError, withPredictor, PREDICTOR_DEFAULTS, type PredictorOptions } from "./predict/predict-build.ts";
 import { predictExamples, predictionEvent, type RunPrediction } from "./predict/predict-run.ts";
 import { wholeNumber } from "./whole-number.ts";
 import { pythonSlice } from "./python-slice.ts";
@@ -50,7 +43,7 @@ const CHUNK = 256;
 export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> = (options, { emit, signal }) =>
   withPredictor(options, emit, async (p) => {
     const parallel = wholeNumber("--parallel", options.parallel, 1, 256);
-    const inDataset = new Set(readRunList(p.ws.datasetFile(p.dataset, "runs.json.gz")));
+    const inDataset = new Set(await readRunList(p.ws.store, p.ws.datasetFile(p.dataset, "runs.json.gz")));
     emit({ type: "stage", stage: "query", state: "started", detail: `runs of ${p.config.build_name}` });
     let allRuns = 0;
     const candidates: SourceRun[] = [];
@@ -97,6 +90,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
     emit({ type: "stage", stage: "predict", state: "started", detail: `${toPredict.length} runs` });
     for (let start = 0; start < toPredict.length; start += CHUNK) {
       const chunk = toPredict.slice(start, start + CHUNK);
+      await p.refreshModel();
       // A run whose download keeps failing is reported and left out, not the end of the batch. Any other
       // error (the database gone, a bug) would fail the remaining runs alike: it ends the command. The
       // downloads are most of a batch's time, so each one finished moves the progress.
@@ -109,8 +103,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
           .finally(() => progress(++fetched)),
       );
       throwIfAborted(signal);
-      indexRuns(
-        p.ws,
+      await p.found.add(
         p.config.build_name,
         examples.filter((e) => e.downloaded).map((e) => e.runUuid),
       );

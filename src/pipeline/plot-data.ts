@@ -1,17 +1,21 @@
 // `ciml plot-data`: bar charts of eval metrics across dataset/experiment pairs, one group per
 // label; with --dataset-experiment-comp, two sets side by side. As the original, accuracy is drawn as
 // 1 − accuracy so that small differences between good models stay visible.
-import { isAbsolute, basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { writeFileAtomic } from "../io/atomic-file.ts";
 import { barChartSvg } from "../io/chart-svg.ts";
 import { readJsonGz } from "../io/gzip-json.ts";
 import { svgToPng } from "../io/png.ts";
-import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { checkName, openWorkspace, type Workspace } from "../io/workspace.ts";
+import type { S3Access } from "../io/workspace/s3-settings.ts";
+import { StoreError, within } from "../io/workspace/store.ts";
 import { CimlError, UsageError } from "./errors.ts";
 import type { Step } from "./events.ts";
 
 export interface PlotDataOptions {
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   /** DATASET EXPERIMENT LABEL triples */
   labels: string[][];
   /** DATASET EXPERIMENT pairs compared 1:1 with `labels` */
@@ -32,16 +36,17 @@ export interface PlotDataResult {
 function evalFile(ws: Workspace, dataset: string, experiment: string): string {
   const name = basename(dataset);
   checkName("dataset", name);
-  const dir = dataset.includes("/") ? (isAbsolute(dataset) ? dataset : resolve(ws.root, dataset)) : ws.datasetDir(name);
-  return join(dir, checkName("experiment", experiment), `eval_${name}.json.gz`);
+  const dir = dataset.includes("/") ? ws.place(dataset) : ws.datasetDir(name);
+  return within(dir, checkName("experiment", experiment), `eval_${name}.json.gz`);
 }
 
-function metric(ws: Workspace, dataset: string, experiment: string, key: string): number {
+async function metric(ws: Workspace, dataset: string, experiment: string, key: string): Promise<number> {
   const path = evalFile(ws, dataset, experiment);
   let m: Record<string, unknown> | undefined;
   try {
-    m = readJsonGz(path) as Record<string, unknown> | undefined;
-  } catch {
+    m = (await readJsonGz(ws.store, path)) as Record<string, unknown> | undefined;
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
     throw new CimlError(
       `${path} is not gzip JSON; train again with \`ciml train-model --dataset ${basename(dataset)} --experiment ${experiment}\``,
     );
@@ -66,7 +71,7 @@ function betterWay(key: string): "lower" | "higher" {
 }
 
 export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, { emit }) => {
-  const ws = new Workspace(resolveDataPath(options.dataPath));
+  const ws = await openWorkspace(options.dataPath, options.s3);
   if (!options.output) throw new UsageError("--output is required: the image file to write (.png or .svg)");
   if (options.labels.length === 0) throw new UsageError("give at least one --dataset-experiment-label DATASET EXPERIMENT LABEL");
   if (options.keys.length === 0) throw new UsageError("give at least one metric with -k/--data-keys, e.g. -k accuracy");
@@ -87,12 +92,13 @@ export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, {
   const categories = options.labels.map((t) => t[2]!);
   const ways = new Set(options.keys.map(betterWay));
   const mixed = ways.size > 1;
+  const metrics = (pairs: string[][], key: string) => Promise.all(pairs.map(([d, e]) => metric(ws, d!, e!, key)));
   const series = comparing
     ? [
-        { name: options.setNames![0]!, values: options.labels.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
-        { name: options.setNames![1]!, values: options.comparisons.map(([d, e]) => metric(ws, d!, e!, options.keys[0]!)) },
+        { name: options.setNames![0]!, values: await metrics(options.labels, options.keys[0]!) },
+        { name: options.setNames![1]!, values: await metrics(options.comparisons, options.keys[0]!) },
       ]
-    : options.keys.map((key) => ({ name: columnName(key), values: options.labels.map(([d, e]) => metric(ws, d!, e!, key)) }));
+    : await Promise.all(options.keys.map(async (key) => ({ name: columnName(key), values: await metrics(options.labels, key) })));
   // One axis for lower- and higher-is-better columns would mislead: the legend then says which is which.
   const legendNames = mixed ? options.keys.map((key) => `${columnName(key)} (${betterWay(key)} is better)`) : series.map((x) => x.name);
   const columns = new Intl.ListFormat("en", { type: "conjunction" }).format(options.keys.map(columnName));

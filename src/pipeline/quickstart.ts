@@ -8,6 +8,7 @@ import { cacheData } from "./cache-data.ts";
 import { dbBatchPredict } from "./db-batch-predict.ts";
 import { z } from "zod";
 import { readJsonGz, writeJsonGz } from "../io/gzip-json.ts";
+import { LocalStore } from "../io/workspace/local-store.ts";
 import { CimlError } from "./errors.ts";
 import type { Emit, PipelineEvent, Step, StepContext } from "./events.ts";
 import { setupExperiment } from "./setup-experiment.ts";
@@ -56,9 +57,9 @@ const Progress = z.object({
 });
 type Progress = z.infer<typeof Progress>;
 
-function readProgress(dir: string): Progress | undefined {
+async function readProgress(dir: string): Promise<Progress | undefined> {
   try {
-    return Progress.parse(readJsonGz(join(dir, PROGRESS_FILE)));
+    return Progress.parse(await readJsonGz(new LocalStore(dir), join(dir, PROGRESS_FILE)));
   } catch {
     // Missing or not ours: the directory is treated as an earlier quickstart, which needs --force.
     return undefined;
@@ -80,7 +81,7 @@ function within(emit: Emit, prefix: string): Emit {
  * Where to start: afresh in an empty (or --force'd) directory, or where an interrupted quickstart with the
  * same --runs and --seed stopped. A finished quickstart is only replaced with --force.
  */
-function prepareDir(dir: string, force: boolean, runs: number, seed: number): { progress: Progress; resumed: boolean } {
+async function prepareDir(dir: string, force: boolean, runs: number, seed: number): Promise<{ progress: Progress; resumed: boolean }> {
   const fresh = { progress: { runs, seed, simulated: false, finished: false }, resumed: false };
   if (!existsSync(dir)) return fresh;
   const entries = readdirSync(dir);
@@ -92,7 +93,7 @@ function prepareDir(dir: string, force: boolean, runs: number, seed: number): { 
     rmSync(dir, { recursive: true, force: true });
     return fresh;
   }
-  const progress = readProgress(dir);
+  const progress = await readProgress(dir);
   if (!progress || progress.finished)
     throw new CimlError(`${dir} holds an earlier quickstart; add --force to start it afresh, or choose another --dir`);
   if (progress.runs !== runs || progress.seed !== seed)
@@ -107,8 +108,8 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
   const runs = wholeNumber("--runs", options.runs, 50, 100_000);
   const seed = wholeNumber("--seed", options.seed, 0, 2 ** 31 - 1);
   const dir = resolve(options.dir);
-  const { progress, resumed } = prepareDir(dir, options.force, runs, seed);
-  const saveProgress = () => writeJsonGz(join(dir, PROGRESS_FILE), progress);
+  const { progress, resumed } = await prepareDir(dir, options.force, runs, seed);
+  const saveProgress = () => writeJsonGz(new LocalStore(dir), join(dir, PROGRESS_FILE), progress);
   const dbUri = `sqlite:///${join(dir, "ci.db")}`;
   const dataPath = join(dir, "data");
   const plotsDir = join(dir, "plots");
@@ -120,7 +121,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
   });
 
   if (resumed) emit({ type: "info", message: `resuming the quickstart interrupted in ${dir}` });
-  saveProgress();
+  await saveProgress();
   if (!progress.simulated) {
     // A simulate cut short would be extended, not redone, by a second simulate: start its history over.
     rmSync(join(dir, "ci.db"), { force: true });
@@ -130,7 +131,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
       part("1/5 simulate ·"),
     );
     progress.simulated = true;
-    saveProgress();
+    await saveProgress();
   }
 
   const cached = await cacheData(
@@ -219,7 +220,7 @@ export const quickstart: Step<QuickstartOptions, QuickstartResult> = async (opti
     "Try next (ciml is the binary, or `npm run ciml --` in a checkout):",
   ];
   progress.finished = true;
-  saveProgress();
+  await saveProgress();
   emit({ type: "result", stage: "quickstart", summary: { dir, runs, cached: cached.stored, dataset: DATASET }, lines, next });
   return { dir, dbUri, dataPath, dataset: DATASET, plots: built.plots, accuracy, batchAccuracy, next };
 };

@@ -1,5 +1,6 @@
 // `ciml setup-experiment`: validate the hyper-parameters, then store them where train-model looks.
-import { checkName, resolveDataPath, Workspace } from "../io/workspace.ts";
+import { checkName, openWorkspace } from "../io/workspace.ts";
+import type { S3Access } from "../io/workspace/s3-settings.ts";
 import { CimlError } from "./errors.ts";
 import type { Step } from "./events.ts";
 import { experimentExists, experimentFromFlags, writeExperiment, type Experiment, type ExperimentFlags } from "./model/experiment.ts";
@@ -7,6 +8,8 @@ import { experimentExists, experimentFromFlags, writeExperiment, type Experiment
 export interface SetupExperimentOptions extends ExperimentFlags {
   /** --data-path as given; resolved like every command's (flag, $CIML_DATA_PATH, ./data) */
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   experiment: string;
   force?: boolean;
 }
@@ -26,11 +29,11 @@ export const SETUP_EXPERIMENT_DEFAULTS = {
 export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (options, { emit }) => {
   const name = checkName("experiment", options.experiment);
   const experiment = experimentFromFlags(options);
-  const ws = new Workspace(resolveDataPath(options.dataPath));
-  if (experimentExists(ws, name) && !options.force) {
+  const ws = await openWorkspace(options.dataPath, options.s3);
+  if ((await experimentExists(ws, name)) && !options.force) {
     throw new CimlError(`Experiment ${name} already configured; use --force to overwrite it`);
   }
-  writeExperiment(ws, name, experiment);
+  await writeExperiment(ws, name, experiment);
   emit({ type: "info", message: `Experiment ${name} saved successfully.` });
   emit({ type: "info", message: `estimator: ${experiment.estimator}` });
   emit({ type: "info", message: `params: ${JSON.stringify(experiment.params)}` });

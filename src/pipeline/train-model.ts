@@ -2,10 +2,10 @@
 // test set, predict the dev set, write TensorBoard scalars and save the model beside them. The step is
 // plan (model/train-plan.ts: everything read and checked before TensorFlow starts), do (this file: the
 // network trained, evaluated and saved) and report (model/train-report.ts).
-import { readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { writeJsonGz } from "../io/gzip-json.ts";
 import { EventFileWriter } from "../io/tensorboard.ts";
+import type { S3Access } from "../io/workspace/s3-settings.ts";
+import { type Store, within } from "../io/workspace/store.ts";
 import type { Step } from "./events.ts";
 import { evaluate, type EvalMetrics } from "./model/metrics.ts";
 import { Network } from "./model/network.ts";
@@ -20,6 +20,8 @@ import { trainLoop } from "./model/training-loop.ts";
 export interface TrainModelOptions {
   /** --data-path as given; resolved like every command's */
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   dataset: string;
   experiment: string;
   evalDatasets?: string[];
@@ -38,19 +40,13 @@ export interface TrainModelResult {
   evaluations: Record<string, EvalMetrics>;
 }
 
-function clearOldEvents(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { recursive: true }) as string[];
-  } catch {
-    return;
-  }
-  for (const name of names) if (/(^|\/)events\.out\.tfevents\./.test(name)) rmSync(join(dir, name), { force: true });
+async function clearOldEvents(store: Store, dir: string): Promise<void> {
+  for (const name of await store.list(dir)) if (/(^|\/)events\.out\.tfevents\./.test(name)) await store.remove(within(dir, name));
 }
 
 export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (options, { emit, signal }) => {
   emit({ type: "stage", stage: "load", state: "started", detail: `dataset ${options.dataset}` });
-  const plan = planTraining(options);
+  const plan = await planTraining(options);
   const { datasetName, experiment, classes, training, dev, test, loop: loopOptions } = plan;
   const hp = experiment.hyper_params;
   emit({ type: "info", message: `Training data shape: (${training.set.n}, ${training.set.features})` });
@@ -67,11 +63,12 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
   );
   const optimizer = createOptimizer(hp.optimizer, hp.learning_rate);
   const modelDir = plan.ws.modelDir(datasetName, plan.experimentName);
-  clearOldEvents(modelDir);
+  const { store } = plan.ws;
+  await clearOldEvents(store, modelDir);
   const writers = {
-    train: new EventFileWriter(modelDir),
-    dev: dev ? new EventFileWriter(join(modelDir, "eval_dev")) : undefined,
-    test: new EventFileWriter(join(modelDir, `eval_${datasetName}`)),
+    train: new EventFileWriter(store, modelDir),
+    dev: dev ? new EventFileWriter(store, within(modelDir, "eval_dev")) : undefined,
+    test: new EventFileWriter(store, within(modelDir, `eval_${datasetName}`)),
   };
   try {
     if (loopOptions.patience > 0 && !dev)
@@ -119,7 +116,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     const range = data.labels.map((l) => data.config.normalization_params[l]?.[1] ?? 1);
     const saved = net.toLayersModel();
     try {
-      await saveTrainedModel(modelDir, saved, {
+      await saveTrainedModel(store, modelDir, saved, {
         estimator: experiment.estimator,
         dataset: datasetName,
         experiment: plan.experimentName,
@@ -133,8 +130,9 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
       if (dev && dev.set.n > 0) {
         // Probabilities from the saved model itself, so this file shows exactly what the prediction path will say.
         const probabilities = await predictProbabilities(saved, dev.set.x, dev.set.n, dev.set.features, classes.length);
-        writeJsonGz(
-          join(modelDir, `prediction_${datasetName}.json.gz`),
+        await writeJsonGz(
+          store,
+          within(modelDir, `prediction_${datasetName}.json.gz`),
           predictionRecords(dev.set, { ...score(net, dev.set, dev.labels, classes), probabilities }),
         );
       } else {
@@ -148,11 +146,11 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     for (const { name, set, labels } of [test, ...plan.evalSets]) {
       emit({ type: "info", message: `Evaluation data shape: (${set.n}, ${set.features})` });
       const metrics = evaluate(score(net, set, labels, classes), loop.steps);
-      writeJsonGz(join(modelDir, `eval_${name}.json.gz`), metrics);
+      await writeJsonGz(store, within(modelDir, `eval_${name}.json.gz`), metrics);
       if (name !== datasetName) {
-        const writer = new EventFileWriter(join(modelDir, `eval_${name}`));
+        const writer = new EventFileWriter(store, within(modelDir, `eval_${name}`));
         writer.scalars(loop.steps, numericMetrics(metrics));
-        writer.close();
+        await writer.close();
       }
       emit({ type: "info", message: `Training eval data for ${name}: ${JSON.stringify(numericMetrics(metrics))}` });
       evaluations[name] = metrics;
@@ -162,9 +160,7 @@ export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (opti
     emit(trainResultEvent(plan, loop, evaluations, modelDir));
     return { modelDir, steps: loop.steps, epochs: loop.epochs, seconds: loop.seconds, evaluations };
   } finally {
-    writers.train.close();
-    writers.dev?.close();
-    writers.test.close();
+    await Promise.all([writers.train.close(), writers.dev?.close(), writers.test.close()]);
     net.dispose();
   }
 };

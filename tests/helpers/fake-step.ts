@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { writeJsonGz } from "../../src/io/gzip-json.ts";
 import { throwIfAborted } from "../../src/pipeline/errors.ts";
 import type { Step } from "../../src/pipeline/events.ts";
+import { disk } from "./disk.ts";
 
 export interface FakeOptions {
   dir: string;
@@ -18,7 +19,7 @@ export const fakeStep: Step<FakeOptions, { written: number }> = async ({ dir, co
     await new Promise((r) => setTimeout(r, tickMs));
     throwIfAborted(signal);
     // A large body, so that a kill mid-write would leave a partial file if writes were not atomic.
-    writeJsonGz(join(dir, `run-${i}.json.gz`), { i, payload: "x".repeat(200_000) });
+    await writeJsonGz(disk, join(dir, `run-${i}.json.gz`), { i, payload: "x".repeat(200_000) });
     emit({
       type: "progress",
       stage: "write",

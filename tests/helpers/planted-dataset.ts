@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { writeJsonGz } from "../../src/io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../src/io/npy.ts";
 import { seededRandom } from "../../src/pipeline/seeded-random.ts";
+import { disk } from "./disk.ts";
 
 export interface PlantedOptions {
   features?: number;
@@ -33,7 +34,7 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-export function writePlantedDataset(root: string, dataset: string, o: PlantedOptions = {}): { labels: string[] } {
+export async function writePlantedDataset(root: string, dataset: string, o: PlantedOptions = {}): Promise<{ labels: string[] }> {
   const features = o.features ?? 24;
   const classes = o.classes ?? STATUS;
   const sizes = o.sizes ?? { training: 600, dev: 150, test: 200 };
@@ -89,7 +90,7 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
     const classArray: NpyArray = numeric
       ? { dtype: "<i8", shape: [y.length], data: BigInt64Array.from(y, (v) => BigInt(v)) }
       : stringArray(y.map(String));
-    writeNpz(join(dir, `${split}.npz`), {
+    await writeNpz(disk, join(dir, `${split}.npz`), {
       examples: { dtype: o.dtype ?? "<f4", shape: [y.length, features], data: examples },
       example_ids: stringArray(
         y.map((_, i) => `${dataset}-${split}-${String(i).padStart(6, "0")}`.padEnd(36, "0").slice(0, 36)),
@@ -98,8 +99,8 @@ export function writePlantedDataset(root: string, dataset: string, o: PlantedOpt
       classes: classArray,
     });
   }
-  writeNpz(join(dir, "labels.npz"), { labels: stringArray(labels) });
-  writeJsonGz(join(dir, "model_config.json.gz"), {
+  await writeNpz(disk, join(dir, "labels.npz"), { labels: stringArray(labels) });
+  await writeJsonGz(disk, join(dir, "model_config.json.gz"), {
     build_name: "tempest-full",
     sample_interval: "1min",
     features_regex: "(usr|1m)",

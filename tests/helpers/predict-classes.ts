@@ -4,10 +4,11 @@ import { readNpz } from "../../src/io/npy.ts";
 import { Workspace } from "../../src/io/workspace.ts";
 import { argmaxRows } from "../../src/pipeline/model/metrics.ts";
 import { loadTrainedModel } from "../../src/pipeline/model/trained-model.ts";
+import { disk } from "./disk.ts";
 
 const [root, dataset, experiment] = process.argv.slice(2) as [string, string, string];
 const ws = new Workspace(root);
-const test = readNpz(ws.datasetFile(dataset, "test.npz")).examples!;
+const test = (await readNpz(disk, ws.datasetFile(dataset, "test.npz"))).examples!;
 const model = await loadTrainedModel(ws, dataset, experiment);
 const probabilities = await model.predict(test.data as Float32Array, test.shape[0]!);
 const ids = argmaxRows(probabilities, model.classes.length);

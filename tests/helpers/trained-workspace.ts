@@ -24,7 +24,7 @@ export async function trainedWorkspace(root: string, cached = 90): Promise<void>
     const r = syntheticRun(i);
     return { uuid: r.uuid, trace: r.trace, status: r.status, metadata: { build_uuid: buildUuidFor(i) } };
   });
-  writeCache(root, BUILD_NAME, runs);
+  await writeCache(root, BUILD_NAME, runs);
   await collect(buildDataset, {
     dataPath: root,
     dataset: DATASET,

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option, repeatable } from "../option-spec.ts";
-import { DATA_PATH, dataPath, refuseS3, S3_OPTIONS } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, workspaceOptions } from "./shared-options.ts";
 
 export const buildDatasetCommand: CommandSpec = {
   name: "build-dataset",
@@ -40,9 +40,8 @@ export const buildDatasetCommand: CommandSpec = {
   async load() {
     const { buildDataset, BUILD_DATASET_DEFAULTS: d } = await import("../../pipeline/build-dataset.ts");
     return stepCommand(buildDataset, (f) => {
-      refuseS3(f);
       return {
-        dataPath: dataPath(f),
+        ...workspaceOptions(f),
         targetDataPath: f.string("--target-data-path"),
         dataset: f.string("--dataset", d.dataset),
         buildName: f.string("--build-name", d.buildName),

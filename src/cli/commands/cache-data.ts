@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, DSTAT_PATH, dataPath, refuseS3, S3_OPTIONS, SOURCE_OPTIONS, sourceOptions } from "./shared-options.ts";
+import { DATA_PATH, DSTAT_PATH, S3_OPTIONS, SOURCE_OPTIONS, sourceOptions, workspaceOptions } from "./shared-options.ts";
 
 export const cacheDataCommand: CommandSpec = {
   name: "cache-data",
@@ -26,9 +26,8 @@ export const cacheDataCommand: CommandSpec = {
   async load() {
     const { cacheData, CACHE_DATA_DEFAULTS: d } = await import("../../pipeline/cache-data.ts");
     return stepCommand(cacheData, (f) => {
-      refuseS3(f);
       return {
-        dataPath: dataPath(f),
+        ...workspaceOptions(f),
         buildName: f.string("--build-name", d.buildName),
         ...sourceOptions(f, d.defaultDbUri),
         limit: f.whole("--limit", d.limit),

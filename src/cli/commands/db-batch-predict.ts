@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const dbBatchPredictCommand: CommandSpec = {
   name: "db-batch-predict",
@@ -22,6 +22,7 @@ export const dbBatchPredictCommand: CommandSpec = {
     option("--gpu [value]", "accepted for compatibility (a value option in the original)"),
     DEBUG,
     DATA_PATH,
+    ...S3_OPTIONS,
   ],
   async load() {
     const { dbBatchPredict, DB_BATCH_PREDICT_DEFAULTS: d } = await import("../../pipeline/db-batch-predict.ts");

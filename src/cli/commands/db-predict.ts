@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, SOURCE_OPTIONS, DEBUG, DSTAT_PATH, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const dbPredictCommand: CommandSpec = {
   name: "db-predict",
@@ -22,6 +22,7 @@ export const dbPredictCommand: CommandSpec = {
     TIMEOUT,
     DEBUG,
     DATA_PATH,
+    ...S3_OPTIONS,
   ],
   async load() {
     const { dbPredict, DB_PREDICT_DEFAULTS: d } = await import("../../pipeline/db-predict.ts");

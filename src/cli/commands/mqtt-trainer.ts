@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, SOURCE_OPTIONS, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, SOURCE_OPTIONS, DSTAT_PATH, dataPath, predictorOptions, TIMEOUT } from "./shared-options.ts";
 
 export const mqttTrainerCommand: CommandSpec = {
   name: "mqtt-trainer",
@@ -41,6 +41,7 @@ export const mqttTrainerCommand: CommandSpec = {
     ),
     option("--debug", "also print events that are not for us, and each run's dstat fetch"),
     DATA_PATH,
+    ...S3_OPTIONS,
   ],
   async load() {
     const { mqttTrainer, MQTT_TRAINER_DEFAULTS: d } = await import("../../pipeline/mqtt-trainer.ts");

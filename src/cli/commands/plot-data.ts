@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option, repeatable } from "../option-spec.ts";
-import { DATA_PATH, dataPath, refuseS3, S3_OPTIONS } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, workspaceOptions } from "./shared-options.ts";
 
 export const plotDataCommand: CommandSpec = {
   name: "plot-data",
@@ -29,9 +29,8 @@ export const plotDataCommand: CommandSpec = {
   async load() {
     const { plotData } = await import("../../pipeline/plot-data.ts");
     return stepCommand(plotData, (f) => {
-      refuseS3(f);
       return {
-        dataPath: dataPath(f),
+        ...workspaceOptions(f),
         labels: f.groups("--dataset-experiment-label"),
         comparisons: f.groups("--dataset-experiment-comp"),
         setNames: f.values("--experiment-sets-names"),

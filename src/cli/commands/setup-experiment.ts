@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option } from "../option-spec.ts";
-import { DATA_PATH, dataPath, refuseS3, S3_OPTIONS } from "./shared-options.ts";
+import { DATA_PATH, S3_OPTIONS, workspaceOptions } from "./shared-options.ts";
 
 export const setupExperimentCommand: CommandSpec = {
   name: "setup-experiment",
@@ -34,11 +34,10 @@ export const setupExperimentCommand: CommandSpec = {
   async load() {
     const { setupExperiment, SETUP_EXPERIMENT_DEFAULTS: d } = await import("../../pipeline/setup-experiment.ts");
     return stepCommand(setupExperiment, (f) => {
-      refuseS3(f);
       // Read so that it is known and checked like any option; an experiment does not depend on it.
       f.string("--dataset");
       return {
-        dataPath: dataPath(f),
+        ...workspaceOptions(f),
         experiment: f.string("--experiment", d.experiment),
         force: f.on("--force"),
         estimator: f.string("--estimator", d.estimator),

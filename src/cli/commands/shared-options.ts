@@ -1,10 +1,10 @@
 // Options that several commands share, written once so their help reads the same everywhere.
 import type { SourceOptions } from "../../io/sources/open-run-source.ts";
-import { CimlError } from "../../pipeline/errors.ts";
+import { type S3Access, S3_VARIABLES } from "../../io/workspace/s3-settings.ts";
 import type { Flags } from "../flags.ts";
 import { option, repeatable } from "../option-spec.ts";
 
-export const DATA_PATH = option("--data-path <path>", "workspace root");
+export const DATA_PATH = option("--data-path <path>", "workspace root: a folder, or s3://BUCKET[/PREFIX] (docs/s3.md)");
 const DB_URI = option("--db-uri <uri>", "subunit2sql database: mysql+pymysql://user:pass@host[:port]/db, mysql://..., sqlite:///path");
 export const DSTAT_PATH = repeatable(
   "--dstat-path <path>",
@@ -21,8 +21,8 @@ export const SOURCE_OPTIONS = [
 export const TIMEOUT = option("--timeout <seconds>", "overall time allowed per dstat download");
 export const DEBUG = option("--debug", "verbose logging");
 export const S3_OPTIONS = [
-  option("--s3-profile <name>", "S3 profile (not supported yet)"),
-  option("--s3-url <url>", "S3 endpoint (not supported yet)"),
+  option("--s3-profile <name>", "with an s3:// data path: a profile of ~/.aws/credentials and ~/.aws/config (else AWS_* variables)"),
+  option("--s3-url <url>", "with an s3:// data path: the endpoint, for MinIO, Ceph RGW, R2, … (else AWS)"),
 ];
 
 /** The data path as typed, else $CIML_DATA_PATH, else ./data; the step resolves it against the working directory. */
@@ -47,13 +47,28 @@ export function sourceOptions(f: Flags, defaultDbUri: string): SourceOptions {
   };
 }
 
+/** SIGHUP asks a running prediction command to look for a newer model now (docs/s3.md). */
+function onSighup(listener: () => void): () => void {
+  process.on("SIGHUP", listener);
+  return () => process.off("SIGHUP", listener);
+}
+
 /** The options every prediction command shares, with the step's defaults. */
 export function predictorOptions(
   f: Flags,
   d: { defaultDbUri: string; dataset: string; experiment: string; timeoutSeconds: number },
-): SourceOptions & { dataPath: string; dataset: string; experiment: string; dstatPaths?: string[]; timeoutSeconds: number } {
+): SourceOptions & {
+  dataPath: string;
+  s3: S3Access;
+  onReloadRequest: typeof onSighup;
+  dataset: string;
+  experiment: string;
+  dstatPaths?: string[];
+  timeoutSeconds: number;
+} {
   return {
-    dataPath: dataPath(f),
+    ...workspaceOptions(f),
+    onReloadRequest: onSighup,
     ...sourceOptions(f, d.defaultDbUri),
     dataset: f.string("--dataset", d.dataset),
     experiment: f.string("--experiment", d.experiment),
@@ -62,10 +77,16 @@ export function predictorOptions(
   };
 }
 
-/** S3 is part of the original's interface; until it lands, saying so beats silently writing locally. */
-export function refuseS3(f: Flags): void {
-  const profile = f.string("--s3-profile");
-  const url = f.string("--s3-url");
-  if (profile !== undefined || url !== undefined)
-    throw new CimlError("S3 storage (--s3-profile, --s3-url) is not supported yet; use a local --data-path");
+/** How to reach an s3:// data path: the two flags and the AWS_* variables (never shown: they hold secrets). */
+function s3Access(f: Flags): S3Access {
+  return {
+    url: f.string("--s3-url"),
+    profile: f.string("--s3-profile"),
+    env: Object.fromEntries(S3_VARIABLES.map((name) => [name, f.variable(name)])),
+  };
+}
+
+/** The workspace options every command that reads or writes it takes. */
+export function workspaceOptions(f: Flags): { dataPath: string; s3: S3Access } {
+  return { dataPath: dataPath(f), s3: s3Access(f) };
 }

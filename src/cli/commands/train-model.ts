@@ -2,7 +2,7 @@
 import type { CommandSpec } from "../command-spec.ts";
 import { stepCommand } from "../command-spec.ts";
 import { option, repeatable } from "../option-spec.ts";
-import { DATA_PATH, DEBUG, dataPath, refuseS3, S3_OPTIONS } from "./shared-options.ts";
+import { DATA_PATH, DEBUG, S3_OPTIONS, workspaceOptions } from "./shared-options.ts";
 
 export const trainModelCommand: CommandSpec = {
   name: "train-model",
@@ -28,11 +28,10 @@ export const trainModelCommand: CommandSpec = {
       import("../../pipeline/model/tfjs-runtime.ts"),
     ]);
     return stepCommand(trainModel, (f) => {
-      refuseS3(f);
       f.on("--gpu");
       f.on("--debug");
       return {
-        dataPath: dataPath(f),
+        ...workspaceOptions(f),
         dataset: f.string("--dataset", d.dataset),
         experiment: f.string("--experiment", d.experiment),
         evalDatasets: f.list("--eval-dataset") ?? [],

@@ -4,6 +4,7 @@ import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.
 import { GzipError } from "../../io/gzip-json.ts";
 import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-cache.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError } from "../../io/workspace/store.ts";
 import { AbortedError } from "../errors.ts";
 
 interface LoadedRun {
@@ -30,8 +31,9 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
   const { columns, parsed, signal } = options;
   let metadata: RunMetadata | undefined;
   try {
-    metadata = readRunMetadata(ws, run);
+    metadata = await readRunMetadata(ws, run);
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     return `unreadable cache file: ${(err as Error).message}`;
   }
   if (metadata === undefined) return "no metadata in the cache (.metadata)";
@@ -40,14 +42,40 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
   if (parsed && (parsed.assumedYear === undefined || parsed.assumedYear === (year ?? new Date().getUTCFullYear())))
     return { table: parsed, metadata };
   try {
-    const text = readTraceText(ws, run);
+    const text = await readTraceText(ws, run);
     if (text === undefined) return "no dstat file in the cache (.raw)";
     return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
     if (signal?.aborted) throw new AbortedError();
+    if (err instanceof StoreError) throw err;
     if (err instanceof DstatParseError) return err.message;
     if (err instanceof GzipError) return `unreadable cache file: ${err.message}`;
     if (err instanceof Error && "code" in err) return `unreadable cache file: ${err.message}`;
     throw err;
+  }
+}
+
+/**
+ * Loads `runs` in order, keeping up to the store's `readsInFlight` of the next ones loading while the
+ * caller works on the current one: on S3 each load is a round trip, so they overlap.
+ */
+export async function* loadCachedRuns(
+  ws: Workspace,
+  runs: string[],
+  options: Omit<LoadOptions, "parsed"> = {},
+): AsyncGenerator<[string, LoadedRun | string]> {
+  const ahead = Math.max(1, ws.store.readsInFlight);
+  const loading: Promise<LoadedRun | string>[] = [];
+  const start = (i: number) => {
+    const p = loadCachedRun(ws, runs[i]!, options);
+    // Awaited below unless the caller stops early; then its failure is not an unhandled rejection.
+    p.catch(() => undefined);
+    loading.push(p);
+  };
+  for (let i = 0; i < Math.min(ahead, runs.length); i++) start(i);
+  for (let i = 0; i < runs.length; i++) {
+    const next = loading.shift()!;
+    if (i + ahead < runs.length) start(i + ahead);
+    yield [runs[i]!, await next];
   }
 }

@@ -1,13 +1,13 @@
 // One run into the cache: its dstat trace fetched from the log server and its metadata from the run source,
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
-import { rmSync } from "node:fs";
 import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.ts";
 import { gzip, isGzip } from "../../io/gzip-json.ts";
 import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
 import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
 import { LogFetchError, type SourceRun } from "../../io/sources/run-source.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError } from "../../io/workspace/store.ts";
 import { AbortedError, throwIfAborted } from "../errors.ts";
 
 /** How dstat files are fetched, as the user's flags say it. */
@@ -100,23 +100,24 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
   throwIfAborted(signal);
   const check = dstatCheck(runYear(run), options.columns, signal);
   try {
-    if (hasTrace(ws, run.id)) {
+    if (await hasTrace(ws, run.id)) {
       let problem: string | null;
       try {
-        const text = readTraceText(ws, run.id);
+        const text = await readTraceText(ws, run.id);
         problem = text ? await check.read(text.chunks, text.size) : "no dstat file in the cache (.raw)";
       } catch (err) {
         // Ctrl-C while the file was read says nothing about the file: it stays.
         if (signal.aborted) throw new AbortedError();
+        if (err instanceof StoreError) throw err;
         // The gzip of the file does not check out (GzipError), or it cannot be read.
         problem = `corrupt cache file (${(err as Error).message})`;
       }
       if (problem === null && check.parsed) {
-        if (!readRunMetadata(ws, run.id)) writeRunMetadata(ws, run.id, await metadataFor(run, options.policy, signal));
+        if (!(await readRunMetadata(ws, run.id))) await writeRunMetadata(ws, run.id, await metadataFor(run, options.policy, signal));
         return { kind: "already", table: check.parsed };
       }
       // The original fell through to a fresh download when its cached copy did not parse ; so do we.
-      rmSync(ws.rawTrace(run.id), { force: true });
+      await ws.store.remove(ws.rawTrace(run.id));
     }
     if (!run.logRoot && !run.dstatUrl) return { kind: "unavailable", urls: [] };
     const fetched = run.dstatUrl
@@ -127,8 +128,8 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     if (!check.parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
     const metadata = await metadataFor(run, options.policy, signal);
     throwIfAborted(signal);
-    writeRunMetadata(ws, run.id, metadata);
-    writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
+    await writeRunMetadata(ws, run.id, metadata);
+    await writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
     return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed };
   } catch (err) {
     if (isInterrupted(err) || signal.aborted) throw new AbortedError();

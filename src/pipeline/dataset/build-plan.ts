@@ -1,6 +1,6 @@
 // build-dataset's plan: every flag checked and turned into what the build needs before a file is touched,
 // so a typo costs nothing and the checks can be tested without a cache.
-import { resolveDataPath, Workspace } from "../../io/workspace.ts";
+import { openWorkspace, type Workspace } from "../../io/workspace.ts";
 import type { BuildDatasetOptions } from "../build-dataset.ts";
 import { UsageError } from "../errors.ts";
 import { wholeNumber } from "../whole-number.ts";
@@ -54,7 +54,7 @@ function compileRegex(source: string | undefined): RegExp | null {
 }
 
 /** `defaultSeed` is the step's own default, used when no --seed is given. */
-export function planBuild(options: BuildDatasetOptions, defaultSeed: number): BuildPlan {
+export async function planBuild(options: BuildDatasetOptions, defaultSeed: number): Promise<BuildPlan> {
   const dtype = parseDtype(options.dtype);
   const seed = options.seed === undefined || options.seed === "" ? defaultSeed : wholeNumber("--seed", options.seed, 0, 0xffffffff);
   const split = parseTdtSplit(options.tdtSplit);
@@ -62,7 +62,9 @@ export function planBuild(options: BuildDatasetOptions, defaultSeed: number): Bu
   const aggregations = checkAggregations(options.aggregationFunctions);
   const regex = compileRegex(options.featuresRegex);
   const plotExamples = options.visualize ? wholeNumber("--plot-examples", options.plotExamples ?? 0, 0, undefined, "0 for none") : 0;
-  const cache = new Workspace(resolveDataPath(options.dataPath));
+  // Every flag is checked before a store is opened: a typo is a usage error, not a round trip to a bucket.
+  const cache = await openWorkspace(options.dataPath, options.s3);
+  const target = options.targetDataPath === undefined ? cache : await openWorkspace(options.targetDataPath, options.s3);
   return {
     dataset: options.dataset,
     buildName: options.buildName,
@@ -82,6 +84,6 @@ export function planBuild(options: BuildDatasetOptions, defaultSeed: number): Bu
     plotExamples: aggregations.length === 0 ? plotExamples : 0,
     plotExamplesIgnored: plotExamples > 0 && aggregations.length > 0,
     cache,
-    target: options.targetDataPath === undefined ? cache : new Workspace(resolveDataPath(options.targetDataPath)),
+    target,
   };
 }

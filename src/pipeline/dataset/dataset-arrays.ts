@@ -1,9 +1,9 @@
 // A dataset's numpy archives as the trainer needs them: float32 rows, run ids and class labels,
 // with every shape checked against the dataset's own config so a damaged or mismatched file stops the run
 // with one line instead of training on garbage.
-import { existsSync } from "node:fs";
 import { readNpz, type NpyArray } from "../../io/npy.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError } from "../../io/workspace/store.ts";
 import { readDatasetConfig, type DatasetConfig } from "./dataset-config.ts";
 import type { SetName } from "./dataset-split.ts";
 import { CimlError } from "../errors.ts";
@@ -38,19 +38,20 @@ function toClasses(a: NpyArray): (number | string)[] {
   return Array.from(a.data as Float32Array | Float64Array);
 }
 
-function readArchive(ws: Workspace, dataset: string, file: string): Record<string, NpyArray> {
+async function readArchive(ws: Workspace, dataset: string, file: string): Promise<Record<string, NpyArray>> {
   try {
-    return readNpz(ws.datasetFile(dataset, file));
+    return await readNpz(ws.store, ws.datasetFile(dataset, file));
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new CimlError(`dataset ${dataset}: ${file} cannot be read (${reason}); ${rebuildHint(dataset)}`);
   }
 }
 
-function readSplit(ws: Workspace, dataset: string, split: SetName, features: number): SplitArrays | undefined {
+async function readSplit(ws: Workspace, dataset: string, split: SetName, features: number): Promise<SplitArrays | undefined> {
   const file = `${split}.npz`;
-  if (!existsSync(ws.datasetFile(dataset, file))) return undefined;
-  const arrays = readArchive(ws, dataset, file);
+  if (!(await ws.store.exists(ws.datasetFile(dataset, file)))) return undefined;
+  const arrays = await readArchive(ws, dataset, file);
   const { examples, example_ids: ids, classes } = arrays;
   if (!examples || !classes)
     throw new CimlError(`dataset ${dataset}: ${file} lacks the "examples" or "classes" array; ${rebuildHint(dataset)}`);
@@ -76,14 +77,16 @@ function readSplit(ws: Workspace, dataset: string, split: SetName, features: num
 }
 
 /** Reads config, labels and the requested splits; a missing training or test split is reported by the caller. */
-export function readDatasetArrays(ws: Workspace, dataset: string, splits: SetName[]): DatasetArrays {
-  if (!ws.datasetExists(dataset))
+export async function readDatasetArrays(ws: Workspace, dataset: string, splits: SetName[]): Promise<DatasetArrays> {
+  if (!(await ws.datasetExists(dataset)))
     throw new CimlError(`Dataset ${dataset} not found in ${ws.root}; build it with \`ciml build-dataset --dataset ${dataset}\``);
-  const config = readDatasetConfig(ws, dataset);
-  const labelsArchive = existsSync(ws.datasetFile(dataset, "labels.npz")) ? readArchive(ws, dataset, "labels.npz") : undefined;
+  const config = await readDatasetConfig(ws, dataset);
+  const labelsArchive = (await ws.store.exists(ws.datasetFile(dataset, "labels.npz")))
+    ? await readArchive(ws, dataset, "labels.npz")
+    : undefined;
   const labels = labelsArchive?.labels && Array.isArray(labelsArchive.labels.data) ? labelsArchive.labels.data : config.labels;
   const out: DatasetArrays = { name: dataset, config, labels, splits: {} };
-  for (const split of splits) out.splits[split] = readSplit(ws, dataset, split, labels.length);
+  for (const split of splits) out.splits[split] = await readSplit(ws, dataset, split, labels.length);
   return out;
 }
 

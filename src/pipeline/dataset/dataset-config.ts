@@ -131,10 +131,10 @@ const datasetConfigSchema = z
     if (missing !== undefined) problem("normalization_params", `has no [mean, range] for label ${missing}`);
   });
 
-export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig {
+export async function readDatasetConfig(ws: Workspace, dataset: string): Promise<DatasetConfig> {
   const path = ws.datasetFile(dataset, "model_config.json.gz");
   const fix = `rebuild it with build-dataset --dataset ${dataset} --force`;
-  const raw = readJsonGz(path, fix);
+  const raw = await readJsonGz(ws.store, path, fix);
   if (raw === undefined)
     throw new CimlError(`dataset ${dataset} does not exist in ${ws.root}; create it with build-dataset --dataset ${dataset}`);
   const value = checkFile(datasetConfigSchema, raw, path, fix);
@@ -151,6 +151,6 @@ export function readDatasetConfig(ws: Workspace, dataset: string): DatasetConfig
   };
 }
 
-export function writeDatasetConfig(ws: Workspace, dataset: string, config: DatasetConfig): void {
-  writeJsonGz(ws.datasetFile(dataset, "model_config.json.gz"), config);
+export function writeDatasetConfig(ws: Workspace, dataset: string, config: DatasetConfig): Promise<void> {
+  return writeJsonGz(ws.store, ws.datasetFile(dataset, "model_config.json.gz"), config);
 }

@@ -1,5 +1,4 @@
 // How a dataset's runs split into training/dev/test, as the original split them.
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import { checkFile } from "../../io/checked-file.ts";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
@@ -74,13 +73,19 @@ export type SplitOrder = "random" | "time";
  * --split-order time: the cached runs ordered by their run_at, oldest first (ties by id). Runs cached
  * without a start time cannot be placed in time: they are left out and counted.
  */
-export function oldestFirst(cache: Workspace, runs: string[]): { runs: string[]; untimed: number } {
+export async function oldestFirst(cache: Workspace, runs: string[]): Promise<{ runs: string[]; untimed: number }> {
   const timed: [string, string][] = [];
   let untimed = 0;
-  for (const run of runs) {
-    const at = readRunMetadata(cache, run)?.run_at;
-    if (typeof at === "string" && at !== "") timed.push([at, run]);
-    else untimed++;
+  // In batches of the reads the store takes at once: on S3 each metadata file is a round trip.
+  const batch = Math.max(1, cache.store.readsInFlight);
+  for (let i = 0; i < runs.length; i += batch) {
+    const some = runs.slice(i, i + batch);
+    const metadata = await Promise.all(some.map((run) => readRunMetadata(cache, run)));
+    some.forEach((run, j) => {
+      const at = metadata[j]?.run_at;
+      if (typeof at === "string" && at !== "") timed.push([at, run]);
+      else untimed++;
+    });
   }
   if (timed.length === 0)
     throw new CimlError(
@@ -112,18 +117,17 @@ function splitSchema(size: number) {
  * The shared `_splits/<N>/<t>_<d>.json.gz` if one exists (so datasets of the same size and ratio use
  * the same indices), else a new seeded split that is saved there.
  */
-export function loadOrMakeSplit(
+export async function loadOrMakeSplit(
   ws: Workspace,
   size: number,
   split: TdtSplit,
   seed: number,
-): { indices: SplitIndices; reused: boolean; path: string } {
+): Promise<{ indices: SplitIndices; reused: boolean; path: string }> {
   const path = ws.splits(size, split.training, split.dev);
-  if (existsSync(path)) {
-    const fix = "delete it to make a new one";
-    return { indices: checkFile(splitSchema(size), readJsonGz(path, fix), path, fix), reused: true, path };
-  }
+  const fix = "delete it to make a new one";
+  const found = await readJsonGz(ws.store, path, fix);
+  if (found !== undefined) return { indices: checkFile(splitSchema(size), found, path, fix), reused: true, path };
   const indices = makeSplit(size, split, seed);
-  writeJsonGz(path, indices);
+  await writeJsonGz(ws.store, path, indices);
   return { indices, reused: false, path };
 }

@@ -3,7 +3,7 @@
 // make an example are left out and warned about — never kept as garbage rows.
 import { writeJsonGz } from "../../io/gzip-json.ts";
 import { stringArray, writeNpz, type NpyArray } from "../../io/npy.ts";
-import { loadCachedRun } from "../cache/cached-run.ts";
+import { loadCachedRuns } from "../cache/cached-run.ts";
 import { Breather } from "../breather.ts";
 import { CimlError, ExampleError, throwIfAborted } from "../errors.ts";
 import type { Emit } from "../events.ts";
@@ -86,10 +86,9 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
 /** The first run that loads fixes the columns (the original took the first run, loadable or not). */
 export async function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): Promise<string[]> {
   let firstProblem = "";
-  for (const run of runs) {
+  // Only the names are wanted here: no column's values are kept.
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, runs, { columns: [], signal })) {
     throwIfAborted(signal);
-    // Only the names are wanted here: no column's values are kept.
-    const loaded = await loadCachedRun(plan.cache, run, { columns: [], signal });
     if (typeof loaded === "string") {
       firstProblem ||= `${run}: ${loaded}`;
       continue;
@@ -147,11 +146,10 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     state.excluded.push({ run, set, reason });
     emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
   };
-  for (let i = 0; i < list.length; i++) {
+  let i = 0;
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, list, { columns: shape.columns, signal: state.signal })) {
     await state.breather.maybe(state.signal);
-    const run = list[i]!;
-    progress(i, excludedHere, run);
-    const loaded = await loadCachedRun(plan.cache, run, { columns: shape.columns, signal: state.signal });
+    progress(i++, excludedHere, run);
     if (typeof loaded === "string") {
       exclude(run, loaded);
       continue;
@@ -199,7 +197,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
 }
 
 /** `<set>.npz` (none for an empty set) and the set's run list, in row order. */
-function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float64Array, rows: number): void {
+async function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float64Array, rows: number): Promise<void> {
   const { plan, features } = state;
   const ids = state.ids[set];
   const classes = state.classes[set];
@@ -209,7 +207,7 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
     const classArray: NpyArray = isNumericLabel(plan.classLabel)
       ? { dtype: "<i8", shape: [rows], data: BigInt64Array.from(classes, (c) => BigInt(c)) }
       : stringArray(classes);
-    writeNpz(plan.target.datasetFile(plan.dataset, `${set}.npz`), {
+    await writeNpz(plan.target.store, plan.target.datasetFile(plan.dataset, `${set}.npz`), {
       examples: { dtype: plan.dtype === "float32" ? "<f4" : "<f8", shape: [rows, features], data: matrix.subarray(0, rows * features) },
       example_ids: stringArray(
         ids,
@@ -218,7 +216,7 @@ function writeSet(state: BuildState, set: SetName, matrix: Float32Array | Float6
       classes: classArray,
     });
   }
-  writeJsonGz(plan.target.datasetFile(plan.dataset, `${set}.json.gz`), ids);
+  await writeJsonGz(plan.target.store, plan.target.datasetFile(plan.dataset, `${set}.json.gz`), ids);
   state.emit({ type: "info", message: `${set} set: examples: (${rows}, ${features}), classes: (${rows},), example IDs: (${rows},)` });
 }
 
@@ -277,7 +275,7 @@ export async function fillSets(
         );
       }
     }
-    writeSet(state, set, matrix, rows);
+    await writeSet(state, set, matrix, rows);
   }
   const vocabulary = vocabularyOf(state);
   emit(lengthHistogram(state.allLengths, state.allClasses, vocabulary, shape.normalized_length));

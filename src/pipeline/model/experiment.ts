@@ -1,10 +1,10 @@
 // An experiment names a model and its hyper-parameters, as in the original. The file keeps the original's JSON shape —
 // `batch_size` and `epochs` as strings, `params` empty — so experiments written by the Python tool load here
 // and ours load there; the hyper-parameters we added are optional keys that old files simply lack.
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import { readJsonGz, writeJsonGz } from "../../io/gzip-json.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError } from "../../io/workspace/store.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { JsonValue } from "../events.ts";
 import { wholeNumber } from "../whole-number.ts";
@@ -77,12 +77,13 @@ function parseExperiment(value: unknown, source: string): Experiment {
   return parsed.data as Experiment;
 }
 
-export function readExperiment(ws: Workspace, name: string): Experiment {
+export async function readExperiment(ws: Workspace, name: string): Promise<Experiment> {
   const path = ws.experimentFile(name);
   let value: unknown;
   try {
-    value = readJsonGz(path);
-  } catch {
+    value = await readJsonGz(ws.store, path);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
     throw new CimlError(
       `experiment ${name}: ${path} is not gzip JSON; recreate it with \`ciml setup-experiment --experiment ${name} --force\``,
     );
@@ -92,12 +93,12 @@ export function readExperiment(ws: Workspace, name: string): Experiment {
   return parseExperiment(value, path);
 }
 
-export function writeExperiment(ws: Workspace, name: string, experiment: Experiment): void {
-  writeJsonGz(ws.experimentFile(name), experiment);
+export function writeExperiment(ws: Workspace, name: string, experiment: Experiment): Promise<void> {
+  return writeJsonGz(ws.store, ws.experimentFile(name), experiment);
 }
 
-export function experimentExists(ws: Workspace, name: string): boolean {
-  return existsSync(ws.experimentFile(name));
+export function experimentExists(ws: Workspace, name: string): Promise<boolean> {
+  return ws.store.exists(ws.experimentFile(name));
 }
 
 /** Flag values as the CLI hands them over (cac turns numeric-looking values into numbers). */

@@ -1,7 +1,7 @@
 // train-model's plan: the experiment and the datasets read and checked against each other, the classes
 // fixed and the training loop's settings derived — all before TensorFlow starts, so a mismatch costs a
 // second and one clear line, and the checks are tested without training anything.
-import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
+import { checkName, openWorkspace, type Workspace } from "../../io/workspace.ts";
 import { classVocabulary } from "../dataset/class-label.ts";
 import { readDatasetArrays, renormalise, type DatasetArrays, type SplitArrays } from "../dataset/dataset-arrays.ts";
 import { CimlError } from "../errors.ts";
@@ -74,8 +74,8 @@ function classWeights(experiment: Experiment, vocabulary: string[], labels: Int3
 }
 
 /** Another dataset's test set, checked against the model's dataset and moved into its normalisation. */
-function evalSetFor(ws: Workspace, name: string, own: DatasetArrays): SplitArrays {
-  const other = readDatasetArrays(ws, name, ["test"]);
+async function evalSetFor(ws: Workspace, name: string, own: DatasetArrays): Promise<SplitArrays> {
+  const other = await readDatasetArrays(ws, name, ["test"]);
   const test = other.splits.test;
   if (!test) throw new CimlError(`eval dataset ${name} has no test set (test.npz); rebuild it with a --tdt-split whose test part is not 0`);
   if (other.config.class_label !== own.config.class_label) {
@@ -91,14 +91,14 @@ function evalSetFor(ws: Workspace, name: string, own: DatasetArrays): SplitArray
   return { ...test, x: renormalise(test.x, own.labels, other.config, own.config) };
 }
 
-export function planTraining(options: TrainModelOptions): TrainingPlan {
-  const ws = new Workspace(resolveDataPath(options.dataPath));
+export async function planTraining(options: TrainModelOptions): Promise<TrainingPlan> {
   const datasetName = checkName("dataset", options.dataset);
   const experimentName = checkName("experiment", options.experiment);
-  const experiment = readExperiment(ws, experimentName);
+  const ws = await openWorkspace(options.dataPath, options.s3);
+  const experiment = await readExperiment(ws, experimentName);
   const hp = experiment.hyper_params;
 
-  const data = readDatasetArrays(ws, datasetName, ["training", "dev", "test"]);
+  const data = await readDatasetArrays(ws, datasetName, ["training", "dev", "test"]);
   const { training, dev, test } = data.splits;
   if (!training || training.n === 0)
     throw new CimlError(`dataset ${datasetName} has no training examples (training.npz); rebuild it with a larger --slicer or --tdt-split`);
@@ -121,9 +121,9 @@ export function planTraining(options: TrainModelOptions): TrainingPlan {
   const testSplit = labelled(datasetName, test, `dataset ${datasetName} test set`);
   const devSplit = dev ? labelled("dev", dev, `dataset ${datasetName} dev set`) : undefined;
   const evalNames = [...new Set(options.evalDatasets ?? [])].filter((name) => name !== datasetName);
-  const evalSets = evalNames.map((name) =>
-    labelled(name, evalSetFor(ws, checkName("dataset", name), data), `eval dataset ${name} test set`),
-  );
+  const evalSets: LabelledSplit[] = [];
+  for (const name of evalNames)
+    evalSets.push(labelled(name, await evalSetFor(ws, checkName("dataset", name), data), `eval dataset ${name} test set`));
 
   const isSvm = experiment.estimator === SVM;
   const loop: LoopOptions = {

@@ -1,18 +1,19 @@
 // A trained experiment as the prediction path sees it: the class vocabulary and a function from
 // normalised rows to probabilities. The model files carry their own vocabulary and the dataset's
 // normalisation (userDefinedMetadata), so class ids mean the same in every process (a fix: docs/compatibility.md, "Class order is sorted").
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
 import { checkFile, WorkspaceFileError } from "../../io/checked-file.ts";
-import { loadLayersModel, MODEL_JSON, saveLayersModel } from "../../io/tfjs-model-files.ts";
+import { loadLayersModel, MODEL_JSON, readModelJsonBytes, saveLayersModel } from "../../io/tfjs-model-files.ts";
 import type { Workspace } from "../../io/workspace.ts";
+import { StoreError, type Store, within } from "../../io/workspace/store.ts";
 import { CimlError } from "../errors.ts";
 import { DNN, SVM } from "./experiment.ts";
 import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
 
 export interface TrainedModel {
   classes: string[];
+  /** the bytes of the model.json it was loaded from: a newer model has other bytes */
+  manifest: Uint8Array;
   predict(rows: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
 }
@@ -41,8 +42,8 @@ type ModelMetadata = z.infer<typeof metadataSchema>;
 /** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
 const PREDICT_BATCH = 4096;
 
-export async function saveTrainedModel(dir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
-  await saveLayersModel(model, dir, { ciml: metadata });
+export async function saveTrainedModel(store: Store, dir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
+  await saveLayersModel(store, model, dir, { ciml: metadata });
 }
 
 /** Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns). */
@@ -75,20 +76,21 @@ export async function loadTrainedModel(
   ws: Workspace,
   dataset: string,
   experiment: string,
-  options: { backend?: BackendName } = {},
+  options: { backend?: BackendName; manifest?: Uint8Array } = {},
 ): Promise<TrainedModel> {
   const dir = ws.modelDir(dataset, experiment);
-  if (!existsSync(join(dir, MODEL_JSON))) {
+  const manifest = options.manifest ?? (await readModelJsonBytes(ws.store, dir));
+  if (manifest === undefined) {
     throw new CimlError(
-      `no trained model for dataset ${dataset} and experiment ${experiment} (${join(dir, MODEL_JSON)}); run \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``,
+      `no trained model for dataset ${dataset} and experiment ${experiment} (${within(dir, MODEL_JSON)}); run \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``,
     );
   }
   await initTf(options.backend ?? "wasm");
   let loaded: Awaited<ReturnType<typeof loadLayersModel>>;
   try {
-    loaded = await loadLayersModel(dir);
+    loaded = await loadLayersModel(ws.store, dir, manifest);
   } catch (err) {
-    if (err instanceof WorkspaceFileError) throw err;
+    if (err instanceof WorkspaceFileError || err instanceof StoreError) throw err;
     throw new CimlError(
       `model in ${dir} cannot be loaded (${(err as Error).message.split("\n")[0]}); train it again with \`ciml train-model\``,
     );
@@ -96,7 +98,7 @@ export async function loadTrainedModel(
   const { model } = loaded;
   let meta: ModelMetadata;
   try {
-    meta = checkFile(metadataSchema, loaded.metadata.ciml, join(dir, MODEL_JSON), "train it again with `ciml train-model`");
+    meta = checkFile(metadataSchema, loaded.metadata.ciml, within(dir, MODEL_JSON), "train it again with `ciml train-model`");
   } catch (err) {
     model.dispose();
     throw err;
@@ -105,11 +107,12 @@ export async function loadTrainedModel(
   if (meta.features.length !== features) {
     model.dispose();
     throw new WorkspaceFileError(
-      `${join(dir, MODEL_JSON)}: field userDefinedMetadata.ciml.features names ${meta.features.length} features but the model takes ${features}; train it again with \`ciml train-model\``,
+      `${within(dir, MODEL_JSON)}: field userDefinedMetadata.ciml.features names ${meta.features.length} features but the model takes ${features}; train it again with \`ciml train-model\``,
     );
   }
   return {
     classes: meta.classes,
+    manifest,
     async predict(rows, n) {
       if (rows.length !== n * features)
         throw new CimlError(`model ${dataset}/${experiment} takes ${features} features per example, got ${rows.length / Math.max(1, n)}`);

@@ -3,13 +3,15 @@
 // cache grows as CI runs), and the workspace, source and model opened once for a whole command.
 import { ORIGINAL_DB_URI } from "../../io/subunit2sql.ts";
 import type { FetchPolicy } from "../../io/log-server.ts";
-import { readRunList, writeRunList } from "../../io/raw-cache.ts";
+import { FoundRuns } from "../../io/found-runs.ts";
+import { readModelJsonBytes } from "../../io/tfjs-model-files.ts";
 import { checkSourceFlags, openRunSource, sourceReadsLocalLogs, type SourceOptions } from "../../io/sources/open-run-source.ts";
 import type { RunSource, SourceRun } from "../../io/sources/run-source.ts";
 import { subunit2sqlSource } from "../../io/sources/subunit2sql-source.ts";
 import { openSubunit2sql, type Subunit2sql } from "../../io/subunit2sql.ts";
 import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
-import { checkName, resolveDataPath, Workspace } from "../../io/workspace.ts";
+import { checkName, openWorkspace, type Workspace } from "../../io/workspace.ts";
+import type { S3Access } from "../../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
@@ -24,15 +26,25 @@ import {
 
 export interface Predictor extends PredictionModel {
   ws: Workspace;
+  /** the runs this process cached, indexed for build-dataset */
+  found: FoundRuns;
   source: RunSource;
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
+  /**
+   * Swaps in a newer model when one was published (model.json changed), looking at most once per
+   * `modelCheckSeconds` or at once after a reload request; a newer model that fails to load is warned
+   * about and the current one kept.
+   */
+  refreshModel(): Promise<void>;
 }
 
 /** What every prediction command takes beside its own flags. */
 export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "dstatPaths" | "fetch"> {
   dataPath?: string;
+  /** how to reach an s3:// data path */
+  s3?: S3Access;
   dataset: string;
   experiment: string;
   /** the original's --sample-interval: the dataset's own interval is what the model needs, so only checked */
@@ -44,6 +56,10 @@ export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "ds
    * never needs one, and a firehose event that finds it down is retried like a log server that is down.
    */
   lazyDatabase?: boolean;
+  /** how often a long-running command looks for a newer model (default 60 s) */
+  modelCheckSeconds?: number;
+  /** subscribes to reload requests (mqtt-trainer: SIGHUP), so a newer model is looked for at once; returns the unsubscribe */
+  onReloadRequest?: (listener: () => void) => () => void;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -64,13 +80,13 @@ export const PREDICTOR_DEFAULTS = {
  * ends. The dataset and model are checked before the database is touched: they are the likelier mistake.
  */
 export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
-  const ws = new Workspace(resolveDataPath(options.dataPath));
   checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
+  const ws = await openWorkspace(options.dataPath, options.s3);
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
@@ -83,19 +99,81 @@ export async function withPredictor<R>(options: PredictorOptions, emit: Emit, bo
   try {
     const source = await openSource(options);
     try {
-      ws.ensureDirs();
       const policy = fetchPolicyFor(
         { dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout },
         source.dstatPaths,
         sourceReadsLocalLogs(options),
       );
-      return await body({ ...model, ws, source, policy, unavailable: readUnavailableRuns(ws) });
+      const predictor: Predictor = {
+        ...model,
+        ws,
+        found: new FoundRuns(ws),
+        source,
+        policy,
+        unavailable: await readUnavailableRuns(ws),
+        refreshModel: async () => undefined,
+      };
+      const refresher = modelRefresher(predictor, (options.modelCheckSeconds ?? MODEL_CHECK_SECONDS) * 1000, emit);
+      predictor.refreshModel = refresher.refresh;
+      const unsubscribe = options.onReloadRequest?.(refresher.request);
+      try {
+        return await body(predictor);
+      } finally {
+        unsubscribe?.();
+        model.model = predictor.model;
+      }
     } finally {
       await source.close();
     }
   } finally {
     model.model.dispose();
   }
+}
+
+const MODEL_CHECK_SECONDS = 60;
+/** A replaced model is freed this long after, so predictions already running on it can finish. */
+const RETIRE_MS = 60_000;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** What refreshModel does: model.json compared with the loaded one's, and a newer model loaded in its place. */
+function modelRefresher(p: Predictor, everyMs: number, emit: Emit) {
+  let lastCheck = Date.now();
+  let requested = false;
+  let running: Promise<void> | undefined;
+  const check = async () => {
+    lastCheck = Date.now();
+    requested = false;
+    const dir = p.ws.modelDir(p.dataset, p.experiment);
+    const manifest = await readModelJsonBytes(p.ws.store, dir);
+    if (manifest === undefined || sameBytes(manifest, p.model.manifest)) return;
+    let next: PredictionModel;
+    try {
+      next = await loadPredictionModel(p.ws, p.dataset, p.experiment, manifest);
+    } catch (err) {
+      emit({ type: "warning", message: `a newer model in ${dir} cannot be loaded, so the current one stays: ${(err as Error).message}` });
+      return;
+    }
+    const old = p.model;
+    p.model = next.model;
+    p.config = next.config;
+    setTimeout(() => old.dispose(), RETIRE_MS).unref?.();
+    emit({ type: "info", message: `loaded the newer model published in ${dir}` });
+  };
+  return {
+    request: () => {
+      requested = true;
+    },
+    refresh: () => {
+      if (!requested && Date.now() - lastCheck < everyMs) return Promise.resolve();
+      running ??= check().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+  };
 }
 
 /** The run source; with `lazyDatabase`, a database source that connects on its first query. */
@@ -176,16 +254,6 @@ export async function exampleOfRun(
 }
 
 /**
- * Adds newly downloaded runs to the build's run list, so build-dataset sees the cache grow as CI runs.
- * The list is an index over the files: a lost update (two processes at once) is repaired by cache-data.
- */
-export function indexRuns(ws: Workspace, buildName: string, runUuids: string[]): void {
-  if (runUuids.length === 0) return;
-  const path = ws.buildRuns(buildName);
-  writeRunList(path, [...readRunList(path), ...runUuids]);
-}
-
-/**
  * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
  * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the source.
  */
@@ -197,6 +265,7 @@ export async function predictBuild(
   emit?: Emit,
   admit: (runId: string) => boolean = () => true,
 ): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+  await p.refreshModel();
   const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
   // Runs of other build names are in `skipped`, one line each.
   const found = all.length + skipped.length;
@@ -210,8 +279,7 @@ export async function predictBuild(
       emit?.({ type: "info", message: `Obtained dstat file for ${e.runUuid}` });
     }
   }
-  indexRuns(
-    p.ws,
+  await p.found.add(
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );

@@ -46,9 +46,15 @@ export interface PredictionModel {
   model: TrainedModel;
 }
 
-export async function loadPredictionModel(ws: Workspace, dataset: string, experiment: string): Promise<PredictionModel> {
-  const config = readDatasetConfig(ws, dataset);
-  const model = await loadTrainedModel(ws, dataset, experiment);
+/** `manifest`: the model.json bytes to load, when the caller has read them already (to compare them). */
+export async function loadPredictionModel(
+  ws: Workspace,
+  dataset: string,
+  experiment: string,
+  manifest?: Uint8Array,
+): Promise<PredictionModel> {
+  const config = await readDatasetConfig(ws, dataset);
+  const model = await loadTrainedModel(ws, dataset, experiment, { manifest });
   const vocabulary = config.classes?.map(String);
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.
   if (vocabulary && vocabulary.join("\u0000") !== model.classes.join("\u0000")) {
