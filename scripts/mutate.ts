@@ -2,9 +2,11 @@
 // thing at a time in a module (a + for a -, a < for a <=, a branch removed…) and runs the tests that cover
 // that module; a mutant the tests do not notice "survives" and shows a promise no test holds.
 // One Stryker run per module, each with only its own tests, keeps it to minutes rather than hours on two cores.
-// Usage: bun scripts/mutate.ts [--tests a.test.ts,b.test.ts] [module-substring ...]
-//   no module: every module below; --tests: judge the chosen modules by these test files instead of their own.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// Usage: bun scripts/mutate.ts [--tests a.test.ts,b.test.ts] [--survivors] [module-substring ...]
+//   no module: every module below; --tests: judge the chosen modules by these test files instead of their own;
+//   --survivors: after adding tests, re-run only the lines where the last report's survivors are and update
+//   that report (tests were only added, so what was killed stays killed): minutes instead of a full run.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -20,7 +22,8 @@ interface Module {
 const MODULES: Module[] = [
   { file: "src/io/atomic-file.ts", tests: ["tests/io-atomic-file.test.ts", "tests/store.test.ts", "tests/io-atomic-crash.test.ts"] },
   { file: "src/io/gzip-json.ts", tests: ["tests/io-gzip.test.ts", "tests/store.test.ts"] },
-  { file: "src/io/npy.ts", tests: ["tests/io-npy.test.ts"] },
+  // io-atomic-file fills a real (tmpfs) disk under writeNpz: the only test of its error path.
+  { file: "src/io/npy.ts", tests: ["tests/io-npy.test.ts", "tests/io-atomic-file.test.ts"] },
   { file: "src/io/dstat-csv.ts", tests: ["tests/io-dstat-csv.test.ts"] },
   { file: "src/io/db-uri.ts", tests: ["tests/io-db-uri.test.ts"] },
   { file: "src/io/log-server.ts", tests: ["tests/io-log-server.test.ts", "tests/io-log-server-timeouts.test.ts"] },
@@ -41,6 +44,9 @@ if (overrideTests?.length === 0) {
   console.error("--tests needs a comma-separated list of test files");
   process.exit(2);
 }
+const survivorsFlag = args.indexOf("--survivors");
+const onlySurvivors = survivorsFlag >= 0;
+if (onlySurvivors) args.splice(survivorsFlag, 1);
 const wanted = args;
 const chosen = MODULES.filter((m) => wanted.length === 0 || wanted.some((w) => m.file.includes(w)));
 if (chosen.length === 0) {
@@ -61,10 +67,23 @@ for (const m of chosen) {
   const base = JSON.parse(readFileSync(join(root, "stryker.config.json"), "utf8"));
   const tests = (overrideTests ?? m.tests).join(" ");
   const filter = m.only && !overrideTests ? ` -t ${JSON.stringify(m.only)}` : "";
+  const previous =
+    onlySurvivors && existsSync(join(root, report)) ? (JSON.parse(readFileSync(join(root, report), "utf8")) as StrykerReport) : undefined;
+  if (onlySurvivors && !previous) {
+    failed = true;
+    rows.push(`${m.file}: --survivors needs an earlier full run (no ${report})`);
+    continue;
+  }
+  const survivorLines = previous ? survivorRanges(m.file.split(":")[0]!, previous) : [];
+  if (previous && survivorLines.length === 0) {
+    rows.push(summarise(m.file, previous));
+    continue;
+  }
+  const rerun = join("reports", "mutation", `${name}.survivors.json`);
   const own = {
-    mutate: [m.file],
+    mutate: previous ? survivorLines : [m.file],
     commandRunner: { command: `${bun} test --timeout 120000 ${tests}${filter}` },
-    jsonReporter: { fileName: report },
+    jsonReporter: { fileName: previous ? rerun : report },
   };
   writeFileSync(join(root, config), JSON.stringify({ ...base, ...own, reporters: ["json", "progress"] }, null, 2));
   // Stryker runs under node (it needs Node's child_process); each mutant is judged by `bun test` on the module's tests.
@@ -74,12 +93,33 @@ for (const m of chosen) {
     rows.push(`${m.file}: stryker failed (exit ${run.exitCode})`);
     continue;
   }
+  if (previous) writeFileSync(join(root, report), JSON.stringify(merged(previous, JSON.parse(readFileSync(join(root, rerun), "utf8")))));
   rows.push(summarise(m.file, JSON.parse(readFileSync(join(root, report), "utf8"))));
 }
 const summary = rows.join("\n");
 writeFileSync(join(root, "reports", "mutation", "summary.txt"), `${summary}\n`);
 console.log(`\nmutation score per module (killed + timed out) / (all but no-coverage and errors):\n${summary}`);
 process.exit(failed ? 1 : 0);
+
+type Location = { start: { line: number; column: number }; end: { line: number; column: number } };
+
+/** `file:line:column-line:column` for every survivor (Stryker's mutate syntax; its columns start at 0, the report's at 1). */
+function survivorRanges(file: string, report: StrykerReport): string[] {
+  const spans = Object.values(report.files)
+    .flatMap((f) => f.mutants)
+    .filter((m) => m.status === "Survived" || m.status === "NoCoverage")
+    .map(({ location: { start, end } }) => `${file}:${start.line}:${start.column - 1}-${end.line}:${end.column - 1}`);
+  return [...new Set(spans)];
+}
+
+/** The full report with each re-run mutant's new status (a mutant is known by where it is and what it puts there). */
+function merged(full: StrykerReport, rerun: StrykerReport): StrykerReport {
+  const key = (m: { mutatorName: string; location: Location; replacement?: string }) =>
+    `${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.mutatorName} ${m.replacement}`;
+  const now = new Map(Object.values(rerun.files).flatMap((f) => f.mutants.map((m) => [key(m), m.status] as const)));
+  for (const f of Object.values(full.files)) for (const m of f.mutants) m.status = now.get(key(m)) ?? m.status;
+  return full;
+}
 
 interface StrykerReport {
   files: Record<
@@ -89,7 +129,7 @@ interface StrykerReport {
       mutants: {
         status: string;
         mutatorName: string;
-        location: { start: { line: number; column: number }; end: { line: number; column: number } };
+        location: Location;
         replacement?: string;
       }[];
     }
@@ -103,7 +143,7 @@ function oneLine(code: string): string {
 }
 
 /** The text a mutant replaced (Stryker's lines are 1-based, its columns 1-based too). */
-function original(source: string[], loc: { start: { line: number; column: number }; end: { line: number; column: number } }): string {
+function original(source: string[], loc: Location): string {
   const lines = source.slice(loc.start.line - 1, loc.end.line);
   lines[lines.length - 1] = lines[lines.length - 1]!.slice(0, loc.end.column - 1);
   lines[0] = lines[0]!.slice(loc.start.column - 1);
