@@ -2,10 +2,12 @@
 // thing at a time in a module (a + for a -, a < for a <=, a branch removed…) and runs the tests that cover
 // that module; a mutant the tests do not notice "survives" and shows a promise no test holds.
 // One Stryker run per module, each with only its own tests, keeps it to minutes rather than hours on two cores.
-// Usage: bun scripts/mutate.ts [--tests a.test.ts,b.test.ts] [--survivors] [module-substring ...]
-//   no module: every module below; --tests: judge the chosen modules by these test files instead of their own;
-//   --survivors: after adding tests, re-run only the lines where the last report's survivors are and update
-//   that report (tests were only added, so what was killed stays killed): minutes instead of a full run.
+// Usage: bun scripts/mutate.ts [--tests a.test.ts,b.test.ts] [--filter regex] [--survivors] [module-substring ...]
+//   no module: every module below; --tests / --filter: judge the chosen modules by these test files / by the
+//   tests whose names match (bun's -t) instead of their own;
+//   --survivors: after adding tests, judge only the last report's survivors and update that report. Tests
+//   were only added, so what was killed stays killed and the old tests need not run again: with
+//   --filter naming the new tests it takes minutes instead of a full run.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -44,6 +46,8 @@ if (overrideTests?.length === 0) {
   console.error("--tests needs a comma-separated list of test files");
   process.exit(2);
 }
+const filterFlag = args.indexOf("--filter");
+const overrideFilter = filterFlag >= 0 ? args.splice(filterFlag, 2)[1] : undefined;
 const survivorsFlag = args.indexOf("--survivors");
 const onlySurvivors = survivorsFlag >= 0;
 if (onlySurvivors) args.splice(survivorsFlag, 1);
@@ -66,7 +70,8 @@ for (const m of chosen) {
   const config = join("reports", "mutation", `${name}.config.json`);
   const base = JSON.parse(readFileSync(join(root, "stryker.config.json"), "utf8"));
   const tests = (overrideTests ?? m.tests).join(" ");
-  const filter = m.only && !overrideTests ? ` -t ${JSON.stringify(m.only)}` : "";
+  const only = overrideFilter ?? (overrideTests ? undefined : m.only);
+  const filter = only ? ` -t ${JSON.stringify(only)}` : "";
   const previous =
     onlySurvivors && existsSync(join(root, report)) ? (JSON.parse(readFileSync(join(root, report), "utf8")) as StrykerReport) : undefined;
   if (onlySurvivors && !previous) {
@@ -82,7 +87,8 @@ for (const m of chosen) {
   const rerun = join("reports", "mutation", `${name}.survivors.json`);
   const own = {
     mutate: previous ? survivorLines : [m.file],
-    commandRunner: { command: `${bun} test --timeout 120000 ${tests}${filter}` },
+    // --bail: a mutant is killed by the first failing test; the rest need not run.
+    commandRunner: { command: `${bun} test --bail --timeout 120000 ${tests}${filter}` },
     jsonReporter: { fileName: previous ? rerun : report },
   };
   writeFileSync(join(root, config), JSON.stringify({ ...base, ...own, reporters: ["json", "progress"] }, null, 2));
@@ -112,12 +118,17 @@ function survivorRanges(file: string, report: StrykerReport): string[] {
   return [...new Set(spans)];
 }
 
-/** The full report with each re-run mutant's new status (a mutant is known by where it is and what it puts there). */
+/**
+ * The full report with each survivor's new status (a mutant is known by where it is and what it puts there).
+ * Only survivors are updated: a range around a survivor also holds mutants the old tests killed, which
+ * the new tests alone may not.
+ */
 function merged(full: StrykerReport, rerun: StrykerReport): StrykerReport {
   const key = (m: { mutatorName: string; location: Location; replacement?: string }) =>
     `${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.mutatorName} ${m.replacement}`;
   const now = new Map(Object.values(rerun.files).flatMap((f) => f.mutants.map((m) => [key(m), m.status] as const)));
-  for (const f of Object.values(full.files)) for (const m of f.mutants) m.status = now.get(key(m)) ?? m.status;
+  for (const f of Object.values(full.files))
+    for (const m of f.mutants) if (m.status === "Survived" || m.status === "NoCoverage") m.status = now.get(key(m)) ?? m.status;
   return full;
 }
 

@@ -125,3 +125,26 @@ describe.skipIf(!disk)("a full disk (tmpfs of 200 KiB; needs root to mount)", ()
     expect(readdirSync(disk!)).toEqual([]);
   });
 });
+
+describe("whole or not at all", () => {
+  test("text is written as UTF-8, and a writer's pieces in the order given", () => {
+    const text = join(dir, "whole", "text.txt");
+    writeFileAtomic(text, "größe ✓\n");
+    expect(readFileSync(text, "utf8")).toBe("größe ✓\n");
+    const pieces = join(dir, "whole", "pieces.bin");
+    writeFileAtomic(pieces, (write) => {
+      write(Uint8Array.from([1, 2]));
+      write(new Uint8Array(0));
+      write(Uint8Array.from([3]));
+    });
+    expect([...readFileSync(pieces)]).toEqual([1, 2, 3]);
+    expect(readdirSync(join(dir, "whole")).sort()).toEqual(["pieces.bin", "text.txt"]);
+  });
+
+  test("a rename that fails (a folder in the way) passes its error on and leaves no temp file", () => {
+    const folder = join(dir, "blocked");
+    mkdirSync(join(folder, "model.json"), { recursive: true });
+    expect(() => writeFileAtomic(join(folder, "model.json"), "{}")).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(folder)).toEqual(["model.json"]);
+  });
+});

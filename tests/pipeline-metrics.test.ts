@@ -167,6 +167,7 @@ describe("edges a report must get right", () => {
     expect(m.recall as number).toBeCloseTo((0.5 + 1 + 0) / 3, 12);
     const perClass = m.per_class as Record<string, unknown>;
     expect(Object.keys(perClass)).toEqual(["__proto__", "b", "c"]);
+    expect(m.classes).toEqual(["__proto__", "b", "c"]);
     expect(Object.entries(perClass)[0]).toEqual(["__proto__", { precision: 1, recall: 0.5, f1: 2 / 3, support: 2 }]);
     expect(perClass.c).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
   });
