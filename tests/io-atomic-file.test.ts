@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DiskFullError, writeFileAtomic } from "../src/io/atomic-file.ts";
+import { DiskFullError, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
 import { writeNpz } from "../src/io/npy.ts";
 import { EventFileWriter } from "../src/io/tensorboard.ts";
 
@@ -146,5 +146,28 @@ describe("whole or not at all", () => {
     mkdirSync(join(folder, "model.json"), { recursive: true });
     expect(() => writeFileAtomic(join(folder, "model.json"), "{}")).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
     expect(readdirSync(folder)).toEqual(["model.json"]);
+  });
+
+  test("a temp file that cannot be created reports the system's reason", () => {
+    // The temp name adds 30 characters: past the 255 a name may have.
+    let caught: unknown;
+    try {
+      writeFileAtomic(join(dir, "whole", "x".repeat(240)), "a");
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as NodeJS.ErrnoException).code).toBe("ENAMETOOLONG");
+  });
+});
+
+describe("whole or not at all: sweeping", () => {
+  test("sweepTemps removes every writer's leftover temp and nothing else; a missing folder has none", () => {
+    const folder = join(dir, "sweep");
+    writeFileAtomic(join(folder, "kept.json"), "{}");
+    writeTemp(join(folder, "a.npz"), "half");
+    writeTemp(join(folder, "b.json.gz"), "half");
+    expect(sweepTemps(folder)).toBe(2);
+    expect(readdirSync(folder)).toEqual(["kept.json"]);
+    expect(sweepTemps(join(dir, "no-such-folder"))).toBe(0);
   });
 });
