@@ -129,6 +129,6 @@ describe("Ctrl-C", () => {
     expect(cimlSync(...train).code).toBe(0);
 
     expect(cimlSync("build-dataset", "--force", ...data, "--features-regex", "1m", "--no-tui").code).toBe(0);
-    expect(readDatasetConfig(new Workspace(join(root, "rebuild")), "ds").columns).toEqual(["1m"]);
+    expect((await readDatasetConfig(new Workspace(join(root, "rebuild")), "ds")).columns).toEqual(["1m"]);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { gzip, writeJsonGz } from "../src/io/gzip-json.ts";
+import { disk } from "./helpers/disk.ts";
 import { sqliteHistory, type HistoryDb } from "./helpers/ci-history.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
@@ -52,7 +53,7 @@ function trickle(): Response {
 
 beforeAll(async () => {
   await trainedWorkspace(dataPath, CACHED);
-  writeJsonGz(join(dataPath, ".raw", ".unavailable", `${BUILD_NAME}.json.gz`), [uuidFor(UNAVAILABLE)]);
+  await writeJsonGz(disk, join(dataPath, ".raw", ".unavailable", `${BUILD_NAME}.json.gz`), [uuidFor(UNAVAILABLE)]);
   const stalled = new Set(STALLED.map(uuidFor));
   logs = serveLogTree({
     route(path) {

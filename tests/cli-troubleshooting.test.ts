@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
+import { disk } from "./helpers/disk.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -111,7 +112,7 @@ beforeAll(async () => {
   expect(sim.code).toBe(0);
   [html = "", stalled = ""] = runDirs();
   cacheData = await ciml("cache-data", "--db-uri", "sqlite:///ci.db", "--no-tui");
-  unavailable = readJsonGz(join(dir, "data", ".raw", ".unavailable", "tempest-full.json.gz")) as string[];
+  unavailable = (await readJsonGz(disk, join(dir, "data", ".raw", ".unavailable", "tempest-full.json.gz"))) as string[];
   // A cached trace that went bad: build-dataset leaves it out and says so.
   const raw = join(dir, "data", ".raw");
   const victim = readdirSync(raw).find((f) => f.endsWith(".csv.gz"))!;
@@ -189,10 +190,12 @@ const SCENARIOS: Record<string, { code: number; run: () => Promise<Outcome> }> =
     code: 1,
     run: async () => {
       // Port 1 on loopback: nothing listens there. The keys are placeholders, never shown.
-      const p = Bun.spawn(
-        [process.execPath, MAIN, "build-dataset", "--data-path", "s3://ciml/team", "--s3-url", "http://127.0.0.1:1"],
-        { cwd: dir, env: env({ AWS_ACCESS_KEY_ID: "AKIATROUBLESHOOTING", AWS_SECRET_ACCESS_KEY: "troubleshooting-secret" }), stdout: "pipe", stderr: "pipe" },
-      );
+      const p = Bun.spawn([process.execPath, MAIN, "build-dataset", "--data-path", "s3://ciml/team", "--s3-url", "http://127.0.0.1:1"], {
+        cwd: dir,
+        env: env({ AWS_ACCESS_KEY_ID: "AKIATROUBLESHOOTING", AWS_SECRET_ACCESS_KEY: "troubleshooting-secret" }),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
       expect(`${out}${err}`).not.toContain("troubleshooting-secret");
       return { code, out, err };

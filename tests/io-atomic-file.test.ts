@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DiskFullError, writeFileAtomic } from "../src/io/atomic-file.ts";
+import { DiskFullError, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
 import { writeNpz } from "../src/io/npy.ts";
 import { EventFileWriter } from "../src/io/tensorboard.ts";
 import { disk as anyPath } from "./helpers/disk.ts";
@@ -126,5 +126,51 @@ describe.skipIf(!disk)("a full disk (tmpfs of 200 KiB; needs root to mount)", ()
     );
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(disk!)).toEqual([]);
+  });
+});
+
+describe("whole or not at all", () => {
+  test("text is written as UTF-8, and a writer's pieces in the order given", () => {
+    const text = join(dir, "whole", "text.txt");
+    writeFileAtomic(text, "größe ✓\n");
+    expect(readFileSync(text, "utf8")).toBe("größe ✓\n");
+    const pieces = join(dir, "whole", "pieces.bin");
+    writeFileAtomic(pieces, (write) => {
+      write(Uint8Array.from([1, 2]));
+      write(new Uint8Array(0));
+      write(Uint8Array.from([3]));
+    });
+    expect([...readFileSync(pieces)]).toEqual([1, 2, 3]);
+    expect(readdirSync(join(dir, "whole")).sort()).toEqual(["pieces.bin", "text.txt"]);
+  });
+
+  test("a rename that fails (a folder in the way) passes its error on and leaves no temp file", () => {
+    const folder = join(dir, "blocked");
+    mkdirSync(join(folder, "model.json"), { recursive: true });
+    expect(() => writeFileAtomic(join(folder, "model.json"), "{}")).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(folder)).toEqual(["model.json"]);
+  });
+
+  test("a temp file that cannot be created reports the system's reason", () => {
+    // The temp name adds 30 characters: past the 255 a name may have.
+    let caught: unknown;
+    try {
+      writeFileAtomic(join(dir, "whole", "x".repeat(240)), "a");
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as NodeJS.ErrnoException).code).toBe("ENAMETOOLONG");
+  });
+});
+
+describe("whole or not at all: sweeping", () => {
+  test("sweepTemps removes every writer's leftover temp and nothing else; a missing folder has none", () => {
+    const folder = join(dir, "sweep");
+    writeFileAtomic(join(folder, "kept.json"), "{}");
+    writeTemp(join(folder, "a.npz"), "half");
+    writeTemp(join(folder, "b.json.gz"), "half");
+    expect(sweepTemps(folder)).toBe(2);
+    expect(readdirSync(folder)).toEqual(["kept.json"]);
+    expect(sweepTemps(join(dir, "no-such-folder"))).toBe(0);
   });
 });

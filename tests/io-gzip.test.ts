@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { GzipError, gunzip, gunzipStream } from "../src/io/gzip-json.ts";
+import { GzipError, gunzip, gunzipStream, isGzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { readNpz } from "../src/io/npy.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { buildDataset } from "../src/pipeline/build-dataset.ts";
@@ -88,5 +88,48 @@ describe("multi-member gzip", () => {
     const sizes = Array.from(z.examples!.data as Float64Array, (v) => Math.round(v * range + mean));
     const got = Object.fromEntries(ids.map((id, r) => [id, sizes[r]]));
     expect(got).toEqual(Object.fromEntries(rows.map((n, i) => [uuidFor(i + 1), n])));
+  });
+});
+
+describe("reading a .json.gz file", () => {
+  const dir = join(root, "json");
+  mkdirSync(dir, { recursive: true });
+
+  test("what was written reads back; a missing file is undefined", async () => {
+    await writeJsonGz(disk, join(dir, "ok.json.gz"), { runs: ["a", "b"], n: 2 });
+    expect(await readJsonGz(disk, join(dir, "ok.json.gz"))).toEqual({ runs: ["a", "b"], n: 2 });
+    expect(await readJsonGz(disk, join(dir, "missing.json.gz"))).toBeUndefined();
+  });
+
+  test("a folder where the file should be is an error, not a missing file", async () => {
+    mkdirSync(join(dir, "folder.json.gz"), { recursive: true });
+    await expect(readJsonGz(disk, join(dir, "folder.json.gz"))).rejects.toThrow(/EISDIR/);
+  });
+
+  test("not gzip, truncated, or not JSON: one line naming the file, the reason and the fix", async () => {
+    const fix = "delete it and run the command that writes it again";
+    writeFileSync(join(dir, "plain.json.gz"), '{"a": 1}');
+    await expect(readJsonGz(disk, join(dir, "plain.json.gz"))).rejects.toThrow(`${join(dir, "plain.json.gz")} is not gzip-compressed; ${fix}`);
+    const whole = gzipSync('{"a": 1}');
+    writeFileSync(join(dir, "cut.json.gz"), whole.subarray(0, whole.length - 6));
+    await expect(readJsonGz(disk, join(dir, "cut.json.gz"))).rejects.toThrow(`${join(dir, "cut.json.gz")} is damaged (unexpected end of file); ${fix}`);
+    writeFileSync(join(dir, "text.json.gz"), gzipSync("{nope"));
+    await expect(readJsonGz(disk, join(dir, "text.json.gz"), "run cache-data again")).rejects.toThrow(
+      /text\.json\.gz is damaged \(JSON Parse error: [^\n)]{4,}\); run cache-data again$/,
+    );
+  });
+
+  test("gzip is told by both magic bytes", () => {
+    expect(isGzip(Uint8Array.from([0x1f, 0x8b]))).toBe(true);
+    for (const bytes of [[], [0x1f], [0x1f, 0x00], [0x00, 0x8b], [0x8b, 0x1f]]) expect(isGzip(Uint8Array.from(bytes))).toBe(false);
+  });
+});
+
+describe("bounded gunzip", () => {
+  test("output past maxBytes throws (a gzip bomb); up to it, and without a bound, it is whole", () => {
+    const bomb = gzipSync(new Uint8Array(1 << 20));
+    expect(() => gunzip(bomb, 1000)).toThrow();
+    expect(gunzip(bomb, 1 << 20).length).toBe(1 << 20);
+    expect(gunzip(bomb).length).toBe(1 << 20);
   });
 });

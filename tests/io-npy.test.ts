@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { unzipSync, zipSync } from "fflate";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy, NpyError, readNpz, stringArray, writeNpz, type NpyArray } from "../src/io/npy.ts";
@@ -151,5 +152,149 @@ describe("bad input is refused with a reason", () => {
     const junk = join(dir, "junk.npz");
     writeFileSync(junk, "<html>not a zip</html>");
     await expect(readNpz(disk, junk)).rejects.toThrow(/not a readable npz/);
+  });
+});
+
+/** An .npy file as another writer may lay it out: `major` 1 has a 2-byte header length, 2 and 3 a 4-byte one. */
+function npyFile(header: string, body: Uint8Array, major = 1, headerBytes = new TextEncoder().encode(header)): Uint8Array {
+  const lengthBytes = major === 1 ? 2 : 4;
+  const out = new Uint8Array(8 + lengthBytes + headerBytes.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0], 0);
+  if (major === 1) new DataView(out.buffer).setUint16(8, headerBytes.length, true);
+  else new DataView(out.buffer).setUint32(8, headerBytes.length, true);
+  out.set(headerBytes, 8 + lengthBytes);
+  out.set(body, 8 + lengthBytes + headerBytes.length);
+  return out;
+}
+
+const twoDoubles = new Uint8Array(Float64Array.from([1.5, -2]).buffer);
+
+describe("headers other writers make", () => {
+  test("format 2.0 and 3.0 (4-byte header length, numpy's choice for big headers) read like 1.0", () => {
+    const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n";
+    for (const major of [1, 2, 3]) {
+      const a = decodeNpy(npyFile(header, twoDoubles, major));
+      expect(a).toEqual({ dtype: "<f8", shape: [2], data: Float64Array.from([1.5, -2]) });
+    }
+    // What numpy writes a 2.0 header for: one longer than 64 KiB.
+    const huge = `${header.trimEnd()}${" ".repeat(70_000)}\n`;
+    expect(decodeNpy(npyFile(huge, twoDoubles, 2))).toEqual({ dtype: "<f8", shape: [2], data: Float64Array.from([1.5, -2]) });
+  });
+
+  test("a 3.0 header is UTF-8 and a 1.0 header latin-1: a dtype named in a message reads as written", () => {
+    const v3 = npyFile("{'descr': '<é4', 'fortran_order': False, 'shape': (2,), }", twoDoubles, 3);
+    expect(() => decodeNpy(v3, "v3.npy")).toThrow("v3.npy: npy dtype <é4 is not supported");
+    const latin1 = Uint8Array.from("{'descr': '<\xe94', 'fortran_order': False, 'shape': (2,), }", (c) => c.charCodeAt(0));
+    expect(() => decodeNpy(npyFile("", twoDoubles, 1, latin1), "v1.npy")).toThrow("v1.npy: npy dtype <é4 is not supported");
+  });
+
+  test("no spaces after the colons, and Python 2 long sizes (2L)", () => {
+    const packed = npyFile("{'descr':'<f8','fortran_order':False,'shape':(2L,)}", twoDoubles);
+    expect(decodeNpy(packed)).toEqual({ dtype: "<f8", shape: [2], data: Float64Array.from([1.5, -2]) });
+    const matrix = npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1L, 2L), }", twoDoubles);
+    expect(decodeNpy(matrix).shape).toEqual([1, 2]);
+  });
+
+  test("a header missing descr, fortran_order or shape is named with the header, trimmed", () => {
+    const full = { descr: "'descr': '<f8'", fortran: "'fortran_order': False", shape: "'shape': (2,)" };
+    for (const missing of ["descr", "fortran", "shape"] as const) {
+      const dict = `{${Object.entries(full)
+        .filter(([k]) => k !== missing)
+        .map(([, v]) => v)
+        .join(", ")}}`;
+      expect(() => decodeNpy(npyFile(`  ${dict}   \n`, twoDoubles), "x.npy")).toThrow(`x.npy: unreadable npy header ${dict}`);
+    }
+  });
+
+  test("a shape with any negative or fractional size is refused, naming the shape; a zero size is fine", () => {
+    const shaped = (shape: string) => npyFile(`{'descr': '<f8', 'fortran_order': False, 'shape': (${shape}), }`, twoDoubles);
+    expect(() => decodeNpy(shaped("2, -1"), "s.npy")).toThrow("s.npy: npy shape (2, -1) is not a list of whole non-negative sizes");
+    expect(() => decodeNpy(shaped(" 1.5, "), "s.npy")).toThrow("s.npy: npy shape (1.5,) is not a list of whole non-negative sizes");
+    expect(decodeNpy(shaped("0, 5"))).toEqual({ dtype: "<f8", shape: [0, 5], data: new Float64Array(0) });
+  });
+
+  test("data shorter than the shape says is refused with both sizes", () => {
+    const short = (descr: string, shape: string, bytes: number) =>
+      npyFile(`{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape}), }`, new Uint8Array(bytes));
+    expect(() => decodeNpy(short("<f4", "3,", 8), "t.npy")).toThrow("t.npy: npy data is truncated (8 of 12 bytes)");
+    expect(() => decodeNpy(short("<f8", "2,", 12), "t.npy")).toThrow("t.npy: npy data is truncated (12 of 16 bytes)");
+    expect(() => decodeNpy(short("<i8", "2,", 8), "t.npy")).toThrow("t.npy: npy data is truncated (8 of 16 bytes)");
+    expect(() => decodeNpy(short("<U3", "2,", 20), "t.npy")).toThrow("t.npy: npy data is truncated (20 of 24 bytes)");
+  });
+
+  test("string widths of more than one digit", () => {
+    const wide = stringArray(["a-run-name-of-12", "x"]);
+    expect(wide.dtype).toBe("<U16");
+    expect(decodeNpy(encodeNpy(wide))).toEqual(wide);
+  });
+
+  test("not an npy file: too short, or any magic byte wrong", () => {
+    expect(() => decodeNpy(new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0]))).toThrow(
+      "array is not a numpy .npy file (bad magic)",
+    );
+    expect(() =>
+      decodeNpy(
+        npyFile("{}", new Uint8Array(0)).map((b, i) => (i === 5 ? 0x5a : b)),
+        "z.npy",
+      ),
+    ).toThrow("z.npy is not a numpy .npy file (bad magic)");
+    // Ten bytes with the right magic: a file with an empty header, not a file of another kind.
+    expect(() => decodeNpy(npyFile("", new Uint8Array(0)), "e.npy")).toThrow("e.npy: unreadable npy header");
+  });
+});
+
+describe("what the writer refuses", () => {
+  test("each refusal names the problem", () => {
+    expect(() => encodeNpy({ dtype: "<f4", shape: [2, 3], data: new Float32Array(5) })).toThrow(
+      "npy <f4 array has 5 values but shape (2, 3) needs 6",
+    );
+    expect(() => encodeNpy({ dtype: "<i4" as "<f4", shape: [1], data: new Float32Array(1) })).toThrow("npy dtype <i4 is not supported");
+    expect(() => encodeNpy({ dtype: "<U3", shape: [1], data: new Float32Array(1) })).toThrow("npy dtype <U3 is not supported");
+    expect(() => encodeNpy({ dtype: "<i4" as "<U1", shape: [1], data: ["a"] })).toThrow("npy dtype <i4 is not supported");
+    // A header of more than 64 KiB cannot be written as format 1.0.
+    const dims = new Array(30000).fill(1);
+    expect(() => encodeNpy({ dtype: "<f4", shape: dims, data: new Float32Array(1) })).toThrow(/^npy header too long \(\d+ bytes\)$/);
+  });
+
+  test("a string too long for its dtype is quoted, cut to 40 characters", () => {
+    const long = `${"x".repeat(40)}TAIL`;
+    expect(() => encodeNpy({ dtype: "<U2", shape: [1], data: [long] })).toThrow(`string "${"x".repeat(40)}" does not fit npy dtype <U2`);
+  });
+});
+
+describe("npz archives", () => {
+  test("arrays of 0 bytes, exactly one 1 MiB write piece, and more than one piece round-trip", async () => {
+    const path = join(dir, "sizes.npz");
+    // Repeating values: deflate is quick on them, and a piece written twice or dropped still shows.
+    const exact = Float32Array.from({ length: (1 << 20) / 4 }, (_, i) => i % 251);
+    const more = Float64Array.from({ length: (1 << 20) / 8 + 1000 }, (_, i) => -(i % 253) / 3);
+    await writeNpz(disk, path, {
+      empty: { dtype: "<f4", shape: [0, 3], data: new Float32Array(0) },
+      exact: { dtype: "<f4", shape: [exact.length], data: exact },
+      more: { dtype: "<f8", shape: [more.length], data: more },
+    });
+    const z = await readNpz(disk, path);
+    expect(z.empty).toEqual({ dtype: "<f4", shape: [0, 3], data: new Float32Array(0) });
+    const sameBytes = (a: NpyArray["data"], b: Float32Array | Float64Array) =>
+      Buffer.from((a as Float32Array).buffer).equals(Buffer.from(b.buffer));
+    expect(sameBytes(z.exact!.data, exact)).toBe(true);
+    expect(sameBytes(z.more!.data, more)).toBe(true);
+    // Each member holds exactly its array: no piece written twice.
+    const members = unzipSync(readFileSync(path));
+    expect(members["more.npy"]!.length).toBe(encodeNpy(z.more!).length);
+    expect(members["exact.npy"]!.length).toBe(encodeNpy(z.exact!).length);
+  });
+
+  test("a missing archive, and a damaged member named path:member", async () => {
+    await expect(readNpz(disk, join(dir, "nowhere.npz"))).rejects.toThrow(`${join(dir, "nowhere.npz")} does not exist`);
+    const path = join(dir, "damaged.npz");
+    writeFileSync(path, zipSync({ "examples.npy": new Uint8Array([1, 2, 3]) }));
+    await expect(readNpz(disk, path)).rejects.toThrow(`${path}:examples.npy is not a numpy .npy file (bad magic)`);
+  });
+
+  test("a member without the .npy suffix keeps its whole name", async () => {
+    const path = join(dir, "bare.npz");
+    writeFileSync(path, zipSync({ weights: encodeNpy({ dtype: "<f8", shape: [2], data: Float64Array.from([1.5, -2]) }) }));
+    expect(Object.keys(await readNpz(disk, path))).toEqual(["weights"]);
   });
 });

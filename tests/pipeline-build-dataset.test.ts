@@ -158,6 +158,11 @@ print(json.dumps({"normalized": ((m - mean) / rng).tolist(), "mean": mean.tolist
       const vector = exampleFromTable(parseDstatCsv(run.trace as string), config);
       expect([...vector]).toEqual([...examples.subarray(r * 184, (r + 1) * 184)]);
     }
+    // A model_config.json.gz that lost a feature's parameters cannot normalise: one line, with the fix.
+    const { usr7: _, ...params } = config.normalization_params;
+    expect(() => exampleFromTable(parseDstatCsv(runs[0]!.trace as string), { ...config, normalization_params: params })).toThrow(
+      "the dataset has no normalisation parameters for feature usr7; rebuild it with build-dataset --force",
+    );
   });
 });
 

@@ -121,3 +121,61 @@ print(json.dumps({"auc": roc_auc_score(d["y"], d["p"]), "ap": average_precision_
   expect(m.f1 as number).toBeCloseTo(sk.f1, 10);
   expect(m.confusion_matrix).toEqual(sk.cm);
 });
+
+describe("edges a report must get right", () => {
+  test("a probability of exactly 0.5 is not a failure prediction (threshold p > 0.5, as TF's logistic head)", () => {
+    const m = evaluate(binaryScored([0.5, 0.5, 0.51], Int32Array.from([0, 1, 1]), [0, 0, 0]), 0);
+    expect(m.confusion_matrix).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+  });
+
+  test("unbalanced classes: the baseline is the majority share, label/mean the failure share", () => {
+    const m = evaluate(binaryScored([0.1, 0.2, 0.3, 0.9], Int32Array.from([0, 0, 0, 1]), [0.5, 0.5, 0.5, 0.5]), 3);
+    expect(m.accuracy).toBe(1);
+    expect(m.accuracy_baseline).toBe(0.75);
+    expect(m["label/mean"]).toBe(0.25);
+    expect(m.auc).toBe(1);
+    expect(m.auc_precision_recall).toBe(1);
+    expect(m.classes).toEqual(["0", "1"]);
+  });
+
+  test("the highest of three probabilities wins, the first class on a tie", () => {
+    const probabilities = Float32Array.from([0.2, 0.3, 0.5, 0.6, 0.3, 0.1, 0.1, 0.8, 0.1, 0.4, 0.4, 0.2]);
+    const m = evaluate({ probabilities, labels: Int32Array.from([2, 0, 1, 0]), losses: new Float64Array(4), classes: ["a", "b", "c"] }, 0);
+    expect(m.confusion_matrix).toEqual([
+      [2, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(m.accuracy_baseline).toBe(0.5);
+  });
+
+  test("multi-class precision and recall are macro averages; a class called __proto__ keeps its report", () => {
+    // actual 0 0 1 2, predicted 0 1 1 1: class 0 P 1 R 1/2; class 1 P 1/3 R 1; class 2 P 0 R 0
+    const predicted = [0, 1, 1, 1];
+    const probabilities = new Float32Array(12);
+    predicted.forEach((c, i) => {
+      probabilities[i * 3 + c] = 1;
+    });
+    const m = evaluate(
+      { probabilities, labels: Int32Array.from([0, 0, 1, 2]), losses: new Float64Array(4), classes: ["__proto__", "b", "c"] },
+      0,
+    );
+    expect(m.precision as number).toBeCloseTo((1 + 1 / 3 + 0) / 3, 12);
+    expect(m.recall as number).toBeCloseTo((0.5 + 1 + 0) / 3, 12);
+    const perClass = m.per_class as Record<string, unknown>;
+    expect(Object.keys(perClass)).toEqual(["__proto__", "b", "c"]);
+    expect(m.classes).toEqual(["__proto__", "b", "c"]);
+    expect(Object.entries(perClass)[0]).toEqual(["__proto__", { precision: 1, recall: 0.5, f1: 2 / 3, support: 2 }]);
+    expect(perClass.c).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
+  });
+
+  test("average precision counts a tie group once, at its last position", () => {
+    // Scores 0.9 (pos), 0.5 (pos), 0.5 (neg), 0.1 (neg): precision at the 0.5 threshold is 2/3.
+    expect(prAuc([0.9, 0.5, 0.5, 0.1], [true, true, false, false])).toBeCloseTo(0.5 * 1 + 0.5 * (2 / 3), 12);
+    expect(prAuc([0.1, 0.5, 0.5, 0.9], [false, false, true, true])).toBeCloseTo(0.5 * 1 + 0.5 * (2 / 3), 12);
+    expect(rocAuc([0.9, 0.1], [false, true])).toBe(0);
+  });
+});

@@ -80,3 +80,79 @@ describe("sample interval and length", () => {
     for (const bad of ["", "1", "min1", "0min", "1 d", "1ms", "fast"]) expect(() => parseSampleInterval(bad)).toThrow(UsageError);
   });
 });
+
+describe("what resampling promises beyond the pandas comparison", () => {
+  const trace = (times: number[], ...columns: number[][]) => ({
+    times: Float64Array.from(times),
+    values: columns.map((c) => Float64Array.from(c)),
+    rows: times.length,
+  });
+  const day = Date.UTC(2024, 4, 1);
+
+  test("bin means are compensated sums, as pandas': one huge value does not swallow the small ones", () => {
+    const out = resampleMean(
+      trace(
+        [0, 1, 2, 3, 4].map((s) => day + s * 1000),
+        [1e16, 1, 1, 1, 1],
+      ),
+      60,
+    );
+    // A plain running sum loses every +1 (1e16 + 1 rounds back to 1e16) and gives 2e15.
+    expect([...out.values[0]!]).toEqual([(1e16 + 4) / 5]);
+  });
+
+  test("rows without a time are left out, not put in the first bin", () => {
+    const out = resampleMean(trace([day + 1000, Number.NaN, day + 2000, Number.POSITIVE_INFINITY], [1, 1000, 3, 2000]), 60);
+    expect([...out.times]).toEqual([day]);
+    expect([...out.values[0]!]).toEqual([2]);
+  });
+
+  test("bins start at midnight of the first sample's day and are labelled by their left edge", () => {
+    const out = resampleMean(trace([day + 95_000, day + 130_000, day + 200_000], [1, 2, 3]), 60);
+    expect([...out.times]).toEqual([day + 60_000, day + 120_000, day + 180_000]);
+    expect(out.rows).toBe(3);
+  });
+
+  test("a trace without any time says what to do instead", () => {
+    expect(() => resampleMean(trace([Number.NaN], [1]), 60)).toThrow(
+      "the trace has no time column, so it cannot be resampled; build the dataset without --sample-interval",
+    );
+  });
+
+  test("dropIncompleteRows keeps times and every column of the rows it keeps", () => {
+    const out = dropIncompleteRows(trace([1, 2, 3, 4], [1, 2, Number.NaN, 4], [5, Number.NaN, 7, 8], [9, 10, 11, 12]));
+    expect(out.rows).toBe(2);
+    expect([...out.times]).toEqual([1, 4]);
+    expect(out.values.map((c) => [...c])).toEqual([
+      [1, 4],
+      [5, 8],
+      [9, 12],
+    ]);
+  });
+});
+
+describe("every sample interval alias", () => {
+  test("each unit spelling, a count, and spaces around", () => {
+    const seconds: [string, number][] = [
+      ["1s", 1],
+      ["1S", 1],
+      ["1sec", 1],
+      ["7sec", 7],
+      ["1min", 60],
+      ["1T", 60],
+      ["1h", 3600],
+      ["1H", 3600],
+      ["3H", 10800],
+      ["min", 60],
+    ];
+    for (const [alias, s] of seconds) expect(parseSampleInterval(alias)).toEqual({ alias, seconds: s });
+    expect(parseSampleInterval(" 30s ")).toEqual({ alias: "30s", seconds: 30 });
+  });
+
+  test("a bad alias names itself and gives examples", () => {
+    expect(() => parseSampleInterval("0min")).toThrow(
+      '--sample-interval "0min" is not a pandas offset alias; use e.g. 1s, 10s, 30s, 1min, 5min, 10min or 1h',
+    );
+    for (const bad of ["x1min", "1minx", "1 min", "-1min"]) expect(() => parseSampleInterval(bad)).toThrow(`--sample-interval "${bad}"`);
+  });
+});
