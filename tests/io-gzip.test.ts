@@ -109,10 +109,14 @@ describe("reading a .json.gz file", () => {
   test("not gzip, truncated, or not JSON: one line naming the file, the reason and the fix", async () => {
     const fix = "delete it and run the command that writes it again";
     writeFileSync(join(dir, "plain.json.gz"), '{"a": 1}');
-    await expect(readJsonGz(disk, join(dir, "plain.json.gz"))).rejects.toThrow(`${join(dir, "plain.json.gz")} is not gzip-compressed; ${fix}`);
+    await expect(readJsonGz(disk, join(dir, "plain.json.gz"))).rejects.toThrow(
+      `${join(dir, "plain.json.gz")} is not gzip-compressed; ${fix}`,
+    );
     const whole = gzipSync('{"a": 1}');
     writeFileSync(join(dir, "cut.json.gz"), whole.subarray(0, whole.length - 6));
-    await expect(readJsonGz(disk, join(dir, "cut.json.gz"))).rejects.toThrow(`${join(dir, "cut.json.gz")} is damaged (unexpected end of file); ${fix}`);
+    await expect(readJsonGz(disk, join(dir, "cut.json.gz"))).rejects.toThrow(
+      `${join(dir, "cut.json.gz")} is damaged (unexpected end of file); ${fix}`,
+    );
     writeFileSync(join(dir, "text.json.gz"), gzipSync("{nope"));
     await expect(readJsonGz(disk, join(dir, "text.json.gz"), "run cache-data again")).rejects.toThrow(
       /text\.json\.gz is damaged \(JSON Parse error: [^\n)]{4,}\); run cache-data again$/,

@@ -165,7 +165,12 @@ describe("--split-order", () => {
     // Time wins over the id: the newest run sorts last even when its id sorts first.
     await writeRunMetadata(ws, "a-newest", meta("2025-01-01 00:00:00"));
     await writeRunMetadata(ws, "z-oldest", meta("2023-01-01 00:00:00"));
-    expect((await oldestFirst(ws, ["a-newest", "r-late", "z-oldest", "r-early"])).runs).toEqual(["z-oldest", "r-early", "r-late", "a-newest"]);
+    expect((await oldestFirst(ws, ["a-newest", "r-late", "z-oldest", "r-early"])).runs).toEqual([
+      "z-oldest",
+      "r-early",
+      "r-late",
+      "a-newest",
+    ]);
     expect((await oldestFirst(ws, ["z-oldest", "a-newest"])).runs).toEqual(["z-oldest", "a-newest"]);
   });
 
