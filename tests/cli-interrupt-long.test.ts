@@ -27,7 +27,7 @@ let history: HistoryDb;
 let logs: TestLogServer;
 
 beforeAll(async () => {
-  writeCache(
+  await writeCache(
     root,
     BUILD_NAME,
     Array.from({ length: CACHED }, (_, i) => ({ uuid: uuidFor(i), trace: traces[statusOf(i)], status: statusOf(i) })),

@@ -89,7 +89,7 @@ describe("Ctrl-C", () => {
     // Enough runs that the dev and test sets are still being filled when the signal lands; a few traces,
     // gzipped once, stand for them all (making 600 distinct ones would take most of the test's time).
     const traces = Array.from({ length: 6 }, (_, k) => gzip(new TextEncoder().encode(syntheticDstat(600, k + 1))));
-    writeCache(
+    await writeCache(
       join(root, "rebuild"),
       "tempest-full",
       Array.from({ length: 600 }, (_, i) => ({
