@@ -204,7 +204,7 @@ describe("file-system trouble on the data path", () => {
   test("the data path is a file: one line naming it and the fix", () => {
     const r = ciml(["cache-data", "--data-path", join(work, "a-file"), "--db-uri", `sqlite:///${db}`]);
     expect(r.err).toBe(
-      `error: ${work}/a-file is a file where a folder is needed (for ${work}/a-file/.raw); move the file away or choose another folder\n`,
+      `error: ${work}/a-file is a file where a folder is needed (for ${work}/a-file/.raw/tempest-full.json.gz); move the file away or choose another folder\n`,
     );
     expect(r.code).toBe(1);
   });

@@ -34,14 +34,18 @@ const timers = new Set<ReturnType<typeof setInterval>>();
 /** Every trainer started: one a failed test left running (it runs until Ctrl-C) is killed at the end. */
 const children: { kill(signal?: number | NodeJS.Signals): void; exitCode: number | null }[] = [];
 
-/** A download that never ends: headers at once, then a byte now and then, so no clock but --timeout runs out. */
+/**
+ * A download that never ends: headers at once, then a byte now and then, so no clock but --timeout runs out.
+ * The bytes are a dstat CSV's header and then blank lines, which the check (it reads while the body streams)
+ * accepts so far: anything that is not dstat would be refused at once, and the download would end.
+ */
 function trickle(): Response {
   let timer: ReturnType<typeof setInterval>;
   return new Response(
     new ReadableStream({
       start(c) {
-        c.enqueue(new Uint8Array([0x1f, 0x8b]));
-        timer = setInterval(() => c.enqueue(new Uint8Array([0])), 2000);
+        c.enqueue(new TextEncoder().encode('"time","usr","sys"\n'));
+        timer = setInterval(() => c.enqueue(new TextEncoder().encode("\n")), 2000);
         timers.add(timer);
       },
       cancel() {

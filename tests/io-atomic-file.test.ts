@@ -1,6 +1,17 @@
 // Temp files in shared directories (plots go to /tmp by default) and on full disks.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskFullError, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
@@ -172,5 +183,16 @@ describe("whole or not at all: sweeping", () => {
     expect(sweepTemps(folder)).toBe(2);
     expect(readdirSync(folder)).toEqual(["kept.json"]);
     expect(sweepTemps(join(dir, "no-such-folder"))).toBe(0);
+  });
+
+  test("with a grace period, a temp another process is still writing stays; an old one goes", () => {
+    const folder = join(dir, "sweep-grace");
+    const live = writeTemp(join(folder, "live.json.gz"), "being written");
+    const dead = writeTemp(join(folder, "dead.json.gz"), "left by a crash");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(dead, hourAgo, hourAgo);
+    expect(sweepTemps(folder, 600_000)).toBe(1);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(dead)).toBe(false);
   });
 });

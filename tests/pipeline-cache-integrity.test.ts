@@ -166,8 +166,14 @@ describe("two cache-data processes for different build names at once", () => {
         { env, stdout: "pipe", stderr: "pipe" },
       ),
     );
-    const outcomes = await Promise.all(children.map(async (c) => ({ code: await c.exited, err: await new Response(c.stderr).text() })));
-    expect(outcomes).toEqual(builds.map(() => ({ code: 0, err: "" })));
+    const outcomes = await Promise.all(
+      children.map(async (c) => {
+        const [code, out, err] = await Promise.all([c.exited, new Response(c.stdout).text(), new Response(c.stderr).text()]);
+        // With --json an error is a JSON line on stdout: shown when the exit code is not 0.
+        return { code, err, errors: out.split("\n").filter((l) => l.includes('"type":"error"')) };
+      }),
+    );
+    expect(outcomes).toEqual(builds.map(() => ({ code: 0, err: "", errors: [] })));
     const unavailable = await readUnavailableRuns(ws);
     expect(unavailable.size).toBe(1 + 270);
     for (const b of builds) for (const u of missing.get(b)!) expect(unavailable.has(u)).toBe(true);

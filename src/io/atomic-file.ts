@@ -7,7 +7,7 @@
 // created exclusively without following symlinks, so a planted file or link makes the open fail
 // instead of redirecting our bytes into a file of the attacker's choosing.
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CimlError } from "./ciml-error.ts";
 
@@ -90,8 +90,13 @@ export function writeFileAtomic(path: string, content: FileContent): void {
   }
 }
 
-/** Removes temp files left in `dir` by writers that died before their rename. Returns how many. */
-export function sweepTemps(dir: string): number {
+/**
+ * Removes temp files left in `dir` by writers that died before their rename. Returns how many.
+ * `olderThanMs`: only temps not written to for that long. Another process may be writing into the same
+ * folder right now (two cache-data runs for different build names share `.raw/`), and its live temp file
+ * must not vanish under it; a dead writer's temp simply waits for a later sweep.
+ */
+export function sweepTemps(dir: string, olderThanMs = 0): number {
   let removed = 0;
   let names: string[];
   try {
@@ -99,9 +104,12 @@ export function sweepTemps(dir: string): number {
   } catch {
     return 0;
   }
+  const before = Date.now() - olderThanMs;
   for (const name of names) {
     if (!isTempName(name)) continue;
-    rmSync(join(dir, name), { force: true });
+    const path = join(dir, name);
+    if (olderThanMs > 0 && (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > before) continue;
+    rmSync(path, { force: true });
     removed++;
   }
   return removed;

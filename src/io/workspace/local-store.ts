@@ -5,6 +5,9 @@ import { dirname, join } from "node:path";
 import { createExclusive, type FileContent, isTempName, sweepTemps, writeFileAtomic } from "../atomic-file.ts";
 import type { Appender, Store } from "./store.ts";
 
+/** A temp file written to within this long may belong to a writer still at work in another process. */
+const LIVE_WRITER_GRACE_MS = 10 * 60_000;
+
 export class LocalStore implements Store {
   readonly readsInFlight = 1;
   constructor(readonly root: string) {}
@@ -52,7 +55,7 @@ export class LocalStore implements Store {
   }
 
   async sweep(folder: string): Promise<void> {
-    sweepTemps(folder);
+    sweepTemps(folder, LIVE_WRITER_GRACE_MS);
   }
 
   appender(location: string): Appender {
