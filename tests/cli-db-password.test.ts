@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mysql from "mysql2/promise";
-import { dropDatabase, MARIADB, uniqueDatabaseName } from "./helpers/mariadb.ts";
+import { adminQuery, dropDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const PASSWORD = "Qz7k@Kx9w/Vb4n#Wm2p?Jt6r:Hy3s@Pq8v";
@@ -15,25 +14,16 @@ const user = `ciml_pw_${process.pid}`;
 const uri = (password: string) => `mysql+pymysql://${user}:${password}@127.0.0.1:3306/${database}`;
 const dir = mkdtempSync(join(tmpdir(), "ciml-password-"));
 
-async function admin(sql: string, params: unknown[] = []): Promise<void> {
-  const c = await mysql.createConnection(MARIADB);
-  try {
-    await c.query(sql, params);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
-  await admin(`CREATE DATABASE \`${database}\``);
+  await adminQuery(`CREATE DATABASE \`${database}\``);
   for (const host of ["localhost", "127.0.0.1", "%"]) {
-    await admin("CREATE USER ?@? IDENTIFIED BY ?", [user, host, PASSWORD]);
-    await admin(`GRANT ALL ON \`${database}\`.* TO ?@?`, [user, host]);
+    await adminQuery("CREATE USER ?@? IDENTIFIED BY ?", [user, host, PASSWORD]);
+    await adminQuery(`GRANT ALL ON \`${database}\`.* TO ?@?`, [user, host]);
   }
 });
 
 afterAll(async () => {
-  for (const host of ["localhost", "127.0.0.1", "%"]) await admin("DROP USER IF EXISTS ?@?", [user, host]);
+  for (const host of ["localhost", "127.0.0.1", "%"]) await adminQuery("DROP USER IF EXISTS ?@?", [user, host]);
   await dropDatabase(database);
   rmSync(dir, { recursive: true, force: true });
 });

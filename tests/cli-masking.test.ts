@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import mysql from "mysql2/promise";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
-import { dropDatabase, MARIADB, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
+import { adminQuery, dropDatabase, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const PASSWORD = "Vg3p@Lr8c/Tw5m#Ka1x?Qz9n:Bd4h";
@@ -19,15 +18,6 @@ const URI = `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:3306/${database}`;
 const SHOWN = `mysql+pymysql://${user}:***@127.0.0.1:3306/${database}`;
 const dir = mkdtempSync(join(tmpdir(), "ciml-masking-"));
 const HOSTS = ["localhost", "127.0.0.1", "%"];
-
-async function admin(sql: string, params: unknown[] = []): Promise<void> {
-  const c = await mysql.createConnection(MARIADB);
-  try {
-    await c.query(sql, params);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Runs ciml without blocking this process, which serves the child's log server. */
 async function ciml(args: string[], extraEnv: Record<string, string> = {}) {
@@ -71,17 +61,17 @@ let predictedBuild = "";
 beforeAll(async () => {
   // A remote database's runs are fetched over HTTP, never from local files.
   logs = serveLogTree({ root: join(dir, "logs") });
-  await admin(`CREATE DATABASE \`${database}\``);
+  await adminQuery(`CREATE DATABASE \`${database}\``);
   for (const host of HOSTS) {
-    await admin("CREATE USER ?@? IDENTIFIED BY ?", [user, host, PASSWORD]);
-    await admin(`GRANT ALL ON \`${database}\`.* TO ?@?`, [user, host]);
+    await adminQuery("CREATE USER ?@? IDENTIFIED BY ?", [user, host, PASSWORD]);
+    await adminQuery(`GRANT ALL ON \`${database}\`.* TO ?@?`, [user, host]);
   }
 });
 
 afterAll(async () => {
   for (const t of trainers) if (t.exitCode === null) t.kill("SIGKILL");
   logs.stop();
-  for (const host of HOSTS) await admin("DROP USER IF EXISTS ?@?", [user, host]);
+  for (const host of HOSTS) await adminQuery("DROP USER IF EXISTS ?@?", [user, host]);
   await dropDatabase(database);
   rmSync(dir, { recursive: true, force: true });
 });

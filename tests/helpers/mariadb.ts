@@ -11,13 +11,18 @@ export function mariadbUri(database: string, scheme = "mysql+pymysql"): string {
   return `${scheme}://${MARIADB.user}@${MARIADB.host}:${MARIADB.port}/${database}`;
 }
 
-export async function dropDatabase(database: string): Promise<void> {
+/** One statement as root outside any database (creating users, granting, dropping databases). */
+export async function adminQuery(sql: string, params: unknown[] = []): Promise<void> {
   const c = await mysql.createConnection(MARIADB);
   try {
-    await c.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await c.query(sql, params);
   } finally {
     await c.end();
   }
+}
+
+export function dropDatabase(database: string): Promise<void> {
+  return adminQuery(`DROP DATABASE IF EXISTS \`${database}\``);
 }
 
 export async function queryDatabase<T>(database: string, sql: string, params: unknown[] = []): Promise<T[]> {
