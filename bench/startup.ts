@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tableRow } from "./table-row.ts";
 
 const runs = Number(process.argv[2] ?? 20);
 const root = join(import.meta.dir, "..");
@@ -79,6 +80,14 @@ try {
       ].join("  ")}`,
     );
   console.log(`\n${runs} starts each, in turns; ratio against the hello-world's figure of the same kind (goal: at most 2×)`);
+  for (const word of ["--help", "--version"]) {
+    const t = timings[`ciml ${word} (bytecode)`]!;
+    tableRow(
+      `ciml ${word} start vs a compiled hello-world`,
+      `median ${median(t.wallMs).toFixed(1)} ms, ${(median(t.wallMs) / median(base.wallMs)).toFixed(1)}×`,
+      "≤ 2×",
+    );
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
