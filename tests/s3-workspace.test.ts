@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { S3Store } from "../src/io/workspace/s3-store.ts";
 import { withPredictor } from "../src/pipeline/predict/predict-build.ts";
 import { S3_KEY, type S3Server, startS3Server } from "./helpers/s3-server.ts";
 
@@ -157,6 +158,15 @@ describe("a workspace in an S3 bucket", () => {
       expect(await objectJson(`team/${name}`)).toEqual(JSON.parse(gunzipSync(local.get(name)!).toString()));
   }, 60_000);
 
+  test("a file too large for one PUT goes up in parts, reads back whole, and leaves no other object", async () => {
+    const store = new S3Store(`s3://${s3.bucket}/big`, s3.client);
+    // 8 MiB parts: two whole and a short last one, each byte telling its place.
+    const bytes = new Uint8Array(20 * 1024 * 1024 + 3).map((_, i) => (i * 7) % 251);
+    await store.write(`s3://${s3.bucket}/big/x.npz`, bytes);
+    expect(Buffer.compare(await client().file("big/x.npz").bytes(), bytes)).toBe(0);
+    expect(await store.list(`s3://${s3.bucket}/big`)).toEqual(["x.npz"]);
+  }, 60_000);
+
   test("two cache-data processes for different build names at once keep every run and every unavailable entry", async () => {
     const flags = ["--db-uri", db, "--data-path", `s3://${s3.bucket}/together`, "--s3-url", s3.url, "--no-tui"];
     const spawn = (build: string) =>
@@ -234,22 +244,18 @@ describe("a running predictor and a newly published model", () => {
         return () => undefined;
       },
     };
-    await withPredictor(
-      options,
-      (e) => events.push(e as { type: string }),
-      async (p) => {
-        const first = p.model.manifest;
-        const common = ["--data-path", `s3://${s3.bucket}/team`, "--s3-url", s3.url, "--no-tui"];
-        ok(["setup-experiment", "--experiment", "e", "--force", "--hidden-layers", "4", "--epochs", "2", "--batch-size", "4", ...common]);
-        ok(["train-model", "--dataset", "ds", "--experiment", "e", ...common]);
-        await p.refreshModel();
-        expect(p.model.manifest).toBe(first);
-        reload();
-        await p.refreshModel();
-        expect(p.model.manifest).not.toEqual(first);
-        expect(events.some((e) => e.message?.startsWith("loaded the newer model published in s3://ciml/team/ds/e"))).toBe(true);
-      },
-    );
+    await withPredictor(options, { emit: (e) => events.push(e as { type: string }) }, async (p) => {
+      const first = p.model.manifest;
+      const common = ["--data-path", `s3://${s3.bucket}/team`, "--s3-url", s3.url, "--no-tui"];
+      ok(["setup-experiment", "--experiment", "e", "--force", "--hidden-layers", "4", "--epochs", "2", "--batch-size", "4", ...common]);
+      ok(["train-model", "--dataset", "ds", "--experiment", "e", ...common]);
+      await p.refreshModel();
+      expect(p.model.manifest).toBe(first);
+      reload();
+      await p.refreshModel();
+      expect(p.model.manifest).not.toEqual(first);
+      expect(events.some((e) => e.message?.startsWith("loaded the newer model published in s3://ciml/team/ds/e"))).toBe(true);
+    });
   }, 300_000);
 });
 
