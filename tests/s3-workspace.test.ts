@@ -167,6 +167,15 @@ describe("a workspace in an S3 bucket", () => {
     expect(await store.list(`s3://${s3.bucket}/big`)).toEqual(["x.npz"]);
   }, 60_000);
 
+  test("when a file was written comes from the bucket (found-runs.ts compacts by it); a missing one has none", async () => {
+    const store = new S3Store(`s3://${s3.bucket}/aged`, s3.client);
+    const before = Date.now();
+    await store.write(`s3://${s3.bucket}/aged/x.json.gz`, "x");
+    // S3 keeps whole seconds.
+    expect(await store.modified(`s3://${s3.bucket}/aged/x.json.gz`)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(await store.modified(`s3://${s3.bucket}/aged/missing.json.gz`)).toBeUndefined();
+  });
+
   test("two cache-data processes for different build names at once keep every run and every unavailable entry", async () => {
     const flags = ["--db-uri", db, "--data-path", `s3://${s3.bucket}/together`, "--s3-url", s3.url, "--no-tui"];
     const spawn = (build: string) =>

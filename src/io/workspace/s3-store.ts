@@ -212,6 +212,18 @@ export class S3Store implements Store {
     return this.request("check of", location, () => this.client.exists(key));
   }
 
+  async modified(location: string): Promise<number | undefined> {
+    const key = this.key(location);
+    return this.request("check of", location, async () => {
+      try {
+        return (await this.client.stat(key)).lastModified.getTime();
+      } catch (err) {
+        if (codeOf(err) === "NoSuchKey") return undefined;
+        throw err;
+      }
+    });
+  }
+
   async list(folder: string): Promise<string[]> {
     const prefix = `${this.key(folder)}/`.replace(/^\//, "");
     const names: string[] = [];
