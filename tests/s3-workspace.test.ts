@@ -166,7 +166,11 @@ describe("a workspace in an S3 bucket", () => {
     const store = new S3Store(`s3://${s3.bucket}/big`, s3.client);
     // 8 MiB parts: two whole and a short last one, each byte telling its place.
     const bytes = new Uint8Array(20 * 1024 * 1024 + 3).map((_, i) => (i * 7) % 251);
-    await store.write(`s3://${s3.bucket}/big/x.npz`, bytes);
+    // Handed over in uneven pieces, as an npz is written member by member: the parts cut across them.
+    const cuts = [0, 3_000_007, 8 * 1024 * 1024 + 1, 8 * 1024 * 1024 + 2, bytes.length];
+    await store.write(`s3://${s3.bucket}/big/x.npz`, (emit) => {
+      for (let k = 1; k < cuts.length; k++) emit(bytes.subarray(cuts[k - 1], cuts[k]));
+    });
     expect(Buffer.compare(await client().file("big/x.npz").bytes(), bytes)).toBe(0);
     expect(await store.list(`s3://${s3.bucket}/big`)).toEqual(["x.npz"]);
   }, 60_000);

@@ -1,6 +1,7 @@
 // A loopback HTTP server that answers the way a busy or stuck S3 does, for the behaviours s3rver
 // (helpers/s3-server.ts) cannot be made to show on demand: SlowDown, a request never answered, the steps
-// of a multipart upload. Each request is logged as `METHOD /path?query`, in the order it came.
+// of a multipart upload; or that stands in front of s3rver and passes requests on until told to stop.
+// Each request is logged as `METHOD /path?query`, in the order it came.
 
 const SLOW_DOWN = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`;
 const EMPTY_LISTING = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>bkt</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`;
@@ -16,6 +17,14 @@ export function emptyBucket(req: Request): Response {
 
 /** An answer that never comes (the connection stays open until the server stops). */
 export const never = (): Promise<Response> => new Promise(() => {});
+
+/** The request passed on to a real S3 server at `target` (s3rver), and its answer passed back. */
+export async function forward(req: Request, target: string): Promise<Response> {
+  const url = new URL(req.url);
+  const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+  const answer = await fetch(new URL(`${url.pathname}${url.search}`, target), { method: req.method, headers: req.headers, body });
+  return new Response(req.method === "HEAD" ? null : await answer.arrayBuffer(), { status: answer.status, headers: answer.headers });
+}
 
 export interface LoopbackS3 {
   url: string;

@@ -54,8 +54,22 @@ async function send(
 
 const xmlEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
-/** Uploads `body` in parts of `partSize`, `inFlight` at once; the object appears only when all are in. */
-export async function uploadInParts(t: MultipartTarget, body: Uint8Array, partSize: number, inFlight: number): Promise<void> {
+/** Bytes `start` to `end` of the chunks laid end to end: one part is copied at a time, never the whole body. */
+function slice(chunks: Uint8Array[], start: number, end: number): Uint8Array {
+  const part = new Uint8Array(end - start);
+  let at = 0;
+  for (const chunk of chunks) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, chunk.length);
+    if (from < to) part.set(chunk.subarray(from, to), at + from - start);
+    at += chunk.length;
+  }
+  return part;
+}
+
+/** Uploads `chunks`, end to end, in parts of `partSize`, `inFlight` at once; the object appears only when all are in. */
+export async function uploadInParts(t: MultipartTarget, chunks: Uint8Array[], partSize: number, inFlight: number): Promise<void> {
+  const size = chunks.reduce((n, c) => n + c.length, 0);
   const uploadId = await t.retried("start", async () => {
     const { answer } = await send(t, "POST", { uploads: "" }, t.stop);
     const id = /<UploadId>([^<]{1,1024})<\/UploadId>/.exec(answer)?.[1];
@@ -66,12 +80,12 @@ export async function uploadInParts(t: MultipartTarget, body: Uint8Array, partSi
   const siblings = new AbortController();
   const signal = AbortSignal.any([t.stop, siblings.signal]);
   try {
-    const count = Math.ceil(body.length / partSize);
+    const count = Math.ceil(size / partSize);
     const etags: string[] = [];
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < count; i = next++) {
-        const part = body.subarray(i * partSize, (i + 1) * partSize);
+        const part = slice(chunks, i * partSize, Math.min((i + 1) * partSize, size));
         etags[i] = await t.retried(`part ${i + 1}`, async () => {
           const { etag } = await send(t, "PUT", { partNumber: String(i + 1), uploadId }, signal, part);
           if (!etag) throw s3Failure(200, "<Code>NoETag</Code><Message>a part was answered without an ETag</Message>");

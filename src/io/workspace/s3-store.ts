@@ -204,7 +204,7 @@ export class S3Store implements Store {
       stop: this.stop,
       retried: <T>(step: string, attempt: () => Promise<T>) => this.request(`upload (${step}) of`, location, attempt),
     };
-    await uploadInParts(target, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), PART_SIZE, PARTS_IN_FLIGHT);
+    await uploadInParts(target, chunks, PART_SIZE, PARTS_IN_FLIGHT);
   }
 
   async exists(location: string): Promise<boolean> {
