@@ -54,7 +54,7 @@ try {
     return out;
   };
   const totals: number[] = [];
-  await withPredictor({ dataPath: data, dbUri, dataset: "ds", experiment: "dnn" }, quiet.emit, async (p) => {
+  await withPredictor({ dataPath: data, dbUri, dataset: "ds", experiment: "dnn" }, quiet, async (p) => {
     for (const buildUuid of staged) {
       const [run] = await time("run source queries (runs of the build, their metadata)", async () => {
         const { runs } = await p.source.runsOfBuild(buildUuid, "tempest-full", quiet.signal);

@@ -21,6 +21,12 @@ async function main(words: string[], programs: (string | undefined)[]): Promise<
   return runCli(words, programs, process.env, versionLine());
 }
 
+/** Exit code of a command stopped by Ctrl-C (run-step.ts). */
+const INTERRUPTED = 130;
+
 if (import.meta.main) {
   process.exitCode = await main(process.argv.slice(2), [process.argv0, process.argv[1]]);
+  // An interrupted command ends here: a request that cannot be cancelled (Bun.S3Client takes no
+  // AbortSignal) was left behind, and would otherwise hold the process until its server answers.
+  if (process.exitCode === INTERRUPTED) process.exit(INTERRUPTED);
 }

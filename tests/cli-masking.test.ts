@@ -9,8 +9,8 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { adminQuery, dropDatabase, queryDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
+import { cimlEnv, MAIN, runCiml, simulateArgs } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const PASSWORD = "Vg3p@Lr8c/Tw5m#Ka1x?Qz9n:Bd4h";
 const database = uniqueDatabaseName("masking");
 const user = `ciml_mask_${process.pid}`;
@@ -20,17 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), "ciml-masking-"));
 const HOSTS = ["localhost", "127.0.0.1", "%"];
 
 /** Runs ciml without blocking this process, which serves the child's log server. */
-async function ciml(args: string[], extraEnv: Record<string, string> = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CIML_")));
-  const p = Bun.spawn([process.execPath, MAIN, ...args], {
-    cwd: dir,
-    env: { ...env, CI: "true", ...extraEnv },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+const ciml = (args: string[], extraEnv: Record<string, string> = {}) => runCiml(args, dir, extraEnv);
 
 /** Every piece of the password between its special characters, so a half-masked password is caught too. */
 function expectNoPiece(text: string): void {
@@ -78,21 +68,7 @@ afterAll(async () => {
 
 describe("a MariaDB password through the walk-through, on success", () => {
   test("simulate: 'Wrote … to <uri>' and the summary name the database masked, in every face", async () => {
-    const seen = await everyFace([
-      "simulate",
-      "--runs",
-      "16",
-      "--missing-rate",
-      "0",
-      "--db-uri",
-      URI,
-      "--log-root",
-      "logs",
-      "--log-url",
-      logs.url,
-      "--interval",
-      "60",
-    ]);
+    const seen = await everyFace(simulateArgs(16, 0, URI, logs.url));
     expect(seen).toContain(`to ${SHOWN}; logs under logs`);
     // The second and third runs add to the database: that line names it too.
     expect(seen).toContain(`${SHOWN} already holds 32 runs`);
@@ -123,12 +99,11 @@ describe("a MariaDB password through the walk-through, on success", () => {
   }, 120_000);
 
   test("mqtt-trainer: with --debug, plain and --json, from the first event to the summary", async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CIML_")));
     for (const face of ["--no-tui", "--json"]) {
       const topic = `ciml-test/masking-${process.pid}${face}`;
       const args = ["mqtt-trainer", face, "--debug", "--mqtt-hostname", "127.0.0.1", "--topic", `${topic}/#`];
       args.push("--publish-topic", `${topic}-out`, "--db-uri", URI, "--dataset", "ds", "--experiment", "dnn");
-      const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: { ...env, CI: "true" }, stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: cimlEnv(), stdout: "pipe", stderr: "pipe" });
       let seen = "";
       const decoder = new TextDecoder();
       const pumped = Promise.all(

@@ -8,8 +8,8 @@ import { join, relative } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
 import { disk } from "./helpers/disk.ts";
 import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
+import { cimlEnv, MAIN, type Outcome, runCiml, simulateArgs } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-troubleshooting-"));
 const PAGE = readFileSync(join(import.meta.dir, "../docs/troubleshooting.md"), "utf8");
 
@@ -31,23 +31,12 @@ function pattern(span: string): RegExp {
   return /^(error|warning): /.test(span) ? new RegExp(`^${body}$`) : new RegExp(`(^| )${body}( |$)`);
 }
 
-type Outcome = { code: number; out: string; err: string };
-
-function env(extra: Record<string, string> = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CIML_")));
-  return { ...clean, CI: "true", ...extra };
-}
-
 /** Runs ciml without blocking this process, which serves the child's log server. */
-async function ciml(...args: string[]): Promise<Outcome> {
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+const ciml = (...args: string[]): Promise<Outcome> => runCiml(args, dir);
 
 /** Runs ciml and sends Ctrl-C once it has printed its first line. */
 async function interrupted(...args: string[]): Promise<Outcome> {
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env: cimlEnv(), stdout: "pipe", stderr: "pipe" });
   const reader = p.stdout.getReader();
   let out = "";
   // A deadline: a command that prints nothing is killed, and the test fails on its exit code.
@@ -94,21 +83,7 @@ beforeAll(async () => {
     },
   });
   silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const sim = await ciml(
-    "simulate",
-    "--runs",
-    "40",
-    "--missing-rate",
-    "0.2",
-    "--db-uri",
-    "sqlite:///ci.db",
-    "--log-root",
-    "logs",
-    "--log-url",
-    logs.url,
-    "--interval",
-    "60",
-  );
+  const sim = await ciml(...simulateArgs(40, 0.2, "sqlite:///ci.db", logs.url));
   expect(sim.code).toBe(0);
   [html = "", stalled = ""] = runDirs();
   cacheData = await ciml("cache-data", "--db-uri", "sqlite:///ci.db", "--no-tui");
@@ -147,13 +122,7 @@ const SCENARIOS: Record<string, { code: number; run: () => Promise<Outcome> }> =
     code: 1,
     run: async () => {
       const elsewhere = mkdtempSync(join(dir, "empty-"));
-      const p = Bun.spawn([process.execPath, MAIN, "cache-data", "--db-uri", "sqlite:///ci.db"], {
-        cwd: elsewhere,
-        env: env(),
-        stderr: "pipe",
-      });
-      const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-      return { code, out: "", err };
+      return runCiml(["cache-data", "--db-uri", "sqlite:///ci.db"], elsewhere);
     },
   },
   "error: database URI …: …; expected mysql+pymysql://…": {
@@ -190,15 +159,12 @@ const SCENARIOS: Record<string, { code: number; run: () => Promise<Outcome> }> =
     code: 1,
     run: async () => {
       // Port 1 on loopback: nothing listens there. The keys are placeholders, never shown.
-      const p = Bun.spawn([process.execPath, MAIN, "build-dataset", "--data-path", "s3://ciml/team", "--s3-url", "http://127.0.0.1:1"], {
-        cwd: dir,
-        env: env({ AWS_ACCESS_KEY_ID: "AKIATROUBLESHOOTING", AWS_SECRET_ACCESS_KEY: "troubleshooting-secret" }),
-        stdout: "pipe",
-        stderr: "pipe",
+      const r = await runCiml(["build-dataset", "--data-path", "s3://ciml/team", "--s3-url", "http://127.0.0.1:1"], dir, {
+        AWS_ACCESS_KEY_ID: "AKIATROUBLESHOOTING",
+        AWS_SECRET_ACCESS_KEY: "troubleshooting-secret",
       });
-      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      expect(`${out}${err}`).not.toContain("troubleshooting-secret");
-      return { code, out, err };
+      expect(`${r.out}${r.err}`).not.toContain("troubleshooting-secret");
+      return r;
     },
   },
   "error: interrupted; nothing half-written was kept, run the command again to resume": {

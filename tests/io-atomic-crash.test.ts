@@ -7,13 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { disk } from "./helpers/disk.ts";
+import { runKilledAt } from "./helpers/kill-at-syscall.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const child = join(import.meta.dir, "helpers", "writer-child.ts");
 const COUNT = 200_000;
-// Only the main thread is traced (no -f), where the JavaScript runs; it may also write to wake Bun's other
-// threads, so killing at each of the first eight writes covers every point of a save made of a few writes.
+// The traced main thread may also write to wake Bun's other threads, so killing at each of the first
+// eight writes covers every point of a save made of a few writes.
 const KILL_POINTS = 8;
 
 test("a writer killed at any write leaves the old file or the new one, whole", async () => {
@@ -22,22 +23,9 @@ test("a writer killed at any write leaves the old file or the new one, whole", a
   let completed = 0;
   for (let when = 1; when <= KILL_POINTS; when++) {
     await writeJsonGz(disk, path, old);
-    const run = Bun.spawnSync([
-      "strace",
-      "-qq",
-      "-o",
-      "/dev/null",
-      "-e",
-      "trace=write,pwrite64,writev",
-      "-e",
-      `inject=write,pwrite64,writev:signal=SIGKILL:when=${when}`,
-      process.execPath,
-      child,
-      path,
-      String(COUNT),
-    ]);
+    const finished = runKilledAt(["write", "pwrite64", "writev"], when, child, [path, String(COUNT)]);
     const value = (await readJsonGz(disk, path)) as { values: number[] };
-    if (run.exitCode === 0) {
+    if (finished) {
       completed++;
       expect(value.values).toHaveLength(COUNT);
     } else {

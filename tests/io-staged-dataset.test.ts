@@ -6,6 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runKilledAt } from "./helpers/kill-at-syscall.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ciml-staged-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,23 +32,10 @@ test("a commit killed at any rename or unlink leaves the old dataset, the new on
     mkdirSync(join(dir, "dnn"), { recursive: true });
     for (const f of OLD_FILES) writeFileSync(join(dir, f), "old");
     writeFileSync(join(dir, "dnn", "model.json"), "model");
-    const run = Bun.spawnSync([
-      "strace",
-      "-qq",
-      "-o",
-      "/dev/null",
-      "-e",
-      "trace=rename,renameat,renameat2,unlink,unlinkat,rmdir",
-      "-e",
-      `inject=rename,renameat,renameat2,unlink,unlinkat,rmdir:signal=SIGKILL:when=${when}`,
-      process.execPath,
-      child,
-      root,
-      ...NEW_FILES,
-    ]);
+    const finished = runKilledAt(["rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir"], when, child, [root, ...NEW_FILES]);
     const after = contents(dir);
     const config = after["model_config.json.gz"];
-    if (run.exitCode === 0) {
+    if (finished) {
       outcomes.add("new");
       expect(after).toEqual(Object.fromEntries(NEW_FILES.map((f) => [f, "new"])));
       expect(existsSync(join(root, ".staging"))).toBe(false);

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { S3Store } from "../src/io/workspace/s3-store.ts";
 import { withPredictor } from "../src/pipeline/predict/predict-build.ts";
 import { S3_KEY, type S3Server, startS3Server } from "./helpers/s3-server.ts";
 
@@ -38,15 +39,12 @@ async function objectJson(key: string): Promise<unknown> {
   return JSON.parse(gunzipSync(await client().file(key).bytes()).toString());
 }
 
-/** The five commands of the workflow on one data path; returns what db-batch-predict said, as JSON lines. */
-function workflow(dataPath: string, buildName = "tempest-full"): { predictions: unknown[]; result: Record<string, unknown> } {
-  const s3Flags = dataPath.startsWith("s3://") ? ["--s3-url", s3.url] : [];
-  const common = ["--data-path", dataPath, ...s3Flags, "--no-tui"];
-  ok(["cache-data", "--build-name", buildName, "--db-uri", db, ...common]);
-  ok([
+/** build-dataset's words for every dataset of these tests: the same features, interval and runs. */
+function buildDataset(dataset: string, buildName: string): string[] {
+  return [
     "build-dataset",
     "--dataset",
-    "ds",
+    dataset,
     "--build-name",
     buildName,
     "--features-regex",
@@ -55,8 +53,15 @@ function workflow(dataPath: string, buildName = "tempest-full"): { predictions: 
     "1min",
     "--slicer",
     ":20",
-    ...common,
-  ]);
+  ];
+}
+
+/** The five commands of the workflow on one data path; returns what db-batch-predict said, as JSON lines. */
+function workflow(dataPath: string, buildName = "tempest-full"): { predictions: unknown[]; result: Record<string, unknown> } {
+  const s3Flags = dataPath.startsWith("s3://") ? ["--s3-url", s3.url] : [];
+  const common = ["--data-path", dataPath, ...s3Flags, "--no-tui"];
+  ok(["cache-data", "--build-name", buildName, "--db-uri", db, ...common]);
+  ok([...buildDataset("ds", buildName), ...common]);
   ok([
     "setup-experiment",
     "--experiment",
@@ -157,6 +162,28 @@ describe("a workspace in an S3 bucket", () => {
       expect(await objectJson(`team/${name}`)).toEqual(JSON.parse(gunzipSync(local.get(name)!).toString()));
   }, 60_000);
 
+  test("a file too large for one PUT goes up in parts, reads back whole, and leaves no other object", async () => {
+    const store = new S3Store(`s3://${s3.bucket}/big`, s3.client);
+    // 8 MiB parts: two whole and a short last one, each byte telling its place.
+    const bytes = new Uint8Array(20 * 1024 * 1024 + 3).map((_, i) => (i * 7) % 251);
+    // Handed over in uneven pieces, as an npz is written member by member: the parts cut across them.
+    const cuts = [0, 3_000_007, 8 * 1024 * 1024 + 1, 8 * 1024 * 1024 + 2, bytes.length];
+    await store.write(`s3://${s3.bucket}/big/x.npz`, (emit) => {
+      for (let k = 1; k < cuts.length; k++) emit(bytes.subarray(cuts[k - 1], cuts[k]));
+    });
+    expect(Buffer.compare(await client().file("big/x.npz").bytes(), bytes)).toBe(0);
+    expect(await store.list(`s3://${s3.bucket}/big`)).toEqual(["x.npz"]);
+  }, 60_000);
+
+  test("when a file was written comes from the bucket (found-runs.ts compacts by it); a missing one has none", async () => {
+    const store = new S3Store(`s3://${s3.bucket}/aged`, s3.client);
+    const before = Date.now();
+    await store.write(`s3://${s3.bucket}/aged/x.json.gz`, "x");
+    // S3 keeps whole seconds.
+    expect(await store.modified(`s3://${s3.bucket}/aged/x.json.gz`)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(await store.modified(`s3://${s3.bucket}/aged/missing.json.gz`)).toBeUndefined();
+  });
+
   test("two cache-data processes for different build names at once keep every run and every unavailable entry", async () => {
     const flags = ["--db-uri", db, "--data-path", `s3://${s3.bucket}/together`, "--s3-url", s3.url, "--no-tui"];
     const spawn = (build: string) =>
@@ -185,20 +212,7 @@ describe("a workspace in an S3 bucket", () => {
     const bucket = client();
     for (const [name, bytes] of filesOf(local)) await bucket.write(`synced/${name}`, bytes);
     const common = ["--data-path", `s3://${s3.bucket}/synced`, "--s3-url", s3.url, "--no-tui"];
-    ok([
-      "build-dataset",
-      "--dataset",
-      "again",
-      "--build-name",
-      "tempest-full",
-      "--features-regex",
-      "(usr|1m)",
-      "--sample-interval",
-      "1min",
-      "--slicer",
-      ":20",
-      ...common,
-    ]);
+    ok([...buildDataset("again", "tempest-full"), ...common]);
     ok(["train-model", "--dataset", "again", "--experiment", "e", ...common]);
     // The same runs in the same sets; the split file came with the copy, so it was reused (seed: null).
     const original = (file: string) =>
@@ -234,22 +248,18 @@ describe("a running predictor and a newly published model", () => {
         return () => undefined;
       },
     };
-    await withPredictor(
-      options,
-      (e) => events.push(e as { type: string }),
-      async (p) => {
-        const first = p.model.manifest;
-        const common = ["--data-path", `s3://${s3.bucket}/team`, "--s3-url", s3.url, "--no-tui"];
-        ok(["setup-experiment", "--experiment", "e", "--force", "--hidden-layers", "4", "--epochs", "2", "--batch-size", "4", ...common]);
-        ok(["train-model", "--dataset", "ds", "--experiment", "e", ...common]);
-        await p.refreshModel();
-        expect(p.model.manifest).toBe(first);
-        reload();
-        await p.refreshModel();
-        expect(p.model.manifest).not.toEqual(first);
-        expect(events.some((e) => e.message?.startsWith("loaded the newer model published in s3://ciml/team/ds/e"))).toBe(true);
-      },
-    );
+    await withPredictor(options, { emit: (e) => events.push(e as { type: string }) }, async (p) => {
+      const first = p.model.manifest;
+      const common = ["--data-path", `s3://${s3.bucket}/team`, "--s3-url", s3.url, "--no-tui"];
+      ok(["setup-experiment", "--experiment", "e", "--force", "--hidden-layers", "4", "--epochs", "2", "--batch-size", "4", ...common]);
+      ok(["train-model", "--dataset", "ds", "--experiment", "e", ...common]);
+      await p.refreshModel();
+      expect(p.model.manifest).toBe(first);
+      reload();
+      await p.refreshModel();
+      expect(p.model.manifest).not.toEqual(first);
+      expect(events.some((e) => e.message?.startsWith("loaded the newer model published in s3://ciml/team/ds/e"))).toBe(true);
+    });
   }, 300_000);
 });
 

@@ -42,16 +42,17 @@ export function resolveDataPath(given: string | undefined, cwd = process.cwd()):
 
 /**
  * The workspace a command works on: a local folder, or a bucket reached with `s3` (the flags and
- * AWS_* variables, see s3-settings.ts), checked to answer before any work starts.
+ * AWS_* variables, see s3-settings.ts), checked to answer before any work starts. `stop` is the
+ * command's Ctrl-C: a bucket's requests end when it fires (a local file operation is over in moments).
  */
-export async function openWorkspace(dataPath: string | undefined, s3: S3Access = {}): Promise<Workspace> {
+export async function openWorkspace(dataPath: string | undefined, s3: S3Access = {}, stop?: AbortSignal): Promise<Workspace> {
   const root = resolveDataPath(dataPath);
   if (!isS3Path(root)) {
     if (s3.url !== undefined || s3.profile !== undefined)
       throw new WorkspaceError(`--s3-url and --s3-profile need an s3://BUCKET[/PREFIX] data path; ${root} is a local folder`, 2);
     return new Workspace(root);
   }
-  const store = new S3Store(root, resolveS3Settings(s3));
+  const store = new S3Store(root, resolveS3Settings(s3), stop);
   await store.check();
   return new Workspace(store);
 }

@@ -66,7 +66,7 @@ export const BUILD_DATASET_DEFAULTS = {
 } satisfies Partial<BuildDatasetOptions>;
 
 export const buildDataset: Step<BuildDatasetOptions, BuildDatasetResult> = async (options, { emit, signal }) => {
-  const plan = await planBuild(options, BUILD_DATASET_DEFAULTS.seed);
+  const plan = await planBuild(options, BUILD_DATASET_DEFAULTS.seed, signal);
   const { cache, target, dataset } = plan;
   target.datasetDir(dataset);
 

@@ -142,7 +142,7 @@ class Tally {
 
 export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit, signal }) => {
   checkCacheOptions(options);
-  const ws = await openWorkspace(options.dataPath, options.s3);
+  const ws = await openWorkspace(options.dataPath, options.s3, signal);
   for (const folder of [ws.rawDir, ws.metadataDir, ws.unavailableDir]) await ws.store.sweep(folder);
   const listPath = ws.buildRuns(options.buildName);
   // With the runs the predictors cached: this build's list is cache-data's alone to write (found-runs.ts).

@@ -41,7 +41,7 @@ export interface DbBatchPredictResult {
 const CHUNK = 256;
 
 export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> = (options, { emit, signal }) =>
-  withPredictor(options, emit, async (p) => {
+  withPredictor(options, { emit, signal }, async (p) => {
     const parallel = wholeNumber("--parallel", options.parallel, 1, 256);
     const inDataset = new Set(await readRunList(p.ws.store, p.ws.datasetFile(p.dataset, "runs.json.gz")));
     emit({ type: "stage", stage: "query", state: "started", detail: `runs of ${p.config.build_name}` });

@@ -22,7 +22,7 @@ export interface DbPredictResult {
 }
 
 export const dbPredict: Step<DbPredictOptions, DbPredictResult> = (options, { emit, signal }) =>
-  withPredictor(options, emit, async (predictor) => {
+  withPredictor(options, { emit, signal }, async (predictor) => {
     emit({ type: "stage", stage: "predict", state: "started", detail: `build ${options.buildUuid}` });
     const outcome = await predictBuild(predictor, options.buildUuid, options.buildName, signal, emit);
     for (const p of outcome.predictions) emit(predictionEvent(p));

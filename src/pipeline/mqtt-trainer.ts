@@ -53,7 +53,7 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
   const concurrency = wholeNumber("--concurrency", options.concurrency, 1, 64);
   const maxAttempts = 1 + wholeNumber("--retries", options.retries, 0, 100);
   const queueCapacity = wholeNumber("--queue-size", options.queueSize, 1, 1_000_000);
-  const counts = await withPredictor({ ...options, lazyDatabase: true }, ctx.emit, (predictor) => {
+  const counts = await withPredictor({ ...options, lazyDatabase: true }, { emit: ctx.emit }, (predictor) => {
     const predictRuns = firehoseBuildPredictor(predictor, options.buildName, options.debug ? ctx.emit : undefined);
     const zuulPolicy = zuulFetchPolicy(predictor.policy, options.dstatPaths);
     return serveFirehose(

@@ -70,8 +70,8 @@ function betterWay(key: string): "lower" | "higher" {
   return key === "accuracy" || /loss|error/i.test(key) ? "lower" : "higher";
 }
 
-export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, { emit }) => {
-  const ws = await openWorkspace(options.dataPath, options.s3);
+export const plotData: Step<PlotDataOptions, PlotDataResult> = async (options, { emit, signal }) => {
+  const ws = await openWorkspace(options.dataPath, options.s3, signal);
   if (!options.output) throw new UsageError("--output is required: the image file to write (.png or .svg)");
   if (options.labels.length === 0) throw new UsageError("give at least one --dataset-experiment-label DATASET EXPERIMENT LABEL");
   if (options.keys.length === 0) throw new UsageError("give at least one metric with -k/--data-keys, e.g. -k accuracy");

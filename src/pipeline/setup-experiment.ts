@@ -26,10 +26,10 @@ export const SETUP_EXPERIMENT_DEFAULTS = {
   learningRate: 0.05,
 } satisfies Partial<SetupExperimentOptions>;
 
-export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (options, { emit }) => {
+export const setupExperiment: Step<SetupExperimentOptions, Experiment> = async (options, { emit, signal }) => {
   const name = checkName("experiment", options.experiment);
   const experiment = experimentFromFlags(options);
-  const ws = await openWorkspace(options.dataPath, options.s3);
+  const ws = await openWorkspace(options.dataPath, options.s3, signal);
   if ((await experimentExists(ws, name)) && !options.force) {
     throw new CimlError(`Experiment ${name} already configured; use --force to overwrite it`);
   }

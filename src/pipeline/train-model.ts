@@ -46,7 +46,7 @@ async function clearOldEvents(store: Store, dir: string): Promise<void> {
 
 export const trainModel: Step<TrainModelOptions, TrainModelResult> = async (options, { emit, signal }) => {
   emit({ type: "stage", stage: "load", state: "started", detail: `dataset ${options.dataset}` });
-  const plan = await planTraining(options);
+  const plan = await planTraining(options, signal);
   const { datasetName, experiment, classes, training, dev, test, loop: loopOptions } = plan;
   const hp = experiment.hyper_params;
   emit({ type: "info", message: `Training data shape: (${training.set.n}, ${training.set.features})` });

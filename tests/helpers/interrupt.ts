@@ -1,5 +1,5 @@
-// Ctrl-C as a user presses it: a real SIGINT to a child process running with --json, sent at the moment
-// its output shows the work the test wants interrupted.
+// Ctrl-C as a user presses it: a real SIGINT to a child process, sent at the moment its --json output
+// shows the work the test wants interrupted, or at a moment the test itself sees (a request reaching its server).
 
 /** One --json line; every event has a type, the rest depends on it. */
 export type JsonEvent = { type: string } & Record<string, unknown>;
@@ -36,12 +36,32 @@ export async function interruptWhen(argv: string[], cwd: string, ready: (event: 
     take(value);
   }
   clearTimeout(tooLate);
+  const { code, ms } = await sigint(p);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  return { code, ms, events, err: await new Response(p.stderr).text() };
+}
+
+/**
+ * Runs `argv` in `cwd` with `env` added, sends SIGINT once `moment` resolves (a test's server saw the
+ * request it waits for) and waits for the end. Returns the exit code, the milliseconds from signal to
+ * exit, stdout and stderr.
+ */
+export async function interruptAt(argv: string[], cwd: string, env: Record<string, string>, moment: Promise<unknown>) {
+  const p = Bun.spawn(argv, { cwd, env: { ...process.env, CI: "true", ...env }, stdout: "pipe", stderr: "pipe" });
+  const tooLate = setTimeout(() => p.kill("SIGKILL"), READY_WITHIN_MS);
+  const endedFirst = await Promise.race([moment.then(() => false), p.exited.then(() => true)]);
+  clearTimeout(tooLate);
+  const err = () => new Response(p.stderr).text();
+  if (endedFirst) throw new Error(`${argv.join(" ")} ended (exit ${await p.exited}) before the moment to interrupt it: ${await err()}`);
+  return { ...(await sigint(p)), out: await new Response(p.stdout).text(), err: await err() };
+}
+
+/** SIGINT, then the exit code and how long after it the process ended (killed, 137, if it does not). */
+async function sigint(p: Bun.Subprocess) {
   const sent = performance.now();
   p.kill("SIGINT");
   const guard = setTimeout(() => p.kill("SIGKILL"), GIVE_UP_MS);
   const code = await p.exited;
-  const ms = performance.now() - sent;
   clearTimeout(guard);
-  for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
-  return { code, ms, events, err: await new Response(p.stderr).text() };
+  return { code, ms: performance.now() - sent };
 }

@@ -7,9 +7,17 @@
 // its weights (tfjs-model-files.ts), and an appended file (TensorBoard events) is uploaded whole, again
 // and again as it grows. Transient failures (5xx, SlowDown, a dropped connection) are retried with
 // backoff; every other failure is one line that names the bucket or the object and never a credential.
+//
+// Ctrl-C: the store is given the command's AbortSignal. Bun.S3Client takes no signal, so each of its
+// requests is raced against it and left behind when it fires (a lone PUT is atomic: it lands whole or not
+// at all), the wait between attempts wakes at once, and large uploads go through s3-multipart.ts, whose
+// requests are cancelled for real and whose upload is aborted on the server.
+import { setTimeout as sleep } from "node:timers/promises";
 import { CimlError } from "../ciml-error.ts";
 import type { FileContent } from "../atomic-file.ts";
+import { uploadInParts } from "./s3-multipart.ts";
 import type { S3Settings } from "./s3-settings.ts";
+import type { S3Credentials } from "./s3-signer.ts";
 import { type Appender, type Store, StoreError } from "./store.ts";
 
 /** Objects above this go up in parts, several at once, instead of one PUT. */
@@ -80,14 +88,24 @@ export class S3Store implements Store {
   private readonly prefix: string;
   private readonly where: string;
   private readonly secrets: string[];
+  private readonly endpoint: string;
+  private readonly credentials: S3Credentials;
 
-  constructor(url: string, settings: S3Settings) {
+  /** `stop`: the command's Ctrl-C; once it fires every request ends at once with an AbortError. */
+  constructor(
+    url: string,
+    settings: S3Settings,
+    private readonly stop: AbortSignal = new AbortController().signal,
+  ) {
     const { bucket, prefix } = parseS3Url(url);
     this.bucket = bucket;
     this.prefix = prefix;
     this.root = prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`;
     this.where = settings.endpoint ?? `AWS S3 (${settings.region})`;
     this.secrets = [settings.secretAccessKey, settings.sessionToken ?? "", settings.accessKeyId].filter((s) => s.length >= 4);
+    // Bun.S3Client's own default, path-style: the multipart requests go where its requests go.
+    this.endpoint = settings.endpoint ?? `https://s3.${settings.region}.amazonaws.com`;
+    this.credentials = settings;
     this.client = new Bun.S3Client({
       bucket,
       endpoint: settings.endpoint,
@@ -127,16 +145,31 @@ export class S3Store implements Store {
     return new StoreError(this.masked(`S3 ${action} ${location} failed (${code}: ${detail}); run the command again, it resumes`));
   }
 
-  /** Runs one request, again after a growing wait while the failure is transient. */
+  /**
+   * Runs one request, again after a growing wait while the failure is transient. Ctrl-C ends it at once
+   * with the signal's AbortError, whether it is waiting for an answer or for its next attempt.
+   */
   private async request<T>(action: string, location: string, attempt: () => Promise<T>): Promise<T> {
     for (let n = 1; ; n++) {
       try {
-        return await attempt();
+        return await this.unlessStopped(attempt());
       } catch (err) {
+        this.stop.throwIfAborted();
         if (n >= ATTEMPTS || !TRANSIENT.has(codeOf(err))) throw this.failure(err, action, location);
-        await Bun.sleep(BACKOFF_MS * 2 ** (n - 1) * (0.75 + Math.random() / 2));
+        await sleep(BACKOFF_MS * 2 ** (n - 1) * (0.75 + Math.random() / 2), undefined, { signal: this.stop });
       }
     }
+  }
+
+  /** `work`, or the AbortError as soon as Ctrl-C comes; work left behind is a request S3 finishes whole or drops. */
+  private unlessStopped<T>(work: Promise<T>): Promise<T> {
+    this.stop.throwIfAborted();
+    let onAbort = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.stop.reason);
+      this.stop.addEventListener("abort", onAbort, { once: true });
+    });
+    return Promise.race([work, stopped]).finally(() => this.stop.removeEventListener("abort", onAbort));
   }
 
   async read(location: string): Promise<Uint8Array | undefined> {
@@ -163,16 +196,32 @@ export class S3Store implements Store {
       return;
     }
     // A multipart upload becomes visible only when it completes, so a big npz is atomic too.
-    await this.request("upload of", location, async () => {
-      const writer = this.client.file(key).writer({ partSize: PART_SIZE, queueSize: PARTS_IN_FLIGHT, retry: ATTEMPTS - 1 });
-      for (const chunk of chunks) writer.write(chunk);
-      await writer.end();
-    });
+    const target = {
+      endpoint: this.endpoint,
+      bucket: this.bucket,
+      key,
+      credentials: this.credentials,
+      stop: this.stop,
+      retried: <T>(step: string, attempt: () => Promise<T>) => this.request(`upload (${step}) of`, location, attempt),
+    };
+    await uploadInParts(target, chunks, PART_SIZE, PARTS_IN_FLIGHT);
   }
 
   async exists(location: string): Promise<boolean> {
     const key = this.key(location);
     return this.request("check of", location, () => this.client.exists(key));
+  }
+
+  async modified(location: string): Promise<number | undefined> {
+    const key = this.key(location);
+    return this.request("check of", location, async () => {
+      try {
+        return (await this.client.stat(key)).lastModified.getTime();
+      } catch (err) {
+        if (codeOf(err) === "NoSuchKey") return undefined;
+        throw err;
+      }
+    });
   }
 
   async list(folder: string): Promise<string[]> {

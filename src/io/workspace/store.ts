@@ -32,6 +32,8 @@ export interface Store {
   /** replaces the file whole: a reader sees the old bytes or the new ones, never a part */
   write(location: string, content: FileContent): Promise<void>;
   exists(location: string): Promise<boolean>;
+  /** when the file was last written (ms since the epoch, by the store's clock), or undefined when there is none */
+  modified(location: string): Promise<number | undefined>;
   /** the files under a folder, as paths relative to it (`a.json.gz`, `eval_dev/events…`); none when it is absent */
   list(folder: string): Promise<string[]>;
   /** removes a file; a file that is not there is not an error */

@@ -53,8 +53,8 @@ function compileRegex(source: string | undefined): RegExp | null {
   }
 }
 
-/** `defaultSeed` is the step's own default, used when no --seed is given. */
-export async function planBuild(options: BuildDatasetOptions, defaultSeed: number): Promise<BuildPlan> {
+/** `defaultSeed` is the step's own default, used when no --seed is given; `signal` is Ctrl-C. */
+export async function planBuild(options: BuildDatasetOptions, defaultSeed: number, signal?: AbortSignal): Promise<BuildPlan> {
   const dtype = parseDtype(options.dtype);
   const seed = options.seed === undefined || options.seed === "" ? defaultSeed : wholeNumber("--seed", options.seed, 0, 0xffffffff);
   const split = parseTdtSplit(options.tdtSplit);
@@ -63,8 +63,8 @@ export async function planBuild(options: BuildDatasetOptions, defaultSeed: numbe
   const regex = compileRegex(options.featuresRegex);
   const plotExamples = options.visualize ? wholeNumber("--plot-examples", options.plotExamples ?? 0, 0, undefined, "0 for none") : 0;
   // Every flag is checked before a store is opened: a typo is a usage error, not a round trip to a bucket.
-  const cache = await openWorkspace(options.dataPath, options.s3);
-  const target = options.targetDataPath === undefined ? cache : await openWorkspace(options.targetDataPath, options.s3);
+  const cache = await openWorkspace(options.dataPath, options.s3, signal);
+  const target = options.targetDataPath === undefined ? cache : await openWorkspace(options.targetDataPath, options.s3, signal);
   return {
     dataset: options.dataset,
     buildName: options.buildName,

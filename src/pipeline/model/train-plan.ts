@@ -91,10 +91,10 @@ async function evalSetFor(ws: Workspace, name: string, own: DatasetArrays): Prom
   return { ...test, x: renormalise(test.x, own.labels, other.config, own.config) };
 }
 
-export async function planTraining(options: TrainModelOptions): Promise<TrainingPlan> {
+export async function planTraining(options: TrainModelOptions, signal?: AbortSignal): Promise<TrainingPlan> {
   const datasetName = checkName("dataset", options.dataset);
   const experimentName = checkName("experiment", options.experiment);
-  const ws = await openWorkspace(options.dataPath, options.s3);
+  const ws = await openWorkspace(options.dataPath, options.s3, signal);
   const experiment = await readExperiment(ws, experimentName);
   const hp = experiment.hyper_params;
 

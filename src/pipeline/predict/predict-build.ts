@@ -78,15 +78,20 @@ export const PREDICTOR_DEFAULTS = {
 /**
  * Opens the workspace, the model and the database once, runs `body`, and lets go of all three however it
  * ends. The dataset and model are checked before the database is touched: they are the likelier mistake.
+ * `signal` ends a bucket's requests on Ctrl-C; mqtt-trainer gives none, as it still writes while it drains.
  */
-export async function withPredictor<R>(options: PredictorOptions, emit: Emit, body: (p: Predictor) => Promise<R>): Promise<R> {
+export async function withPredictor<R>(
+  options: PredictorOptions,
+  { emit, signal }: { emit: Emit; signal?: AbortSignal },
+  body: (p: Predictor) => Promise<R>,
+): Promise<R> {
   checkSourceFlags(options);
   checkName("dataset", options.dataset);
   checkName("experiment", options.experiment);
   const timeout = Number(options.timeoutSeconds ?? PREDICTOR_DEFAULTS.timeoutSeconds);
   if (!(timeout > 0) || !Number.isFinite(timeout))
     throw new UsageError(`--timeout ${options.timeoutSeconds}: give the seconds allowed per dstat download, e.g. 60`);
-  const ws = await openWorkspace(options.dataPath, options.s3);
+  const ws = await openWorkspace(options.dataPath, options.s3, signal);
   emit({ type: "stage", stage: "model", state: "started", detail: `${options.dataset}/${options.experiment}` });
   const model = await loadPredictionModel(ws, options.dataset, options.experiment);
   emit({ type: "stage", stage: "model", state: "finished", detail: `classes ${model.model.classes.join(", ")}` });
