@@ -71,7 +71,7 @@ test("traces longer than the example: lengths are the whole traces', rows are th
     const run = runs.findIndex((r) => r.uuid === id.trim());
     const expected = exampleFromTable(whole[run]!, { ...config, dtype: "float64" });
     // exampleFromTable hands float32 to the model; the archive keeps the float64 row.
-    expect(Float32Array.from(x.subarray(i * width, (i + 1) * width))).toEqual(expected);
+    expect(Array.from(Float32Array.from(x.subarray(i * width, (i + 1) * width)))).toEqual(Array.from(expected));
   });
   expect(ids.length).toBe(6);
 });
