@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import mqtt from "mqtt";
+import { startMqttTrainer } from "./mqtt-trainer-process.ts";
 import { gzip } from "../src/io/gzip-json.ts";
 
 const decodedMB = Number(process.argv[2] ?? 250);
@@ -129,58 +130,33 @@ function highWaterMark(pid: number): number {
  * prediction awaited on the publish topic, then the process's peak RSS, read before SIGTERM ends it.
  */
 async function mqttTrainerPeak(workspace: string, runsFile: string, build: string): Promise<number> {
-  const base = `ciml-bench-memory/${process.pid}`;
-  const out = `${base}/predictions`;
-  const trainer = Bun.spawn(
-    [
-      process.execPath,
-      MAIN,
-      "mqtt-trainer",
-      "--json",
-      "--runs-file",
-      runsFile,
-      ...COMMON,
-      "--data-path",
-      workspace,
-      "--dataset",
-      "bench",
-      "--experiment",
-      "tiny",
-      "--mqtt-hostname",
-      "127.0.0.1",
-      "--topic",
-      `${base}/events/#`,
-      "--publish-topic",
-      out,
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
+  const trainer = await startMqttTrainer(MAIN, [
+    "--runs-file",
+    runsFile,
+    ...COMMON,
+    "--data-path",
+    workspace,
+    "--dataset",
+    "bench",
+    "--experiment",
+    "tiny",
+  ]);
   try {
-    const lines = trainer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    for (let buffer = ""; !buffer.includes('"connected to'); ) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error(`mqtt-trainer exited before connecting (exit ${await trainer.exited})`);
-      buffer += value;
-    }
     const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
     try {
       const published = new Promise<string>((resolve) => client.on("message", (_topic, payload) => resolve(payload.toString())));
-      await client.subscribeAsync(out, { qos: 1 });
-      await client.publishAsync(
-        `${base}/events/subunit-worker01/openstack/nova/1`,
-        JSON.stringify({ build_uuid: build, source_url: "x", status: "success" }),
-        { qos: 1 },
-      );
+      await client.subscribeAsync(trainer.predictions, { qos: 1 });
+      await trainer.publishEvent(client, build);
       const prediction = JSON.parse(await published) as { build_uuid?: string };
       if (prediction.build_uuid !== build)
         throw new Error(`mqtt-trainer published a prediction for ${prediction.build_uuid}, not ${build}`);
     } finally {
       await client.endAsync();
     }
-    return highWaterMark(trainer.pid);
+    return highWaterMark(trainer.process.pid);
   } finally {
-    trainer.kill("SIGTERM");
-    await trainer.exited;
+    trainer.process.kill("SIGTERM");
+    await trainer.process.exited;
   }
 }
 
