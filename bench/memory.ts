@@ -12,7 +12,7 @@
 // - build-dataset: reads every cached trace back (the big one included), resamples, writes the npz; with
 //   two columns (a usual dataset), and with every column, unresampled and resampled;
 // - db-predict: the prediction path (cache check of the run, then the model input), after a tiny model
-//   is trained (not measured);
+//   is trained (not measured); also with a model of every column, unresampled;
 // - db-predict into an empty workspace: the same, downloading the big trace first;
 // - mqtt-trainer: one firehose event for the big run's build, through the real Mosquitto on 127.0.0.1:1883,
 //   the trace downloaded from a log server on loopback (bench/cache.ts's, in a child process), until the
@@ -199,6 +199,10 @@ try {
   peakOf(["train-model", "--data-path", ws, "--dataset", "bench", "--experiment", "tiny"]);
   const predict = ["db-predict", "bigbuild", "--runs-file", runsFile, ...COMMON, "--dataset", "bench", "--experiment", "tiny"];
   measure("db-predict (cached trace)", [...predict, "--data-path", ws]);
+  // A model of every column, unresampled: the prediction stores only the rows its input uses.
+  peakOf(["train-model", "--data-path", ws, "--dataset", "bench-all", "--experiment", "tiny"]);
+  const predictAll = ["db-predict", "bigbuild", "--runs-file", runsFile, ...COMMON, "--dataset", "bench-all", "--experiment", "tiny"];
+  measure("db-predict (every column, not resampled; cached trace)", [...predictAll, "--data-path", ws]);
   mkdirSync(fresh);
   // A workspace with the dataset and model but not the trace: db-predict downloads it first.
   for (const keep of ["bench", "_experiments"]) spawnSync("cp", ["-r", join(ws, keep), join(fresh, keep)]);
