@@ -10,15 +10,22 @@
 // under /usr/bin/time and reads its "maximum resident set size":
 // - cache-data: downloads every run and checks each trace while it streams in;
 // - build-dataset: reads every cached trace back (the big one included), resamples, writes the npz; with
-//   two columns (a usual dataset), and with every column unresampled (the worst case);
+//   two columns (a usual dataset), and with every column, unresampled and resampled;
 // - db-predict: the prediction path (cache check of the run, then the model input), after a tiny model
-//   is trained (not measured);
-// - db-predict into an empty workspace: the same, downloading the big trace first.
+//   is trained (not measured); also with a model of every column, unresampled;
+// - db-predict into an empty workspace: the same, downloading the big trace first;
+// - mqtt-trainer: one firehose event for the big run's build, through the real Mosquitto on 127.0.0.1:1883,
+//   the trace downloaded from a log server on loopback (bench/cache.ts's, in a child process), until the
+//   prediction is published; its peak is the process's VmHWM, read before it is stopped.
+// Each row is printed with its ratio to the decoded trace (the peer), beside the RSS of a bun process that
+// does nothing (the floor every command starts from).
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
+import mqtt from "mqtt";
+import { startMqttTrainer } from "./mqtt-trainer-process.ts";
 import { gzip } from "../src/io/gzip-json.ts";
 
 const decodedMB = Number(process.argv[2] ?? 250);
@@ -98,19 +105,69 @@ console.log(
   `trace: ${(decoded / 1e6).toFixed(0)} MB of dstat CSV, ${(statSync(bigPath).size / 1e6).toFixed(1)} MB gzipped; ${smallRuns} small runs beside it`,
 );
 
-/** Runs one ciml command under /usr/bin/time; its peak RSS in bytes. */
-function peakOf(args: string[]): number {
-  const cli = [process.execPath, join(repo, "src", "main.ts"), ...args, "--quiet"];
-  const p = spawnSync(TIME, ["-f", "%M", ...cli], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+const MAIN = join(repo, "src", "main.ts");
+
+/** Runs a command under /usr/bin/time; its peak RSS in bytes. */
+function peakOfCommand(command: string[]): number {
+  const p = spawnSync(TIME, ["-f", "%M", ...command], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const lastLine = p.stderr.trim().split("\n").at(-1) ?? "";
-  if (p.status !== 0 || !/^\d+$/.test(lastLine)) throw new Error(`ciml ${args[0]} failed (exit ${p.status}):\n${p.stderr}${p.stdout}`);
+  if (p.status !== 0 || !/^\d+$/.test(lastLine)) throw new Error(`${command.join(" ")} failed (exit ${p.status}):\n${p.stderr}${p.stdout}`);
   return Number(lastLine) * 1024;
+}
+
+/** Runs one ciml command under /usr/bin/time; its peak RSS in bytes. */
+const peakOf = (args: string[]) => peakOfCommand([process.execPath, MAIN, ...args, "--quiet"]);
+
+/** The peak RSS (VmHWM) of a running process, in bytes. */
+function highWaterMark(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmHWM:\s+(\d+) kB$/m);
+  if (!line) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(line[1]) * 1024;
+}
+
+/**
+ * mqtt-trainer in `workspace` (dataset and model, no trace): one gearman-subunit event for `build`, the
+ * prediction awaited on the publish topic, then the process's peak RSS, read before SIGTERM ends it.
+ */
+async function mqttTrainerPeak(workspace: string, runsFile: string, build: string): Promise<number> {
+  const trainer = await startMqttTrainer(MAIN, [
+    "--runs-file",
+    runsFile,
+    ...COMMON,
+    "--data-path",
+    workspace,
+    "--dataset",
+    "bench",
+    "--experiment",
+    "tiny",
+  ]);
+  try {
+    const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
+    try {
+      const published = new Promise<string>((resolve) => client.on("message", (_topic, payload) => resolve(payload.toString())));
+      await client.subscribeAsync(trainer.predictions, { qos: 1 });
+      await trainer.publishEvent(client, build);
+      const prediction = JSON.parse(await published) as { build_uuid?: string };
+      if (prediction.build_uuid !== build)
+        throw new Error(`mqtt-trainer published a prediction for ${prediction.build_uuid}, not ${build}`);
+    } finally {
+      await client.endAsync();
+    }
+    return highWaterMark(trainer.process.pid);
+  } finally {
+    trainer.process.kill("SIGTERM");
+    await trainer.process.exited;
+  }
 }
 
 const COMMON = ["--build-name", "big"];
 const measured: [string, number][] = [];
 const measure = (label: string, args: string[]) => measured.push([label, peakOf(args)]);
+// bench/cache.ts's static log server (its `serve` mode, no added latency), in a child process.
+const server = Bun.spawn([process.execPath, join(import.meta.dir, "cache.ts"), "serve", logs, "0"], { stdout: "pipe", stderr: "inherit" });
+let floor = 0;
 try {
+  floor = peakOfCommand([process.execPath, "-e", "void 0"]);
   measure("cache-data", ["cache-data", "--runs-file", runsFile, ...COMMON, "--data-path", ws]);
   measure("build-dataset (usr, 1m; 1min)", [
     "build-dataset",
@@ -124,19 +181,47 @@ try {
     "--sample-interval",
     "1min",
   ]);
-  // The worst case: every column of the trace kept, no resampling (the table is ~1.5× the text it came from).
+  // Every column, no resampling: an example is the first 5500 complete rows, and only those are stored.
   measure("build-dataset (every column, not resampled)", ["build-dataset", ...COMMON, "--data-path", ws, "--dataset", "bench-all"]);
+  // Every column, resampled: every row is needed, so the table is ~1.5× the text it came from (the one
+  // case over the goal; docs/cache-data.md, "Memory").
+  measure("build-dataset (every column; 1min)", [
+    "build-dataset",
+    ...COMMON,
+    "--data-path",
+    ws,
+    "--dataset",
+    "bench-all-1min",
+    "--sample-interval",
+    "1min",
+  ]);
   peakOf(["setup-experiment", "--data-path", ws, "--experiment", "tiny", "--hidden-layers", "4", "--epochs", "1"]);
   peakOf(["train-model", "--data-path", ws, "--dataset", "bench", "--experiment", "tiny"]);
   const predict = ["db-predict", "bigbuild", "--runs-file", runsFile, ...COMMON, "--dataset", "bench", "--experiment", "tiny"];
   measure("db-predict (cached trace)", [...predict, "--data-path", ws]);
+  // A model of every column, unresampled: the prediction stores only the rows its input uses.
+  peakOf(["train-model", "--data-path", ws, "--dataset", "bench-all", "--experiment", "tiny"]);
+  const predictAll = ["db-predict", "bigbuild", "--runs-file", runsFile, ...COMMON, "--dataset", "bench-all", "--experiment", "tiny"];
+  measure("db-predict (every column, not resampled; cached trace)", [...predictAll, "--data-path", ws]);
   mkdirSync(fresh);
   // A workspace with the dataset and model but not the trace: db-predict downloads it first.
   for (const keep of ["bench", "_experiments"]) spawnSync("cp", ["-r", join(ws, keep), join(fresh, keep)]);
   measure("db-predict (downloads the trace)", [...predict, "--data-path", fresh]);
+  // The same workspace for mqtt-trainer, the big run's trace served over HTTP this time.
+  const url = new TextDecoder().decode((await server.stdout.getReader().read()).value).trim();
+  const httpRuns = join(dir, "runs-http.jsonl");
+  writeFileSync(httpRuns, `${JSON.stringify({ ...runs[0], dstat_url: `${url}/big.csv.gz` })}\n`);
+  const trainerWs = join(dir, "mqtt");
+  mkdirSync(trainerWs);
+  for (const keep of ["bench", "_experiments"]) spawnSync("cp", ["-r", join(ws, keep), join(trainerWs, keep)]);
+  measured.push(["mqtt-trainer (one event, downloads the trace)", await mqttTrainerPeak(trainerWs, httpRuns, "bigbuild")]);
 } finally {
+  server.kill();
   rmSync(dir, { recursive: true, force: true });
 }
 
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 console.log(`\n| command | peak RSS | × decoded trace (goal ≤ 2) |\n|---|---|---|`);
-for (const [label, peak] of measured) console.log(`| ${label} | ${(peak / 1e6).toFixed(0)} MB | ${(peak / decoded).toFixed(2)} |`);
+console.log(`| the decoded trace (the peer) | ${mb(decoded)} | 1.00 |`);
+console.log(`| a bun process that does nothing (the floor) | ${mb(floor)} | ${(floor / decoded).toFixed(2)} |`);
+for (const [label, peak] of measured) console.log(`| ${label} | ${mb(peak)} | ${(peak / decoded).toFixed(2)} |`);

@@ -15,6 +15,7 @@ import { readRunList } from "../src/io/raw-cache.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
+import { startMqttTrainer } from "./mqtt-trainer-process.ts";
 import { trainOnHistory } from "./trained-history.ts";
 import { disk } from "../tests/helpers/disk.ts";
 
@@ -74,34 +75,10 @@ try {
   cpSync(data, dbPredictData, { recursive: true });
 
   // --- mqtt-trainer: one process for all events
-  const base = `ciml-bench/${process.pid}`;
-  const out = `${base}/predictions`;
-  const trainerProc = Bun.spawn(
-    [
-      process.execPath,
-      MAIN,
-      "mqtt-trainer",
-      "--json",
-      "--data-path",
-      data,
-      "--db-uri",
-      dbUri,
-      "--dataset",
-      "ds",
-      "--experiment",
-      "dnn",
-      "--mqtt-hostname",
-      "127.0.0.1",
-      "--topic",
-      `${base}/events/#`,
-      "--publish-topic",
-      out,
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
+  const started = await startMqttTrainer(MAIN, ["--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"]);
+  const trainerProc = started.process;
   trainer = trainerProc;
-  const lines = trainerProc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  for (let buffer = ""; !buffer.includes('"connected to'); ) buffer += (await lines.read()).value ?? "";
+  const out = started.predictions;
   const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
   const arrived = new Map<string, number>();
   let onArrival = () => {};
@@ -111,12 +88,7 @@ try {
   });
   await client.subscribeAsync(out, { qos: 1 });
   const until = (cond: () => boolean) => new Promise<void>((resolve) => (onArrival = () => cond() && resolve()));
-  const publish = (build: string) =>
-    client.publishAsync(
-      `${base}/events/subunit-worker01/openstack/nova/1`,
-      JSON.stringify({ build_uuid: build, source_url: "x", status: "success" }),
-      { qos: 1 },
-    );
+  const publish = (build: string) => started.publishEvent(client, build);
 
   const latencies: number[] = [];
   for (const build of builds.slice(0, sequentialEvents)) {

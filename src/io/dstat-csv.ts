@@ -34,6 +34,11 @@ export interface DstatTable {
    */
   values: (Float64Array | undefined)[];
   rows: number;
+  /**
+   * With DstatReadOptions.keepRows: the rows of the whole trace whose kept columns all hold numbers, stored
+   * or not (what `rows` would have held once the incomplete ones were dropped)
+   */
+  completeRows?: number;
   /** the caller's year that `dd-mm` times were read with; absent when the header's Date: line (or the time format) said it */
   assumedYear?: number;
 }
@@ -67,6 +72,12 @@ interface DstatReadOptions {
    * rows, and briefly the old columns beside the new ones)
    */
   expectedBytes?: number;
+  /**
+   * store rows only until this many of them have every kept column a number (an unresampled example is
+   * the first L such rows): later rows are still parsed, checked and counted (DstatTable.completeRows), so
+   * a long trace costs L rows, not all of them. Every row when absent.
+   */
+  keepRows?: number;
   /** Ctrl-C: reading stops at the next chunk, throwing the signal's reason (a long trace parses for seconds) */
   signal?: AbortSignal;
 }
@@ -174,12 +185,14 @@ interface Block {
   /** non-blank lines below the header, complete or not, and their bytes */
   dataLines: number;
   dataBytes: number;
-  /** per output column, kept ones only: values of the complete rows so far */
+  /** per output column, kept ones only: values of the stored rows so far */
   values: (Float64Array | undefined)[];
   /** per row: unix ms (epoch), seconds of the day (clock, resolved at the end), NaN */
   times: Float64Array;
   capacity: number;
   rows: number;
+  /** rows whose kept columns all hold numbers, stored or not */
+  complete: number;
   cells: number;
   badCells: number;
   /** clock times: rows from dayRuns[2k] on are of day dayRuns[2k+1] (an index into days, -1 = no day) */
@@ -196,6 +209,7 @@ interface Block {
 class DstatReader {
   private readonly keep: Set<string> | null;
   private readonly maxBytes: number;
+  private readonly keepRows: number;
   private bytes = 0;
   /** bytes of the lines handed to line() so far */
   private parsed = 0;
@@ -220,6 +234,7 @@ class DstatReader {
   constructor(private readonly options: DstatReadOptions) {
     this.keep = options.columns ? new Set(options.columns) : null;
     this.maxBytes = options.maxBytes ?? MAX_TRACE_BYTES;
+    this.keepRows = options.keepRows ?? Number.POSITIVE_INFINITY;
   }
 
   push(chunk: Uint8Array): void {
@@ -268,6 +283,7 @@ class DstatReader {
       values: block.values.map((v) => (v ? trim(v) : undefined)),
       rows,
     };
+    if (this.options.keepRows !== undefined) table.completeRows = block.complete;
     // Clock times may borrow the year; a reader with another year in mind must parse again.
     if (this.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
     return table;
@@ -378,6 +394,7 @@ class DstatReader {
       times: new Float64Array(0),
       capacity: 0,
       rows: 0,
+      complete: 0,
       cells: 0,
       badCells: 0,
       dayRuns: [],
@@ -426,9 +443,15 @@ class DstatReader {
   /** Double, or when the size of the text is known: the rows still to come at this block's bytes per row, 5 % to spare. */
   private nextCapacity(block: Block): number {
     const remaining = (this.options.expectedBytes ?? 0) - this.parsed;
-    if (remaining <= 0 || block.rows === 0) return block.capacity * 2;
-    const estimate = block.rows + Math.ceil((remaining / (block.dataBytes / block.rows)) * 1.05) + 64;
-    return Math.max(estimate, block.capacity + (block.capacity >> 3));
+    const wanted =
+      remaining <= 0 || block.rows === 0
+        ? block.capacity * 2
+        : Math.max(
+            block.rows + Math.ceil((remaining / (block.dataBytes / block.rows)) * 1.05) + 64,
+            block.capacity + (block.capacity >> 3),
+          );
+    // With keepRows, at least this many more rows are stored, plus the slot the rows past it are parsed into.
+    return Math.min(wanted, block.rows + this.keepRows - block.complete + 1);
   }
 
   /** One data line: its cells go straight into row `rows`; an incomplete row is overwritten by the next one. */
@@ -445,6 +468,7 @@ class DstatReader {
     let day = -1;
     let start = pos;
     let rowBad = 0;
+    let rowComplete = true;
     while (start <= lineEnd && field < nfields) {
       let stop: number;
       let quoted = false;
@@ -470,27 +494,40 @@ class DstatReader {
         // a second clock: its value is already in `times`
       } else if (quoted) {
         const column = values[col];
-        if (column) column[rows] = Number.NaN;
+        if (column) {
+          column[rows] = Number.NaN;
+          rowComplete = false;
+        }
         rowBad++;
       } else if (start === stop) {
         const column = values[col];
-        if (column) column[rows] = Number.NaN;
+        if (column) {
+          column[rows] = Number.NaN;
+          rowComplete = false;
+        }
       } else {
         const v = parseNumber(text, start, stop);
         if (v !== v) rowBad++;
         const column = values[col];
-        if (column) column[rows] = v;
+        if (column) {
+          column[rows] = v;
+          if (v !== v) rowComplete = false;
+        }
       }
       field++;
       start = quoted ? indexIn(text, COMMA, stop, lineEnd) + 1 : stop + 1;
     }
     if (field === nfields) {
-      block.times[rows] = time;
-      if (header.timeKind === "clock") {
-        const runs = block.dayRuns;
-        if (runs.length === 0 || runs[runs.length - 1] !== day) runs.push(rows, day);
+      // Past keepRows complete rows, the row stays in slot `rows`, to be overwritten by the next.
+      if (block.complete < this.keepRows) {
+        block.times[rows] = time;
+        if (header.timeKind === "clock") {
+          const runs = block.dayRuns;
+          if (runs.length === 0 || runs[runs.length - 1] !== day) runs.push(rows, day);
+        }
+        block.rows++;
       }
-      block.rows++;
+      if (rowComplete) block.complete++;
       block.cells += header.columns.length;
       block.badCells += rowBad;
     }

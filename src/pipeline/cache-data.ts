@@ -239,7 +239,10 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
       pool.start(async () => {
         try {
           // columns: none: cache-data only checks each trace, so none of its values is kept.
-          finish(run, await ensureRunCached(ws, run, { policy, columns: [], onUrl: (url) => tally.current.set(run.id, url) }, signal));
+          finish(
+            run,
+            await ensureRunCached(ws, run, { policy, columns: [], keepRows: 1, onUrl: (url) => tally.current.set(run.id, url) }, signal),
+          );
         } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
           if (!(err instanceof WorkspaceError)) throw err;

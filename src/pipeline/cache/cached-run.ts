@@ -15,6 +15,8 @@ interface LoadedRun {
 interface LoadOptions {
   /** the columns whose values are kept (the dataset's; none when just the names are wanted); all when absent */
   columns?: readonly string[];
+  /** store only the rows up to this many complete ones (DstatReadOptions.keepRows); all when absent */
+  keepRows?: number;
   /** the same trace already parsed by the cache check */
   parsed?: DstatTable;
   /** Ctrl-C stops the reading of a long trace */
@@ -28,7 +30,7 @@ interface LoadOptions {
  * were read with another year than the metadata gives (then the trace is parsed again, as it always was).
  */
 export async function loadCachedRun(ws: Workspace, run: string, options: LoadOptions = {}): Promise<LoadedRun | string> {
-  const { columns, parsed, signal } = options;
+  const { columns, keepRows, parsed, signal } = options;
   let metadata: RunMetadata | undefined;
   try {
     metadata = await readRunMetadata(ws, run);
@@ -44,7 +46,7 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
   try {
     const text = await readTraceText(ws, run);
     if (text === undefined) return "no dstat file in the cache (.raw)";
-    return { table: await readDstat(text.chunks, { year, columns, expectedBytes: text.size, signal }), metadata };
+    return { table: await readDstat(text.chunks, { year, columns, keepRows, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
     if (signal?.aborted) throw new AbortedError();
     if (err instanceof StoreError) throw err;

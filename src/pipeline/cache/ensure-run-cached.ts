@@ -34,6 +34,8 @@ interface EnsureOptions {
    * so a trace costs the memory of those columns only. All when absent; none for cache-data, which only checks.
    */
   columns?: readonly string[];
+  /** the rows the caller's example can use (DstatReadOptions.keepRows); all when absent */
+  keepRows?: number;
   /** told each URL as it is tried, for progress views */
   onUrl?: (url: string) => void;
 }
@@ -56,13 +58,13 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
  * A dstat text is usable when it parses with rows; the reason when it does not. The text is read as it
  * arrives (from the download or the cache file) and never held. The last good parse is kept in `parsed`.
  */
-function dstatCheck(year: number | undefined, columns: readonly string[] | undefined, signal: AbortSignal) {
+function dstatCheck(year: number | undefined, columns: readonly string[] | undefined, keepRows: number | undefined, signal: AbortSignal) {
   const check = {
     parsed: undefined as DstatTable | undefined,
     /** `expectedBytes`: the text's length when known (a cached gzip says it), to size the columns once */
     async read(text: AsyncIterable<Uint8Array>, expectedBytes?: number): Promise<string | null> {
       try {
-        check.parsed = await readDstat(text, { year, columns, expectedBytes, signal });
+        check.parsed = await readDstat(text, { year, columns, keepRows, expectedBytes, signal });
         return null;
       } catch (err) {
         if (err instanceof DstatParseError) return `not a usable dstat CSV: ${err.message}`;
@@ -98,7 +100,7 @@ async function metadataFor(run: SourceRun, policy: FetchPolicy, signal: AbortSig
  */
 export async function ensureRunCached(ws: Workspace, run: SourceRun, options: EnsureOptions, signal: AbortSignal): Promise<RunOutcome> {
   throwIfAborted(signal);
-  const check = dstatCheck(runYear(run), options.columns, signal);
+  const check = dstatCheck(runYear(run), options.columns, options.keepRows, signal);
   try {
     if (await hasTrace(ws, run.id)) {
       let problem: string | null;

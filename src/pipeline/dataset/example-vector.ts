@@ -44,6 +44,14 @@ export function prepareTrace(table: DstatTable, shape: ExampleShape): TraceColum
   return trace;
 }
 
+/**
+ * How many complete rows of a trace its example can use: without resampling or aggregation, the first L
+ * (DstatReadOptions.keepRows), so a long trace need not be held whole; all of them otherwise.
+ */
+export function rowsUsed(shape: ExampleShape): number | undefined {
+  return shape.sample_interval === null && shape.aggregation_functions.length === 0 ? shape.normalized_length : undefined;
+}
+
 /** Fixed length (zero padding / truncation at the end) or aggregation, unrolled column-major into `out`. */
 export function unrollInto(trace: TraceColumns, shape: ExampleShape, out: Float32Array | Float64Array): void {
   const L = shape.normalized_length;

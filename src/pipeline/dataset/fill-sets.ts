@@ -12,7 +12,15 @@ import { classOf, classVocabulary, isNumericLabel } from "./class-label.ts";
 import { balanceHistogram, columnsHistogram, lengthHistogram } from "./dataset-histograms.ts";
 import { examplesFolder, writeExamplePlots, writeNormalizedPlot } from "./dataset-plots.ts";
 import { SET_NAMES, type SetName, type SplitIndices } from "./dataset-split.ts";
-import { matchingColumns, normalizeInPlace, prepareTrace, unrollInto, type ExampleShape, type Normalization } from "./example-vector.ts";
+import {
+  matchingColumns,
+  normalizeInPlace,
+  prepareTrace,
+  rowsUsed,
+  unrollInto,
+  type ExampleShape,
+  type Normalization,
+} from "./example-vector.ts";
 import type { TraceColumns } from "./resample.ts";
 
 export interface Exclusion {
@@ -86,8 +94,8 @@ function progressEmitter(emit: Emit, stage: SetName, total: number) {
 /** The first run that loads fixes the columns (the original took the first run, loadable or not). */
 export async function chooseColumns(plan: BuildPlan, runs: string[], signal: AbortSignal): Promise<string[]> {
   let firstProblem = "";
-  // Only the names are wanted here: no column's values are kept.
-  for await (const [run, loaded] of loadCachedRuns(plan.cache, runs, { columns: [], signal })) {
+  // Only the names are wanted here: no column's values are kept, and one row's time.
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, runs, { columns: [], keepRows: 1, signal })) {
     throwIfAborted(signal);
     if (typeof loaded === "string") {
       firstProblem ||= `${run}: ${loaded}`;
@@ -146,8 +154,10 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     state.excluded.push({ run, set, reason });
     emit({ type: "warning", message: `run ${run} (${set}) excluded: ${reason}`, subject: run });
   };
+  // A raw plot draws the whole trace; without one, an unresampled example needs only its first rows.
+  const keepRows = plan.plotExamples > 0 ? undefined : rowsUsed(shape);
   let i = 0;
-  for await (const [run, loaded] of loadCachedRuns(plan.cache, list, { columns: shape.columns, signal: state.signal })) {
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, list, { columns: shape.columns, keepRows, signal: state.signal })) {
     await state.breather.maybe(state.signal);
     progress(i++, excludedHere, run);
     if (typeof loaded === "string") {
@@ -183,7 +193,8 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     if (state.normalization) normalizeInPlace(row, state.normalization);
     ids.push(run);
     classes.push(cls);
-    state.allLengths.push(trace.rows);
+    // The whole trace's length, also where only its first rows were stored.
+    state.allLengths.push(loaded.table.completeRows ?? trace.rows);
     state.allClasses.push(cls);
     if (performance.now() - state.lastHistogram > HISTOGRAM_EVERY_MS) {
       state.lastHistogram = performance.now();

@@ -13,6 +13,7 @@ import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, openWorkspace, type Workspace } from "../../io/workspace.ts";
 import type { S3Access } from "../../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
+import { rowsUsed } from "../dataset/example-vector.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import {
@@ -245,8 +246,9 @@ export async function exampleOfRun(
       reason: `${run.id}: ignored by configuration (no dstat file; cache-data listed it as unavailable)`,
       downloaded: false,
     };
-  // Only the dataset's columns of the trace are kept from the cache check, for the model input below.
-  const cached = await ensureRunCached(p.ws, run, { policy, columns: p.config.columns }, signal);
+  // Only the dataset's columns of the trace are kept from the cache check, and only the rows the model
+  // input below uses.
+  const cached = await ensureRunCached(p.ws, run, { policy, columns: p.config.columns, keepRows: rowsUsed(p.config) }, signal);
   if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {

@@ -10,7 +10,7 @@ import { classOf } from "../dataset/class-label.ts";
 import { readDatasetConfig, type DatasetConfig } from "../dataset/dataset-config.ts";
 import { CimlError, ExampleError } from "../errors.ts";
 import type { PredictionEvent } from "../events.ts";
-import { exampleFromTable } from "../dataset/example-vector.ts";
+import { exampleFromTable, rowsUsed } from "../dataset/example-vector.ts";
 import { loadTrainedModel, type TrainedModel } from "../model/trained-model.ts";
 
 /** One run's prediction, as every face and the MQTT message report it. */
@@ -75,7 +75,7 @@ export type RunExample =
  * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
  */
 export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): Promise<RunExample> {
-  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, parsed });
+  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, keepRows: rowsUsed(m.config), parsed });
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
