@@ -164,8 +164,9 @@ export class Backprop {
         for (let i = 0; i < b; i++) {
           const row = i * outDim;
           for (let j = 0; j < cols; j++) {
-            const v = out[row + j]! + bias[j]!;
-            out[row + j] = random() < options.dropout ? 0 : (v < 0 ? 0 : v) / keep;
+            let v = out[row + j]! + bias[j]!;
+            if (v < 0) v = 0; // not Math.max, which would turn −0 into +0 and change the bits
+            out[row + j] = random() < options.dropout ? 0 : v / keep;
           }
         }
       input = out;
@@ -247,8 +248,9 @@ function addBiasRelu(out: Float32Array, bias: Float32Array, b: number, outDim: n
   for (let i = 0; i < b; i++) {
     const row = i * outDim;
     for (let j = 0; j < cols; j++) {
-      const v = out[row + j]! + bias[j]!;
-      out[row + j] = v < 0 ? 0 : v;
+      let v = out[row + j]! + bias[j]!;
+      if (v < 0) v = 0;
+      out[row + j] = v;
     }
   }
 }
