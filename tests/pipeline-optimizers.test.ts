@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import type { OptimizerName } from "../src/pipeline/model/experiment.ts";
 import { createOptimizer } from "../src/pipeline/model/optimizers.ts";
+import { seededRandom } from "../src/pipeline/seeded-random.ts";
 
 const LR = 0.1;
 const START = [1, -2, 0.5];
@@ -81,3 +82,57 @@ test("first steps worked by hand: Adagrad, RMSProp (accumulator from 1, not 0) a
   expect(one("Ftrl")).toBeCloseTo((-(0.5 - (Math.sqrt(0.35) - Math.sqrt(0.1)) / 0.1) / Math.sqrt(0.35)) * 0.1, 6); // 0.38096
   expect(one("Adam")).toBeCloseTo(0.9, 6);
 });
+
+/** One step of each rule on float32 state, rounding at every store as a Float32Array does. */
+function float32Step(name: OptimizerName, t: number, w: number, g: number, s: number[]): number {
+  const f = Math.fround;
+  switch (name) {
+    case "SGD":
+      return f(w - LR * g);
+    case "Adagrad":
+    case "ProximalAdagrad":
+      s[0] = f(s[0]! + g * g);
+      return f(w - (LR * g) / Math.sqrt(s[0]));
+    case "RMSProp":
+      s[0] = f(0.9 * s[0]! + (1 - 0.9) * g * g);
+      return f(w - (LR * g) / Math.sqrt(s[0] + 1e-10));
+    case "Adam": {
+      s[0] = f(0.9 * s[0]! + (1 - 0.9) * g);
+      s[1] = f(0.999 * s[1]! + (1 - 0.999) * g * g);
+      const lrT = (LR * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
+      return f(w - (lrT * s[0]) / (Math.sqrt(s[1]) + 1e-8));
+    }
+    case "Ftrl": {
+      const n0 = s[0]!;
+      s[0] = f(n0 + g * g);
+      s[1] = f(s[1]! + g - ((Math.sqrt(s[0]) - Math.sqrt(n0)) / LR) * w);
+      return f(-s[1] / (Math.sqrt(s[0]) / LR));
+    }
+  }
+}
+
+test.each(["SGD", "Adagrad", "ProximalAdagrad", "RMSProp", "Adam", "Ftrl"] as const)(
+  "%s gives the float32 rule's weights to the last bit, on arrays of odd and even lengths",
+  (name) => {
+    const random = seededRandom(7);
+    const lengths = [1, 6, 1001];
+    const params = lengths.map((n) => Float32Array.from({ length: n }, () => random() * 2 - 1));
+    const want = params.map((p) => Array.from(p));
+    const starts: Record<OptimizerName, number[]> = {
+      SGD: [],
+      Adagrad: [0.1],
+      ProximalAdagrad: [0.1],
+      RMSProp: [1],
+      Adam: [0, 0],
+      Ftrl: [0.1, 0],
+    };
+    const slots = want.map((ws) => ws.map(() => starts[name].map(Math.fround)));
+    const optimizer = createOptimizer(name, LR);
+    for (let t = 1; t <= 4; t++) {
+      const grads = lengths.map((n) => Float32Array.from({ length: n }, () => random() - 0.5));
+      optimizer.apply(params, grads);
+      want.forEach((ws, a) => ws.forEach((w, i) => (ws[i] = float32Step(name, t, w, grads[a]![i]!, slots[a]![i]!))));
+    }
+    params.forEach((p, a) => expect(Array.from(p)).toEqual(want[a]!));
+  },
+);

@@ -157,17 +157,18 @@ export class Backprop {
     for (let l = 0; l <= last; l++) {
       const { inDim, outDim, cols, w, bias, out } = layers[l]!;
       gemm(input.byteOffset, inDim, 1, w.byteOffset, out.byteOffset, b, inDim, outDim);
-      for (let i = 0; i < b; i++) {
-        const row = i * outDim;
-        for (let j = 0; j < cols; j++) {
-          let v = out[row + j]! + bias[j]!;
-          if (l < last) {
-            if (v < 0) v = 0;
-            if (random) v = random() < options.dropout ? 0 : v / keep;
+      // One loop per case, so the per-element work has no tests that are the same for every element.
+      if (l === last) addBias(out, bias, b, outDim, cols);
+      else if (!random) addBiasRelu(out, bias, b, outDim, cols);
+      else
+        for (let i = 0; i < b; i++) {
+          const row = i * outDim;
+          for (let j = 0; j < cols; j++) {
+            let v = out[row + j]! + bias[j]!;
+            if (v < 0) v = 0; // not Math.max, which would turn −0 into +0 and change the bits
+            out[row + j] = random() < options.dropout ? 0 : v / keep;
           }
-          out[row + j] = v;
         }
-      }
       input = out;
     }
     const result = this.head(b);
@@ -177,8 +178,7 @@ export class Backprop {
       // dW = inputsᵀ · dz, reading the inputs transposed in place
       gemm(inputs.byteOffset, 1, inDim, dz.byteOffset, dw.byteOffset, inDim, b, outDim);
       if (options.l2 > 0) for (let i = 0; i < dw.length; i++) dw[i]! += 2 * options.l2 * w[i]!;
-      dbias.fill(0);
-      for (let i = 0; i < b; i++) for (let j = 0; j < outDim; j++) dbias[j]! += dz[i * outDim + j]!;
+      columnSums(dz, dbias, b, outDim);
       if (l > 0 && wt) {
         for (let r = 0; r < inDim; r++) for (let c = 0; c < outDim; c++) wt[c * inDim + r] = w[r * outDim + c]!;
         const below = layers[l - 1]!;
@@ -232,6 +232,38 @@ export class Backprop {
       else correct += z[row]! > 0 === y[0]! > (head === "hinge" ? 0 : 0.5) ? 1 : 0;
     }
     return { loss, correct };
+  }
+}
+
+/** out[i, j] += bias[j] for the first `cols` columns of b rows. */
+function addBias(out: Float32Array, bias: Float32Array, b: number, outDim: number, cols: number): void {
+  for (let i = 0; i < b; i++) {
+    const row = i * outDim;
+    for (let j = 0; j < cols; j++) out[row + j]! += bias[j]!;
+  }
+}
+
+/** out[i, j] = max(out[i, j] + bias[j], 0) for the first `cols` columns of b rows. */
+function addBiasRelu(out: Float32Array, bias: Float32Array, b: number, outDim: number, cols: number): void {
+  for (let i = 0; i < b; i++) {
+    const row = i * outDim;
+    for (let j = 0; j < cols; j++) {
+      let v = out[row + j]! + bias[j]!;
+      if (v < 0) v = 0;
+      out[row + j] = v;
+    }
+  }
+}
+
+/**
+ * sums[j] = Σᵢ dz[i, j] over b rows, added in row order and rounded to float32 after each addition, as
+ * accumulating in the Float32Array did; the running sum is kept in a local for speed.
+ */
+function columnSums(dz: Float32Array, sums: Float32Array, b: number, outDim: number): void {
+  for (let j = 0; j < outDim; j++) {
+    let s = 0;
+    for (let i = 0; i < b; i++) s = Math.fround(s + dz[i * outDim + j]!);
+    sums[j] = s;
   }
 }
 

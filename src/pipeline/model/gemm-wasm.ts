@@ -5,6 +5,7 @@
 // the trainer pads its layers to that. The loop keeps a 4-row × 8-column block of C in eight SIMD registers
 // and walks t, loading 8 floats of B and broadcasting one float of A per row, as XNNPACK's kernels do.
 // The bytes are built here rather than shipped, since no wasm toolchain is part of the build.
+import { body, get, I32, I32_ADD, memoryImport, name, section, set, simd, uleb, V128, wasmModule } from "./wasm-bytes.ts";
 
 // Instruction bytes (WebAssembly core + SIMD proposals).
 const BLOCK = 0x02;
@@ -14,47 +15,21 @@ const END = 0x0b;
 const BR = 0x0c;
 const BR_IF = 0x0d;
 const VOID = 0x40;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
 const LOCAL_TEE = 0x22;
 const F32_LOAD = 0x2a;
 const I32_CONST = 0x41;
 const I32_LT_S = 0x48;
 const I32_GT_S = 0x4a;
 const I32_GE_S = 0x4e;
-const I32_ADD = 0x6a;
 const I32_SUB = 0x6b;
 const I32_MUL = 0x6c;
 const I32_SHL = 0x74;
-const SIMD = 0xfd;
 const V128_LOAD = 0x00;
 const V128_STORE = 0x0b;
 const V128_CONST = 0x0c;
 const F32X4_SPLAT = 0x13;
 const F32X4_ADD = 0xe4;
 const F32X4_MUL = 0xe6;
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
 
 // Parameters (locals 0–7), then the function's own locals.
 const P = { a: 0, aRow: 1, aInner: 2, b: 3, c: 4, m: 5, k: 6, n: 7 };
@@ -63,9 +38,6 @@ const I32_LOCALS = 14;
 const V = { acc: 22, bv: 30, s: 32 }; // acc[r·2 + v] for r < 4, v < 2; bv[v]; s
 const V128_LOCALS = 11;
 
-const get = (l: number) => [LOCAL_GET, ...uleb(l)];
-const set = (l: number) => [LOCAL_SET, ...uleb(l)];
-const simd = (op: number) => [SIMD, ...uleb(op)];
 const i32 = (v: number) => [I32_CONST, ...uleb(v)]; // small non-negative constants only
 /** local += step (a local or a constant) */
 const bump = (l: number, step: number[]) => [...get(l), ...step, I32_ADD, ...set(l)];
@@ -194,20 +166,21 @@ function gemmBody(): number[] {
     END,
     END,
   ];
-  const locals = [2, ...uleb(I32_LOCALS), I32, ...uleb(V128_LOCALS), V128];
-  const body = [...locals, ...code, END];
-  return [...uleb(body.length), ...body];
+  return body(
+    [
+      [I32_LOCALS, I32],
+      [V128_LOCALS, V128],
+    ],
+    code,
+  );
 }
 
 function moduleBytes(): Uint8Array {
   const type = section(1, [1, 0x60, 8, ...new Array(8).fill(I32), 0]);
-  // memory imported from "env"."memory": limits flag 3 = shared, with a minimum and a maximum (shared needs one).
-  const limits = [3, ...uleb(1), ...uleb(65536)];
-  const imports = section(2, [1, ...name("env"), ...name("memory"), 2, ...limits]);
   const funcs = section(3, [1, 0]);
   const exports = section(7, [1, ...name("gemm"), 0, 0]);
   const code = section(10, [1, ...gemmBody()]);
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
+  return wasmModule([type, memoryImport(true, 1), funcs, exports, code]);
 }
 
 /** (a, aRow, aInner, b, c, m, k, n): byte addresses a, b, c in the memory; strides and sizes in floats. */
