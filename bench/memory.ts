@@ -27,6 +27,7 @@ import { createGzip } from "node:zlib";
 import mqtt from "mqtt";
 import { startMqttTrainer } from "./mqtt-trainer-process.ts";
 import { gzip } from "../src/io/gzip-json.ts";
+import { tableRow } from "./table-row.ts";
 
 const decodedMB = Number(process.argv[2] ?? 250);
 const smallRuns = Number(process.argv[3] ?? 30);
@@ -225,3 +226,5 @@ console.log(`\n| command | peak RSS | × decoded trace (goal ≤ 2) |\n|---|---|
 console.log(`| the decoded trace (the peer) | ${mb(decoded)} | 1.00 |`);
 console.log(`| a bun process that does nothing (the floor) | ${mb(floor)} | ${(floor / decoded).toFixed(2)} |`);
 for (const [label, peak] of measured) console.log(`| ${label} | ${mb(peak)} | ${(peak / decoded).toFixed(2)} |`);
+for (const [label, peak] of measured)
+  tableRow(`peak memory, ${label}, one ${mb(decoded)} trace`, `${mb(peak)} = ${(peak / decoded).toFixed(2)}× the decoded trace`, "≤ 2×");
