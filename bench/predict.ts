@@ -8,7 +8,7 @@
 // at a time; throughput is a burst of events published at once. Every event is a build whose run is not
 // cached yet, so each prediction includes the DB lookup, the download and caching, parsing and the model.
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { readRunList } from "../src/io/raw-cache.ts";
@@ -58,6 +58,11 @@ try {
   );
   await trainOnHistory({ data, dbUri, plots: dir, runs: TRAIN_RUNS, epochs: 10 });
   console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  console.log(
     `setup: ${total} simulated runs (1 s dstat rows), ${TRAIN_RUNS} cached and trained on, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
@@ -102,11 +107,20 @@ try {
   trainer = trainerProc;
   const lines = trainerProc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   for (let buffer = ""; !buffer.includes('"connected to'); ) buffer += (await lines.read()).value ?? "";
+  // Its --json lines are read and dropped from here on, as a face would read them: a pipe nobody reads
+  // fills up, and the trainer would then wait on its own output.
+  void (async () => {
+    while (!(await lines.read()).done);
+  })();
   const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
   const arrived = new Map<string, number>();
+  /** the trainer's own latency_ms of each prediction: from the event's arrival to the prediction */
+  const inside = new Map<string, number>();
   let onArrival = () => {};
   client.on("message", (_t, payload) => {
-    arrived.set((JSON.parse(payload.toString()) as { build_uuid: string }).build_uuid, performance.now());
+    const m = JSON.parse(payload.toString()) as { build_uuid: string; latency_ms: number };
+    arrived.set(m.build_uuid, performance.now());
+    inside.set(m.build_uuid, m.latency_ms);
     onArrival();
   });
   await client.subscribeAsync(out, { qos: 1 });
@@ -168,6 +182,10 @@ try {
   console.log(
     `mqtt-trainer (one process): latency p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} over ${latencies.length} events one at a time; burst of ${burst.length}: ${mqttRate.toFixed(1)} events/s; SIGTERM → exit ${trainerExit}`,
   );
+  const insideSequential = builds.slice(0, sequentialEvents).map((b) => inside.get(b)!);
+  console.log(
+    `  of which inside the trainer (its latency_ms, event arrival → prediction): p50 ${fmt(percentile(insideSequential, 50))}, p99 ${fmt(percentile(insideSequential, 99))}`,
+  );
   console.log(
     `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
   );
@@ -176,6 +194,11 @@ try {
   );
   console.log(
     `| mqtt-trainer burst throughput vs one db-predict process per event | ${mqttRate.toFixed(1)} events/s, ${(mqttRate / dbRate).toFixed(1)}× |`,
+  );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (${availableParallelism()} cores)`,
   );
   console.log(
     `ratio: throughput ${(mqttRate / dbRate).toFixed(1)}x, latency p50 ${(percentile(perEvent, 50) / percentile(latencies, 50)).toFixed(1)}x lower with mqtt-trainer`,

@@ -49,6 +49,7 @@ const predictOneRun: BuildHandler = async (item) => ({
       actualClass: null,
     },
   ],
+  saved: Promise.resolve(),
 });
 
 function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {

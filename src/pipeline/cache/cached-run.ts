@@ -17,6 +17,8 @@ interface LoadOptions {
   columns?: readonly string[];
   /** the same trace already parsed by the cache check */
   parsed?: DstatTable;
+  /** its metadata as the cache check just wrote it (the file may still be on its way to the disk) */
+  metadata?: RunMetadata;
   /** Ctrl-C stops the reading of a long trace */
   signal?: AbortSignal;
 }
@@ -29,9 +31,9 @@ interface LoadOptions {
  */
 export async function loadCachedRun(ws: Workspace, run: string, options: LoadOptions = {}): Promise<LoadedRun | string> {
   const { columns, parsed, signal } = options;
-  let metadata: RunMetadata | undefined;
+  let metadata = options.metadata;
   try {
-    metadata = await readRunMetadata(ws, run);
+    metadata ??= await readRunMetadata(ws, run);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     return `unreadable cache file: ${(err as Error).message}`;
@@ -62,7 +64,7 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
 export async function* loadCachedRuns(
   ws: Workspace,
   runs: string[],
-  options: Omit<LoadOptions, "parsed"> = {},
+  options: Omit<LoadOptions, "parsed" | "metadata"> = {},
 ): AsyncGenerator<[string, LoadedRun | string]> {
   const ahead = Math.max(1, ws.store.readsInFlight);
   const loading: Promise<LoadedRun | string>[] = [];
