@@ -25,6 +25,7 @@ import { openSubunit2sql, runStatus } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { cacheData } from "../src/pipeline/cache-data.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
+import { tableRow } from "./table-row.ts";
 
 const quiet = { emit: () => {}, signal: new AbortController().signal };
 
@@ -147,8 +148,10 @@ try {
     );
     // The most `parallel` downloads can do when each run costs one round trip: the latency limit.
     const limit = (parallel * 1000) / latencyMs;
-    console.log(
-      `| cache-data vs the latency limit (--parallel ${parallel}: ${parallel} / ${latencyMs} ms = ${limit.toFixed(0)} runs/s) | ${rates[parallel]!.toFixed(0)} runs/s = ${((100 * rates[parallel]!) / limit).toFixed(0)} % |`,
+    tableRow(
+      `cache-data vs the latency limit (--parallel ${parallel}: ${parallel} / ${latencyMs} ms = ${limit.toFixed(0)} runs/s)`,
+      `${rates[parallel]!.toFixed(0)} runs/s = ${((100 * rates[parallel]!) / limit).toFixed(0)} %`,
+      `≥ ${parallel === 8 ? 60 : 40} %`,
     );
   }
   console.log(

@@ -1,20 +1,25 @@
-// bench/predict-stages.ts — where one prediction's time goes: each stage of the prediction path timed on
-// its own for runs that are not cached yet (DB queries, HTTP fetch, gunzip, dstat parse, cache writes, the
-// resample + normalise into the model's input, the model call), then the whole path (predictBuild) for
-// the same kind of runs, and the stage that parsing once removed (reading the cached trace back and parsing it again).
+// bench/predict-stages.ts — where one prediction's time goes: each stage of mqtt-trainer's path timed on
+// its own for runs that are not cached yet (DB queries, HTTP fetch, gunzip, dstat parse, cache writes and
+// their fsync, the found-runs list, the resample + normalise into the model's input, the forward pass, the
+// QoS 1 publish to the Mosquitto on 1883, the --json line), then the whole path (predictBuild) for the
+// same kind of runs: to the prediction, and until its cache writes landed (they go on after the publish).
 //
 //   node_modules/.bin/bun bench/predict-stages.ts [events=20]
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { readDstat } from "../src/io/dstat-csv.ts";
-import { gunzipStream, isGzip, gzip } from "../src/io/gzip-json.ts";
+import { gunzip, isGzip, gzip } from "../src/io/gzip-json.ts";
 import { fetchDstat } from "../src/io/log-server.ts";
-import { readRunList, readTraceText, writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
+import { readRunList, writeRunMetadata, writeTraceGz } from "../src/io/raw-cache.ts";
 import { openSubunit2sql } from "../src/io/subunit2sql.ts";
 import { Workspace } from "../src/io/workspace.ts";
 import { exampleFromTable } from "../src/pipeline/dataset/example-vector.ts";
 import { predictBuild, withPredictor } from "../src/pipeline/predict/predict-build.ts";
+import { predictionMessage } from "../src/pipeline/predict/prediction-message.ts";
+import { predictExamples, predictionEvent } from "../src/pipeline/predict/predict-run.ts";
+import { JsonReporter } from "../src/tui/json-reporter.ts";
 import { simulate } from "../src/pipeline/simulate.ts";
 import { trainOnHistory } from "./trained-history.ts";
 import { disk } from "../tests/helpers/disk.ts";
@@ -54,6 +59,11 @@ try {
     return out;
   };
   const totals: number[] = [];
+  const untilSaved: number[] = [];
+  // The broker and the face's output, as mqtt-trainer --json has them.
+  const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
+  const devNull = openSync("/dev/null", "w");
+  const reporter = new JsonReporter({ write: (line) => writeSync(devNull, `${line}\n`) });
   await withPredictor({ dataPath: data, dbUri, dataset: "ds", experiment: "dnn" }, quiet, async (p) => {
     for (const buildUuid of staged) {
       const [run] = await time("run source queries (runs of the build, their metadata)", async () => {
@@ -62,36 +72,64 @@ try {
         return runs;
       });
       if (!run) throw new Error(`build ${buildUuid}: no run`);
-      const got = await time("HTTP fetch (path the host answered last; gunzip included)", () =>
+      const got = await time("HTTP fetch (the path the host answered last)", () =>
         fetchDstat(run.logRoot!, p.policy, async () => null, quiet.signal),
       );
       if (got.kind !== "found") throw new Error(`${run.id}: ${got.kind}`);
       const year = Number(run.runAt?.slice(0, 4));
-      // The cache check does this while the body streams in; timed apart here.
-      const table = await time("gunzip + dstat parse (streamed)", () =>
-        readDstat(isGzip(got.body) ? gunzipStream(got.body) : got.body, { year }),
+      const text = await time("gunzip", () => (isGzip(got.body) ? gunzip(got.body) : got.body));
+      // The cache check parses while the body streams in, keeping the dataset's columns; timed apart here.
+      const table = await time("dstat parse (the dataset's columns kept)", () =>
+        readDstat(
+          (async function* () {
+            yield text;
+          })(),
+          { year, columns: p.config.columns },
+        ),
       );
-      await time("cache writes (trace gzip, metadata)", async () => {
-        await writeTraceGz(p.ws, run.id, isGzip(got.body) ? got.body : gzip(got.body));
+      const gz = isGzip(got.body) ? got.body : gzip(got.body);
+      await time("cache writes (metadata then trace, each fsynced; off the event loop)", async () => {
         await writeRunMetadata(p.ws, run.id, { status: run.status, artifact: run.logRoot });
+        await writeTraceGz(p.ws, run.id, gz);
       });
-      await time("removed: cached trace read back and parsed again", async () =>
-        readDstat((await readTraceText(p.ws, run.id))!.chunks, { year }),
-      );
-      await time("run list update (this process's found-runs list rewritten)", () => p.found.add("tempest-full", [run.id]));
+      await time("  of which one fsync (the trace's bytes to a new file)", () => {
+        const path = join(dir, `fsync-${run.id}`);
+        const fd = openSync(path, "w");
+        writeSync(fd, gz);
+        fsyncSync(fd);
+        closeSync(fd);
+        rmSync(path);
+      });
+      await time("found-runs list write (src/io/found-runs.ts, 1 fsync)", () => p.found.add("tempest-full", [run.id]));
       const example = await time("resample + normalise (exampleFromTable)", () => exampleFromTable(table, p.config));
-      await time("tfjs predict (one row)", () => p.model.predict(example, 1));
+      const [prediction] = await time("model forward pass (one row)", () =>
+        predictExamples(p, [{ kind: "example", runUuid: run.id, example, metadata: { status: run.status, artifact: null } }]),
+      );
+      const message = predictionMessage(buildUuid, prediction!, p, 1);
+      await time("publish (QoS 1, until the broker's acknowledgement)", () =>
+        client.publishAsync(`ciml-bench/${process.pid}/stages`, JSON.stringify(message), { qos: 1 }),
+      );
+      await time("event emission (the --json line of the prediction)", () => reporter.event(predictionEvent(prediction!, 1)));
     }
     for (const buildUuid of whole) {
       const t = performance.now();
       const out = await predictBuild(p, buildUuid, "tempest-full", quiet.signal);
       totals.push(performance.now() - t);
+      await out.saved;
+      untilSaved.push(performance.now() - t);
       if (out.predictions.length !== 1) throw new Error(`${buildUuid}: ${out.skipped.join("; ")}`);
     }
   });
+  await client.endAsync();
   console.log(`one prediction, ${events} uncached runs each (medians; 1 s dstat rows, log server on loopback without latency):`);
-  for (const [name, xs] of Object.entries(stages)) console.log(`  ${name.padEnd(58)} ${median(xs).toFixed(1).padStart(7)} ms`);
-  console.log(`  ${"whole path (predictBuild), other runs".padEnd(58)} ${median(totals).toFixed(1).padStart(7)} ms`);
+  for (const [name, xs] of Object.entries(stages)) console.log(`  ${name.padEnd(68)} ${median(xs).toFixed(2).padStart(8)} ms`);
+  console.log(`  ${"whole path (predictBuild) to the prediction, other runs".padEnd(68)} ${median(totals).toFixed(2).padStart(8)} ms`);
+  console.log(`  ${"whole path until its cache writes landed".padEnd(68)} ${median(untilSaved).toFixed(2).padStart(8)} ms`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
 } finally {
   server.kill();
   rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DiskFullError, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
+import { DiskFullError, sweepTemps, writeFileAtomic, writeFileAtomicAsync, writeTemp } from "../src/io/atomic-file.ts";
 import { writeNpz } from "../src/io/npy.ts";
 import { EventFileWriter } from "../src/io/tensorboard.ts";
 import { disk as anyPath } from "./helpers/disk.ts";
@@ -125,6 +125,12 @@ describe.skipIf(!disk)("a full disk (tmpfs of 200 KiB; needs root to mount)", ()
     }
     expect(caught).toBeInstanceOf(DiskFullError);
     expect((caught as Error).message).toStartWith(`disk full at ${target};`);
+    expect(readdirSync(disk!)).toEqual([]);
+  });
+
+  test("writeFileAtomicAsync (the local store's writes of bytes) says 'disk full at PATH' and leaves no temp file", async () => {
+    const target = join(disk!, "trace.csv.gz");
+    await expect(writeFileAtomicAsync(target, new Uint8Array(1024 * 1024))).rejects.toThrow(`disk full at ${target};`);
     expect(readdirSync(disk!)).toEqual([]);
   });
 

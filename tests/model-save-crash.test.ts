@@ -24,11 +24,7 @@ let beforeFiles: Record<string, Buffer>;
 async function predictions(workspace = ws): Promise<Float32Array> {
   const testSet = (await readNpz(disk, workspace.datasetFile(DATASET, "test.npz"))).examples!;
   const model = await loadTrainedModel(workspace, DATASET, EXPERIMENT);
-  try {
-    return await model.predict(testSet.data as Float32Array, testSet.shape[0]!);
-  } finally {
-    model.dispose();
-  }
+  return model.predict(testSet.data as Float32Array, testSet.shape[0]!);
 }
 
 function filesOf(dir: string): Record<string, Buffer> {

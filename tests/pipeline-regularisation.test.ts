@@ -34,12 +34,8 @@ async function trainAndPredict(name: string, flags: Partial<ExperimentFlags>): P
   const examples = dev.examples!;
   const n = examples.shape[0]!;
   const model = await loadTrainedModel(ws, "status", name);
-  try {
-    const p = await model.predict(Float32Array.from(examples.data as ArrayLike<number>), n);
-    return Float32Array.from({ length: n }, (_, i) => p[i * 2 + 1]!);
-  } finally {
-    model.dispose();
-  }
+  const p = model.predict(Float32Array.from(examples.data as ArrayLike<number>), n);
+  return Float32Array.from({ length: n }, (_, i) => p[i * 2 + 1]!);
 }
 
 const confidence = (p: Float32Array) => p.reduce((sum, x) => sum + Math.abs(x - 0.5), 0) / p.length;

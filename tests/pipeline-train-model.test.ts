@@ -173,8 +173,7 @@ describe("the saved model", () => {
   test("save → load → predict gives the probabilities train-model wrote for the dev set, bit for bit", async () => {
     const model = await loadTrainedModel(ws, "status", "dnn");
     const dev = (await readNpz(disk, ws.datasetFile("status", "dev.npz"))).examples!;
-    const probabilities = await model.predict(dev.data as Float32Array, 150);
-    model.dispose();
+    const probabilities = model.predict(dev.data as Float32Array, 150);
     const rows = (await readJsonGz(disk, join(ws.modelDir("status", "dnn"), "prediction_status.json.gz"))) as [
       string,
       { probabilities: number[] },
@@ -188,10 +187,9 @@ describe("the saved model", () => {
       const model = await loadTrainedModel(ws, dataset, "dnn");
       const test = (await readNpz(disk, ws.datasetFile(dataset, "test.npz"))).examples!;
       const here = Array.from(
-        argmaxRows(await model.predict(test.data as Float32Array, test.shape[0]!), model.classes.length),
+        argmaxRows(model.predict(test.data as Float32Array, test.shape[0]!), model.classes.length),
         (i) => model.classes[i],
       );
-      model.dispose();
       const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "helpers/predict-classes.ts"), root, dataset, "dnn"]);
       expect(p.exitCode).toBe(0);
       expect(JSON.parse(p.stdout.toString())).toEqual(here);

@@ -10,6 +10,7 @@ import { dbPredict } from "../src/pipeline/db-predict.ts";
 import { writeRunList } from "../src/io/raw-cache.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { MqttTestClient } from "./helpers/mqtt-collector.ts";
+import type { PredictionMessage } from "../src/pipeline/predict/prediction-message.ts";
 import { LogServer, mariadbHistory, sqliteHistory, type HistoryDb, type HistoryRun } from "./helpers/ci-history.ts";
 import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { serveLogTree } from "./helpers/log-server.ts";
@@ -232,7 +233,7 @@ describe("the prediction commands as a user runs them", () => {
     expect(bad.err.trim()).toBe("error: --timeout soon: give a number, e.g. 60");
   }, 120_000);
 
-  test("mqtt-trainer prints a line per event and exits 0 on SIGTERM after draining", async () => {
+  test("mqtt-trainer prints a line per event, publishes db-predict's probabilities bit for bit, and exits 0 on SIGTERM after draining", async () => {
     const base = `ciml-test/cli/${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const p = Bun.spawn(
       [
@@ -271,13 +272,25 @@ describe("the prediction commands as a user runs them", () => {
     };
     await readUntil(/connected to 127\.0\.0\.1:1883/);
     const client = await MqttTestClient.connect();
+    await client.subscribe(`${base}-out`);
     await client.publish(
       `${base}/subunit-worker01/openstack/nova/1`,
       JSON.stringify({ build_uuid: buildUuidFor(101), source_url: "x", status: "success" }),
     );
     await client.publish(`${base}/subunit-worker01/openstack/nova/1`, "not json");
+    await client.waitFor(1);
+    const [published] = client.json<PredictionMessage>();
     await client.close();
     await readUntil(new RegExp(`${syntheticRun(101).uuid}: predicted`));
+    // The same run through `ciml db-predict --json` on a pristine copy of the workspace: the same bits.
+    const theirs = await ciml("db-predict", buildUuidFor(101), "--json", ...modelFlags(workspaceCopy(), db.uri));
+    expect(theirs.code).toBe(0);
+    const prediction = theirs.out
+      .split("\n")
+      .filter((line) => line.includes('"type":"prediction"'))
+      .map((line) => JSON.parse(line) as { runUuid: string; probabilities: Record<string, number> });
+    expect(prediction.map((e) => e.runUuid)).toEqual([published!.run_uuid]);
+    expect(published!.probabilities).toEqual(prediction[0]!.probabilities);
     p.kill("SIGTERM");
     expect(await p.exited).toBe(0);
     out += await new Response(

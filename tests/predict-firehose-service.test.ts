@@ -49,6 +49,7 @@ const predictOneRun: BuildHandler = async (item) => ({
       actualClass: null,
     },
   ],
+  saved: Promise.resolve(),
 });
 
 function startService(opts: FirehoseServiceOptions, handler: BuildHandler) {
@@ -138,6 +139,34 @@ describe("serveFirehose", () => {
     expect(svc.events.some((e) => e.type === "info" && e.message === "no runs for build unknown0")).toBe(true);
     expect(svc.events.filter((e) => e.type === "prediction").length).toBe(2);
   }, 60_000);
+
+  test("a prediction is published before its cache writes land; writes that fail are a warning, not a retry", async () => {
+    const base = uniqueTopic("write-behind");
+    const out = `${base}-predictions`;
+    const collector = await MqttTestClient.connect();
+    cleanups.push(() => collector.close());
+    await collector.subscribe(out);
+    let handled = 0;
+    let failWrites: (err: Error) => void = () => {};
+    const svc = startService(options(1883, `${base}/#`, out), async (e, signal) => {
+      handled++;
+      const outcome = await predictOneRun(e, signal);
+      return { ...outcome, saved: new Promise<void>((_, reject) => (failWrites = reject)) };
+    });
+    await svc.waitFor("connection", () => svc.connected() === 1);
+    await collector.publish(firehoseTopic(base), event("aaaa1111"));
+    // published while the writes are still under way
+    await collector.waitFor(1);
+    expect(svc.counts().inFlight).toBe(1);
+    failWrites(new Error("disk full at /ws/.raw/run-aaaa1111.csv.gz"));
+    await svc.waitFor("the build to settle", () => svc.counts().inFlight === 0);
+    const counts = await svc.stop();
+    expect(counts).toMatchObject({ messages: 1, matched: 1, predictions: 1, retries: 0, failed: 0 });
+    expect(handled).toBe(1);
+    expect(svc.events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""))).toContain(
+      "build aaaa1111: predicted, but its runs were not cached: disk full at /ws/.raw/run-aaaa1111.csv.gz",
+    );
+  });
 
   test("retries a failing build a bounded number of times, reports it, and tries it again on a later event", async () => {
     const base = uniqueTopic("retries");

@@ -27,7 +27,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  model?.model.dispose();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -40,7 +39,7 @@ describe("predict-run", () => {
     const examples = await Promise.all(dev.map((uuid) => exampleOfCachedRun(ws, model, uuid)));
     const usable = examples.filter((e) => e.kind === "example");
     expect(usable.length).toBe(dev.length);
-    const ours = await predictExamples(model, usable);
+    const ours = predictExamples(model, usable);
     const theirs = new Map(
       ((await readJsonGz(disk, join(ws.modelDir(DATASET, EXPERIMENT), `prediction_${DATASET}.json.gz`))) as DevRecord[]).map((r) => [
         r[0],
@@ -58,7 +57,7 @@ describe("predict-run", () => {
 
   test("the model learned the fixture: most dev runs are predicted right", async () => {
     const dev = await readRunList(disk, ws.datasetFile(DATASET, "dev.json.gz"));
-    const ours = await predictExamples(
+    const ours = predictExamples(
       model,
       (await Promise.all(dev.map((u) => exampleOfCachedRun(ws, model, u)))).filter((e) => e.kind === "example"),
     );

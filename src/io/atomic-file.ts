@@ -8,6 +8,7 @@
 // instead of redirecting our bytes into a file of the attacker's choosing.
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { CimlError } from "./ciml-error.ts";
 
@@ -41,9 +42,8 @@ export function createExclusive(path: string): number {
  * returned. A temp file that cannot be written whole is removed before the error goes on.
  */
 export function writeTemp(path: string, content: FileContent): string {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}${TEMP_MARK}${randomBytes(12).toString("hex")}`);
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = tempNameFor(path);
   let fd: number;
   try {
     fd = createExclusive(temp);
@@ -62,6 +62,11 @@ export function writeTemp(path: string, content: FileContent): string {
   }
   closeSync(fd);
   return temp;
+}
+
+/** A fresh, unguessable temp name beside `path`. */
+function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${randomBytes(12).toString("hex")}`);
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {
@@ -87,6 +92,32 @@ export function writeFileAtomic(path: string, content: FileContent): void {
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * writeFileAtomic for bytes already in hand, with the same temp file, fsync and rename, done on the I/O
+ * threads: the fsync (milliseconds on a busy disk) then holds up only its caller, not the event loop, so a
+ * long-running command (mqtt-trainer) keeps predicting while the files it caches reach the disk.
+ */
+export async function writeFileAtomicAsync(path: string, content: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempNameFor(path);
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(temp, EXCLUSIVE, 0o666);
+  } catch (err) {
+    throw diskFullOr(err, path);
+  }
+  try {
+    await file.writeFile(content);
+    await file.sync();
+    await file.close();
+    await rename(temp, path);
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw diskFullOr(err, path);
   }
 }
 

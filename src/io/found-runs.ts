@@ -62,22 +62,46 @@ async function compact(ws: Workspace, dir: string, names: string[], lists: strin
   }
 }
 
-/** This process's lists, one per build name, each rewritten whole as runs are added. */
+/**
+ * This process's lists, one per build name, each rewritten whole as runs are added. Writes do not queue up:
+ * runs added while a write is under way all go into the one next write (a busy mqtt-trainer adds runs
+ * faster than a list reaches the disk, and one write per run would rewrite the growing list every time).
+ */
 export class FoundRuns {
   private readonly writer = writerName();
   private readonly runs = new Map<string, Set<string>>();
+  /** build names with runs that no write has started with yet */
+  private readonly dirty = new Set<string>();
+  /** the last write started (or about to start) */
   private saving: Promise<void> = Promise.resolve();
+  /** the next write, when it has not started yet: further runs join it */
+  private next: Promise<void> | null = null;
 
   constructor(private readonly ws: Workspace) {}
 
-  /** Records runs newly cached for `buildName`; writes run one after another, so the newest list lands last. */
+  /**
+   * Records runs newly cached for `buildName`; settles once a list holding them is written. Writes run one
+   * after another, each with everything added before it started, so the newest list lands last.
+   */
   add(buildName: string, runUuids: string[]): Promise<void> {
-    if (runUuids.length === 0) return this.saving;
-    const path = within(this.ws.foundRunsDir(buildName), `${this.writer}.json.gz`);
+    if (runUuids.length === 0) return this.next ?? this.saving;
     const set = this.runs.get(buildName) ?? new Set();
     this.runs.set(buildName, set);
     for (const run of runUuids) set.add(run);
-    this.saving = this.saving.catch(() => undefined).then(() => writeRunList(this.ws.store, path, set));
-    return this.saving;
+    this.dirty.add(buildName);
+    this.next ??= this.saving = this.saving
+      .catch(() => undefined)
+      .then(() => {
+        this.next = null;
+        const names = [...this.dirty];
+        this.dirty.clear();
+        // A failed write leaves its runs in `runs`: the next write of that build name carries them.
+        return Promise.all(
+          names.map((name) =>
+            writeRunList(this.ws.store, within(this.ws.foundRunsDir(name), `${this.writer}.json.gz`), this.runs.get(name)!),
+          ),
+        ).then(() => undefined);
+      });
+    return this.next;
   }
 }

@@ -112,7 +112,7 @@ export const dbBatchPredict: Step<DbBatchPredictOptions, DbBatchPredictResult> =
           unusable.push(e.reason);
           emit({ type: "warning", subject: e.runUuid, message: e.reason });
         }
-      const chunkPredictions = await predictExamples(
+      const chunkPredictions = predictExamples(
         p,
         examples.filter((e) => e.kind === "example"),
       );

@@ -24,7 +24,8 @@ export interface DbPredictResult {
 export const dbPredict: Step<DbPredictOptions, DbPredictResult> = (options, { emit, signal }) =>
   withPredictor(options, { emit, signal }, async (predictor) => {
     emit({ type: "stage", stage: "predict", state: "started", detail: `build ${options.buildUuid}` });
-    const outcome = await predictBuild(predictor, options.buildUuid, options.buildName, signal, emit);
+    const { saved, ...outcome } = await predictBuild(predictor, options.buildUuid, options.buildName, signal, emit);
+    await saved;
     for (const p of outcome.predictions) emit(predictionEvent(p));
     emit({ type: "stage", stage: "predict", state: "finished" });
     emit({

@@ -105,8 +105,10 @@ function firehoseBuildPredictor(p: Predictor, buildName: string, emit: Parameter
       for (const run of claimed) predictedRuns.release(run);
       throw err;
     }
+    if (outcome.predictions.length > 0) return { kind: "predicted", predictions: outcome.predictions, saved: outcome.saved };
+    // Nothing to publish: nothing to go ahead of either.
+    await outcome.saved;
     if (outcome.found === 0) return { kind: "not-yet", reason: `Build uuid: ${buildUuid} has no runs in the database, skipping` };
-    if (outcome.predictions.length > 0) return { kind: "predicted", predictions: outcome.predictions };
     if (outcome.admitted === 0 && outcome.skipped.length === 0)
       return { kind: "duplicate", reason: `Build uuid: ${buildUuid}: every run already predicted, skipping repeat` };
     return { kind: "skipped", reason: outcome.skipped[0] ?? `Build uuid: ${buildUuid} has no run to predict, skipping` };

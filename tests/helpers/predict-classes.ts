@@ -10,6 +10,6 @@ const [root, dataset, experiment] = process.argv.slice(2) as [string, string, st
 const ws = new Workspace(root);
 const test = (await readNpz(disk, ws.datasetFile(dataset, "test.npz"))).examples!;
 const model = await loadTrainedModel(ws, dataset, experiment);
-const probabilities = await model.predict(test.data as Float32Array, test.shape[0]!);
+const probabilities = model.predict(test.data as Float32Array, test.shape[0]!);
 const ids = argmaxRows(probabilities, model.classes.length);
 process.stdout.write(JSON.stringify(Array.from(ids, (i) => model.classes[i])));

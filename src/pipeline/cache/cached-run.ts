@@ -19,6 +19,8 @@ interface LoadOptions {
   keepRows?: number;
   /** the same trace already parsed by the cache check */
   parsed?: DstatTable;
+  /** its metadata as the cache check just wrote it (the file may still be on its way to the disk) */
+  metadata?: RunMetadata;
   /** Ctrl-C stops the reading of a long trace */
   signal?: AbortSignal;
 }
@@ -31,9 +33,9 @@ interface LoadOptions {
  */
 export async function loadCachedRun(ws: Workspace, run: string, options: LoadOptions = {}): Promise<LoadedRun | string> {
   const { columns, keepRows, parsed, signal } = options;
-  let metadata: RunMetadata | undefined;
+  let metadata = options.metadata;
   try {
-    metadata = await readRunMetadata(ws, run);
+    metadata ??= await readRunMetadata(ws, run);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     return `unreadable cache file: ${(err as Error).message}`;
@@ -64,7 +66,7 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
 export async function* loadCachedRuns(
   ws: Workspace,
   runs: string[],
-  options: Omit<LoadOptions, "parsed"> = {},
+  options: Omit<LoadOptions, "parsed" | "metadata"> = {},
 ): AsyncGenerator<[string, LoadedRun | string]> {
   const ahead = Math.max(1, ws.store.readsInFlight);
   const loading: Promise<LoadedRun | string>[] = [];

@@ -20,9 +20,12 @@ export interface FetchSettings {
   fetch?: Partial<Omit<FetchPolicy, "paths" | "totalTimeoutMs" | "fileRoots">>;
 }
 
-/** `table` is the trace as the cache check parsed it, for a caller that goes on to use it. */
+/**
+ * `table` is the trace as the cache check parsed it, and `metadata` what was cached with a fresh download,
+ * for a caller that goes on to use them (without reading back files that may still be being written).
+ */
 export type RunOutcome =
-  | { kind: "cached"; url: string; bytes: number; table: DstatTable }
+  | { kind: "cached"; url: string; bytes: number; table: DstatTable; metadata: RunMetadata }
   | { kind: "already"; table: DstatTable }
   | { kind: "unavailable"; urls: string[] }
   | { kind: "failed"; url: string; reason: string };
@@ -38,6 +41,11 @@ interface EnsureOptions {
   keepRows?: number;
   /** told each URL as it is tried, for progress views */
   onUrl?: (url: string) => void;
+  /**
+   * Hands over the writes of a fresh download (trace and metadata) instead of waiting for them, for a
+   * caller that can use the parsed trace meanwhile (a prediction) and waits for them later.
+   */
+  writeBehind?: (saving: Promise<void>) => void;
 }
 
 /**
@@ -130,9 +138,12 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     if (!check.parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
     const metadata = await metadataFor(run, options.policy, signal);
     throwIfAborted(signal);
-    await writeRunMetadata(ws, run.id, metadata);
-    await writeTraceGz(ws, run.id, isGzip(fetched.body) ? fetched.body : gzip(fetched.body));
-    return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed };
+    // The metadata first: a trace in the cache is the sign that the run is cached whole.
+    const gz = isGzip(fetched.body) ? fetched.body : gzip(fetched.body);
+    const saving = writeRunMetadata(ws, run.id, metadata).then(() => writeTraceGz(ws, run.id, gz));
+    if (options.writeBehind) options.writeBehind(saving);
+    else await saving;
+    return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed, metadata };
   } catch (err) {
     if (isInterrupted(err) || signal.aborted) throw new AbortedError();
     // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.

@@ -7,15 +7,15 @@ import { loadLayersModel, MODEL_JSON, readModelJsonBytes, saveLayersModel } from
 import type { Workspace } from "../../io/workspace.ts";
 import { StoreError, type Store, within } from "../../io/workspace/store.ts";
 import { CimlError } from "../errors.ts";
+import { DenseForward } from "./dense-forward.ts";
 import { DNN, SVM } from "./experiment.ts";
-import { initTf, tf, type BackendName } from "./tfjs-runtime.ts";
+import { initTf, type tf, type BackendName } from "./tfjs-runtime.ts";
 
 export interface TrainedModel {
   classes: string[];
   /** the bytes of the model.json it was loaded from: a newer model has other bytes */
   manifest: Uint8Array;
-  predict(rows: Float32Array, n: number): Promise<Float32Array>;
-  dispose(): void;
+  predict(rows: Float32Array, n: number): Float32Array;
 }
 
 /** What model.json's userDefinedMetadata.ciml holds; checked on load like every workspace file. */
@@ -39,37 +39,25 @@ const metadataSchema = z
 
 type ModelMetadata = z.infer<typeof metadataSchema>;
 
-/** Rows per predict call: big enough to amortise per-call overhead, small enough to bound memory. */
-const PREDICT_BATCH = 4096;
-
 export async function saveTrainedModel(store: Store, dir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
   await saveLayersModel(store, model, dir, { ciml: metadata });
 }
 
-/** Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns). */
-export async function predictProbabilities(
+/**
+ * Probabilities from a LayersModel whose output is sigmoid (1 column, class 1) or softmax (k columns), by
+ * the hand-written forward pass every prediction command uses (dense-forward.ts). For one call (train-model's
+ * dev set); a loaded model keeps its forward pass.
+ */
+export function predictProbabilities(
   model: tf.LayersModel,
   rows: Float32Array,
   n: number,
   features: number,
   classes: number,
-): Promise<Float32Array> {
-  const out = new Float32Array(n * classes);
-  for (let start = 0; start < n; start += PREDICT_BATCH) {
-    const b = Math.min(PREDICT_BATCH, n - start);
-    const p = tf.tidy(
-      () => model.predict(tf.tensor2d(rows.subarray(start * features, (start + b) * features), [b, features])) as tf.Tensor,
-    );
-    const values = await p.data();
-    p.dispose();
-    for (let i = 0; i < b; i++) {
-      if (classes === 2 && values.length === b) {
-        out[(start + i) * 2] = 1 - values[i]!;
-        out[(start + i) * 2 + 1] = values[i]!;
-      } else for (let c = 0; c < classes; c++) out[(start + i) * classes + c] = values[i * classes + c]!;
-    }
-  }
-  return out;
+): Float32Array {
+  const forward = DenseForward.of(model, "training");
+  if (forward.features !== features) throw new CimlError(`the model takes ${forward.features} features, the rows have ${features}`);
+  return forward.probabilities(rows, n, classes);
 }
 
 export async function loadTrainedModel(
@@ -97,15 +85,16 @@ export async function loadTrainedModel(
   }
   const { model } = loaded;
   let meta: ModelMetadata;
+  let forward: DenseForward;
   try {
     meta = checkFile(metadataSchema, loaded.metadata.ciml, within(dir, MODEL_JSON), "train it again with `ciml train-model`");
-  } catch (err) {
+    // The weights are copied out once; tfjs is not called again for this model.
+    forward = DenseForward.of(model, dir);
+  } finally {
     model.dispose();
-    throw err;
   }
-  const features = model.inputs[0]!.shape[1]!;
+  const features = forward.features;
   if (meta.features.length !== features) {
-    model.dispose();
     throw new WorkspaceFileError(
       `${within(dir, MODEL_JSON)}: field userDefinedMetadata.ciml.features names ${meta.features.length} features but the model takes ${features}; train it again with \`ciml train-model\``,
     );
@@ -113,11 +102,10 @@ export async function loadTrainedModel(
   return {
     classes: meta.classes,
     manifest,
-    async predict(rows, n) {
+    predict(rows, n) {
       if (rows.length !== n * features)
         throw new CimlError(`model ${dataset}/${experiment} takes ${features} features per example, got ${rows.length / Math.max(1, n)}`);
-      return predictProbabilities(model, rows, n, features, meta.classes.length);
+      return forward.probabilities(rows, n, meta.classes.length);
     },
-    dispose: () => model.dispose(),
   };
 }

@@ -15,10 +15,12 @@ import { WorkQueue } from "./work-queue.ts";
 /**
  * What became of one build. `not-yet` (nothing to predict yet, e.g. its rows are not committed) is tried
  * again later like a failed fetch, and counted as skipped with its reason when the attempts run out.
- * Throwing means "failed, try again later" (bounded); `skipped` and `duplicate` are final.
+ * Throwing means "failed, try again later" (bounded); `skipped` and `duplicate` are final. `saved` settles
+ * once the build's downloads are cached: the predictions are published first, and the build holds its place
+ * among the `concurrency` builds until then, so writes waiting for the disk stay bounded too.
  */
 export type BuildOutcome =
-  | { kind: "predicted"; predictions: RunPrediction[] }
+  | { kind: "predicted"; predictions: RunPrediction[]; saved: Promise<void> }
   | { kind: "skipped"; reason: string }
   | { kind: "duplicate"; reason: string }
   | { kind: "not-yet"; reason: string };
@@ -98,6 +100,14 @@ export async function serveFirehose(
         case "predicted":
           publishAll(outcome.predictions, entry);
           counts.matched++;
+          // Published already, so not retried (that would publish it twice): cache-data fetches what is missing.
+          await outcome.saved.catch((err: unknown) =>
+            emit({
+              type: "warning",
+              subject: nameOf(entry.item),
+              message: `${nameOf(entry.item)}: predicted, but its runs were not cached: ${messageOf(err)}`,
+            }),
+          );
       }
     },
     {

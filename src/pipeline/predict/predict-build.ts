@@ -77,7 +77,7 @@ export const PREDICTOR_DEFAULTS = {
 } satisfies Partial<PredictorOptions>;
 
 /**
- * Opens the workspace, the model and the database once, runs `body`, and lets go of all three however it
+ * Opens the workspace, the model and the database once, runs `body`, and lets go of the database however it
  * ends. The dataset and model are checked before the database is touched: they are the likelier mistake.
  * `signal` ends a bucket's requests on Ctrl-C; mqtt-trainer gives none, as it still writes while it drains.
  */
@@ -102,43 +102,36 @@ export async function withPredictor<R>(
       message: `--sample-interval ${options.sampleInterval} ignored: dataset ${options.dataset} was built with ${model.config.sample_interval ?? "no resampling"}, and its model needs the same`,
     });
   }
+  const source = await openSource(options);
   try {
-    const source = await openSource(options);
+    const policy = fetchPolicyFor(
+      { dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout },
+      source.dstatPaths,
+      sourceReadsLocalLogs(options),
+    );
+    const predictor: Predictor = {
+      ...model,
+      ws,
+      found: new FoundRuns(ws),
+      source,
+      policy,
+      unavailable: await readUnavailableRuns(ws),
+      refreshModel: async () => undefined,
+    };
+    const refresher = modelRefresher(predictor, (options.modelCheckSeconds ?? MODEL_CHECK_SECONDS) * 1000, emit);
+    predictor.refreshModel = refresher.refresh;
+    const unsubscribe = options.onReloadRequest?.(refresher.request);
     try {
-      const policy = fetchPolicyFor(
-        { dstatPaths: options.dstatPaths, fetch: options.fetch, timeoutSeconds: timeout },
-        source.dstatPaths,
-        sourceReadsLocalLogs(options),
-      );
-      const predictor: Predictor = {
-        ...model,
-        ws,
-        found: new FoundRuns(ws),
-        source,
-        policy,
-        unavailable: await readUnavailableRuns(ws),
-        refreshModel: async () => undefined,
-      };
-      const refresher = modelRefresher(predictor, (options.modelCheckSeconds ?? MODEL_CHECK_SECONDS) * 1000, emit);
-      predictor.refreshModel = refresher.refresh;
-      const unsubscribe = options.onReloadRequest?.(refresher.request);
-      try {
-        return await body(predictor);
-      } finally {
-        unsubscribe?.();
-        model.model = predictor.model;
-      }
+      return await body(predictor);
     } finally {
-      await source.close();
+      unsubscribe?.();
     }
   } finally {
-    model.model.dispose();
+    await source.close();
   }
 }
 
 const MODEL_CHECK_SECONDS = 60;
-/** A replaced model is freed this long after, so predictions already running on it can finish. */
-const RETIRE_MS = 60_000;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
@@ -162,10 +155,9 @@ function modelRefresher(p: Predictor, everyMs: number, emit: Emit) {
       emit({ type: "warning", message: `a newer model in ${dir} cannot be loaded, so the current one stays: ${(err as Error).message}` });
       return;
     }
-    const old = p.model;
+    // Predictions already running keep the old model (plain arrays, freed once nothing holds them).
     p.model = next.model;
     p.config = next.config;
-    setTimeout(() => old.dispose(), RETIRE_MS).unref?.();
     emit({ type: "info", message: `loaded the newer model published in ${dir}` });
   };
   return {
@@ -231,6 +223,7 @@ function lazySubunit2sql(open: () => Promise<Subunit2sql>): Subunit2sql {
 /**
  * A run from the source as a model input, downloading it into the cache first if needed. A fetch that
  * failed for now throws FetchFailedError; "no dstat file anywhere" is final. `downloaded` says the cache grew.
+ * With `writes`, the cache files of a download are written while the caller goes on (see CacheWrites).
  */
 export async function exampleOfRun(
   p: Predictor,
@@ -238,6 +231,7 @@ export async function exampleOfRun(
   signal: AbortSignal,
   /** where to look under the log root, when not the source's usual paths (a Zuul build beside a database) */
   policy: FetchPolicy = p.policy,
+  writes?: CacheWrites,
 ): Promise<RunExample & { downloaded: boolean }> {
   if (p.unavailable.has(run.id))
     return {
@@ -248,7 +242,12 @@ export async function exampleOfRun(
     };
   // Only the dataset's columns of the trace are kept from the cache check, and only the rows the model
   // input below uses.
-  const cached = await ensureRunCached(p.ws, run, { policy, columns: p.config.columns, keepRows: rowsUsed(p.config) }, signal);
+  const cached = await ensureRunCached(
+    p.ws,
+    run,
+    { policy, columns: p.config.columns, keepRows: rowsUsed(p.config), writeBehind: writes?.add },
+    signal,
+  );
   if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
   if (cached.kind === "unavailable")
     return {
@@ -257,12 +256,36 @@ export async function exampleOfRun(
       reason: `${run.id}: no dstat file at ${cached.urls.length > 0 ? cached.urls.join(", ") : `(no log root in the ${p.source.description})`}`,
       downloaded: false,
     };
-  return { ...(await exampleOfCachedRun(p.ws, p, run.id, cached.table)), downloaded: cached.kind === "cached" };
+  const metadata = cached.kind === "cached" ? cached.metadata : undefined;
+  return { ...(await exampleOfCachedRun(p.ws, p, run.id, cached.table, metadata)), downloaded: cached.kind === "cached" };
+}
+
+/**
+ * The cache writes a prediction left under way. mqtt-trainer publishes a prediction first and waits for
+ * these after: the cache is for later datasets, and a crash before they land loses only files the next
+ * event or cache-data fetches again. A run joins this process's found-runs list once its files are written,
+ * so the list never names a run whose files did not land.
+ */
+export class CacheWrites {
+  private readonly pending: Promise<void>[] = [];
+  /** a download's writes; their failure is reported by `settled`, never as an unhandled rejection */
+  readonly add = (saving: Promise<void>): void => {
+    saving.catch(() => undefined);
+    this.pending.push(saving);
+  };
+
+  /** Waits for the writes, then lists `downloaded` in the found-runs list of `buildName`. */
+  settled(p: Predictor, buildName: string, downloaded: string[]): Promise<void> {
+    const done = Promise.all(this.pending).then(() => p.found.add(buildName, downloaded));
+    done.catch(() => undefined);
+    return done;
+  }
 }
 
 /**
  * One build end to end: its runs, their data through the cache, one model call. `admit` picks the runs
  * to predict (mqtt-trainer: those not predicted yet); `found` counts the build's runs in the source.
+ * `saved` settles once the runs downloaded are in the cache and the found-runs list (CacheWrites).
  */
 export async function predictBuild(
   p: Predictor,
@@ -271,13 +294,14 @@ export async function predictBuild(
   signal: AbortSignal,
   emit?: Emit,
   admit: (runId: string) => boolean = () => true,
-): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number }> {
+): Promise<{ predictions: RunPrediction[]; skipped: string[]; found: number; admitted: number; saved: Promise<void> }> {
   await p.refreshModel();
   const { runs: all, skipped } = await p.source.runsOfBuild(buildUuid, buildName, signal);
   // Runs of other build names are in `skipped`, one line each.
   const found = all.length + skipped.length;
   const runs = all.filter((run) => admit(run.id));
-  const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal)));
+  const writes = new CacheWrites();
+  const examples = await Promise.all(runs.map((run) => exampleOfRun(p, run, signal, p.policy, writes)));
   const usable: Extract<RunExample, { kind: "example" }>[] = [];
   for (const e of examples) {
     if (e.kind === "unusable") skipped.push(e.reason);
@@ -286,9 +310,10 @@ export async function predictBuild(
       emit?.({ type: "info", message: `Obtained dstat file for ${e.runUuid}` });
     }
   }
-  await p.found.add(
+  const saved = writes.settled(
+    p,
     buildName,
     examples.filter((e) => e.downloaded).map((e) => e.runUuid),
   );
-  return { predictions: await predictExamples(p, usable), skipped, found, admitted: runs.length };
+  return { predictions: predictExamples(p, usable), skipped, found, admitted: runs.length, saved };
 }

@@ -58,7 +58,6 @@ export async function loadPredictionModel(
   const vocabulary = config.classes?.map(String);
   // A model trained on another build of the dataset would silently mean other classes by the same outputs.
   if (vocabulary && vocabulary.join("\u0000") !== model.classes.join("\u0000")) {
-    model.dispose();
     throw new CimlError(
       `experiment ${experiment} was trained with classes ${model.classes.join(", ")} but dataset ${dataset} now has ${vocabulary.join(", ")}; train it again with \`ciml train-model --dataset ${dataset} --experiment ${experiment}\``,
     );
@@ -72,10 +71,17 @@ export type RunExample =
 
 /**
  * A cached run as the model's input, or why it cannot be one (no cache entry, junk file, other columns).
- * `parsed` is its trace when the caller has just parsed it (the cache check), so it is not read twice.
+ * `parsed` is its trace (and `metadata` its metadata) when the caller has just fetched it (the cache
+ * check), so neither is read back.
  */
-export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runUuid: string, parsed?: DstatTable): Promise<RunExample> {
-  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, keepRows: rowsUsed(m.config), parsed });
+export async function exampleOfCachedRun(
+  ws: Workspace,
+  m: PredictionModel,
+  runUuid: string,
+  parsed?: DstatTable,
+  metadata?: RunMetadata,
+): Promise<RunExample> {
+  const loaded = await loadCachedRun(ws, runUuid, { columns: m.config.columns, keepRows: rowsUsed(m.config), parsed, metadata });
   if (typeof loaded === "string") return { kind: "unusable", runUuid, reason: `${runUuid}: ${loaded}` };
   try {
     return { kind: "example", runUuid, example: exampleFromTable(loaded.table, m.config), metadata: loaded.metadata };
@@ -89,12 +95,12 @@ export async function exampleOfCachedRun(ws: Workspace, m: PredictionModel, runU
 }
 
 /** One model call over a batch of examples; predictions in the order given. */
-export async function predictExamples(m: PredictionModel, examples: Extract<RunExample, { kind: "example" }>[]): Promise<RunPrediction[]> {
+export function predictExamples(m: PredictionModel, examples: Extract<RunExample, { kind: "example" }>[]): RunPrediction[] {
   if (examples.length === 0) return [];
   const width = m.config.num_features;
   const rows = new Float32Array(examples.length * width);
   examples.forEach((e, i) => rows.set(e.example, i * width));
-  const probs = await m.model.predict(rows, examples.length);
+  const probs = m.model.predict(rows, examples.length);
   const classes = m.model.classes;
   return examples.map((e, i) => {
     const row = probs.subarray(i * classes.length, (i + 1) * classes.length);

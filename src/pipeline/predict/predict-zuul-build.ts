@@ -5,7 +5,7 @@ import type { FetchPolicy } from "../../io/log-server.ts";
 import type { SourceRun } from "../../io/sources/run-source.ts";
 import { ZUUL_DSTAT_PATHS } from "../../io/sources/zuul-build.ts";
 import type { BuildOutcome } from "./firehose-service.ts";
-import { exampleOfRun, type Predictor } from "./predict-build.ts";
+import { CacheWrites, exampleOfRun, type Predictor } from "./predict-build.ts";
 import { predictExamples } from "./predict-run.ts";
 
 /** Zuul's devstack paths, unless the user named the dstat paths (--dstat-path), which then win. */
@@ -21,8 +21,12 @@ export async function predictZuulBuild(
   signal: AbortSignal,
 ): Promise<BuildOutcome> {
   await p.refreshModel();
-  const example = await exampleOfRun(p, run, signal, policy);
-  if (example.kind === "unusable") return { kind: "skipped", reason: `Zuul build ${example.reason}` };
-  if (example.downloaded) await p.found.add(buildName, [run.id]);
-  return { kind: "predicted", predictions: await predictExamples(p, [example]) };
+  const writes = new CacheWrites();
+  const example = await exampleOfRun(p, run, signal, policy, writes);
+  const saved = writes.settled(p, buildName, example.downloaded ? [run.id] : []);
+  if (example.kind === "unusable") {
+    await saved;
+    return { kind: "skipped", reason: `Zuul build ${example.reason}` };
+  }
+  return { kind: "predicted", predictions: predictExamples(p, [example]), saved };
 }
