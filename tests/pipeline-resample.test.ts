@@ -9,55 +9,6 @@ function python(script: string, ...args: string[]): string {
   return r.stdout.toString();
 }
 
-describe("resampleMean is pandas resample().mean().dropna()", () => {
-  // Irregular times across midnight with a gap, out-of-order rows and NaN cells.
-  const base = Date.UTC(2019, 0, 31, 23, 58, 50);
-  const offsets = [0, 1, 3, 7, 2, 12, 30, 31, 95, 96, 97, 250, 251, 252, 253, 400];
-  const a = [1, 2, 3, Number.NaN, 5, 6, 7, 8, 9, 10, 11, 12, Number.NaN, 14, 15, 16];
-  const b = [0.5, Number.NaN, 1.5, 2.5, 3.5, Number.NaN, Number.NaN, Number.NaN, 4, 4.25, 1e9, 7, 8, 9, 10, 11];
-  const times = Float64Array.from(offsets, (o) => base + o * 1000);
-
-  for (const alias of ["1s", "5s", "10s", "30s", "1min", "2min", "1h"]) {
-    test(alias, () => {
-      const want = JSON.parse(
-        python(
-          `import pandas as pd, numpy as np, json, sys
-t = pd.to_datetime(json.loads(sys.argv[1]), unit="ms")
-d = pd.DataFrame({"a": json.loads(sys.argv[2]), "b": json.loads(sys.argv[3])}, index=t).sort_index()
-r = d.resample(sys.argv[4]).mean().dropna()
-print(json.dumps({"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].tolist(), "b": r["b"].tolist()}))`,
-          JSON.stringify([...times]),
-          JSON.stringify(a.map((x) => (Number.isNaN(x) ? null : x))),
-          JSON.stringify(b.map((x) => (Number.isNaN(x) ? null : x))),
-          alias,
-        ),
-      ) as { t: number[]; a: number[]; b: number[] };
-      const out = resampleMean(
-        { times, values: [Float64Array.from(a), Float64Array.from(b)], rows: times.length },
-        parseSampleInterval(alias).seconds,
-      );
-      expect([...out.times]).toEqual(want.t);
-      expect([...out.values[0]!]).toEqual(want.a);
-      expect([...out.values[1]!]).toEqual(want.b);
-    });
-  }
-
-  test("no usable time: a clear error", () => {
-    const nan = new Float64Array(3).fill(Number.NaN);
-    expect(() => resampleMean({ times: nan, values: [new Float64Array(3)], rows: 3 }, 60)).toThrow(CimlError);
-  });
-
-  test("dropIncompleteRows drops rows with a NaN in any column", () => {
-    const out = dropIncompleteRows({
-      times: Float64Array.from([1, 2, 3]),
-      values: [Float64Array.from([1, Number.NaN, 3]), Float64Array.from([4, 5, 6])],
-      rows: 3,
-    });
-    expect([...out.times]).toEqual([1, 3]);
-    expect([...out.values[1]!]).toEqual([4, 6]);
-  });
-});
-
 describe("sample interval and length", () => {
   test("L = ceil(5500 / seconds) as the original computed it", () => {
     const table: [string, number][] = [
@@ -119,6 +70,18 @@ describe("what resampling promises beyond the pandas comparison", () => {
     );
   });
 
+  test("rows in falling time order are sorted first (no pair of neighbours is in order)", () => {
+    // 1-minute bins from midnight: 200 s is bin 3 (180 s), 130 s bin 2 (120 s), 70 s and 65 s bin 1 (60 s).
+    const out = resampleMean(trace([day + 200_000, day + 130_000, day + 70_000, day + 65_000], [1, 2, 3, 5]), 60);
+    expect([...out.times]).toEqual([day + 60_000, day + 120_000, day + 180_000]);
+    expect([...out.values[0]!]).toEqual([(3 + 5) / 2, 2, 1]);
+  });
+
+  test("dropIncompleteRows hands back a complete trace itself, not a copy (a long trace would be held twice)", () => {
+    const complete = trace([1, 2], [1, 2], [3, 4]);
+    expect(dropIncompleteRows(complete)).toBe(complete);
+  });
+
   test("dropIncompleteRows keeps times and every column of the rows it keeps", () => {
     const out = dropIncompleteRows(trace([1, 2, 3, 4], [1, 2, Number.NaN, 4], [5, Number.NaN, 7, 8], [9, 10, 11, 12]));
     expect(out.rows).toBe(2);
@@ -154,5 +117,68 @@ describe("every sample interval alias", () => {
       '--sample-interval "0min" is not a pandas offset alias; use e.g. 1s, 10s, 30s, 1min, 5min, 10min or 1h',
     );
     for (const bad of ["x1min", "1minx", "1 min", "-1min"]) expect(() => parseSampleInterval(bad)).toThrow(`--sample-interval "${bad}"`);
+  });
+});
+
+describe("resampleMean is pandas resample().mean().dropna()", () => {
+  // Irregular times across midnight with a gap, out-of-order rows and NaN cells.
+  const base = Date.UTC(2019, 0, 31, 23, 58, 50);
+  const offsets = [0, 1, 3, 7, 2, 12, 30, 31, 95, 96, 97, 250, 251, 252, 253, 400];
+  const a = [1, 2, 3, Number.NaN, 5, 6, 7, 8, 9, 10, 11, 12, Number.NaN, 14, 15, 16];
+  const b = [0.5, Number.NaN, 1.5, 2.5, 3.5, Number.NaN, Number.NaN, Number.NaN, 4, 4.25, 1e9, 7, 8, 9, 10, 11];
+  const times = Float64Array.from(offsets, (o) => base + o * 1000);
+
+  const aliases = ["1s", "5s", "10s", "30s", "1min", "2min", "1h"];
+  // pandas' answer for every alias from ONE python run (importing pandas costs a second or more), made by
+  // the first test that asks. Mutation testing runs this file once per mutant and stops at the first failing
+  // test: the exact tests above kill most mutants before any python starts (hence this block comes last).
+  let pandasRead: Record<string, { t: number[]; a: number[]; b: number[] }> | undefined;
+  const want = () => {
+    pandasRead ??= JSON.parse(
+      python(
+        `import pandas as pd, numpy as np, json, sys
+t = pd.to_datetime(json.loads(sys.argv[1]), unit="ms")
+d = pd.DataFrame({"a": json.loads(sys.argv[2]), "b": json.loads(sys.argv[3])}, index=t).sort_index()
+out = {}
+for alias in json.loads(sys.argv[4]):
+    r = d.resample(alias).mean().dropna()
+    out[alias] = {"t": [int(x.value // 1000000) for x in r.index], "a": r["a"].tolist(), "b": r["b"].tolist()}
+print(json.dumps(out))`,
+        JSON.stringify([...times]),
+        JSON.stringify(a.map((x) => (Number.isNaN(x) ? null : x))),
+        JSON.stringify(b.map((x) => (Number.isNaN(x) ? null : x))),
+        JSON.stringify(aliases),
+      ),
+    );
+    return pandasRead!;
+  };
+
+  for (const alias of aliases) {
+    test(alias, () => {
+      const out = resampleMean(
+        { times, values: [Float64Array.from(a), Float64Array.from(b)], rows: times.length },
+        parseSampleInterval(alias).seconds,
+      );
+      const pandas = want()[alias]!;
+      expect(pandas.t.length).toBeGreaterThan(0);
+      expect([...out.times]).toEqual(pandas.t);
+      expect([...out.values[0]!]).toEqual(pandas.a);
+      expect([...out.values[1]!]).toEqual(pandas.b);
+    });
+  }
+
+  test("no usable time: a clear error", () => {
+    const nan = new Float64Array(3).fill(Number.NaN);
+    expect(() => resampleMean({ times: nan, values: [new Float64Array(3)], rows: 3 }, 60)).toThrow(CimlError);
+  });
+
+  test("dropIncompleteRows drops rows with a NaN in any column", () => {
+    const out = dropIncompleteRows({
+      times: Float64Array.from([1, 2, 3]),
+      values: [Float64Array.from([1, Number.NaN, 3]), Float64Array.from([4, 5, 6])],
+      rows: 3,
+    });
+    expect([...out.times]).toEqual([1, 3]);
+    expect([...out.values[1]!]).toEqual([4, 6]);
   });
 });
