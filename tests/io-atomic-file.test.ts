@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DiskFullError, sweepTemps, writeFileAtomic, writeTemp } from "../src/io/atomic-file.ts";
+import { DiskFullError, sweepTemps, writeFileAtomic, writeFileAtomicAsync, writeTemp } from "../src/io/atomic-file.ts";
 import { writeNpz } from "../src/io/npy.ts";
 import { EventFileWriter } from "../src/io/tensorboard.ts";
 import { disk as anyPath } from "./helpers/disk.ts";
@@ -159,6 +159,18 @@ describe("whole or not at all", () => {
     const folder = join(dir, "blocked");
     mkdirSync(join(folder, "model.json"), { recursive: true });
     expect(() => writeFileAtomic(join(folder, "model.json"), "{}")).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(folder)).toEqual(["model.json"]);
+  });
+
+  test("the workspace's writes (fsync and rename on a worker thread) make missing folders, any depth, and keep the same promises", async () => {
+    const deep = join(dir, "async", "a", "b", "c.json");
+    await writeFileAtomicAsync(deep, "{}");
+    expect(readFileSync(deep, "utf8")).toBe("{}");
+    await writeFileAtomicAsync(deep, Uint8Array.from([1, 2, 3]));
+    expect([...readFileSync(deep)]).toEqual([1, 2, 3]);
+    const folder = join(dir, "async-blocked");
+    mkdirSync(join(folder, "model.json", "inside"), { recursive: true });
+    await expect(writeFileAtomicAsync(join(folder, "model.json"), "{}")).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
     expect(readdirSync(folder)).toEqual(["model.json"]);
   });
 
