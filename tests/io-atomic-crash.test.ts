@@ -39,3 +39,31 @@ test("a writer killed at any write leaves the old file or the new one, whole", a
   expect(completed).toBeGreaterThan(0);
   expect(crashedBefore).toBeGreaterThan(0);
 }, 60_000);
+
+test("the bytes reach the disk (fsync) before the rename makes them the file, in the store's writes and in plots'", async () => {
+  const module = join(import.meta.dir, "..", "src", "io", "atomic-file.ts");
+  for (const call of ["await writeFileAtomicAsync(target, 'x'.repeat(1000))", "writeFileAtomic(target, 'x'.repeat(1000))"]) {
+    const target = join(dir, `synced-${call.startsWith("await") ? "store" : "plot"}.txt`);
+    const trace = join(dir, "trace.txt");
+    const code = `const { writeFileAtomic, writeFileAtomicAsync } = await import(${JSON.stringify(module)}); const target = ${JSON.stringify(target)}; ${call};`;
+    // -f: the store's fsync runs on one of Bun's worker threads.
+    const run = Bun.spawnSync([
+      "strace",
+      "-f",
+      "-qq",
+      "-o",
+      trace,
+      "-e",
+      "trace=fsync,fdatasync,rename,renameat,renameat2",
+      process.execPath,
+      "-e",
+      code,
+    ]);
+    expect(run.exitCode).toBe(0);
+    const lines = (await Bun.file(trace).text()).split("\n");
+    const synced = lines.findIndex((l) => /\b(fsync|fdatasync)\(/.test(l));
+    const renamed = lines.findIndex((l) => /rename/.test(l) && l.includes(target));
+    expect(synced).toBeGreaterThanOrEqual(0);
+    expect(renamed).toBeGreaterThan(synced);
+  }
+}, 60_000);

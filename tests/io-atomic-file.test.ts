@@ -168,6 +168,18 @@ describe("whole or not at all", () => {
     expect(readdirSync(folder)).toEqual(["model.json"]);
   });
 
+  test("the workspace's writes (fsync and rename on a worker thread) make missing folders, any depth, and keep the same promises", async () => {
+    const deep = join(dir, "async", "a", "b", "c.json");
+    await writeFileAtomicAsync(deep, "{}");
+    expect(readFileSync(deep, "utf8")).toBe("{}");
+    await writeFileAtomicAsync(deep, Uint8Array.from([1, 2, 3]));
+    expect([...readFileSync(deep)]).toEqual([1, 2, 3]);
+    const folder = join(dir, "async-blocked");
+    mkdirSync(join(folder, "model.json", "inside"), { recursive: true });
+    await expect(writeFileAtomicAsync(join(folder, "model.json"), "{}")).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(folder)).toEqual(["model.json"]);
+  });
+
   test("a temp file that cannot be created reports the system's reason", () => {
     // The temp name adds 30 characters: past the 255 a name may have.
     let caught: unknown;

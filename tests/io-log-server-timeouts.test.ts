@@ -2,6 +2,7 @@
 // gets back (the reason and the number of attempts), so that switching one of them off fails a test here.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import { DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
 
 const policy: FetchPolicy = {
@@ -80,3 +81,54 @@ describe("download clocks", () => {
     expect(got.kind === "failed" && got.reason).toMatch(/^connection error: .* \(after 3 attempts\)$/);
   }, 15_000);
 });
+
+describe("bodies that break off or lie", () => {
+  test("a declared Content-Length over the cap is refused at the headers, before a byte of the body", async () => {
+    // Headers that announce 100 kB, then a few bytes and silence: only the header check can answer.
+    const liar = await rawServer((socket) => {
+      socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n\u001f\u008b"));
+    });
+    const got = await fetchDstat(liar.url, { ...policy, maxBytes: 10_000, readTimeoutMs: 5_000, totalTimeoutMs: 20_000 }, accept, signal);
+    expect(got).toEqual({ kind: "failed", url: `${liar.url}/logs/dstat-csv_log.txt`, reason: "file is larger than the 10000 bytes cap" });
+    expect(liar.connections()).toBe(1);
+  }, 4_000);
+
+  test("a body cut off by the server while the check reads it is a connection error, retried", async () => {
+    const cut = await rawServer((socket) => {
+      socket.once("data", () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n"time","usr"\n');
+        setTimeout(() => socket.destroy(), 20);
+      });
+    });
+    const reading = async (text: AsyncIterable<Uint8Array>) => {
+      for await (const _ of text);
+      return null;
+    };
+    const got = await fetchDstat(cut.url, policy, reading, signal);
+    expect(got.kind === "failed" && got.reason).toBe("connection error: ECONNRESET (after 3 attempts)");
+    expect(cut.connections()).toBe(3);
+  }, 15_000);
+
+  test("a host that does not answer is not asked for the other paths", async () => {
+    const silent = await rawServer(() => {});
+    const got = await fetchDstat(silent.url, { ...policy, paths: ["a.txt", "b.txt"] }, accept, signal);
+    expect(got).toMatchObject({ kind: "failed", url: `${silent.url}/a.txt` });
+    expect(silent.connections()).toBe(3);
+  }, 15_000);
+});
+
+test("a finished download leaves no clock running: the process exits at once, not when --timeout would have run out", async () => {
+  // A child that downloads one file under a 60 s --timeout and then has nothing left to do.
+  const served = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("x") });
+  const module = join(import.meta.dir, "..", "src", "io", "log-server.ts");
+  const code = `const { fetchDstat, DEFAULT_FETCH_POLICY } = await import(${JSON.stringify(module)});
+    const got = await fetchDstat("http://127.0.0.1:${served.port}/run", { ...DEFAULT_FETCH_POLICY, paths: ["a"], totalTimeoutMs: 60000 }, async () => null, new AbortController().signal);
+    console.log(got.kind);`;
+  try {
+    const child = Bun.spawn([process.execPath, "-e", code], { stdout: "pipe", stderr: "inherit" });
+    expect(await child.exited).toBe(0);
+    expect((await new Response(child.stdout).text()).trim()).toBe("found");
+  } finally {
+    served.stop(true);
+  }
+}, 20_000);

@@ -1,11 +1,24 @@
 // fetchDstat against a real HTTP server on loopback and real files: each fault of the issue, one by one.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { backoffDelay, DEFAULT_DSTAT_PATHS, DEFAULT_FETCH_POLICY, fetchDstat, type FetchPolicy } from "../src/io/log-server.ts";
+import {
+  backoffDelay,
+  DEFAULT_DSTAT_PATHS,
+  DEFAULT_FETCH_POLICY,
+  fetchDstat,
+  fetchDstatAt,
+  fetchLogText,
+  Interrupted,
+  isInterrupted,
+  joinUrl,
+  reasonedAbort,
+  sleep,
+  type FetchPolicy,
+} from "../src/io/log-server.ts";
 import { DstatParseError, readDstat } from "../src/io/dstat-csv.ts";
 import { fetchPolicyFor } from "../src/pipeline/cache/ensure-run-cached.ts";
 import { sourceReadsLocalLogs } from "../src/io/sources/open-run-source.ts";
@@ -287,12 +300,13 @@ describe("fetchDstat over file://", () => {
   }, 60_000);
 });
 
-test("the path a log host last answered is tried first; a run elsewhere is still found, 404 everywhere still missing", async () => {
+test("the path a log host answered most is tried first; a run elsewhere is still found, 404 everywhere still missing", async () => {
   // Its own server: the remembered path is per host, and the tests above share theirs.
   const own = serveLogTree({
     route(path) {
       if (path === "/a/logs/dstat-csv_log.txt.gz" || path === "/b/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
       if (path === "/multinode/controller/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+      if (path === "/c/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
       return undefined;
     },
   });
@@ -304,10 +318,13 @@ test("the path a log host last answered is tried first; a run elsewhere is still
     const b = await fetchDstat(`${own.url}/b`, policy, check, signal);
     expect(b.kind === "found" && b.url).toBe(`${own.url}/b/logs/dstat-csv_log.txt.gz`);
     expect(tried("b")).toEqual(["/b/logs/dstat-csv_log.txt.gz"]);
-    // Another layout: the remembered path first, then the list in order.
+    // Another layout: the usual path first, then the list in order.
     const m = await fetchDstat(`${own.url}/multinode`, policy, check, signal);
     expect(m.kind === "found" && m.url).toBe(`${own.url}/multinode/controller/logs/dstat-csv_log.txt.gz`);
     expect(tried("multinode")).toEqual(["/multinode/logs/dstat-csv_log.txt.gz", "/multinode/controller/logs/dstat-csv_log.txt.gz"]);
+    // One odd run does not change the habit: logs/ answered twice, controller/ once, so logs/ stays first.
+    await fetchDstat(`${own.url}/c`, policy, check, signal);
+    expect(tried("c")).toEqual(["/c/logs/dstat-csv_log.txt.gz"]);
     const none = await fetchDstat(`${own.url}/none`, policy, check, signal);
     expect(none).toEqual({ kind: "missing", urls: DEFAULT_DSTAT_PATHS.map((p) => `${own.url}/none/${p}`) });
     expect(new Set(tried("none"))).toEqual(new Set(DEFAULT_DSTAT_PATHS.map((p) => `/none/${p}`)));
@@ -321,3 +338,295 @@ test("backoff doubles per attempt and jitters within ±50 %", () => {
   expect(backoffDelay(100, 0, () => 0.999999)).toBeCloseTo(150, 3);
   expect(backoffDelay(100, 3, () => 0.5)).toBe(800);
 }, 60_000);
+
+describe("what each answer of a log server becomes", () => {
+  // Its own server, with a fresh host memory per test (each test uses its own paths on it).
+  let edge: TestLogServer;
+  const plain = "controller: ubuntu-jammy\n";
+  beforeAll(() => {
+    edge = serveLogTree({
+      route(path) {
+        const n = count(`edge${path}`);
+        if (path === "/text/inventory.yaml") return new Response(plain);
+        if (path === "/gz/inventory.yaml") return new Response(gzipSync(plain));
+        if (path === "/bomb/inventory.yaml") return new Response(gzipSync(Buffer.alloc(64 * 1024, 0x20)));
+        if (path === "/cut/inventory.yaml") return new Response(gzipSync(plain).subarray(0, 12));
+        if (path === "/busy/inventory.yaml") return new Response(null, { status: 503 });
+        if (path === "/gone/logs/dstat-csv_log.txt.gz") return new Response(null, { status: 410 });
+        if (path === "/empty404/logs/dstat-csv_log.txt.gz") return new Response(null, { status: 404 });
+        if (path === "/nobody/logs/dstat-csv_log.txt.gz") return new Response(null, { status: 200 });
+        if (path === "/denied/logs/dstat-csv_log.txt.gz") return new Response(null, { status: 403 });
+        if (path === "/slow-down/logs/dstat-csv_log.txt.gz")
+          return n === 1 ? new Response("later", { status: 429 }) : new Response(REAL_GZ);
+        if (path === "/too-slow/logs/dstat-csv_log.txt.gz") return n === 1 ? new Response(null, { status: 408 }) : new Response(REAL_GZ);
+        if (path === "/exact/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+        return undefined;
+      },
+    });
+  });
+  afterAll(() => edge.stop());
+  const one = (dir: string) => ({ ...policy, paths: [`${dir}/dstat-csv_log.txt.gz`] });
+
+  test("a small text file: read as it is, gunzipped when gzip; 404 is missing; 5xx retried then failed", async () => {
+    expect(await fetchLogText(`${edge.url}/text/inventory.yaml`, policy, signal)).toEqual({ kind: "found", text: plain });
+    expect(await fetchLogText(`${edge.url}/gz/inventory.yaml`, policy, signal)).toEqual({ kind: "found", text: plain });
+    expect(await fetchLogText(`${edge.url}/none/inventory.yaml`, policy, signal)).toEqual({
+      kind: "missing",
+      urls: [`${edge.url}/none/inventory.yaml`],
+    });
+    expect(await fetchLogText(`${edge.url}/busy/inventory.yaml`, policy, signal)).toEqual({
+      kind: "failed",
+      url: `${edge.url}/busy/inventory.yaml`,
+      reason: "server error: HTTP 503 (after 3 attempts)",
+    });
+    expect(hits.get("edge/busy/inventory.yaml")).toBe(3);
+  }, 60_000);
+
+  test("a small text file that is a gzip bomb or a cut gzip is refused with the reason", async () => {
+    expect(await fetchLogText(`${edge.url}/bomb/inventory.yaml`, { ...policy, maxTextBytes: 1024 }, signal)).toEqual({
+      kind: "failed",
+      url: `${edge.url}/bomb/inventory.yaml`,
+      reason: "gzip body expands beyond 1024 bytes (limit)",
+    });
+    const cut = await fetchLogText(`${edge.url}/cut/inventory.yaml`, policy, signal);
+    expect(cut.kind === "failed" && cut.reason).toBe("corrupt or truncated gzip (unexpected end of file)");
+  }, 60_000);
+
+  test("URLs that are not http(s), or local without leave, are refused before any request", async () => {
+    const before = edge.requests.length;
+    const notHttp = "log root is not an http://, https:// or file:// URL";
+    expect(await fetchDstat("ftp://logs.example.org/run", policy, check, signal)).toEqual({
+      kind: "failed",
+      url: "ftp://logs.example.org/run",
+      reason: notHttp,
+    });
+    expect(await fetchDstat("not a url", policy, check, signal)).toEqual({ kind: "failed", url: "not a url", reason: notHttp });
+    expect(await fetchLogText("file:///etc/hostname", policy, signal)).toEqual({
+      kind: "failed",
+      url: "file:///etc/hostname",
+      reason: "URL is a local file:// URL, read only when the run database is a local sqlite:/// file",
+    });
+    expect(await fetchLogText("gopher://x/y", policy, signal)).toEqual({
+      kind: "failed",
+      url: "gopher://x/y",
+      reason: "URL is not an http://, https:// or file:// URL",
+    });
+    // Every URL is checked before the first is fetched.
+    expect(await fetchDstatAt([`${edge.url}/exact/logs/dstat-csv_log.txt.gz`, "ftp://x/y"], policy, check, signal)).toEqual({
+      kind: "failed",
+      url: "ftp://x/y",
+      reason: "URL is not an http://, https:// or file:// URL",
+    });
+    expect(edge.requests.length).toBe(before);
+  }, 60_000);
+
+  test("an https:// log root is fetched (here: nothing listens, so a connection error, retried)", async () => {
+    const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+    const port = probe.port;
+    probe.stop(true);
+    const got = await fetchDstat(`https://127.0.0.1:${port}/run`, one("logs"), check, signal);
+    expect(got).toEqual({
+      kind: "failed",
+      url: `https://127.0.0.1:${port}/run/logs/dstat-csv_log.txt.gz`,
+      reason: "connection error: ECONNREFUSED (after 3 attempts)",
+    });
+  }, 60_000);
+
+  test("410 is missing like 404, also with an empty body; 429 and 408 are retried", async () => {
+    expect((await fetchDstat(`${edge.url}/gone`, one("logs"), check, signal)).kind).toBe("missing");
+    expect((await fetchDstat(`${edge.url}/empty404`, one("logs"), check, signal)).kind).toBe("missing");
+    expect(hits.get("edge/empty404/logs/dstat-csv_log.txt.gz")).toBe(1);
+    const slow = await fetchDstat(`${edge.url}/slow-down`, one("logs"), check, signal);
+    expect(slow.kind === "found" && slow.attempts).toBe(2);
+    const late = await fetchDstat(`${edge.url}/too-slow`, one("logs"), check, signal);
+    expect(late.kind === "found" && late.attempts).toBe(2);
+  }, 60_000);
+
+  test("403 says HTTP 403, once, and a 200 without a body is an empty file", async () => {
+    expect(await fetchDstat(`${edge.url}/denied`, one("logs"), check, signal)).toEqual({
+      kind: "failed",
+      url: `${edge.url}/denied/logs/dstat-csv_log.txt.gz`,
+      reason: "HTTP 403",
+    });
+    expect(hits.get("edge/denied/logs/dstat-csv_log.txt.gz")).toBe(1);
+    expect(await fetchDstat(`${edge.url}/nobody`, one("logs"), check, signal)).toEqual({
+      kind: "failed",
+      url: `${edge.url}/nobody/logs/dstat-csv_log.txt.gz`,
+      reason: "empty file, not a dstat CSV",
+    });
+  }, 60_000);
+
+  test("a refusal or a body that is not dstat at one path does not stop the search at the next", async () => {
+    // Servers of their own: on a host that already answered at logs/, that path would be asked first.
+    for (const first of [new Response("no", { status: 403 }), new Response("<!DOCTYPE html><html></html>")]) {
+      const own = serveLogTree({
+        route(path) {
+          if (path === "/r/controller/logs/dstat-csv_log.txt.gz") return first;
+          if (path === "/r/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+          return undefined;
+        },
+      });
+      try {
+        const got = await fetchDstat(`${own.url}/r`, policy, check, signal);
+        expect(got.kind === "found" && got.url).toBe(`${own.url}/r/logs/dstat-csv_log.txt.gz`);
+        expect(own.requests[0]).toBe("/r/controller/logs/dstat-csv_log.txt.gz");
+      } finally {
+        own.stop();
+      }
+    }
+  }, 60_000);
+
+  test("a body of exactly maxBytes is accepted", async () => {
+    const got = await fetchDstat(`${edge.url}/exact`, { ...one("logs"), maxBytes: REAL_GZ.length }, check, signal);
+    expect(got.kind).toBe("found");
+  }, 60_000);
+
+  test("a check that fails on its own (a bug, not the download) is thrown, not retried", async () => {
+    const before = hits.get("edge/exact/logs/dstat-csv_log.txt.gz") ?? 0;
+    const broken = async () => {
+      throw new RangeError("bug in the check");
+    };
+    await expect(fetchDstat(`${edge.url}/exact`, one("logs"), broken, signal)).rejects.toThrow("bug in the check");
+    expect(hits.get("edge/exact/logs/dstat-csv_log.txt.gz")).toBe(before + 1);
+  }, 60_000);
+
+  test("an interrupted command sends no request", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const before = edge.requests.length;
+    await expect(fetchDstat(`${edge.url}/exact`, one("logs"), check, controller.signal)).rejects.toMatchObject({
+      name: "AbortError",
+      message: "interrupted",
+    });
+    expect(edge.requests.length).toBe(before);
+  }, 60_000);
+
+  test("Ctrl-C during a long backoff ends the wait at once", async () => {
+    const controller = new AbortController();
+    const before = edge.requests.length;
+    const download = fetchDstatAt([`${edge.url}/busy/inventory.yaml`], { ...policy, backoffMs: 60_000 }, check, controller.signal);
+    const deadline = Date.now() + 10_000;
+    while (edge.requests.length === before && Date.now() < deadline) await Bun.sleep(5);
+    controller.abort();
+    // Well before the minute's backoff: a per-test deadline of 10 s holds the promise.
+    await expect(download).rejects.toMatchObject({ name: "AbortError", message: "interrupted" });
+  }, 10_000);
+});
+
+describe("host memory is per host", () => {
+  test("a second log host starts from the given order, not from another host's habit", async () => {
+    const a = serveLogTree({ route: (path) => (path === "/r/logs/dstat-csv_log.txt.gz" ? new Response(REAL_GZ) : undefined) });
+    const b = serveLogTree({ route: (path) => (path === "/r/logs/dstat-csv_log.txt.gz" ? new Response(REAL_GZ) : undefined) });
+    try {
+      await fetchDstat(`${a.url}/r`, policy, check, signal);
+      await fetchDstat(`${a.url}/r`, policy, check, signal);
+      expect(a.requests).toEqual([...DEFAULT_DSTAT_PATHS.map((p) => `/r/${p}`), "/r/logs/dstat-csv_log.txt.gz"]);
+      await fetchDstat(`${b.url}/r`, policy, check, signal);
+      expect(b.requests).toEqual(DEFAULT_DSTAT_PATHS.map((p) => `/r/${p}`));
+    } finally {
+      a.stop();
+      b.stop();
+    }
+  }, 60_000);
+
+  test("a path that only failed is not learned", async () => {
+    const own = serveLogTree({
+      route(path) {
+        if (path === "/x/logs/dstat-csv_log.txt.gz") return new Response("no", { status: 403 });
+        if (path === "/y/controller/logs/dstat-csv_log.txt.gz") return new Response(REAL_GZ);
+        return undefined;
+      },
+    });
+    try {
+      expect(await fetchDstat(`${own.url}/x`, policy, check, signal)).toMatchObject({ kind: "failed", reason: "HTTP 403" });
+      await fetchDstat(`${own.url}/y`, policy, check, signal);
+      expect(own.requests.filter((p) => p.startsWith("/y/"))).toEqual(["/y/controller/logs/dstat-csv_log.txt.gz"]);
+    } finally {
+      own.stop();
+    }
+  }, 60_000);
+});
+
+describe("local log trees (file://): what each file-system answer becomes", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ciml-local-edges-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const local = { ...policy, fileRoots: true, paths: ["logs/dstat-csv_log.txt.gz"] };
+  const root = (name: string) => `${pathToFileURL(dir).href}/${name}`;
+
+  test("a folder where the file should be is not a regular file", async () => {
+    mkdirSync(join(dir, "folder/logs/dstat-csv_log.txt.gz"), { recursive: true });
+    expect(await fetchDstat(root("folder"), local, check, signal)).toMatchObject({ kind: "failed", reason: "not a regular file" });
+  }, 60_000);
+
+  test("the size cap holds for local files: over is refused, exactly at it is read", async () => {
+    mkdirSync(join(dir, "sized/logs"), { recursive: true });
+    writeFileSync(join(dir, "sized/logs/dstat-csv_log.txt.gz"), REAL_GZ);
+    expect(await fetchDstat(root("sized"), { ...local, maxBytes: REAL_GZ.length - 1 }, check, signal)).toMatchObject({
+      kind: "failed",
+      reason: `file is larger than the ${REAL_GZ.length - 1} bytes cap`,
+    });
+    expect((await fetchDstat(root("sized"), { ...local, maxBytes: REAL_GZ.length }, check, signal)).kind).toBe("found");
+  }, 60_000);
+
+  test("a file that cannot be read names the file and the error; a path through a file is missing", async () => {
+    mkdirSync(join(dir, "loop/logs"), { recursive: true });
+    const looped = join(dir, "loop/logs/dstat-csv_log.txt.gz");
+    symlinkSync(looped, looped);
+    expect(await fetchDstat(root("loop"), local, check, signal)).toMatchObject({ kind: "failed", reason: `cannot read ${looped}: ELOOP` });
+    writeFileSync(join(dir, "flat"), "a file, not a folder");
+    expect((await fetchDstat(root("flat"), local, check, signal)).kind).toBe("missing");
+  }, 60_000);
+
+  test("a read error of the device (EIO) is retried, then reported", async () => {
+    // /proc/self/mem is a regular file whose read at offset 0 fails with EIO.
+    const got = await fetchDstat("file:///proc/self", { ...local, paths: ["mem"] }, check, signal);
+    expect(got).toMatchObject({ kind: "failed", reason: "read error EIO (after 3 attempts)" });
+  }, 60_000);
+
+  test("a file:// URL naming another host is refused with the reason", async () => {
+    const got = await fetchDstat("file://fileserver.example.org/logs/run", local, check, signal);
+    // Refused once, not retried: the URL will not get better.
+    expect(got.kind === "failed" && got.reason).toBe('bad file URL (File URL host must be "localhost" or empty on linux)');
+  }, 60_000);
+});
+
+describe("the small parts", () => {
+  test("joinUrl puts the path under the root whatever slashes either has", () => {
+    expect(joinUrl("http://h/a/", "p/q")).toBe("http://h/a/p/q");
+    expect(joinUrl("http://h/a//", "//p/q")).toBe("http://h/a/p/q");
+    expect(joinUrl("http://h/a?x=1#f", "p")).toBe("http://h/a/p");
+  });
+
+  test("reasonedAbort follows the outer signal until released, and says why it aborted first", () => {
+    const outer = new AbortController();
+    const followed = reasonedAbort(outer.signal);
+    outer.abort();
+    expect(followed.controller.signal.aborted).toBe(true);
+    expect(followed.why()).toBe("interrupted");
+    followed.abortWith("timeout: later");
+    expect(followed.why()).toBe("interrupted");
+
+    const second = new AbortController();
+    const released = reasonedAbort(second.signal);
+    released.release();
+    second.abort();
+    expect(released.controller.signal.aborted).toBe(false);
+    expect(released.why()).toBe("");
+  });
+
+  test("sleep rejects at once on an aborted signal, and on an abort while it waits", async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(sleep(60_000, aborted.signal)).rejects.toEqual(new Interrupted("interrupted"));
+    const later = new AbortController();
+    const waiting = sleep(60_000, later.signal);
+    later.abort();
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError", message: "interrupted" });
+    await sleep(1, new AbortController().signal);
+  }, 10_000);
+
+  test("isInterrupted knows an interruption from other errors", () => {
+    expect(isInterrupted(new Interrupted("interrupted"))).toBe(true);
+    expect(isInterrupted(new Error("interrupted"))).toBe(false);
+  });
+});

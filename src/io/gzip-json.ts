@@ -13,10 +13,11 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * Native zlib: fflate's gzipSync sets up its tables on every call, ≈2 ms even for a run's 300-byte metadata,
- * which mqtt-trainer writes for every run it predicts; Bun.gzipSync takes 0.02 ms for it.
+ * Bun's native gzip: fflate's took 1.6 ms for a run's few hundred bytes of metadata (it sets up its
+ * tables on every call), which alone capped cache-data at a few hundred runs a second; Bun's takes 0.1 ms.
  */
 export function gzip(bytes: Uint8Array): Uint8Array {
+  // Bun reads any Uint8Array; its type names the ArrayBuffer-backed kind only.
   return Bun.gzipSync(bytes as Uint8Array<ArrayBuffer>, { level: 6 });
 }
 

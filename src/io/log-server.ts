@@ -184,12 +184,15 @@ export async function fetchDstatAt(
 }
 
 /**
- * The candidate path each log host last answered with a dstat file. A log server keeps one layout for all
- * its jobs, so trying that path first saves the round trips of the paths before it (three 404s per run
- * for a single-node devstack job under the default order). Only the order changes: every path is still
- * tried, so "404 on every path" still means the run has no dstat file. Bounded: one entry per host.
+ * How often each candidate path answered with a dstat file, per log host. A log server keeps one layout
+ * for most of its jobs, so trying its usual path first saves the round trips of the paths before it
+ * (three 404s per run for a single-node devstack job under the default order). The most frequent path,
+ * not the last one: a host that keeps a few files plain beside its gzipped ones (`.txt` beside
+ * `.txt.gz`) would otherwise send the gzipped run after each plain one down the wrong path first.
+ * Only the order changes: every path is still tried, so "404 on every path" still means the run has no
+ * dstat file. Bounded: at most MAX_REMEMBERED_HOSTS hosts, each with at most one count per path.
  */
-const answeredAt = new Map<string, string>();
+const answers = new Map<string, Map<string, number>>();
 const MAX_REMEMBERED_HOSTS = 1024;
 
 function hostOf(root: string): string {
@@ -201,17 +204,19 @@ function hostOf(root: string): string {
   }
 }
 
-/** Indexes into `paths`: the host's last answering path first, then the rest in the given order. */
+/** Indexes into `paths`: the host's most frequent answers first; ties (and paths never answered) in the given order. */
 function triedOrder(host: string, paths: readonly string[]): number[] {
-  const order = paths.map((_, i) => i);
-  const first = paths.indexOf(answeredAt.get(host) ?? "");
-  if (first <= 0) return order;
-  return [first, ...order.filter((i) => i !== first)];
+  const counts = answers.get(host);
+  const times = (i: number) => counts?.get(paths[i]!) ?? 0;
+  // Array.prototype.sort is stable, so equal counts keep the user's order.
+  return paths.map((_, i) => i).sort((a, b) => times(b) - times(a));
 }
 
 function rememberAnswer(host: string, path: string): void {
-  if (!answeredAt.has(host) && answeredAt.size >= MAX_REMEMBERED_HOSTS) answeredAt.clear();
-  answeredAt.set(host, path);
+  if (!answers.has(host) && answers.size >= MAX_REMEMBERED_HOSTS) answers.clear();
+  const counts = answers.get(host) ?? new Map<string, number>();
+  counts.set(path, (counts.get(path) ?? 0) + 1);
+  answers.set(host, counts);
 }
 
 /** One small text file under a log root (Zuul's inventory.yaml): the same retries, limits and gzip handling as dstat. */

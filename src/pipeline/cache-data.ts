@@ -291,8 +291,8 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
           stopped = true;
           break;
         }
+        // No progress event here: a start changes no count, and the run's URL shows at the next one (finish's).
         start(run);
-        tally.report();
       }
       listedAll = !stopped && !signal.aborted && !pool.failed;
       newMark = listing.mark();

@@ -2,7 +2,7 @@
 // crash leaves the old file or the new one; a writer's temp files are never listed.
 import { closeSync, existsSync, fsyncSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createExclusive, type FileContent, isTempName, sweepTemps, writeFileAtomic, writeFileAtomicAsync } from "../atomic-file.ts";
+import { createExclusive, type FileContent, isTempName, sweepTemps, writeFileAtomicAsync } from "../atomic-file.ts";
 import type { Appender, Store } from "./store.ts";
 
 /** A temp file written to within this long may belong to a writer still at work in another process. */
@@ -22,18 +22,11 @@ export class LocalStore implements Store {
   }
 
   async write(location: string, content: FileContent): Promise<void> {
-    // Bytes in hand are written off the event loop; content produced piece by piece (a large file
-    // streamed through a sink) is written as it is produced, on this thread.
-    if (typeof content === "function") writeFileAtomic(location, content);
-    else await writeFileAtomicAsync(location, content);
+    await writeFileAtomicAsync(location, content);
   }
 
   async exists(location: string): Promise<boolean> {
     return existsSync(location);
-  }
-
-  async modified(location: string): Promise<number | undefined> {
-    return statSync(location, { throwIfNoEntry: false })?.mtimeMs;
   }
 
   async list(folder: string): Promise<string[]> {
