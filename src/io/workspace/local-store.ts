@@ -29,6 +29,10 @@ export class LocalStore implements Store {
     return existsSync(location);
   }
 
+  async modified(location: string): Promise<number | undefined> {
+    return statSync(location, { throwIfNoEntry: false })?.mtimeMs;
+  }
+
   async list(folder: string): Promise<string[]> {
     let names: string[];
     try {
