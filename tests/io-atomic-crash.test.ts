@@ -2,18 +2,18 @@
 // kills the writer at its 1st, 2nd, … write system call (fault injection, a real SIGKILL); after each
 // crash the file must still decode to the old value or to the new one, never to a part of either.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { disk } from "./helpers/disk.ts";
-import { runKilledAt } from "./helpers/kill-at-syscall.ts";
+import { runKilledAt, runWithSyscallError } from "./helpers/kill-at-syscall.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ciml-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const child = join(import.meta.dir, "helpers", "writer-child.ts");
 const COUNT = 200_000;
-// Every thread is traced (-f): the local store writes a file's bytes on Bun's I/O threads, and the threads
+// Every thread is traced (-f): the local store's fsync runs on one of Bun's worker threads, and the threads
 // write to wake each other (≈15 writes for one save), so killing at each of the first 20 covers every point.
 const KILL_POINTS = 20;
 
@@ -65,5 +65,32 @@ test("the bytes reach the disk (fsync) before the rename makes them the file, in
     const renamed = lines.findIndex((l) => /rename/.test(l) && l.includes(target));
     expect(synced).toBeGreaterThanOrEqual(0);
     expect(renamed).toBeGreaterThan(synced);
+  }
+}, 60_000);
+
+// The disk refuses: strace makes the first write of the temp file fail with EDQUOT (over quota: the same
+// "disk full" line as ENOSPC, which io-atomic-file.test.ts gets from a full tmpfs), or the fsync fail with
+// EIO. Either way the old file stays as it was, no temp file is left, and the error is the one line.
+test("a write over quota or a failed fsync keeps the old file, leaves no temp file, and says so", async () => {
+  const child = join(import.meta.dir, "helpers", "atomic-write-child.ts");
+  for (const mode of ["async", "sync"]) {
+    for (const [syscall, errno, expected] of [
+      [
+        "write",
+        "EDQUOT",
+        `DiskFullError: disk full at ${join(dir, "refused", "f.txt")}; free some space and run the command again (nothing half-written was kept)`,
+      ],
+      ["fsync", "EIO", "Error: EIO: i/o error, fsync"],
+    ] as const) {
+      const folder = join(dir, "refused");
+      rmSync(folder, { recursive: true, force: true });
+      mkdirSync(folder);
+      const target = join(folder, "f.txt");
+      writeFileSync(target, "old");
+      // The temp file's write is the child's first write on its main thread; the store's fsync runs on another thread.
+      const out = runWithSyscallError(syscall, errno, child, [mode, target], syscall === "fsync");
+      expect(out.split("\n").slice(0, 2)).toEqual([expected, "f.txt"]);
+      expect(readFileSync(target, "utf8")).toBe("old");
+    }
   }
 }, 60_000);
