@@ -62,8 +62,7 @@ function parseArgs(argv: string[]): { targets: string[]; outdir: string; bytecod
 async function compile(target: string, outdir: string, bytecode: boolean): Promise<string> {
   const outfile = join(outdir, target === "host" ? "ciml" : `ciml-${target}${target.startsWith("windows") ? ".exe" : ""}`);
   const result = await Bun.build({
-    // Worker threads are entry points of their own: `new Worker(url)` finds them in the binary by name.
-    entrypoints: [join(root, "src/main.ts"), join(root, "src/pipeline/cache/fetch-parsed-worker.ts")],
+    entrypoints: [join(root, "src/main.ts")],
     compile: target === "host" ? { outfile } : { target: `bun-${target}`, outfile },
     minify: true,
     sourcemap: "none",

@@ -71,7 +71,7 @@ interface Failed {
   url: string;
   reason: string;
 }
-export type DstatFetch = Found | Missing | Failed;
+type DstatFetch = Found | Missing | Failed;
 
 /**
  * Lets the caller look at a body before it is accepted; a string is the reason it is not usable. It gets

@@ -43,11 +43,6 @@ const DRAIN_TIMEOUT_MS = 30_000;
 const FIRST_RETRY_MS = 2_000;
 /** Well under the 30 s keepalive: while a message is held, mqtt.js reads nothing, not even the broker's pings. */
 const MAX_HOLD_MS = 10_000;
-/**
- * Threads that download and parse traces beside the event loop (fetch-parsed-pool.ts): two, so that two
- * events parse at once on two cores while the loop publishes; more would only share the same cores.
- */
-const FETCH_THREADS = 2;
 
 export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options, ctx) => {
   // Flags are checked before the model loads, so a typo costs nothing.
@@ -58,7 +53,7 @@ export const mqttTrainer: Step<MqttTrainerOptions, EventCounts> = async (options
   const concurrency = wholeNumber("--concurrency", options.concurrency, 1, 64);
   const maxAttempts = 1 + wholeNumber("--retries", options.retries, 0, 100);
   const queueCapacity = wholeNumber("--queue-size", options.queueSize, 1, 1_000_000);
-  const counts = await withPredictor({ ...options, lazyDatabase: true, fetchThreads: FETCH_THREADS }, { emit: ctx.emit }, (predictor) => {
+  const counts = await withPredictor({ ...options, lazyDatabase: true }, { emit: ctx.emit }, (predictor) => {
     const predictRuns = firehoseBuildPredictor(predictor, options.buildName, options.debug ? ctx.emit : undefined);
     const zuulPolicy = zuulFetchPolicy(predictor.policy, options.dstatPaths);
     return serveFirehose(

@@ -1,15 +1,14 @@
 // One run into the cache: its dstat trace fetched from the log server and its metadata from the run source,
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
-import type { DstatTable } from "../../io/dstat-csv.ts";
+import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.ts";
 import { gzip, isGzip } from "../../io/gzip-json.ts";
-import { DEFAULT_FETCH_POLICY, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
+import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
 import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
 import { LogFetchError, type SourceRun } from "../../io/sources/run-source.ts";
 import type { Workspace } from "../../io/workspace.ts";
 import { StoreError } from "../../io/workspace/store.ts";
 import { AbortedError, throwIfAborted } from "../errors.ts";
-import { dstatCheck, fetchParsedHere, type FetchParsed } from "./fetch-parsed.ts";
 
 /** How dstat files are fetched, as the user's flags say it. */
 export interface FetchSettings {
@@ -47,8 +46,6 @@ interface EnsureOptions {
    * caller that can use the parsed trace meanwhile (a prediction) and waits for them later.
    */
   writeBehind?: (saving: Promise<void>) => void;
-  /** where a fresh download is fetched and parsed: on this thread when absent (mqtt-trainer: a worker pool) */
-  fetchParsed?: FetchParsed;
 }
 
 /**
@@ -63,6 +60,29 @@ export function fetchPolicyFor(options: FetchSettings, sourcePaths: readonly str
     totalTimeoutMs: options.timeoutSeconds * 1000,
     fileRoots,
   };
+}
+
+/**
+ * A dstat text is usable when it parses with rows; the reason when it does not. The text is read as it
+ * arrives (from the download or the cache file) and never held. The last good parse is kept in `parsed`.
+ */
+function dstatCheck(year: number | undefined, columns: readonly string[] | undefined, keepRows: number | undefined, signal: AbortSignal) {
+  const check = {
+    parsed: undefined as DstatTable | undefined,
+    /** `expectedBytes`: the text's length when known (a cached gzip says it), to size the columns once */
+    async read(text: AsyncIterable<Uint8Array>, expectedBytes?: number): Promise<string | null> {
+      try {
+        check.parsed = await readDstat(text, { year, columns, keepRows, expectedBytes, signal });
+        return null;
+      } catch (err) {
+        if (err instanceof DstatParseError) return `not a usable dstat CSV: ${err.message}`;
+        throw err;
+      }
+    },
+    /** as a download's body check */
+    problem: (text: AsyncIterable<Uint8Array>) => check.read(text),
+  };
+  return check;
 }
 
 function runYear(run: SourceRun): number | undefined {
@@ -110,20 +130,12 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
       await ws.store.remove(ws.rawTrace(run.id));
     }
     if (!run.logRoot && !run.dstatUrl) return { kind: "unavailable", urls: [] };
-    const { fetched, parsed } = await (options.fetchParsed ?? fetchParsedHere)(
-      {
-        ...(run.dstatUrl ? { dstatUrl: run.dstatUrl } : { logRoot: run.logRoot! }),
-        policy: options.policy,
-        year: runYear(run),
-        columns: options.columns,
-        keepRows: options.keepRows,
-      },
-      signal,
-      options.onUrl,
-    );
+    const fetched = run.dstatUrl
+      ? await fetchDstatAt([run.dstatUrl], options.policy, check.problem, signal, options.onUrl)
+      : await fetchDstat(run.logRoot!, options.policy, check.problem, signal, options.onUrl);
     if (fetched.kind === "missing") return { kind: "unavailable", urls: fetched.urls };
     if (fetched.kind === "failed") return fetched;
-    if (!parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
+    if (!check.parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
     const metadata = await metadataFor(run, options.policy, signal);
     throwIfAborted(signal);
     // The metadata first: a trace in the cache is the sign that the run is cached whole.
@@ -131,7 +143,7 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     const saving = writeRunMetadata(ws, run.id, metadata).then(() => writeTraceGz(ws, run.id, gz));
     if (options.writeBehind) options.writeBehind(saving);
     else await saving;
-    return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: parsed, metadata };
+    return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed, metadata };
   } catch (err) {
     if (isInterrupted(err) || signal.aborted) throw new AbortedError();
     // Metadata that needed a fetch (Zuul's inventory) failed for now: the run is tried again next time.

@@ -13,8 +13,6 @@ import { readUnavailableRuns } from "../../io/unavailable-runs.ts";
 import { checkName, openWorkspace, type Workspace } from "../../io/workspace.ts";
 import type { S3Access } from "../../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings } from "../cache/ensure-run-cached.ts";
-import type { FetchParsed } from "../cache/fetch-parsed.ts";
-import { FetchParsedPool } from "../cache/fetch-parsed-pool.ts";
 import { rowsUsed } from "../dataset/example-vector.ts";
 import { CimlError, UsageError } from "../errors.ts";
 import type { Emit } from "../events.ts";
@@ -35,8 +33,6 @@ export interface Predictor extends PredictionModel {
   policy: FetchPolicy;
   /** runs cache-data found without a dstat file anywhere: not asked for again (the original's "ignored by configuration") */
   unavailable: ReadonlySet<string>;
-  /** where fresh downloads are fetched and parsed: worker threads with `fetchThreads`, else this thread */
-  fetchParsed?: FetchParsed;
   /**
    * Swaps in a newer model when one was published (model.json changed), looking at most once per
    * `modelCheckSeconds` or at once after a reload request; a newer model that fails to load is warned
@@ -65,11 +61,6 @@ export interface PredictorOptions extends SourceOptions, Pick<FetchSettings, "ds
   modelCheckSeconds?: number;
   /** subscribes to reload requests (mqtt-trainer: SIGHUP), so a newer model is looked for at once; returns the unsubscribe */
   onReloadRequest?: (listener: () => void) => () => void;
-  /**
-   * Worker threads that download and parse fresh traces (fetch-parsed-pool.ts), for a long-running command
-   * predicting builds side by side; none (this thread) when absent.
-   */
-  fetchThreads?: number;
 }
 
 /** A run whose dstat file could not be fetched this time (log server down): worth trying again later. */
@@ -118,7 +109,6 @@ export async function withPredictor<R>(
       source.dstatPaths,
       sourceReadsLocalLogs(options),
     );
-    const pool = options.fetchThreads ? new FetchParsedPool(options.fetchThreads) : undefined;
     const predictor: Predictor = {
       ...model,
       ws,
@@ -127,7 +117,6 @@ export async function withPredictor<R>(
       policy,
       unavailable: await readUnavailableRuns(ws),
       refreshModel: async () => undefined,
-      ...(pool ? { fetchParsed: pool.fetch } : {}),
     };
     const refresher = modelRefresher(predictor, (options.modelCheckSeconds ?? MODEL_CHECK_SECONDS) * 1000, emit);
     predictor.refreshModel = refresher.refresh;
@@ -136,7 +125,6 @@ export async function withPredictor<R>(
       return await body(predictor);
     } finally {
       unsubscribe?.();
-      pool?.close();
     }
   } finally {
     await source.close();
@@ -257,7 +245,7 @@ export async function exampleOfRun(
   const cached = await ensureRunCached(
     p.ws,
     run,
-    { policy, columns: p.config.columns, keepRows: rowsUsed(p.config), writeBehind: writes?.add, fetchParsed: p.fetchParsed },
+    { policy, columns: p.config.columns, keepRows: rowsUsed(p.config), writeBehind: writes?.add },
     signal,
   );
   if (cached.kind === "failed") throw new FetchFailedError(`${run.id}: ${cached.reason} (${cached.url})`);
