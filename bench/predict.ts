@@ -86,7 +86,11 @@ try {
   cpSync(data, dbPredictData, { recursive: true });
 
   // --- mqtt-trainer: one process for all events
-  const started = await startMqttTrainer(MAIN, ["--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"], brokerPort);
+  const started = await startMqttTrainer(
+    MAIN,
+    ["--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"],
+    brokerPort,
+  );
   const trainerProc = started.process;
   trainer = trainerProc;
   const out = started.predictions;
