@@ -11,8 +11,8 @@ export interface MqttTrainerProcess {
   publishEvent(client: MqttClient, build: string): Promise<unknown>;
 }
 
-/** Starts `ciml mqtt-trainer --json` with `args` (data path, dataset, experiment, source) and waits until it is connected. */
-export async function startMqttTrainer(main: string, args: string[]): Promise<MqttTrainerProcess> {
+/** Starts `ciml mqtt-trainer --json` with `args` on the Mosquitto at 127.0.0.1:`port` (data path, dataset, experiment, source) and waits until it is connected. */
+export async function startMqttTrainer(main: string, args: string[], port = 1883): Promise<MqttTrainerProcess> {
   const base = `ciml-bench/${process.pid}`;
   const predictions = `${base}/predictions`;
   const child = Bun.spawn(
@@ -24,6 +24,8 @@ export async function startMqttTrainer(main: string, args: string[]): Promise<Mq
       ...args,
       "--mqtt-hostname",
       "127.0.0.1",
+      "--port",
+      String(port),
       "--topic",
       `${base}/events/#`,
       "--publish-topic",

@@ -2,7 +2,10 @@
 // against the original's way of predicting, one `db-predict` process per event, on the same simulated
 // history, the same log server (HTTP on loopback, in a child process) and the real Mosquitto on 1883.
 //
-//   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8]
+//   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8] [brokerPort=1883]
+//
+// brokerPort: another Mosquitto, e.g. one with `set_tcp_nodelay true` (docs/mqtt.md, "Speed": without it
+// the broker holds an event up to 40 ms behind the trainer's acknowledgement of the one before).
 //
 // Latency is from publishing the firehose event to receiving the prediction on the publish topic, one event
 // at a time; throughput is a burst of events published at once. Every event is a build whose run is not
@@ -25,6 +28,7 @@ const quiet = { emit: () => {}, signal: new AbortController().signal };
 const sequentialEvents = Number(process.argv[2] ?? 30);
 const burstEvents = Number(process.argv[3] ?? 60);
 const dbPredictEvents = Number(process.argv[4] ?? 8);
+const brokerPort = Number(process.argv[5] ?? 1883);
 const TRAIN_RUNS = 200;
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-predict-"));
@@ -59,6 +63,7 @@ try {
     quiet,
   );
   await trainOnHistory({ data, dbUri, plots: dir, runs: TRAIN_RUNS, epochs: 10 });
+  console.log(`broker: Mosquitto on 127.0.0.1:${brokerPort}`);
   console.log(
     `load average before: ${loadavg()
       .map((l) => l.toFixed(1))
@@ -81,11 +86,15 @@ try {
   cpSync(data, dbPredictData, { recursive: true });
 
   // --- mqtt-trainer: one process for all events
-  const started = await startMqttTrainer(MAIN, ["--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"]);
+  const started = await startMqttTrainer(
+    MAIN,
+    ["--data-path", data, "--db-uri", dbUri, "--dataset", "ds", "--experiment", "dnn"],
+    brokerPort,
+  );
   const trainerProc = started.process;
   trainer = trainerProc;
   const out = started.predictions;
-  const client = await mqtt.connectAsync({ host: "127.0.0.1", port: 1883, protocolVersion: 5 });
+  const client = await mqtt.connectAsync({ host: "127.0.0.1", port: brokerPort, protocolVersion: 5 });
   const arrived = new Map<string, number>();
   /** the trainer's own latency_ms of each prediction: from the event's arrival to the prediction */
   const inside = new Map<string, number>();

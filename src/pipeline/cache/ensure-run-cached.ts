@@ -2,7 +2,7 @@
 // both written atomically. cache-data walks a whole build name through this; the prediction commands
 // send each run they are asked about through it, so the cache grows as CI runs.
 import { DstatParseError, readDstat, type DstatTable } from "../../io/dstat-csv.ts";
-import { gzip, isGzip } from "../../io/gzip-json.ts";
+import { gzipInBackground, isGzip } from "../../io/gzip-json.ts";
 import { DEFAULT_FETCH_POLICY, fetchDstat, fetchDstatAt, isInterrupted, type FetchPolicy } from "../../io/log-server.ts";
 import { hasTrace, readRunMetadata, readTraceText, writeRunMetadata, writeTraceGz, type RunMetadata } from "../../io/raw-cache.ts";
 import { LogFetchError, type SourceRun } from "../../io/sources/run-source.ts";
@@ -138,9 +138,14 @@ export async function ensureRunCached(ws: Workspace, run: SourceRun, options: En
     if (!check.parsed) throw new Error(`${fetched.url}: accepted without passing the dstat check`);
     const metadata = await metadataFor(run, options.policy, signal);
     throwIfAborted(signal);
-    // The metadata first: a trace in the cache is the sign that the run is cached whole.
-    const gz = isGzip(fetched.body) ? fetched.body : gzip(fetched.body);
-    const saving = writeRunMetadata(ws, run.id, metadata).then(() => writeTraceGz(ws, run.id, gz));
+    // A body that came as text (a plain file, or gzip undone by Content-Encoding as logs.openstack.org
+    // serves it) is stored gzipped; compressed off the event loop and behind the prediction, as the
+    // writes are. The metadata first: a trace in the cache is the sign that the run is cached whole.
+    const body = fetched.body;
+    const gz = isGzip(body) ? Promise.resolve(body) : gzipInBackground(body);
+    const saving = writeRunMetadata(ws, run.id, metadata).then(async () => writeTraceGz(ws, run.id, await gz));
+    // Awaited through `saving`; a failed metadata write must not leave this one unhandled.
+    gz.catch(() => undefined);
     if (options.writeBehind) options.writeBehind(saving);
     else await saving;
     return { kind: "cached", url: fetched.url, bytes: fetched.body.length, table: check.parsed, metadata };
