@@ -2,10 +2,11 @@
 // against the original's way of predicting, one `db-predict` process per event, on the same simulated
 // history, the same log server (HTTP on loopback, in a child process) and the real Mosquitto on 1883.
 //
-//   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8] [brokerPort=1883]
+//   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8] [brokerPort=1883] [brokerName]
 //
 // brokerPort: another Mosquitto, e.g. one with `set_tcp_nodelay true` (docs/mqtt.md, "Speed": without it
-// the broker holds an event up to 40 ms behind the trainer's acknowledgement of the one before).
+// the broker holds an event up to 40 ms behind the trainer's acknowledgement of the one before), named in
+// the table rows by brokerName; bench/predict-nodelay.ts starts one and runs this file against it.
 //
 // Latency is from publishing the firehose event to receiving the prediction on the publish topic, one event
 // at a time; throughput is a burst of events published at once. Every event is a build whose run is not
@@ -29,6 +30,7 @@ const sequentialEvents = Number(process.argv[2] ?? 30);
 const burstEvents = Number(process.argv[3] ?? 60);
 const dbPredictEvents = Number(process.argv[4] ?? 8);
 const brokerPort = Number(process.argv[5] ?? 1883);
+const brokerName = process.argv[6] ?? "Mosquitto as installed";
 const TRAIN_RUNS = 200;
 const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-bench-predict-"));
@@ -167,12 +169,12 @@ try {
     `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
   );
   tableRow(
-    "mqtt-trainer, event → prediction published (local logs, one at a time)",
+    `mqtt-trainer, event → prediction published (local logs, one at a time; ${brokerName})`,
     `p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} (inside the trainer p50 ${fmt(percentile(insideSequential, 50))})`,
     "p50 ≤ 20 ms, p99 ≤ 50 ms",
   );
   tableRow(
-    "mqtt-trainer burst throughput vs one db-predict process per event",
+    `mqtt-trainer burst throughput vs one db-predict process per event (${brokerName})`,
     `${mqttRate.toFixed(1)} events/s, ${(mqttRate / dbRate).toFixed(1)}×`,
     "≥ 150 events/s, ≥ 50×",
   );

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const ALL = ["startup", "cache", "dataset", "train", "predict", "predict-stages", "memory"];
+const ALL = ["startup", "cache", "dataset", "train", "predict", "predict-nodelay", "predict-stages", "memory"];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((n) => !ALL.includes(n));
 if (unknown.length > 0) {
