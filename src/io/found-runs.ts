@@ -35,12 +35,21 @@ function writerName(): string {
 export async function readBuildRuns(ws: Workspace, buildName: string): Promise<string[]> {
   const runs = new Set(await readRunList(ws.store, ws.buildRuns(buildName)));
   const dir = ws.foundRunsDir(buildName);
-  const names = (await ws.store.list(dir)).filter((name) => name.endsWith(".json.gz") && !name.includes("/"));
-  const lists = await Promise.all(names.map((name) => readRunList(ws.store, within(dir, name))));
-  for (const list of lists) for (const run of list) runs.add(run);
-  if (names.length >= COMPACT_FROM) await compact(ws, dir, names, lists);
-  return [...runs].sort();
+  for (let attempt = 1; ; attempt++) {
+    const names = (await ws.store.list(dir)).filter((name) => name.endsWith(".json.gz") && !name.includes("/"));
+    const lists = await Promise.all(names.map((name) => readRunList(ws.store, within(dir, name))));
+    // A list can vanish between the listing and its read: another reader compacted it, having stored its
+    // runs first in a merged list this listing did not see yet. Listing again finds that merged list.
+    const vanished = await Promise.all(names.map(async (name, i) => lists[i]!.length === 0 && !(await ws.store.exists(within(dir, name)))));
+    if (vanished.includes(true) && attempt < MAX_LISTINGS) continue;
+    for (const list of lists) for (const run of list) runs.add(run);
+    if (names.length >= COMPACT_FROM) await compact(ws, dir, names, lists);
+    return [...runs].sort();
+  }
 }
+
+/** Listings of the found lists before a read gives up waiting for a moment without a compaction beside it. */
+const MAX_LISTINGS = 5;
 
 /** One list for the lists (read just before as `lists`) not written for GRACE_MS; see the top of the file. */
 async function compact(ws: Workspace, dir: string, names: string[], lists: string[][]): Promise<void> {
