@@ -6,37 +6,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { serveLogTree } from "./helpers/log-server.ts";
+import { cimlEnv, MAIN, runCiml } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = () => {
-  const e: Record<string, string | undefined> = { ...process.env, CI: "true" };
-  delete e.CIML_DB_URI;
-  delete e.CIML_DATA_PATH;
-  return e;
-};
-
-function ciml(cwd: string, ...args: string[]) {
-  const p = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd, env: env() });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
-
-/** Same, without blocking this process: needed while this process serves the child's log server. */
-async function cimlAsync(cwd: string, ...args: string[]) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd, env: env(), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+/** Asynchronous, so this process keeps serving the child's log server while it runs. */
+const ciml = (cwd: string, ...args: string[]) => runCiml(args, cwd);
 
 function traceFiles(dataDir: string): string[] {
   return readdirSync(join(dataDir, ".raw")).filter((f) => /^[0-9a-f-]{36}\.csv\.gz$/.test(f));
 }
 
 describe("ciml simulate → ciml cache-data (README walk-through)", () => {
-  test("simulate writes the database and log tree; cache-data caches them and says so", () => {
-    const sim = ciml(
+  test("simulate writes the database and log tree; cache-data caches them and says so", async () => {
+    const sim = await ciml(
       dir,
       "simulate",
       "--runs",
@@ -54,7 +38,7 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
     expect(sim.out).toMatch(/^Wrote 60 runs \(\d+ failed, \d+ without dstat\) to sqlite:\/\/\/ci\.db; logs under \.\/logs$/m);
     expect(existsSync(join(dir, "ci.db"))).toBe(true);
 
-    const cache = ciml(dir, "cache-data", "--build-name", "tempest-full", "--db-uri", "sqlite:///ci.db");
+    const cache = await ciml(dir, "cache-data", "--build-name", "tempest-full", "--db-uri", "sqlite:///ci.db");
     expect(cache.code).toBe(0);
     expect(cache.err).toBe("");
     expect(cache.out).toContain("Obtained 60 runs named tempest-full from the DB");
@@ -64,8 +48,8 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
     expect(traceFiles(join(dir, "data"))).toHaveLength(stored);
   }, 60_000);
 
-  test("--json: one JSON object per line, ending with the summary", () => {
-    const r = ciml(dir, "cache-data", "--db-uri", "sqlite:///ci.db", "--json");
+  test("--json: one JSON object per line, ending with the summary", async () => {
+    const r = await ciml(dir, "cache-data", "--db-uri", "sqlite:///ci.db", "--json");
     expect(r.code).toBe(0);
     const events = r.out
       .trim()
@@ -76,16 +60,16 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
     expect(result.summary.already).toBe(traceFiles(join(dir, "data")).length);
   });
 
-  test("flag mistakes are usage errors (exit 2) with one line", () => {
-    const r = ciml(dir, "cache-data", "--db-uri", "sqlite:///ci.db", "--parallel", "0");
+  test("flag mistakes are usage errors (exit 2) with one line", async () => {
+    const r = await ciml(dir, "cache-data", "--db-uri", "sqlite:///ci.db", "--parallel", "0");
     expect(r.code).toBe(2);
     expect(r.err.trim().split("\n")).toEqual(["error: --parallel 0: give a whole number from 1 to 64"]);
-    const s = ciml(dir, "simulate", "--runs", "5", "--failure-rate", "1.5");
+    const s = await ciml(dir, "simulate", "--runs", "5", "--failure-rate", "1.5");
     expect(s.code).toBe(2);
   });
 
-  test("a refused DB password: one line, the password masked, exit 1", () => {
-    const r = ciml(dir, "cache-data", "--db-uri", "mysql+pymysql://root:Very-Secret-9@127.0.0.1:3306/subunit2sql");
+  test("a refused DB password: one line, the password masked, exit 1", async () => {
+    const r = await ciml(dir, "cache-data", "--db-uri", "mysql+pymysql://root:Very-Secret-9@127.0.0.1:3306/subunit2sql");
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toEqual([
       'error: database mysql+pymysql://root:***@127.0.0.1:3306/subunit2sql: access denied for user "root" (wrong user or password)',
@@ -97,7 +81,7 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
     const work = join(dir, "http");
     const server = serveLogTree({ root: join(work, "logs"), latencyMs: 40 });
     try {
-      const sim = ciml(
+      const sim = await ciml(
         dir,
         "simulate",
         "--runs",
@@ -116,7 +100,7 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
       expect(sim.code).toBe(0);
       const child = Bun.spawn([process.execPath, MAIN, "cache-data", "--db-uri", "sqlite:///ci.db", "--parallel", "2", "--json"], {
         cwd: work,
-        env: env(),
+        env: cimlEnv(),
         stdout: "pipe",
         stderr: "pipe",
       });
@@ -142,7 +126,7 @@ describe("ciml simulate → ciml cache-data (README walk-through)", () => {
       expect(done.length).toBeLessThan(80);
       for (const f of done) expect(gunzipSync(readFileSync(join(data, ".raw", f))).toString()).toStartWith('"Dstat 0.7.2 CSV output"');
 
-      const again = await cimlAsync(work, "cache-data", "--db-uri", "sqlite:///ci.db");
+      const again = await ciml(work, "cache-data", "--db-uri", "sqlite:///ci.db");
       expect(again.code).toBe(0);
       expect(again.out).toContain("Stored 80 run IDs in .raw for build name tempest-full");
       expect(traceFiles(data)).toHaveLength(80);

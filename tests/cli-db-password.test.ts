@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminQuery, dropDatabase, uniqueDatabaseName } from "./helpers/mariadb.ts";
+import { runCiml } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const PASSWORD = "Qz7k@Kx9w/Vb4n#Wm2p?Jt6r:Hy3s@Pq8v";
 const WRONG = "Zr5t@Lm1c/Np0e#Gh4u?Fd7y";
 const database = uniqueDatabaseName("password");
@@ -29,10 +29,7 @@ afterAll(async () => {
 });
 
 async function ciml(...args: string[]) {
-  const env: Record<string, string | undefined> = { ...process.env, CI: "true" };
-  delete env.CIML_DB_URI;
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const { code, out, err } = await runCiml(args, dir);
   return { code, all: out + err, out };
 }
 

@@ -15,8 +15,8 @@ import { serveLogTree, type TestLogServer } from "./helpers/log-server.ts";
 import { PrivateMosquitto } from "./helpers/private-mosquitto.ts";
 import { uuidFor } from "./dataset-cache.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
+import { MAIN } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const CACHED = 90;
 const USER = "ciml-trainer";
 const PASSWORD = "Mq7t@Rk2v#Zs9w";

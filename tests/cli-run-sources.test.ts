@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveZuul, type TestZuul } from "./helpers/zuul-server.ts";
+import { runCiml } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 let dir: string;
 let zuul: TestZuul;
 beforeAll(() => {
@@ -19,10 +19,7 @@ afterAll(() => {
 });
 
 async function ciml(...args: string[]) {
-  const env: Record<string, string | undefined> = { ...process.env, CI: "true", CIML_ZUUL_TOKEN: "tok-abc123-secret" };
-  delete env.CIML_DB_URI;
-  const p = Bun.spawn([process.execPath, MAIN, ...args, "--no-tui"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const { code, out, err } = await runCiml([...args, "--no-tui"], dir, { CIML_ZUUL_TOKEN: "tok-abc123-secret" });
   return { code, out, err: err.trim().split("\n") };
 }
 

@@ -12,8 +12,8 @@ import { setupExperiment } from "../src/pipeline/setup-experiment.ts";
 import { collect } from "./helpers/collect-events.ts";
 import { DATASET, EXPERIMENT, trainedWorkspace } from "./helpers/trained-workspace.ts";
 import { disk } from "./helpers/disk.ts";
+import { MAIN } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const base = mkdtempSync(join(tmpdir(), "ciml-model-unit-"));
 const root = join(base, "ws");
 const ws = new Workspace(root);

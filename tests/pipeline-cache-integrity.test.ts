@@ -17,8 +17,8 @@ import { collect, collectFailure } from "./helpers/collect-events.ts";
 import { dropDatabase, mariadbUri, uniqueDatabaseName } from "./helpers/mariadb.ts";
 import { syntheticDstat, uuidFor } from "./dataset-cache.ts";
 import { disk } from "./helpers/disk.ts";
+import { MAIN } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ciml-cache-integrity-"));
 const logs = new LogServer();
 const databases: string[] = [];

@@ -17,8 +17,8 @@ import { serveLogTree } from "./helpers/log-server.ts";
 import { gzip, readJsonGz, writeJsonGz } from "../src/io/gzip-json.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 import { disk } from "./helpers/disk.ts";
+import { cimlEnv, MAIN, runCiml } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const CACHED = 90;
 const RUNS = 140;
 
@@ -55,11 +55,7 @@ function workspaceCopy(): string {
 }
 
 /** The CLI as a child process; asynchronous, because the log server it talks to runs in this process. */
-async function ciml(...args: string[]) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...process.env, CI: "true" }, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+const ciml = (...args: string[]) => runCiml(args, process.cwd());
 
 /** The flags every prediction command takes: where the workspace, database, dataset and model are. */
 const modelFlags = (dataPath: string, dbUri: string) => [
@@ -256,7 +252,7 @@ describe("the prediction commands as a user runs them", () => {
         "--publish-topic",
         `${base}-out`,
       ],
-      { stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } },
+      { stdout: "pipe", stderr: "pipe", env: cimlEnv() },
     );
     const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let out = "";

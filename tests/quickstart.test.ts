@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { readJsonGz } from "../src/io/gzip-json.ts";
 import { interruptWhen } from "./helpers/interrupt.ts";
 import { disk } from "./helpers/disk.ts";
+import { MAIN } from "./helpers/run-ciml.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "ciml-quickstart-"));
 const dir = join(work, "ciml-quickstart");
 const dataset = join(dir, "data", "usr_1m-1min-status");

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogServer, sqliteHistory, type HistoryDb } from "./helpers/ci-history.ts";
+import { runCiml } from "./helpers/run-ciml.ts";
 import { TmuxTerminal, tmuxAvailable } from "./helpers/tmux-terminal.ts";
 import { BUILD_NAME, buildUuidFor, DATASET, EXPERIMENT, syntheticRun, trainedWorkspace } from "./helpers/trained-workspace.ts";
 
-const MAIN = join(import.meta.dir, "../src/main.ts");
 const CACHED = 90;
 const RUNS = 140;
 const PREDICTED = Array.from({ length: RUNS - CACHED }, (_, i) => syntheticRun(CACHED + i).uuid);
@@ -39,11 +39,7 @@ afterAll(async () => {
 const args = () => ["db-batch-predict", "--data-path", dataPath, "--db-uri", db.uri, "--dataset", DATASET, "--experiment", EXPERIMENT];
 
 /** Asynchronous, because the log server it talks to runs in this process. */
-async function ciml(...extra: string[]) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args(), ...extra], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+const ciml = (...extra: string[]) => runCiml([...args(), ...extra], process.cwd());
 
 const predictionOf = (uuid: string) => new RegExp(`^${uuid}: predicted [01] \\(p=0\\.\\d{3}\\) actual [01]`);
 
