@@ -1,7 +1,7 @@
 // The hand-assembled SIMD matrix product against a plain triple loop, on shapes that exercise each of its
 // blocks: rows 4 at a time and the rest one by one, columns 8 at a time and a last 4, A read straight and transposed.
 import { expect, test } from "bun:test";
-import { ThreadedGemm } from "../src/pipeline/model/gemm-threads.ts";
+import { CONTROL_BYTES, ThreadedGemm } from "../src/pipeline/model/gemm-threads.ts";
 import { gemmFor } from "../src/pipeline/model/gemm-wasm.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 
@@ -37,7 +37,8 @@ test("on two threads the product is the one-thread product bit for bit, every ti
   const [m, k, n] = [203, 300, 20]; // an odd row count: the halves are 104 and 99 rows
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
   const floats = new Float32Array(memory.buffer);
-  const [a, b, one, two] = [64, 64 + 4 * m * k, 64 + 4 * (m * k + k * n), 64 + 4 * (2 * m * n + m * k + k * n)];
+  const a = CONTROL_BYTES; // the handshake's block comes first
+  const [b, one, two] = [a + 4 * m * k, a + 4 * (m * k + k * n), a + 4 * (2 * m * n + m * k + k * n)];
   const random = seededRandom(5);
   for (let i = a / 4; i < one / 4; i++) floats[i] = random() - 0.5;
   const single = await ThreadedGemm.start(memory, 0, 1);
