@@ -22,8 +22,11 @@ const JOB = 12;
 const MAX_JOBS = 48;
 export const CONTROL_BYTES = (JOBS + MAX_JOBS * JOB) * 8;
 const STOP = -1;
-/** The longest either side polls before it sleeps in Atomics.wait, in milliseconds. */
-const SPIN_MS = 0.05;
+/**
+ * The longest either side polls before it sleeps in Atomics.wait, in milliseconds: long enough to cover this
+ * thread's serial phases between two hand-offs of a 5×100 step (bias and ReLU, the head), 50–100 µs.
+ */
+const SPIN_MS = 0.1;
 /** Hand-offs between two looks at the load average (each a system call). */
 const LOOK_EVERY = 256;
 /** The worker's function 0 copies bytes between its memories: (to memory, to byte, from memory, from byte, bytes). */
@@ -59,7 +62,7 @@ function waitChange(ctl: Int32Array, slot: number, old: number, spinMs: number):
  * How long to poll: SPIN_MS while the machine has a core free for each of our threads, else 0. Polling pays
  * only where a sleeping thread's core would go idle (a woken idle core answers 30–50 µs late, measured); on
  * a busy machine the core goes to another process meanwhile, a sleeper is woken within ≈10 µs, and polling
- * only takes time from the partner and the neighbours (measured: the two-thread epoch 1.3–1.8× slower).
+ * only takes time from the partner and the neighbours (measured at load 10–15: a 5×100 epoch 1.3–1.8× slower).
  * The one-minute load average counts our own two threads while they run.
  */
 function spinMs(): number {
