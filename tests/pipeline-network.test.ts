@@ -92,8 +92,12 @@ test("training steps on two threads give the one-thread weights bit for bit", as
   const random = seededRandom(12);
   const x = Float32Array.from({ length: rows * inputs }, () => random() - 0.5);
   const labels = Int32Array.from({ length: rows }, () => (random() < 0.4 ? 1 : 0));
-  for (const name of ["Adam", "Ftrl"] as const) {
-    const net = new Network({ inputs, hidden: [100, 100], classes: 2, head: "sigmoid" }, 11);
+  // Ftrl on 9 layers: 18 arrays, more than one hand-off's job list holds
+  for (const [name, hidden] of [
+    ["Adam", [100, 100]],
+    ["Ftrl", [100, 100, 100, 100, 100, 100, 100, 100]],
+  ] as const) {
+    const net = new Network({ inputs, hidden: [...hidden], classes: 2, head: "sigmoid" }, 11);
     const weights: Float32Array[][] = [];
     for (const threads of [1, 2] as const) {
       const optimizer = createOptimizer(name, 0.01);

@@ -19,7 +19,7 @@ const COUNT = 2;
 const SPIN = 2;
 const JOBS = 3;
 const JOB = 12;
-const MAX_JOBS = 48;
+export const MAX_JOBS = 64;
 export const CONTROL_BYTES = (JOBS + MAX_JOBS * JOB) * 8;
 const STOP = -1;
 /**
@@ -123,6 +123,21 @@ function workerMain(wait: typeof waitChange): void {
   };
 }
 
+/**
+ * A worker back in its message loop, kept for the next `start`: starting one costs 7–10 ms (measured), which
+ * is a fifth of a 10/10/10 epoch for a caller that trains an epoch per call, as the bench does.
+ */
+let parked: Worker | null = null;
+
+function newWorker(): Worker {
+  const url = URL.createObjectURL(new Blob([`(${workerMain.toString()})(${waitChange.toString()})`], { type: "application/javascript" }));
+  const worker = new Worker(url);
+  // the worker loads its source asynchronously: the URL must live until it has answered
+  worker.addEventListener("message", () => URL.revokeObjectURL(url), { once: true });
+  worker.addEventListener("error", () => URL.revokeObjectURL(url), { once: true });
+  return worker;
+}
+
 export class ThreadedGemm {
   private seq = 0;
   private readonly jobs: Float64Array;
@@ -148,17 +163,18 @@ export class ThreadedGemm {
     const ctl = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
     const shared = [{ module: gemmModule(), memory }, ...more];
     if (threads === 1) return new ThreadedGemm(gemmFor(memory), ctl, null, shared);
-    const url = URL.createObjectURL(new Blob([`(${workerMain.toString()})(${waitChange.toString()})`], { type: "application/javascript" }));
-    const worker = new Worker(url);
+    const worker = parked ?? newWorker();
+    parked = null;
+    worker.ref();
     try {
       await new Promise<void>((resolve, reject) => {
         worker.onmessage = () => resolve();
         worker.onerror = (e) => reject(new Error(`training worker failed to start: ${e.message}`));
         worker.postMessage({ shared, control, controlBytes: CONTROL_BYTES, layout: { spin: SPIN, jobs: JOBS, job: JOB } });
       });
-    } finally {
-      // the worker loads its source asynchronously: the URL must live until it has answered
-      URL.revokeObjectURL(url);
+    } catch (e) {
+      worker.terminate();
+      throw e;
     }
     return new ThreadedGemm(gemmFor(memory), ctl, worker, shared);
   }
@@ -213,7 +229,7 @@ export class ThreadedGemm {
     );
   };
 
-  /** Sends the worker back to its message loop and ends it. */
+  /** Sends the worker back to its message loop, to be kept for the next `start` (not keeping the process alive) or ended. */
   async close(): Promise<void> {
     if (!this.worker) return;
     const worker = this.worker;
@@ -223,6 +239,12 @@ export class ThreadedGemm {
     Atomics.store(this.ctl, SEQ, STOP);
     Atomics.notify(this.ctl, SEQ);
     await detached;
-    worker.terminate();
+    worker.onmessage = null;
+    worker.onerror = null;
+    if (parked) worker.terminate();
+    else {
+      worker.unref();
+      parked = worker;
+    }
   }
 }

@@ -5,7 +5,7 @@
 // over each Float32Array of weights per step. Each element is worked in float64 from the stored float32 state and
 // stored back as float32, as TF keeps it.
 import type { OptimizerName } from "./experiment.ts";
-import { COPY, type Shared, type ThreadedGemm } from "./gemm-threads.ts";
+import { COPY, MAX_JOBS, type Shared, type ThreadedGemm } from "./gemm-threads.ts";
 import { type Rule, ruleKernels, ruleModule } from "./optimizer-wasm.ts";
 
 export interface Optimizer {
@@ -22,6 +22,11 @@ export interface Optimizer {
 /** Float32 lanes per array region: regions start 16-byte aligned and hold whole pairs for the kernel. */
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 const PAGE = 65536;
+/**
+ * Updates of fewer weights than this stay on one thread: the update costs ≈2.5 ns a weight, so below this
+ * the half handed to the worker saves less than the hand-off costs (a 10/10/10 network's 24,000 weights).
+ */
+const SPLIT_ABOVE = 1 << 16;
 
 /**
  * One rule over every weight array. The kernel works in its own WebAssembly memory, which holds each array's
@@ -64,7 +69,13 @@ function perArray(rule: Rule, starts: number[], constants: () => number[]): Opti
         w.set(r.w.subarray(from, end), from);
       };
       const mine = threads?.twoThreads ? threads.memoryIndex(memory) : -1;
-      if (!threads || mine <= 0 || params.some((p, i) => p.length % 4 !== 0 || !threads.holds(p) || !threads.holds(grads[i]!))) {
+      const total = params.reduce((sum, p) => sum + p.length, 0);
+      if (
+        !threads ||
+        mine <= 0 ||
+        total < SPLIT_ABOVE ||
+        params.some((p, i) => p.length % 4 !== 0 || !threads.holds(p) || !threads.holds(grads[i]!))
+      ) {
         params.forEach((_, i) => part(i, 0, regions[i]!.w.length));
         return;
       }
@@ -72,8 +83,8 @@ function perArray(rule: Rule, starts: number[], constants: () => number[]): Opti
       // (copy in, rule, copy out, in the same arithmetic) while this thread does the first halves.
       const fn = threads.functionIndex(mine, rule);
       const halves = params.map((w) => Math.floor(w.length / 8) * 4);
-      const jobs = params.flatMap((w, i) => {
-        const [r, g, h] = [regions[i]!, grads[i]!, halves[i]! * 4];
+      const jobs = (i: number) => {
+        const [w, r, g, h] = [params[i]!, regions[i]!, grads[i]!, halves[i]! * 4];
         const bytes = w.byteLength - h;
         return [
           [COPY, mine, r.w.byteOffset + h, 0, w.byteOffset + h, bytes],
@@ -81,8 +92,16 @@ function perArray(rule: Rule, starts: number[], constants: () => number[]): Opti
           [fn, r.w.byteOffset + h, r.g.byteOffset + h, r.slots[0]!.byteOffset + h, r.slots[1]!.byteOffset + h, bytes, ...k],
           [COPY, 0, w.byteOffset + h, mine, r.w.byteOffset + h, bytes],
         ];
-      });
-      threads.run(jobs, () => params.forEach((_, i) => part(i, 0, halves[i]!)));
+      };
+      // as many arrays per hand-off as the worker's job list holds (all of them up to 7 layers)
+      const perRun = Math.floor(MAX_JOBS / 4);
+      for (let first = 0; first < params.length; first += perRun) {
+        const arrays = params.slice(first, first + perRun).map((_, j) => first + j);
+        threads.run(
+          arrays.flatMap((i) => jobs(i)),
+          () => arrays.forEach((i) => part(i, 0, halves[i]!)),
+        );
+      }
     },
   };
 }
