@@ -62,7 +62,7 @@ function waitChange(ctl: Int32Array, slot: number, old: number, spinMs: number):
  * How long to poll: SPIN_MS while the machine has a core free for each of our threads, else 0. Polling pays
  * only where a sleeping thread's core would go idle (a woken idle core answers 30–50 µs late, measured); on
  * a busy machine the core goes to another process meanwhile, a sleeper is woken within ≈10 µs, and polling
- * only takes time from the partner and the neighbours (measured at load 10–15: a 5×100 epoch 1.3–1.8× slower).
+ * only takes time from the partner and the neighbours (measured at load 10–15: a 5×100 epoch 1.1–2.3× slower).
  * The one-minute load average counts our own two threads while they run.
  */
 function spinMs(): number {
@@ -118,7 +118,7 @@ function workerMain(wait: typeof waitChange): void {
       Atomics.store(ctl, 1, answer);
       Atomics.notify(ctl, 1);
     }
-    // back to the message loop, ready to be terminated
+    // back to the message loop, ready for the next trainer or to be terminated
     postMessage("detached");
   };
 }
