@@ -172,11 +172,18 @@ export class Backprop {
     let input = this.x;
     for (let l = 0; l <= last; l++) {
       const { inDim, outDim, cols, w, bias, out } = layers[l]!;
-      gemm(input.byteOffset, inDim, 1, w.byteOffset, out.byteOffset, b, inDim, outDim);
+      const product = [input.byteOffset, inDim, 1, w.byteOffset, out.byteOffset, b, inDim, outDim] as const;
+      // Without dropout a hidden layer's bias and ReLU run in wasm, each thread on its own rows (the padded
+      // columns stay 0: product 0 plus bias 0); the output layer and dropout's seeded masks stay here.
+      if (l < last && !random) {
+        this.threads.gemmBiasRelu(...product, bias.byteOffset);
+        input = out;
+        continue;
+      }
+      gemm(...product);
       // One loop per case, so the per-element work has no tests that are the same for every element.
       if (l === last) addBias(out, bias, b, outDim, cols);
-      else if (!random) addBiasRelu(out, bias, b, outDim, cols);
-      else
+      else if (random)
         for (let i = 0; i < b; i++) {
           const row = i * outDim;
           for (let j = 0; j < cols; j++) {
@@ -270,18 +277,6 @@ function addBias(out: Float32Array, bias: Float32Array, b: number, outDim: numbe
   for (let i = 0; i < b; i++) {
     const row = i * outDim;
     for (let j = 0; j < cols; j++) out[row + j]! += bias[j]!;
-  }
-}
-
-/** out[i, j] = max(out[i, j] + bias[j], 0) for the first `cols` columns of b rows. */
-function addBiasRelu(out: Float32Array, bias: Float32Array, b: number, outDim: number, cols: number): void {
-  for (let i = 0; i < b; i++) {
-    const row = i * outDim;
-    for (let j = 0; j < cols; j++) {
-      let v = out[row + j]! + bias[j]!;
-      if (v < 0) v = 0;
-      out[row + j] = v;
-    }
   }
 }
 

@@ -7,6 +7,7 @@
 // answers 30–50 µs late (measured), and a step has a dozen hand-offs, so each side first polls the other's
 // counter for a while before it sleeps (`waitChange`).
 import { availableParallelism, loadavg } from "node:os";
+import { type BiasRelu, biasReluFor, biasReluModule } from "./bias-relu-wasm.ts";
 import { type Gemm, gemmFor, gemmModule } from "./gemm-wasm.ts";
 
 /** Products with fewer multiply-adds than this run on this thread alone. */
@@ -31,8 +32,9 @@ const SPIN_MS = 0.1;
 const LOOK_EVERY = 256;
 /** The worker's function 0 copies bytes between its memories: (to memory, to byte, from memory, from byte, bytes). */
 export const COPY = 0;
-/** Function 1 is the product (the only export of the first module), with `Gemm`'s arguments. */
+/** Function 1 is the product (the only export of the first module), with `Gemm`'s arguments; 2 the bias and ReLU. */
 export const GEMM = 1;
+const BIAS_RELU = 2;
 
 /** Whether a product of this many multiply-adds repays a hand-off to the worker. */
 export const worthHandingOff = (multiplyAdds: number) => multiplyAdds >= SPLIT_ABOVE;
@@ -147,6 +149,8 @@ export class ThreadedGemm {
   private constructor(
     /** the product on this thread alone */
     readonly local: Gemm,
+    /** the bias and ReLU on this thread alone */
+    readonly biasRelu: BiasRelu,
     private readonly ctl: Int32Array,
     private readonly worker: Worker | null,
     private readonly shared: Shared[],
@@ -161,8 +165,8 @@ export class ThreadedGemm {
    */
   static async start(memory: WebAssembly.Memory, control: number, threads: 1 | 2, more: Shared[] = []): Promise<ThreadedGemm> {
     const ctl = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
-    const shared = [{ module: gemmModule(), memory }, ...more];
-    if (threads === 1) return new ThreadedGemm(gemmFor(memory), ctl, null, shared);
+    const shared = [{ module: gemmModule(), memory }, { module: biasReluModule(), memory }, ...more];
+    if (threads === 1) return new ThreadedGemm(gemmFor(memory), biasReluFor(memory), ctl, null, shared);
     const worker = parked ?? newWorker();
     parked = null;
     worker.ref();
@@ -176,7 +180,7 @@ export class ThreadedGemm {
       worker.terminate();
       throw e;
     }
-    return new ThreadedGemm(gemmFor(memory), ctl, worker, shared);
+    return new ThreadedGemm(gemmFor(memory), biasReluFor(memory), ctl, worker, shared);
   }
 
   /** Whether there is a second thread to `run` jobs on. */
@@ -184,7 +188,7 @@ export class ThreadedGemm {
     return this.worker !== null;
   }
 
-  /** The worker's index of export `name` of the module at `shared` (0: the product's, then the `more` of `start`). */
+  /** The worker's index of export `name` of the module at `shared` (0, 1: its own; then the `more` of `start`). */
   functionIndex(shared: number, name: string): number {
     let index = COPY + 1;
     for (let s = 0; s < shared; s++) index += WebAssembly.Module.exports(this.shared[s]!.module).length;
@@ -196,7 +200,7 @@ export class ThreadedGemm {
     return array.buffer === this.shared[0]!.memory.buffer;
   }
 
-  /** The index in the worker's memories of `memory` (0: the product's; then the `more` of `start`), or -1. */
+  /** The first index in the worker's memories of `memory` (0: the product's; then those of the `more` of `start`), or -1. */
   memoryIndex(memory: WebAssembly.Memory): number {
     return this.shared.findIndex((s) => s.memory === memory);
   }
@@ -220,14 +224,28 @@ export class ThreadedGemm {
   }
 
   /** Same arguments as `Gemm`; large products are split by rows between the two threads. */
-  readonly gemm: Gemm = (a, aRow, aInner, b, c, m, k, n) => {
-    if (!this.worker || !worthHandingOff(m * k * n) || m < 8) return this.local(a, aRow, aInner, b, c, m, k, n);
+  readonly gemm: Gemm = (a, aRow, aInner, b, c, m, k, n) => this.product(a, aRow, aInner, b, c, m, k, n, -1);
+
+  /** `gemm`, then C = max(C + bias, 0) row by row (`bias` a byte address), each thread on the rows it computed. */
+  readonly gemmBiasRelu = (a: number, aRow: number, aInner: number, b: number, c: number, m: number, k: number, n: number, bias: number) =>
+    this.product(a, aRow, aInner, b, c, m, k, n, bias);
+
+  private product(a: number, aRow: number, aInner: number, b: number, c: number, m: number, k: number, n: number, bias: number): void {
+    const rows = (at: number, count: number) => {
+      this.local(a + at * aRow * 4, aRow, aInner, b, c + at * n * 4, count, k, n);
+      if (bias >= 0) this.biasRelu(c + at * n * 4, bias, count, n);
+    };
+    if (!this.worker || !worthHandingOff(m * k * n) || m < 8) {
+      rows(0, m);
+      return;
+    }
     // This thread takes the first rows, a multiple of 4 so both halves run the 4-row blocks.
     const top = Math.ceil(m / 8) * 4;
-    this.run([[GEMM, a + top * aRow * 4, aRow, aInner, b, c + top * n * 4, m - top, k, n]], () =>
-      this.local(a, aRow, aInner, b, c, top, k, n),
-    );
-  };
+    const low = c + top * n * 4;
+    const jobs = [[GEMM, a + top * aRow * 4, aRow, aInner, b, low, m - top, k, n]];
+    if (bias >= 0) jobs.push([BIAS_RELU, low, bias, m - top, n]);
+    this.run(jobs, () => rows(0, top));
+  }
 
   /** Sends the worker back to its message loop, to be kept for the next `start` (not keeping the process alive) or ended. */
   async close(): Promise<void> {
