@@ -1,7 +1,8 @@
 // The hand-assembled SIMD matrix product against a plain triple loop, on shapes that exercise each of its
 // blocks: rows 4 at a time and the rest one by one, columns 8 at a time and a last 4, A read straight and transposed.
 import { expect, test } from "bun:test";
-import { ThreadedGemm } from "../src/pipeline/model/gemm-threads.ts";
+import { CONTROL_BYTES, ThreadedGemm } from "../src/pipeline/model/gemm-threads.ts";
+import { biasReluFor } from "../src/pipeline/model/bias-relu-wasm.ts";
 import { gemmFor } from "../src/pipeline/model/gemm-wasm.ts";
 import { seededRandom } from "../src/pipeline/seeded-random.ts";
 
@@ -37,7 +38,8 @@ test("on two threads the product is the one-thread product bit for bit, every ti
   const [m, k, n] = [203, 300, 20]; // an odd row count: the halves are 104 and 99 rows
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
   const floats = new Float32Array(memory.buffer);
-  const [a, b, one, two] = [64, 64 + 4 * m * k, 64 + 4 * (m * k + k * n), 64 + 4 * (2 * m * n + m * k + k * n)];
+  const a = CONTROL_BYTES; // the handshake's block comes first
+  const [b, one, two] = [a + 4 * m * k, a + 4 * (m * k + k * n), a + 4 * (2 * m * n + m * k + k * n)];
   const random = seededRandom(5);
   for (let i = a / 4; i < one / 4; i++) floats[i] = random() - 0.5;
   const single = await ThreadedGemm.start(memory, 0, 1);
@@ -52,4 +54,28 @@ test("on two threads the product is the one-thread product bit for bit, every ti
   } finally {
     await threaded.close();
   }
+});
+
+test("the bias and ReLU kernel gives the JavaScript loop's bits, −0 and tiny sums included", () => {
+  const [rows, n] = [7, 12];
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const [out, bias] = [new Float32Array(memory.buffer, 72, rows * n), new Float32Array(memory.buffer, 4, n)]; // unaligned, as views may be
+  const random = seededRandom(9);
+  const special = [-0, 0, 1e-45, -1e-45, 3.4e38, -3.4e38, 1e-30];
+  out.forEach((_, i) => {
+    out[i] = i < special.length ? special[i]! : (random() - 0.5) * 10 ** Math.floor(random() * 8 - 4);
+  });
+  bias.forEach((_, j) => {
+    bias[j] = j < 3 ? [-0, 1e-45, 3.4e38][j]! : random() - 0.5;
+  });
+  const expected = Float32Array.from(out);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < n; j++) {
+      let v = expected[i * n + j]! + bias[j]!;
+      if (v < 0) v = 0;
+      expected[i * n + j] = v;
+    }
+  biasReluFor(memory)(out.byteOffset, bias.byteOffset, rows, n);
+  expect(new Uint32Array(out.slice().buffer)).toEqual(new Uint32Array(expected.buffer));
+  expect(Object.is(out[0], -0)).toBe(true); // −0 + −0 stays −0, as in the loop
 });

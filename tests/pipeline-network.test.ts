@@ -85,27 +85,43 @@ test("the saved LayersModel computes the network's probabilities", () => {
 });
 
 test("training steps on two threads give the one-thread weights bit for bit", async () => {
-  // 2,000 inputs × 12 padded units × 128 rows: the first layer's products are large enough to be split.
+  // 2,000 inputs × 100 units × 128 rows: every product of the first layer is split by rows; the 100 × 100
+  // layer's forward product is split too, and its weight gradient runs on the worker beside its input
+  // gradient; the worker updates the second half of every array under each optimizer.
   const [inputs, rows] = [2000, 128];
-  const net = new Network({ inputs, hidden: [10, 10], classes: 2, head: "sigmoid" }, 11);
   const random = seededRandom(12);
   const x = Float32Array.from({ length: rows * inputs }, () => random() - 0.5);
   const labels = Int32Array.from({ length: rows }, () => (random() < 0.4 ? 1 : 0));
-  const weights: Float32Array[][] = [];
-  for (const threads of [1, 2] as const) {
-    const core = await Backprop.create(net, rows, threads);
-    const optimizer = createOptimizer("Adam", 0.01);
-    core.x.set(x);
-    core.targets.set(net.targets(labels));
-    core.weights.fill(1);
-    for (let step = 0; step < 5; step++) {
-      core.step(rows, { l2: 0.001, dropout: 0.2, seed: step });
-      optimizer.apply(core.params, core.grads);
+  // Ftrl on 9 layers: 18 arrays, more than one hand-off's job list holds; without dropout, each thread adds
+  // the bias and ReLU to its own rows of the forward products
+  for (const [name, hidden, dropout] of [
+    ["Adam", [100, 100], 0.2],
+    ["Ftrl", [100, 100, 100, 100, 100, 100, 100, 100], 0],
+  ] as const) {
+    const net = new Network({ inputs, hidden: [...hidden], classes: 2, head: "sigmoid" }, 11);
+    const weights: Float32Array[][] = [];
+    for (const threads of [1, 2] as const) {
+      const optimizer = createOptimizer(name, 0.01);
+      const core = await Backprop.create(net, rows, threads, optimizer);
+      core.x.set(x);
+      core.targets.set(net.targets(labels));
+      core.weights.fill(1);
+      for (let step = 0; step < 5; step++) {
+        core.step(rows, { l2: 0.001, dropout, seed: step });
+        core.update(optimizer);
+      }
+      weights.push(core.params.map((p) => p.slice()));
+      await core.close();
     }
-    weights.push(core.params.map((p) => p.slice()));
-    await core.close();
+    expect(weights[1]).toEqual(weights[0]!);
+    // every array moved, in both halves (the head's bias, 4 padded floats, is the worker's alone)
+    const start = await Backprop.create(net, rows, 1);
+    weights[0]!.forEach((w, i) => {
+      const half = Math.floor(w.length / 8) * 4;
+      if (half > 0) expect(w.subarray(0, half)).not.toEqual(start.params[i]!.subarray(0, half));
+      expect(w.subarray(half)).not.toEqual(start.params[i]!.subarray(half));
+    });
+    await start.close();
+    net.dispose();
   }
-  expect(weights[1]).toEqual(weights[0]!);
-  expect(weights[0]![0]).not.toEqual(await Backprop.create(net, rows, 1).then((c) => c.params[0]!.slice()));
-  net.dispose();
 });

@@ -5,8 +5,10 @@
 // on 4 columns at a time); padded units output 0 and get gradient 0 under every optimizer, so they stay 0.
 import { availableParallelism } from "node:os";
 import { seededRandom } from "../seeded-random.ts";
-import { CONTROL_BYTES, ThreadedGemm } from "./gemm-threads.ts";
+import type { Gemm } from "./gemm-wasm.ts";
+import { CONTROL_BYTES, GEMM, type Shared, ThreadedGemm, worthHandingOff } from "./gemm-threads.ts";
 import { type Network, outputUnits } from "./network.ts";
+import type { Optimizer } from "./optimizers.ts";
 import { tf } from "./tfjs-runtime.ts";
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -66,11 +68,20 @@ export class Backprop {
   private readonly layers: Layer[];
   private readonly gemm: ThreadedGemm["gemm"];
 
-  /** Buffers for batches of up to `batchSize` rows, on two threads when the machine has two cores. */
-  static async create(net: Network, batchSize: number, threads: 1 | 2 = availableParallelism() > 1 ? 2 : 1): Promise<Backprop> {
+  /**
+   * Buffers for batches of up to `batchSize` rows, on two threads when the machine has two cores. `optimizer`,
+   * if given, is the one `update` will apply: the second thread then gets its kernels too.
+   */
+  static async create(
+    net: Network,
+    batchSize: number,
+    threads: 1 | 2 = availableParallelism() > 1 ? 2 : 1,
+    optimizer?: Optimizer,
+  ): Promise<Backprop> {
     const size = pages(net, batchSize);
     const memory = new WebAssembly.Memory({ initial: size, maximum: size, shared: true });
-    const gemm = await ThreadedGemm.start(memory, 0, threads);
+    const more: Shared[] = optimizer ? [optimizer.shared] : [];
+    const gemm = await ThreadedGemm.start(memory, 0, threads, more);
     try {
       return new Backprop(net, batchSize, memory, gemm);
     } catch (e) {
@@ -132,6 +143,11 @@ export class Backprop {
     return out;
   }
 
+  /** One step of `optimizer` (the one given to `create`, for both threads to share it) on the last `step`'s gradients. */
+  update(optimizer: Optimizer): void {
+    optimizer.apply(this.params, this.grads, this.threads);
+  }
+
   /** Ends the second thread. */
   close(): Promise<void> {
     return this.threads.close();
@@ -156,11 +172,18 @@ export class Backprop {
     let input = this.x;
     for (let l = 0; l <= last; l++) {
       const { inDim, outDim, cols, w, bias, out } = layers[l]!;
-      gemm(input.byteOffset, inDim, 1, w.byteOffset, out.byteOffset, b, inDim, outDim);
+      const product = [input.byteOffset, inDim, 1, w.byteOffset, out.byteOffset, b, inDim, outDim] as const;
+      // Without dropout a hidden layer's bias and ReLU run in wasm, each thread on its own rows (the padded
+      // columns stay 0: product 0 plus bias 0); the output layer and dropout's seeded masks stay here.
+      if (l < last && !random) {
+        this.threads.gemmBiasRelu(...product, bias.byteOffset);
+        input = out;
+        continue;
+      }
+      gemm(...product);
       // One loop per case, so the per-element work has no tests that are the same for every element.
       if (l === last) addBias(out, bias, b, outDim, cols);
-      else if (!random) addBiasRelu(out, bias, b, outDim, cols);
-      else
+      else if (random)
         for (let i = 0; i < b; i++) {
           const row = i * outDim;
           for (let j = 0; j < cols; j++) {
@@ -176,20 +199,34 @@ export class Backprop {
       const { inDim, outDim, w, dw, dbias, dz, wt } = layers[l]!;
       const inputs = l === 0 ? this.x : layers[l - 1]!.out;
       // dW = inputsᵀ · dz, reading the inputs transposed in place
-      gemm(inputs.byteOffset, 1, inDim, dz.byteOffset, dw.byteOffset, inDim, b, outDim);
-      if (options.l2 > 0) for (let i = 0; i < dw.length; i++) dw[i]! += 2 * options.l2 * w[i]!;
-      columnSums(dz, dbias, b, outDim);
-      if (l > 0 && wt) {
-        for (let r = 0; r < inDim; r++) for (let c = 0; c < outDim; c++) wt[c * inDim + r] = w[r * outDim + c]!;
-        const below = layers[l - 1]!;
-        // da = dz · Wᵀ, then through ReLU and dropout: the unit passed exactly where its output is > 0,
-        // and kept units were scaled by 1/keep.
-        gemm(dz.byteOffset, outDim, 1, wt.byteOffset, below.dz.byteOffset, b, outDim, inDim);
-        const scale = options.dropout > 0 ? 1 / keep : 1;
-        for (let i = 0; i < b * inDim; i++) below.dz[i] = below.out[i]! > 0 ? below.dz[i]! * scale : 0;
+      const weightGradient = [inputs.byteOffset, 1, inDim, dz.byteOffset, dw.byteOffset, inDim, b, outDim] as const;
+      const below = l > 0 ? layers[l - 1]! : null;
+      if (below && wt && this.threads.twoThreads && worthHandingOff(inDim * b * outDim)) {
+        // dW and the input gradient are products of the same size that read only what is already computed:
+        // the worker takes dW whole while this thread does the rest of the layer, one hand-off instead of two.
+        this.threads.run([[GEMM, ...weightGradient]], () => {
+          columnSums(dz, dbias, b, outDim);
+          this.inputGradient(l, below, wt, b, options.dropout, this.threads.local);
+        });
+      } else {
+        gemm(...weightGradient);
+        columnSums(dz, dbias, b, outDim);
+        if (below && wt) this.inputGradient(l, below, wt, b, options.dropout, gemm);
       }
+      if (options.l2 > 0) for (let i = 0; i < dw.length; i++) dw[i]! += 2 * options.l2 * w[i]!;
     }
     return result;
+  }
+
+  /** ∂loss/∂(the layer below's pre-activation) into `below.dz`, from layer l's dz. */
+  private inputGradient(l: number, below: Layer, wt: Float32Array, b: number, dropout: number, gemm: Gemm): void {
+    const { inDim, outDim, w, dz } = this.layers[l]!;
+    for (let r = 0; r < inDim; r++) for (let c = 0; c < outDim; c++) wt[c * inDim + r] = w[r * outDim + c]!;
+    // da = dz · Wᵀ, then through ReLU and dropout: the unit passed exactly where its output is > 0,
+    // and kept units were scaled by 1/keep.
+    gemm(dz.byteOffset, outDim, 1, wt.byteOffset, below.dz.byteOffset, b, outDim, inDim);
+    const scale = dropout > 0 ? 1 / (1 - dropout) : 1;
+    for (let i = 0; i < b * inDim; i++) below.dz[i] = below.out[i]! > 0 ? below.dz[i]! * scale : 0;
   }
 
   /** The head's loss, ∂loss/∂logits (times each example's weight) into the last layer's dz, and the hits. */
@@ -240,18 +277,6 @@ function addBias(out: Float32Array, bias: Float32Array, b: number, outDim: numbe
   for (let i = 0; i < b; i++) {
     const row = i * outDim;
     for (let j = 0; j < cols; j++) out[row + j]! += bias[j]!;
-  }
-}
-
-/** out[i, j] = max(out[i, j] + bias[j], 0) for the first `cols` columns of b rows. */
-function addBiasRelu(out: Float32Array, bias: Float32Array, b: number, outDim: number, cols: number): void {
-  for (let i = 0; i < b; i++) {
-    const row = i * outDim;
-    for (let j = 0; j < cols; j++) {
-      let v = out[row + j]! + bias[j]!;
-      if (v < 0) v = 0;
-      out[row + j] = v;
-    }
   }
 }
 

@@ -109,7 +109,7 @@ function moduleBytes(): Uint8Array {
   const funcs = section(3, [rules.length, ...rules.map(() => 0)]);
   const exports = section(7, [rules.length, ...rules.flatMap(([rule], i) => [...name(rule), 0, i])]);
   const code = section(10, [rules.length, ...rules.flatMap(([, statements]) => ruleBody(statements))]);
-  return wasmModule([type, memoryImport(false, 1), funcs, exports, code]);
+  return wasmModule([type, memoryImport(true, 1), funcs, exports, code]);
 }
 
 /** (w, g, s1, s2, bytes, ...six constants): byte addresses in the memory, the length in bytes (a multiple of 8). */
@@ -117,8 +117,13 @@ type RuleKernel = (w: number, g: number, s1: number, s2: number, bytes: number, 
 
 let compiled: WebAssembly.Module | null = null;
 
-/** Every rule's kernel, working on `memory` (not shared). */
-export function ruleKernels(memory: WebAssembly.Memory): Record<Rule, RuleKernel> {
+/** The compiled kernels; they import a shared memory, so that a second thread can run them on the same state. */
+export function ruleModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(moduleBytes());
-  return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Record<Rule, RuleKernel>;
+  return compiled;
+}
+
+/** Every rule's kernel, working on `memory` (shared, with a maximum of at most 65,536 pages). */
+export function ruleKernels(memory: WebAssembly.Memory): Record<Rule, RuleKernel> {
+  return new WebAssembly.Instance(ruleModule(), { env: { memory } }).exports as unknown as Record<Rule, RuleKernel>;
 }

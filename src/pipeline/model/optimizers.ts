@@ -5,16 +5,28 @@
 // over each Float32Array of weights per step. Each element is worked in float64 from the stored float32 state and
 // stored back as float32, as TF keeps it.
 import type { OptimizerName } from "./experiment.ts";
-import { type Rule, ruleKernels } from "./optimizer-wasm.ts";
+import { COPY, MAX_JOBS, type Shared, type ThreadedGemm } from "./gemm-threads.ts";
+import { type Rule, ruleKernels, ruleModule } from "./optimizer-wasm.ts";
 
 export interface Optimizer {
-  /** Applies one update in place; `grads[i]` is the gradient of the loss with respect to `params[i]`. */
-  apply(params: Float32Array[], grads: Float32Array[]): void;
+  /**
+   * Applies one update in place; `grads[i]` is the gradient of the loss with respect to `params[i]`. With
+   * `threads` (started with `shared` among its modules, and `params` and `grads` in its first memory) the
+   * second thread updates the second half of each array meanwhile.
+   */
+  apply(params: Float32Array[], grads: Float32Array[], threads?: ThreadedGemm): void;
+  /** The kernels' module and the memory holding the optimizer's state, for a second thread to share. */
+  readonly shared: Shared;
 }
 
 /** Float32 lanes per array region: regions start 16-byte aligned and hold whole pairs for the kernel. */
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 const PAGE = 65536;
+/**
+ * Updates of fewer weights than this stay on one thread: the update costs ≈2.5 ns a weight, so below this
+ * the half handed to the worker saves less than the hand-off costs (a 10/10/10 network's 24,000 weights).
+ */
+const SPLIT_ABOVE = 1 << 16;
 
 /**
  * One rule over every weight array. The kernel works in its own WebAssembly memory, which holds each array's
@@ -22,11 +34,14 @@ const PAGE = 65536;
  * copying them in and the weights back out costs about a tenth of the update itself.
  */
 function perArray(rule: Rule, starts: number[], constants: () => number[]): Optimizer {
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  // shared, so that a second thread can work on it; the largest maximum, as it grows to the weights' size
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   const kernel = ruleKernels(memory)[rule];
   let regions: { w: Float32Array; g: Float32Array; slots: Float32Array[] }[] = [];
+  const shared = { module: ruleModule(), memory };
   return {
-    apply(params, grads) {
+    shared,
+    apply(params, grads, threads) {
       if (regions.length !== params.length) {
         const floats = params.reduce((sum, p) => sum + 4 * pad4(p.length), 0);
         memory.grow(Math.max(0, Math.ceil((floats * 4) / PAGE) - memory.buffer.byteLength / PAGE));
@@ -43,13 +58,50 @@ function perArray(rule: Rule, starts: number[], constants: () => number[]): Opti
         }));
       }
       const k = constants();
-      params.forEach((w, i) => {
-        const r = regions[i]!;
-        r.w.set(w);
-        r.g.set(grads[i]!);
-        kernel(r.w.byteOffset, r.g.byteOffset, r.slots[0]!.byteOffset, r.slots[1]!.byteOffset, r.w.byteLength, ...k);
-        w.set(r.w.subarray(0, w.length));
-      });
+      /** The rule on elements [from, to) of array i's region (to may reach into its padding): copy in, update, copy the weights back. */
+      const part = (i: number, from: number, to: number) => {
+        const [w, r] = [params[i]!, regions[i]!];
+        const end = Math.min(to, w.length);
+        r.w.set(w.subarray(from, end), from);
+        r.g.set(grads[i]!.subarray(from, end), from);
+        const at = from * 4;
+        kernel(r.w.byteOffset + at, r.g.byteOffset + at, r.slots[0]!.byteOffset + at, r.slots[1]!.byteOffset + at, (to - from) * 4, ...k);
+        w.set(r.w.subarray(from, end), from);
+      };
+      const mine = threads?.twoThreads ? threads.memoryIndex(memory) : -1;
+      const total = params.reduce((sum, p) => sum + p.length, 0);
+      if (
+        !threads ||
+        mine <= 0 ||
+        total < SPLIT_ABOVE ||
+        params.some((p, i) => p.length % 4 !== 0 || !threads.holds(p) || !threads.holds(grads[i]!))
+      ) {
+        params.forEach((_, i) => part(i, 0, regions[i]!.w.length));
+        return;
+      }
+      // Each element's update depends on that element alone, so the worker takes the second half of every array
+      // (copy in, rule, copy out, in the same arithmetic) while this thread does the first halves.
+      const fn = threads.functionIndex(mine, rule);
+      const halves = params.map((w) => Math.floor(w.length / 8) * 4);
+      const jobs = (i: number) => {
+        const [w, r, g, h] = [params[i]!, regions[i]!, grads[i]!, halves[i]! * 4];
+        const bytes = w.byteLength - h;
+        return [
+          [COPY, mine, r.w.byteOffset + h, 0, w.byteOffset + h, bytes],
+          [COPY, mine, r.g.byteOffset + h, 0, g.byteOffset + h, bytes],
+          [fn, r.w.byteOffset + h, r.g.byteOffset + h, r.slots[0]!.byteOffset + h, r.slots[1]!.byteOffset + h, bytes, ...k],
+          [COPY, 0, w.byteOffset + h, mine, r.w.byteOffset + h, bytes],
+        ];
+      };
+      // as many arrays per hand-off as the worker's job list holds (all of them up to 7 layers)
+      const perRun = Math.floor(MAX_JOBS / 4);
+      for (let first = 0; first < params.length; first += perRun) {
+        const arrays = params.slice(first, first + perRun).map((_, j) => first + j);
+        threads.run(
+          arrays.flatMap((i) => jobs(i)),
+          () => arrays.forEach((i) => part(i, 0, halves[i]!)),
+        );
+      }
     },
   };
 }

@@ -66,7 +66,7 @@ export async function trainLoop(
   const order = new Int32Array(n);
   const targets = net.targets(data.labels);
   const outputs = targets.length / n;
-  const core = await Backprop.create(net, Math.min(options.batchSize, n), options.threads);
+  const core = await Backprop.create(net, Math.min(options.batchSize, n), options.threads, optimizer);
   const started = performance.now();
   let lastProgress = started;
   let step = 0;
@@ -94,7 +94,7 @@ export async function trainLoop(
           core.weights[i] = options.classWeights[data.labels[row]!]!;
         }
         const batch = core.step(b, { l2: options.l2, dropout: options.dropout, seed: options.seed * 1_000_003 + step });
-        optimizer.apply(core.params, core.grads);
+        core.update(optimizer);
         lossSum += batch.loss;
         correct += batch.correct;
         seen += b;

@@ -1,4 +1,4 @@
-// The binary encoding shared by the kernels we write straight in WebAssembly bytes (gemm-wasm.ts,
+// The binary encoding shared by the kernels we write straight in WebAssembly bytes (gemm-wasm.ts, bias-relu-wasm.ts,
 // optimizer-wasm.ts): no wasm toolchain is part of the build, so each kernel is assembled at start-up.
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
