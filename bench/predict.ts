@@ -5,8 +5,9 @@
 //   node_modules/.bin/bun bench/predict.ts [sequentialEvents=30] [burstEvents=60] [dbPredictEvents=8] [brokerPort=1883] [brokerName]
 //
 // brokerPort: another Mosquitto, e.g. one with `set_tcp_nodelay true` (docs/mqtt.md, "Speed": without it
-// the broker holds an event up to 40 ms behind the trainer's acknowledgement of the one before), named in
-// the table rows by brokerName; bench/predict-nodelay.ts starts one and runs this file against it.
+// the broker holds a small packet until the one before is acknowledged, which the trainer's two
+// connections and this bench's two clients are built to avoid), named in the table rows by brokerName;
+// bench/predict-nodelay.ts starts one and runs this file against it.
 //
 // Latency is from publishing the firehose event (QoS 1, by one client: the reporter) to receiving the
 // prediction on the publish topic (QoS 1 subscription, by another: the dashboard), one event at a time,
