@@ -1,7 +1,8 @@
 // bench/predict-nodelay.ts — bench/predict.ts against a Mosquitto of its own with `set_tcp_nodelay true`,
 // the setting docs/mqtt.md recommends for live prediction: Mosquitto as installed leaves Nagle's algorithm
-// on, and then holds an event up to 40 ms behind the trainer's acknowledgement of the one before, which is
-// most of the end-to-end latency. Both rows go into the table, so the broker's share stays visible.
+// on, and then holds a small packet up to 40 ms behind the acknowledgement of the one before (mqtt-trainer's
+// two connections keep its events out of that). Both rows go into the table, so the broker's share stays
+// visible.
 import { join } from "node:path";
 import { PrivateMosquitto } from "../tests/helpers/private-mosquitto.ts";
 

@@ -1,6 +1,7 @@
 // The listener half of mqtt-trainer against real brokers (the shared Mosquitto on 1883 and private ones
 // the tests stop and restart), with a stand-in for the model so that only MQTT and bookkeeping are tested.
 import { afterAll, describe, expect, test } from "bun:test";
+import mqtt from "mqtt";
 import { CimlError } from "../src/pipeline/errors.ts";
 import type { PipelineEvent } from "../src/pipeline/events.ts";
 import { serveFirehose, type BuildHandler, type FirehoseServiceOptions } from "../src/pipeline/predict/firehose-service.ts";
@@ -244,6 +245,60 @@ describe("serveFirehose", () => {
     const reconnected = svc.events.find((e) => e.type === "info" && e.message.startsWith("reconnected"));
     const attempts = Number(/\((\d+) attempts?\)/.exec(reconnected?.type === "info" ? reconnected.message : "")?.[1]);
     expect(attempts).toBeGreaterThan(1);
+  }, 60_000);
+
+  test("events and predictions travel on two connections, each reconnected on its own when the broker drops it", async () => {
+    const broker = await PrivateMosquitto.start();
+    cleanups.push(() => broker.stop());
+    const base = uniqueTopic("two-connections");
+    const out = `${base}-predictions`;
+    const id = `ciml-test-${process.pid}`;
+    const svc = startService(
+      options(broker.port, `${base}/#`, out, {
+        broker: { host: "127.0.0.1", port: broker.port, tls: false, websocket: false, clientId: id },
+      }),
+      predictOneRun,
+    );
+    await svc.waitFor("connection", () => svc.connected() === 1);
+    const collector = await MqttTestClient.connect(broker.port);
+    cleanups.push(() => collector.close());
+    await collector.subscribe(out);
+    // A client that connects with a connection's client id makes the broker drop that connection (MQTT's
+    // session takeover); it leaves at once, so the dropped connection can come back.
+    const takeOver = async (clientId: string) => {
+      const intruder = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.port, protocolVersion: 5, clientId, reconnectPeriod: 0 });
+      await intruder.endAsync();
+    };
+
+    await takeOver(`${id}-publish`);
+    await svc.waitFor("the publishing connection back", () => svc.connected() === 2);
+    await collector.publish(firehoseTopic(base), event("pub01"));
+    await collector.waitFor(1);
+
+    await takeOver(id);
+    await svc.waitFor("the listening connection back", () => svc.connected() === 3);
+    await collector.publish(firehoseTopic(base), event("listen01"));
+    await collector.waitFor(2);
+
+    expect(collector.json<PredictionMessage>().map((m) => m.build_uuid)).toEqual(["pub01", "listen01"]);
+    const counts = await svc.stop();
+    expect(counts.predictions).toBe(2);
+    // One outage told per drop, whichever connection it was.
+    expect(svc.events.filter((e) => e.type === "warning" && e.message.startsWith("lost the broker")).length).toBe(2);
+    expect(svc.events.filter((e) => e.type === "info" && e.message.startsWith("reconnected")).length).toBe(2);
+  }, 60_000);
+
+  test("stops at once while the broker is away, both connections down and retrying", async () => {
+    const broker = await PrivateMosquitto.start();
+    cleanups.push(() => broker.stop());
+    const svc = startService(options(broker.port, `${uniqueTopic("away")}/#`, "out"), predictOneRun);
+    await svc.waitFor("connection", () => svc.connected() === 1);
+    await broker.stop();
+    await svc.waitFor("the outage to be noticed", () =>
+      svc.events.some((e) => e.type === "warning" && e.message.startsWith("lost the broker")),
+    );
+    // Resolves only if neither connection waits for a broker that is not there.
+    expect((await svc.stop()).predictions).toBe(0);
   }, 60_000);
 
   test("a broker that refuses the credentials stops the service with one line, instead of retrying for ever", async () => {

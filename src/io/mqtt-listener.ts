@@ -1,193 +1,98 @@
-// One MQTT v5 connection that subscribes to a topic and publishes on the same client.
-// Flow control: a message handler that cannot take a message yet returns a promise, and the message is
-// acknowledged only when it settles. mqtt.js reads the next packet only after that, so the broker keeps
-// what we cannot take (QoS 1) instead of us buffering without bound; the receive window we announce caps
-// how many unacknowledged messages it sends ahead.
-// mqtt.js gets an options object (a URL string prints a url.parse() deprecation warning inside the
-// compiled binary). Its own reconnect timer retries at a fixed period, so we disable it and run our own
-// loop with exponential backoff and jitter: instances of one share group restarting together then do not
-// hammer the broker in lock step.
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+// mqtt-trainer's link to the broker: events arrive on one connection, predictions leave on another.
+// Why two: Mosquitto, as installed, leaves Nagle's algorithm on (no `set_tcp_nodelay`), so it holds a
+// small packet while an earlier one on the same connection is not yet acknowledged by our kernel. On one
+// shared connection the broker's PUBACK for a prediction is such a packet: nothing we send soon after
+// carries its acknowledgement, so our kernel delays it (Linux: ~40 ms), and the next event waits behind it
+// in the broker. On a connection that only receives events, every packet the broker sends is an event we
+// answer at once with our PUBACK, which carries the acknowledgement; on one that only publishes, each
+// prediction carries the acknowledgement of the PUBACK before it. docs/mqtt.md ("Speed") has the capture.
+// The owner sees one link: one message handler, one publish, and one outage however many connections
+// it took down.
+import {
+  type Backoff,
+  type ConnectionChange,
+  type ConnectionHandlers,
+  MqttConnection,
+  type MqttSettings,
+  type QoS,
+  type Subscription,
+} from "./mqtt-connection.ts";
 
-export interface MqttSettings {
-  host: string;
-  port: number;
-  tls: boolean;
-  websocket: boolean;
-  username?: string;
-  password?: string;
-  clientId?: string;
-}
-
-export type QoS = 0 | 1 | 2;
-
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
-
-const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
-
-/**
- * What the listener tells its owner about the connection. An outage is reported once when it starts
- * ("down") and once when it ends ("up" with how long it lasted and how many attempts it took), never
- * per attempt.
- */
-export type ConnectionChange =
-  | { state: "up"; reconnected: boolean; attempts: number; outageMs: number }
-  | { state: "down"; reason: string }
-  | { state: "subscribe-failed"; reason: string }
-  | { state: "refused"; reason: string };
-
-interface ListenerHandlers {
-  /** A promise holds the message's acknowledgement (and the next message) until it settles. */
-  message(topic: string, payload: Uint8Array): undefined | Promise<void>;
-  connection(change: ConnectionChange): void;
-}
-
-interface Subscription {
-  topic: string;
-  qos: QoS;
-  /** further topics, best effort: a broker that refuses them (e.g. $SYS) is not an error */
-  watch?: string[];
-}
-
-/** Unacknowledged messages the broker may send ahead of our acknowledgements (MQTT v5 Receive Maximum). */
-const RECEIVE_WINDOW = 32;
+type Side = "events" | "predictions";
 
 export class MqttListener {
-  private readonly client: MqttClient;
-  private closing = false;
-  private everConnected = false;
+  private readonly events: MqttConnection;
+  private readonly predictions: MqttConnection;
+  private readonly up = { events: false, predictions: false };
+  private everUp = false;
   private outageStarted: number | null = null;
+  /** the most reconnect attempts either connection needed in the current outage */
   private attempts = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastError = "";
-  /** the acknowledgement hold of the message being handled, if its handler asked for one */
-  private hold: Promise<void> | undefined;
+  private refused = false;
 
   constructor(
     settings: MqttSettings,
-    private readonly subscription: Subscription,
-    private readonly handlers: ListenerHandlers,
-    private readonly backoff: Backoff = DEFAULT_BACKOFF,
+    subscription: Subscription,
+    private readonly handlers: ConnectionHandlers,
+    backoff?: Backoff,
   ) {
-    this.client = mqtt.connect(clientOptions(settings));
-    this.client.on("connect", () => this.onConnect());
-    // mqtt.js emits 'message' and then calls handleMessage, whose callback sends the acknowledgement and
-    // lets the next packet in.
-    this.client.on("message", (topic, payload) => {
-      this.hold = this.handlers.message(topic, payload);
-    });
-    this.client.handleMessage = (_packet, done) => {
-      const hold = this.hold;
-      this.hold = undefined;
-      if (hold === undefined) done();
-      else void hold.then(() => done());
-    };
-    // Without a listener an 'error' event would throw; the reason is reported with the outage instead.
-    this.client.on("error", (err) => this.onError(err));
-    this.client.on("close", () => this.onClose());
+    this.events = new MqttConnection(
+      settings,
+      subscription,
+      { message: handlers.message, connection: (change) => this.onChange("events", change) },
+      backoff,
+    );
+    // A client id the user chose names both connections (a broker drops a client whose id reconnects elsewhere).
+    const publishing = settings.clientId === undefined ? settings : { ...settings, clientId: `${settings.clientId}-publish` };
+    this.predictions = new MqttConnection(
+      publishing,
+      null,
+      { message: () => undefined, connection: (change) => this.onChange("predictions", change) },
+      backoff,
+    );
   }
 
   /** Resolves when the broker acknowledged the message (QoS ≥ 1); queued while the broker is away. */
-  async publish(topic: string, payload: string, qos: QoS): Promise<void> {
-    await this.client.publishAsync(topic, payload, { qos });
+  publish(topic: string, payload: string, qos: QoS): Promise<void> {
+    return this.predictions.publish(topic, payload, qos);
   }
 
-  get connected(): boolean {
-    return this.client.connected;
-  }
-
-  /** Stops reconnecting, lets acknowledged-delivery publishes in flight finish, then disconnects. */
+  /** Stops reconnecting, lets acknowledged-delivery publishes in flight finish, then disconnects both. */
   async close(): Promise<void> {
-    this.closing = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    // A graceful end waits for the broker, which may be away: then only a forced end returns.
-    if (this.client.connected) await this.client.endAsync(false);
-    else await this.client.endAsync(true);
+    await Promise.all([this.events.close(), this.predictions.close()]);
   }
 
-  private onConnect(): void {
-    const reconnected = this.everConnected;
-    const outageMs = this.outageStarted === null ? 0 : Date.now() - this.outageStarted;
-    const attempts = this.attempts;
-    this.everConnected = true;
-    this.outageStarted = null;
-    this.attempts = 0;
-    this.lastError = "";
-    // Subscribing here, not once after connect(), is what makes a reconnect with a clean session
-    // (the broker forgot us) receive events again. "up" is told once the broker has acknowledged the
-    // subscription: from then on nothing published is missed.
-    this.client.subscribe(this.subscription.topic, { qos: this.subscription.qos }, (err, granted) => {
-      // Lost again before the acknowledgement: the next connection subscribes anew.
-      if (!this.client.connected) return;
-      const refusedGrant = granted?.find((g) => g.qos > 2);
-      if (err || refusedGrant) {
-        const reason = err ? err.message : `broker refused subscription to ${this.subscription.topic} (reason code ${refusedGrant?.qos})`;
-        this.handlers.connection({ state: "subscribe-failed", reason });
+  /**
+   * One outage for the owner: "down" when the first connection is lost, "up" once both are back (with
+   * the time since the first was lost), so a restarted broker is told once, not once per connection.
+   */
+  private onChange(side: Side, change: ConnectionChange): void {
+    switch (change.state) {
+      case "up": {
+        this.up[side] = true;
+        this.attempts = Math.max(this.attempts, change.attempts);
+        if (!this.up.events || !this.up.predictions) return;
+        const outageMs = this.outageStarted === null ? 0 : Date.now() - this.outageStarted;
+        this.handlers.connection({ state: "up", reconnected: this.everUp, attempts: this.attempts, outageMs });
+        this.everUp = true;
+        this.outageStarted = null;
+        this.attempts = 0;
+        return;
       }
-      this.handlers.connection({ state: "up", reconnected, attempts, outageMs });
-    });
-    for (const topic of this.subscription.watch ?? []) this.client.subscribe(topic, { qos: 0 }, () => {});
-  }
-
-  private onError(err: Error & { code?: string | number }): void {
-    this.lastError = err.message || String(err.code ?? "connection error");
-    // A broker that refuses our credentials or protocol will refuse them on every attempt.
-    if (/^Connection refused: (Not authorized|Bad User Name or Password|Banned|Unsupported Protocol Version)/i.test(err.message)) {
-      this.closing = true;
-      this.handlers.connection({ state: "refused", reason: err.message });
+      case "down":
+        this.up[side] = false;
+        if (this.outageStarted !== null) return;
+        this.outageStarted = Date.now();
+        this.handlers.connection(change);
+        return;
+      case "refused":
+        // Both connections are refused alike; once is enough.
+        if (this.refused) return;
+        this.refused = true;
+        this.handlers.connection(change);
+        return;
+      case "subscribe-failed":
+        this.handlers.connection(change);
     }
   }
-
-  private onClose(): void {
-    if (this.closing) return;
-    if (this.outageStarted === null) {
-      this.outageStarted = Date.now();
-      this.handlers.connection({
-        state: "down",
-        reason: this.lastError || (this.everConnected ? "connection closed" : "could not connect"),
-      });
-    }
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.retryTimer) return;
-    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempts, 20));
-    const delay = exp * (0.75 + Math.random() * 0.5);
-    this.attempts++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.closing) return;
-      // Keeping the stores keeps unacknowledged QoS 1 publishes, which mqtt.js re-sends on connect.
-      this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
-    }, delay);
-  }
-}
-
-function clientOptions(s: MqttSettings): IClientOptions {
-  return {
-    host: s.host,
-    port: s.port,
-    protocol: s.websocket ? (s.tls ? "wss" : "ws") : s.tls ? "mqtts" : "mqtt",
-    ...(s.websocket ? { path: "/mqtt" } : {}),
-    protocolVersion: 5,
-    clientId: s.clientId ?? `ciml-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
-    username: s.username,
-    password: s.password,
-    clean: true,
-    keepalive: 30,
-    properties: { receiveMaximum: RECEIVE_WINDOW },
-    connectTimeout: 10_000,
-    reconnectPeriod: 0,
-    resubscribe: false,
-  };
-}
-
-/** The default port for the transport, as the OpenStack firehose used them. */
-export function defaultPort(tls: boolean, websocket: boolean): number {
-  if (websocket) return tls ? 8080 : 80;
-  return tls ? 8883 : 1883;
 }

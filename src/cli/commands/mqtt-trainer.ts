@@ -21,7 +21,7 @@ export const mqttTrainerCommand: CommandSpec = {
     option("--websocket", "connect over websockets"),
     option("--username <user>", "broker user"),
     option("--password <password>", "broker password (visible in `ps`; prefer $CIML_MQTT_PASSWORD)"),
-    option("--client-id <id>", "MQTT client id"),
+    option("--client-id <id>", "MQTT client id (the connection that publishes the predictions adds -publish)"),
     option("--qos <n>", "subscription QoS"),
     option("--topic <topic>", "topic to subscribe to"),
     option("--share-group <name>", "subscribe as $share/<name>/<topic> so several instances split the events"),

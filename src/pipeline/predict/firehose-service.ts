@@ -2,7 +2,8 @@
 // each build on a bounded backlog, publish the predictions, and on abort drain and return the counts
 // (service-report.ts tells them). What a build turns into is the caller's `handler`, so this file knows
 // MQTT, flow control and bookkeeping, not models.
-import { MqttListener, type Backoff, type ConnectionChange, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
+import type { Backoff, ConnectionChange, MqttSettings, QoS } from "../../io/mqtt-connection.ts";
+import { MqttListener } from "../../io/mqtt-listener.ts";
 import { CimlError } from "../errors.ts";
 import type { Emit, StepContext } from "../events.ts";
 import { BROKER_DROPPED_TOPIC, triageMessage, type WorkItem } from "./message-triage.ts";
@@ -257,9 +258,9 @@ export async function serveFirehose(
   }
 
   /**
-   * Publishes without waiting for the broker's acknowledgement: while the backlog is full we hold the
-   * broker's next message, and mqtt.js then reads nothing, acknowledgements included. Waiting for them
-   * here would hold the very work that makes room. A prediction counts as published once acknowledged.
+   * Publishes without waiting for the broker's acknowledgement, which comes on the publishing connection
+   * (never held for flow control) and only decides when the prediction counts as published: the build's
+   * cache writes need not wait for it. A prediction counts as published once acknowledged.
    */
   function publishAll(predictions: RunPrediction[], entry: Entry): void {
     const { item } = entry;

@@ -1,5 +1,5 @@
 // mqtt-trainer's broker flags, checked once, with a one-line fix in every message (exit 2).
-import { defaultPort, type MqttSettings, type QoS } from "../../io/mqtt-listener.ts";
+import { defaultPort, type MqttSettings, type QoS } from "../../io/mqtt-connection.ts";
 import { UsageError } from "../errors.ts";
 import { wholeNumber } from "../whole-number.ts";
 
