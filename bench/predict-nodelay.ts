@@ -9,7 +9,7 @@ import { PrivateMosquitto } from "../tests/helpers/private-mosquitto.ts";
 const broker = await PrivateMosquitto.start(["allow_anonymous true", "set_tcp_nodelay true"]);
 try {
   const run = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "predict.ts"), "30", "60", "8", String(broker.port), "Mosquitto with set_tcp_nodelay"],
+    [process.execPath, join(import.meta.dir, "predict.ts"), "60", "60", "8", String(broker.port), "Mosquitto with set_tcp_nodelay"],
     { stdout: "inherit", stderr: "inherit" },
   );
   process.exitCode = await run.exited;
