@@ -1,6 +1,6 @@
 // The one bounded-concurrency loop: never more than N at once, results in order, a failure stops new starts.
 import { describe, expect, test } from "bun:test";
-import { mapLimited, TaskPool } from "../src/pipeline/task-pool.ts";
+import { mapLimited, Slots, TaskPool } from "../src/pipeline/task-pool.ts";
 
 /** A task that waits for the test to let it go, so "how many run at once" is counted, not timed. */
 function gate() {
@@ -60,5 +60,31 @@ describe("TaskPool", () => {
     gates[1]!.open();
     await pool.drain();
     expect(pool.size).toBe(0);
+  });
+});
+
+describe("Slots", () => {
+  test("at most `limit` holders; a released slot goes to the longest waiter", async () => {
+    const slots = new Slots(2);
+    const order: string[] = [];
+    const holder = (name: string) => slots.take().then(() => order.push(name));
+    const all = ["a", "b", "c", "d"].map(holder);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(order).toEqual(["a", "b"]);
+    slots.release();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(order).toEqual(["a", "b", "c"]);
+    slots.release();
+    slots.release();
+    slots.release();
+    await Promise.all(all);
+    expect(order).toEqual(["a", "b", "c", "d"]);
+    // Every slot is free again: two takes pass at once, a third waits.
+    let third = false;
+    await slots.take();
+    await slots.take();
+    void slots.take().then(() => (third = true));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(third).toBe(false);
   });
 });

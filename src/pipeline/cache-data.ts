@@ -18,7 +18,7 @@ import type { S3Access } from "../io/workspace/s3-settings.ts";
 import { ensureRunCached, fetchPolicyFor, type FetchSettings, type RunOutcome } from "./cache/ensure-run-cached.ts";
 import { AbortedError, CimlError, UsageError } from "./errors.ts";
 import type { Emit, Step } from "./events.ts";
-import { TaskPool } from "./task-pool.ts";
+import { Slots, TaskPool } from "./task-pool.ts";
 import { wholeNumber } from "./whole-number.ts";
 
 export interface CacheOptions extends SourceOptions, FetchSettings {
@@ -175,8 +175,14 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
   const marks = key === undefined ? {} : await readMarks(ws, marksPath);
   const since = key === undefined ? undefined : marks[key];
   const tally = new Tally(emit);
-  // A failure other than one run's own problem ends the whole command, once the downloads in flight end.
-  const pool = new TaskPool(options.parallel);
+  // A failure other than one run's own problem ends the whole command, once the runs in flight end. A run
+  // holds one of --parallel download slots while it downloads and checks its trace, then frees it for the
+  // next run while its two files are written: a write waits on the disk (two fsyncs, milliseconds each on
+  // a busy disk), and a download slot held through it is a download not made. The pool counts the run
+  // until its files are on the disk (the lists and --limit count only those), so at most --parallel runs
+  // wait for their writes, with their bodies in memory, beside the --parallel downloads.
+  const pool = new TaskPool(2 * options.parallel);
+  const downloads = new Slots(options.parallel);
   let listedAll = false;
   let newMark: string | undefined;
   try {
@@ -237,17 +243,33 @@ export const cacheData: Step<CacheOptions, CacheResult> = async (options, { emit
     };
     const start = (run: SourceRun) =>
       pool.start(async () => {
+        let outcome: RunOutcome;
+        let saving: Promise<void> | undefined;
+        const writeBehind = (writes: Promise<void>) => {
+          saving = writes;
+          // Awaited below; until then its failure must not count as unhandled.
+          writes.catch(() => undefined);
+        };
+        await downloads.take();
         try {
           // columns: none: cache-data only checks each trace, so none of its values is kept.
-          finish(
+          outcome = await ensureRunCached(
+            ws,
             run,
-            await ensureRunCached(ws, run, { policy, columns: [], keepRows: 1, onUrl: (url) => tally.current.set(run.id, url) }, signal),
+            { policy, columns: [], keepRows: 1, onUrl: (url) => tally.current.set(run.id, url), writeBehind },
+            signal,
           );
         } catch (err) {
           // A run id that cannot name a file is that run's problem, not a reason to stop the others.
           if (!(err instanceof WorkspaceError)) throw err;
-          finish(run, { kind: "failed", url: run.logRoot ?? "", reason: err.message });
+          outcome = { kind: "failed", url: run.logRoot ?? "", reason: err.message };
+        } finally {
+          downloads.release();
+          tally.current.delete(run.id);
         }
+        // A write that fails (a full disk) ends the command as it did when the download waited for it.
+        if (saving) await saving;
+        finish(run, outcome);
       });
 
     let skipped = { noUuid: 0, duplicate: 0 };

@@ -43,6 +43,36 @@ export class TaskPool {
   }
 }
 
+/**
+ * At most `limit` holders at once; the others wait for a turn, first come first served. For a phase inside
+ * the tasks of a TaskPool (cache-data's downloads, a run's writes follow outside it).
+ */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    if (!(limit >= 1)) throw new RangeError("slots need a limit of at least 1");
+    this.free = limit;
+  }
+
+  /** Resolves once a slot is this caller's; it must `release` it when done, whatever happens. */
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the longest waiter, or frees it. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 /** `fn` over every item, at most `limit` at once, results in the items' order; stops starting after a failure. */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

@@ -6,8 +6,8 @@ import { join, normalize } from "node:path";
 export interface LogServerOptions {
   /** directory served at / */
   root?: string;
-  /** extra routes checked first; return undefined to fall through to the tree */
-  route?: (path: string, req: Request) => Response | Promise<Response> | undefined;
+  /** extra routes checked first; return (or resolve to) undefined to fall through to the tree */
+  route?: (path: string, req: Request) => Response | Promise<Response | undefined> | undefined;
   /** answer `.gz` files with Content-Encoding: gzip, as the OpenStack log server did */
   gzipEncoding?: boolean;
   /** wait this long before answering each request */
