@@ -177,10 +177,10 @@ try {
   );
   const insideSequential = sequential.map((b) => inside.get(b)!);
   console.log(
-    `  the first event after the trainer started (not in the percentiles): ${fmt(firstEvent)}, inside the trainer ${fmt(inside.get(firstBuild!)!)}`,
+    `  of which inside the trainer (its latency_ms, event arrival → prediction): p50 ${fmt(percentile(insideSequential, 50))}, p99 ${fmt(percentile(insideSequential, 99))}`,
   );
   console.log(
-    `  of which inside the trainer (its latency_ms, event arrival → prediction): p50 ${fmt(percentile(insideSequential, 50))}, p99 ${fmt(percentile(insideSequential, 99))}`,
+    `  the first event after the trainer started (not in the percentiles): ${fmt(firstEvent)}, inside the trainer ${fmt(inside.get(firstBuild!)!)}`,
   );
   console.log(
     `db-predict (one process per event): p50 ${fmt(percentile(perEvent, 50))}, p99 ${fmt(percentile(perEvent, 99))} per event over ${perEvent.length} events: ${dbRate.toFixed(2)} events/s`,
