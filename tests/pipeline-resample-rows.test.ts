@@ -1,0 +1,138 @@
+// build-dataset resamples a trace while it is read (ResampleRows, a row sink of the dstat reader), so a long
+// trace costs its bins, not its rows. The bins must be the very doubles resampleMean gives for the whole parse,
+// on every fixture and interval; a trace out of time order (which pandas sorts first) is read again whole.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { DstatParseError, parseDstatCsv, readDstat } from "../src/io/dstat-csv.ts";
+import { loadCachedRun } from "../src/pipeline/cache/cached-run.ts";
+import { prepareTrace, type ExampleShape } from "../src/pipeline/dataset/example-vector.ts";
+import { ResampleRows } from "../src/pipeline/dataset/resample-rows.ts";
+import type { TraceColumns } from "../src/pipeline/dataset/resample.ts";
+import { parseSampleInterval } from "../src/pipeline/dataset/sample-interval.ts";
+import { uuidFor, writeCache } from "./dataset-cache.ts";
+import { fixturePath } from "./fixtures.ts";
+
+const dir = fixturePath("dstat");
+const files = readdirSync(dir).filter((f) => !f.endsWith(".md") && f !== "index.csv");
+const root = mkdtempSync(join(tmpdir(), "ciml-resample-rows-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function readText(name: string): string {
+  const bytes = readFileSync(`${dir}/${name}`);
+  return (name.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+const shapeOf = (columns: string[], alias: string): ExampleShape => ({
+  columns,
+  sample_interval: alias,
+  aggregation_functions: [],
+  normalized_length: 10,
+});
+
+/** Times and every column as bytes: equal means the same doubles, bit for bit. */
+function bitsOf(trace: TraceColumns): number[][] {
+  return [trace.times, ...trace.values].map((a) => Array.from(new Uint8Array(Float64Array.from(a).buffer)));
+}
+
+/** prepareTrace's answer, or its error's message. */
+function outcome(run: () => TraceColumns): { bits?: number[][]; rows?: number; error?: string } {
+  try {
+    const trace = run();
+    return { bits: bitsOf(trace), rows: trace.rows };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+async function streamed(text: string, columns: string[], alias: string) {
+  const sink = new ResampleRows(columns, parseSampleInterval(alias).seconds);
+  const table = await readDstat(new TextEncoder().encode(text), { year: 2021, columns, rows: sink });
+  return { sink, table };
+}
+
+const ALIASES = ["1s", "7s", "1min", "5min", "1h"];
+
+describe("resampled as read = resampleMean of the whole parse, on every fixture", () => {
+  for (const file of files) {
+    test(file, async () => {
+      const text = readText(file);
+      let full: ReturnType<typeof parseDstatCsv>;
+      try {
+        full = parseDstatCsv(text, { year: 2021 });
+      } catch (err) {
+        if (!(err instanceof DstatParseError)) throw err;
+        return;
+      }
+      // Every column; every column but one (a dataset column the trace lacks: the same error either way).
+      for (const columns of [full.columns, [...full.columns.slice(1), "no-such-column"]]) {
+        const kept = columns.filter((c) => full.columns.includes(c));
+        const whole = parseDstatCsv(text, { year: 2021, columns: kept });
+        for (const alias of ALIASES) {
+          const shape = shapeOf(columns, alias);
+          const want = outcome(() => prepareTrace(whole, shape));
+          const { sink, table } = await streamed(text, kept, alias);
+          expect(outcome(() => prepareTrace(table, shape, sink))).toEqual(want);
+        }
+      }
+    });
+  }
+});
+
+describe("loading a cached run resampled as it is read", () => {
+  const fixture = readText("standin-classic-0.7.2-vmstat-net-5s.csv");
+  const lines = fixture.split("\n");
+  const header = lines.findIndex((l) => l.startsWith('"time"')) + 1;
+  const columns = ["usr", "sys", "idl"];
+  const shape = shapeOf(columns, "1min");
+  let n = 0;
+
+  async function load(text: string) {
+    const uuid = uuidFor(++n);
+    const ws = await writeCache(join(root, `ws${n}`), "b", [{ uuid, trace: text }]);
+    const loaded = await loadCachedRun(ws, uuid, { columns, resampleSeconds: 60 });
+    if (typeof loaded === "string") throw new Error(loaded);
+    return loaded;
+  }
+
+  test("a trace in time order is resampled while read: only its first row is stored", async () => {
+    const loaded = await load(fixture);
+    expect(loaded.resampled).toBeDefined();
+    expect(loaded.table.rows).toBe(1);
+    const whole = parseDstatCsv(fixture, { columns });
+    expect(bitsOf(prepareTrace(loaded.table, shape, loaded.resampled))).toEqual(bitsOf(prepareTrace(whole, shape)));
+  });
+
+  test("a trace whose clock steps back is read again whole and sorted, as pandas does", async () => {
+    // Two rows swapped far apart: the later one lands in an earlier bin.
+    const swapped = [...lines];
+    [swapped[header + 2], swapped[header + 40]] = [swapped[header + 40]!, swapped[header + 2]!];
+    const text = swapped.join("\n");
+    const loaded = await load(text);
+    expect(loaded.resampled).toBeUndefined();
+    const whole = parseDstatCsv(text, { columns });
+    expect(loaded.table.rows).toBe(whole.rows);
+    const trace = prepareTrace(loaded.table, shape, loaded.resampled);
+    expect(bitsOf(trace)).toEqual(bitsOf(prepareTrace(whole, shape)));
+    // and the swap mattered: resampled as they came, the bins would differ (the sink refuses)
+    const { sink, table } = await streamed(text, columns, "1min").catch((err: Error) => ({ sink: undefined, table: err }));
+    expect(sink).toBeUndefined();
+    expect((table as Error).name).toBe("RowsOutOfOrder");
+  });
+
+  test("a trace whose rows a later Date: line re-dates is read again whole", async () => {
+    const text = `${fixture.trimEnd()}\n"Dstat 0.7.2 CSV output"\n"Cmdline:","dstat",,,,"Date:","01 Jan 2020 00:00:00 UTC"\n`;
+    const loaded = await load(text);
+    expect(loaded.resampled).toBeUndefined();
+    const whole = parseDstatCsv(text, { columns });
+    expect(bitsOf(prepareTrace(loaded.table, shape))).toEqual(bitsOf(prepareTrace(whole, shape)));
+  });
+
+  test("a trace the reader refuses gives its reason, with or without resampling", async () => {
+    const uuid = uuidFor(++n);
+    const ws = await writeCache(join(root, `ws${n}`), "b", [{ uuid, trace: "<html>oops</html>" }]);
+    expect(await loadCachedRun(ws, uuid, { columns, resampleSeconds: 60 })).toBe(await loadCachedRun(ws, uuid, { columns }));
+  });
+});
