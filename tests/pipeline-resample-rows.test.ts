@@ -8,10 +8,12 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DstatParseError, parseDstatCsv, readDstat } from "../src/io/dstat-csv.ts";
 import { loadCachedRun } from "../src/pipeline/cache/cached-run.ts";
+import { readResampled } from "../src/pipeline/cache/resampled-run.ts";
 import { prepareTrace, type ExampleShape } from "../src/pipeline/dataset/example-vector.ts";
 import { ResampleRows } from "../src/pipeline/dataset/resample-rows.ts";
 import type { TraceColumns } from "../src/pipeline/dataset/resample.ts";
 import { parseSampleInterval } from "../src/pipeline/dataset/sample-interval.ts";
+import { Workspace } from "../src/io/workspace.ts";
 import { uuidFor, writeCache } from "./dataset-cache.ts";
 import { fixturePath } from "./fixtures.ts";
 
@@ -105,29 +107,73 @@ describe("loading a cached run resampled as it is read", () => {
     expect(bitsOf(prepareTrace(loaded.table, shape, loaded.resampled))).toEqual(bitsOf(prepareTrace(whole, shape)));
   });
 
-  test("a trace whose clock steps back is read again whole and sorted, as pandas does", async () => {
-    // Two rows swapped far apart: the later one lands in an earlier bin.
-    const swapped = [...lines];
-    [swapped[header + 2], swapped[header + 40]] = [swapped[header + 40]!, swapped[header + 2]!];
-    const text = swapped.join("\n");
-    const loaded = await load(text);
-    expect(loaded.resampled).toBeUndefined();
-    const whole = parseDstatCsv(text, { columns });
-    expect(loaded.table.rows).toBe(whole.rows);
-    const trace = prepareTrace(loaded.table, shape, loaded.resampled);
-    expect(bitsOf(trace)).toEqual(bitsOf(prepareTrace(whole, shape)));
-    // and the swap mattered: resampled as they came, the bins would differ (the sink refuses)
-    const { sink, table } = await streamed(text, columns, "1min").catch((err: Error) => ({ sink: undefined, table: err }));
-    expect(sink).toBeUndefined();
-    expect((table as Error).name).toBe("RowsOutOfOrder");
+  // Two rows swapped far apart: the later one lands in an earlier bin.
+  const swapped = [...lines];
+  [swapped[header + 2], swapped[header + 40]] = [swapped[header + 40]!, swapped[header + 2]!];
+  const stepsBack = swapped.join("\n");
+
+  test("a trace whose clock steps back is read again and sorted, as pandas does", async () => {
+    const loaded = await load(stepsBack);
+    const whole = parseDstatCsv(stepsBack, { columns });
+    expect(bitsOf(prepareTrace(loaded.table, shape, loaded.resampled))).toEqual(bitsOf(prepareTrace(whole, shape)));
+    // and the swap mattered: resampled as they came, the sink saw it could not bin them
+    const { sink } = await streamed(stepsBack, columns, "1min");
+    expect(sink.outOfOrder).toBe(true);
+    expect(sink.rows).toBe(whole.rows);
   });
 
-  test("a trace whose rows a later Date: line re-dates is read again whole", async () => {
+  test("out of order, a few columns a read when every row's columns would hold more than the budget", async () => {
+    const all = parseDstatCsv(stepsBack).columns;
+    const uuid = uuidFor(++n);
+    const ws = await writeCache(join(root, `ws${n}`), "b", [{ uuid, trace: stepsBack }]);
+    const rows = parseDstatCsv(stepsBack).rows;
+    const whole = parseDstatCsv(stepsBack, { columns: all });
+    const want = bitsOf(prepareTrace(whole, shapeOf(all, "1min")));
+    // 1, 2 and 5 columns a read (the times are held beside them): the same doubles as all at once.
+    for (const perRead of [1, 2, 5]) {
+      const read = await readResampled(ws, uuid, {
+        year: undefined,
+        columns: all,
+        seconds: 60,
+        signal: undefined,
+        heldBytes: 8 * rows * (perRead + 1),
+      });
+      if (typeof read === "string") throw new Error(read);
+      expect(bitsOf(prepareTrace(read.table, shapeOf(all, "1min"), read.resampled))).toEqual(want);
+    }
+  });
+
+  test("read again and without any time: the dataset hears why, as it does from resampleMean", async () => {
+    // Rows without a time are never out of order; a later Date: line sends them to be read again.
+    const redated = `${fixture.trimEnd()}\n"Dstat 0.7.2 CSV output"\n"Cmdline:","dstat",,,,"Date:","01 Jan 2020 00:00:00 UTC"\n`;
+    const noTime = redated
+      .split("\n")
+      .map((l) => (/^\d/.test(l) ? `x${l.slice(l.indexOf(","))}` : l))
+      .join("\n");
+    const loaded = await load(noTime);
+    expect(() => prepareTrace(loaded.table, shape, loaded.resampled)).toThrow(
+      "the trace has no time column, so it cannot be resampled; build the dataset without --sample-interval",
+    );
+  });
+
+  test("a trace whose rows a later Date: line re-dates is read again", async () => {
     const text = `${fixture.trimEnd()}\n"Dstat 0.7.2 CSV output"\n"Cmdline:","dstat",,,,"Date:","01 Jan 2020 00:00:00 UTC"\n`;
     const loaded = await load(text);
-    expect(loaded.resampled).toBeUndefined();
     const whole = parseDstatCsv(text, { columns });
-    expect(bitsOf(prepareTrace(loaded.table, shape))).toEqual(bitsOf(prepareTrace(whole, shape)));
+    expect(new Date(whole.times[0]!).getUTCFullYear()).toBe(2020);
+    expect(bitsOf(prepareTrace(loaded.table, shape, loaded.resampled))).toEqual(bitsOf(prepareTrace(whole, shape)));
+  });
+
+  test("a trace that lacks a dataset column is excluded for it, as without resampling", async () => {
+    const loaded = await load(stepsBack);
+    const lacking = shapeOf([...columns, "no-such-column"], "1min");
+    const read = await loadCachedRun(new Workspace(join(root, `ws${n}`)), uuidFor(n), {
+      columns: [...columns, "no-such-column"],
+      resampleSeconds: 60,
+    });
+    if (typeof read === "string") throw new Error(read);
+    expect(() => prepareTrace(read.table, lacking, read.resampled)).toThrow("columns do not match the dataset: missing no-such-column");
+    expect(loaded.resampled).toBeDefined();
   });
 
   test("a trace the reader refuses gives its reason, with or without resampling", async () => {

@@ -6,14 +6,14 @@ import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-c
 import type { Workspace } from "../../io/workspace.ts";
 import { StoreError } from "../../io/workspace/store.ts";
 import { AbortedError } from "../errors.ts";
-import { RowsOutOfOrder } from "../dataset/resample.ts";
-import { ResampleRows } from "../dataset/resample-rows.ts";
+import type { ResampledTrace } from "../dataset/resample-rows.ts";
+import { NOT_CACHED, readResampled } from "./resampled-run.ts";
 
 interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
   /** `columns` resampled as the trace was read (LoadOptions.resampleSeconds); `table` then holds only its first rows */
-  resampled?: ResampleRows;
+  resampled?: ResampledTrace | undefined;
 }
 
 interface LoadOptions {
@@ -29,8 +29,8 @@ interface LoadOptions {
   signal?: AbortSignal;
   /**
    * with `columns`: resample them into bins of this many seconds while the trace streams in (LoadedRun.resampled),
-   * so a long trace costs its bins, not its rows. A trace whose rows are out of time order is read again and
-   * held whole instead (pandas sorts the rows before it bins them, which needs them all).
+   * so a long trace costs its bins, not its rows (a trace out of time order is read again, a few columns at a
+   * time: see resampled-run.ts).
    */
   resampleSeconds?: number;
 }
@@ -57,13 +57,11 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
     return { table: parsed, metadata };
   try {
     if (columns && options.resampleSeconds !== undefined) {
-      const resampled = new ResampleRows(columns, options.resampleSeconds);
-      const streamed = await readResampled(ws, run, { year, columns, signal, rows: resampled });
-      if (typeof streamed === "string") return streamed;
-      if (streamed) return { table: streamed, metadata, resampled };
+      const read = await readResampled(ws, run, { year, columns, seconds: options.resampleSeconds, signal });
+      return typeof read === "string" ? read : { ...read, metadata };
     }
     const text = await readTraceText(ws, run);
-    if (text === undefined) return "no dstat file in the cache (.raw)";
+    if (text === undefined) return NOT_CACHED;
     return { table: await readDstat(text.chunks, { year, columns, keepRows, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
     if (signal?.aborted) throw new AbortedError();
@@ -71,26 +69,6 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
     if (err instanceof DstatParseError) return err.message;
     if (err instanceof GzipError) return `unreadable cache file: ${err.message}`;
     if (err instanceof Error && "code" in err) return `unreadable cache file: ${err.message}`;
-    throw err;
-  }
-}
-
-/**
- * The trace read through a resampling sink: its table, or undefined when the rows cannot be resampled as they
- * come (out of time order, or read otherwise than a line below them says) and the trace must be read whole.
- */
-async function readResampled(
-  ws: Workspace,
-  run: string,
-  options: Parameters<typeof readDstat>[1],
-): Promise<DstatTable | string | undefined> {
-  const text = await readTraceText(ws, run);
-  if (text === undefined) return "no dstat file in the cache (.raw)";
-  try {
-    const table = await readDstat(text.chunks, { ...options, expectedBytes: text.size });
-    return table.rowsStale ? undefined : table;
-  } catch (err) {
-    if (err instanceof RowsOutOfOrder) return undefined;
     throw err;
   }
 }

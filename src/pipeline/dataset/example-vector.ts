@@ -7,7 +7,7 @@ import { AGGREGATIONS } from "./aggregation.ts";
 import type { DatasetConfig } from "./dataset-config.ts";
 import { CimlError, ExampleError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
-import type { ResampleRows } from "./resample-rows.ts";
+import type { ResampledTrace } from "./resample-rows.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
@@ -38,7 +38,7 @@ export function matchingColumns(table: DstatTable, regex: RegExp | null): string
  * The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame).
  * `resampled`: the same trace's rows, resampled as they were read (then `table` holds only its first rows).
  */
-export function prepareTrace(table: DstatTable, shape: ExampleShape, resampled?: ResampleRows): TraceColumns {
+export function prepareTrace(table: DstatTable, shape: ExampleShape, resampled?: ResampledTrace): TraceColumns {
   const selected = selectColumns(table, shape.columns);
   const trace =
     shape.sample_interval === null

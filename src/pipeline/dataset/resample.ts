@@ -12,14 +12,6 @@ export interface TraceColumns {
 const DAY_MS = 86_400_000;
 
 /**
- * A row came earlier in time than the one before it: BinMeans cannot place it (pandas sorts the rows first,
- * which needs them all), so the caller resamples the whole trace with resampleMean instead.
- */
-export class RowsOutOfOrder extends Error {
-  override name = "RowsOutOfOrder";
-}
-
-/**
  * resample().mean() of rows handed over one at a time in time order, holding one running sum per column and
  * the finished bins, never the rows: a long trace costs its bins. resampleMean feeds it the sorted rows of a
  * held trace, so both ways do the same additions in the same order and give the same doubles.
@@ -46,10 +38,14 @@ export class BinMeans {
     this.means = Array.from({ length: columns }, () => new Float64Array(64));
   }
 
-  /** One row: its unix ms (a row without one is left out) and a value per column (NaN is skipped, as pandas does). */
-  add(time: number, values: ArrayLike<number>): void {
-    if (!Number.isFinite(time)) return;
-    if (time < this.last) throw new RowsOutOfOrder("rows out of time order");
+  /**
+   * One row: its unix ms (a row without one is left out) and a value per column (NaN is skipped, as pandas
+   * does). False, and the row is not taken, when it is earlier than the row before: pandas sorts the rows
+   * before it bins them, which needs them all (resampleMean).
+   */
+  add(time: number, values: ArrayLike<number>): boolean {
+    if (!Number.isFinite(time)) return true;
+    if (time < this.last) return false;
     this.last = time;
     // The first row is the earliest: bins count from midnight of its day.
     if (this.origin !== this.origin) this.origin = Math.floor(time / DAY_MS) * DAY_MS;
@@ -68,20 +64,21 @@ export class BinMeans {
       sum[c] = t;
       count[c]!++;
     }
+    return true;
   }
 
-  /** The bins with every column's mean, then only those in which every column had a value (dropna). */
+  /** The bins with every column's mean, NaN where a column had no value (before dropna). */
   finish(): TraceColumns {
     if (this.bin !== this.bin)
       throw new ExampleError("the trace has no time column, so it cannot be resampled; build the dataset without --sample-interval");
     this.close();
     this.bin = Number.NaN;
     const groups = this.edges.length;
-    return dropIncompleteRows({
+    return {
       times: Float64Array.from(this.edges, (b) => this.origin + b * this.width),
       values: this.means.map((m) => m.subarray(0, groups)),
       rows: groups,
-    });
+    };
   }
 
   /** The current bin's means go into their columns; its sums start again. */
@@ -110,6 +107,14 @@ function grown(a: Float64Array): Float64Array {
  * ignored; rows out of time order are sorted first, as pandas' resample does.
  */
 export function resampleMean(trace: TraceColumns, seconds: number): TraceColumns {
+  return dropIncompleteRows(binMeansOf(trace, seconds));
+}
+
+/**
+ * resampleMean before its dropna: each column's bins depend on the times and that column alone, so the columns
+ * of a trace may be binned a few at a time and put side by side.
+ */
+export function binMeansOf(trace: TraceColumns, seconds: number): TraceColumns {
   // Row numbers in a typed array: 4 bytes a row, where a long trace would otherwise cost a JS array.
   const timed = new Uint32Array(trace.rows);
   let count = 0;
