@@ -56,7 +56,7 @@ async function readWithSink(text: string, chunk: number, options: Parameters<typ
   return { sink, table };
 }
 
-describe("a row sink on every fixture", () => {
+describe("every fixture through a row sink", () => {
   for (const file of files) {
     test(`${file}: the sink gets the whole parse's rows, bit for bit, and the table keeps only the first`, async () => {
       const text = readText(file);
@@ -103,7 +103,7 @@ describe("a row sink on every fixture", () => {
   });
 });
 
-describe("a row sink", () => {
+describe("row sink, small traces", () => {
   const classic = readText("standin-classic-0.7.2-tcp-60s.csv");
 
   test("a preamble below the rows that changes their year marks the table's rows stale", async () => {

@@ -108,6 +108,13 @@ describe("what resampling promises beyond the pandas comparison", () => {
     expect([...out.values[1]!]).toEqual(Array.from({ length: 150 }, (_, b) => -(2 * b + 0.5)));
   });
 
+  test("rows without a time, among rows out of order, are left out before the sort (they have no place in it)", () => {
+    const times = [200, Number.NaN, 70, 65, Number.NaN, 130, 61, Number.NaN, 3, 250].map((s) => day + s * 1000);
+    const out = resampleMean(trace(times, [1, 1000, 3, 5, 2000, 2, 7, 3000, 11, 13]), 60);
+    expect([...out.times]).toEqual([0, 60_000, 120_000, 180_000, 240_000].map((ms) => day + ms));
+    expect([...out.values[0]!]).toEqual([11, (3 + 5 + 7) / 3, 2, 1, 13]);
+  });
+
   test("a bin's sums start again at zero: a later bin's mean holds only its own values", () => {
     const out = resampleMean(trace([day, day + 1000, day + 60_000, day + 61_000], [1e16, 3, 1, 2]), 60);
     expect([...out.values[0]!]).toEqual([(1e16 + 3) / 2, 1.5]);

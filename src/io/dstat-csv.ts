@@ -303,7 +303,7 @@ class DstatReader {
     if (block.rows === 0) throw new DstatParseError("dstat CSV has no complete data rows");
     if (block.badCells * 2 > block.cells) throw new DstatParseError("not a dstat CSV: most data cells are not numbers");
     const rows = block.rows;
-    const year = this.dateYear ?? this.options.year ?? new Date().getUTCFullYear();
+    const year = this.year();
     const stale = block.sinkReading !== undefined && block.sinkReading !== this.reading(year);
     if (header.timeKind === "clock") this.resolveDays(block, year);
     header.kib.forEach((kib, c) => {
@@ -323,6 +323,11 @@ class DstatReader {
     if (this.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
     if (stale) table.rowsStale = true;
     return table;
+  }
+
+  /** The year of `dd-mm` times: the last Date: line's, else the caller's, else this one. */
+  private year(): number {
+    return this.dateYear ?? this.options.year ?? new Date().getUTCFullYear();
   }
 
   /** What the times and values of a block's rows depend on beyond the row itself. */
@@ -466,7 +471,7 @@ class DstatReader {
     const sink = this.options.rows;
     if (sink) {
       // Preamble lines end a block, so the year, month and producer stay what they are now for all its rows.
-      block.sinkReading = this.reading(this.dateYear ?? this.options.year ?? new Date().getUTCFullYear());
+      block.sinkReading = this.reading(this.year());
       this.sinkColumns = header.columns.flatMap((_, c) => (block.values[c] ? [c] : []));
       this.sinkRow = new Float64Array(this.sinkColumns.length);
       this.sinkDayMs = [];
@@ -591,7 +596,7 @@ class DstatReader {
       else {
         let ms = this.sinkDayMs[day];
         if (ms === undefined) {
-          ms = clockDayMs(this.days[day]!, this.dateYear ?? this.options.year ?? new Date().getUTCFullYear(), this.dateMonth);
+          ms = clockDayMs(this.days[day]!, this.year(), this.dateMonth);
           this.sinkDayMs[day] = ms;
         }
         time = ms + time * 1000;

@@ -45,6 +45,9 @@ export async function readResampled(
   let times: Float64Array = new Float64Array(0);
   for (let i = 0; i < columns.length; i += perRead) {
     const some = columns.slice(i, i + perRead);
+    // The last read's columns (and text chunks) are garbage now, but the collector frees them when it likes,
+    // which may be after this read has stored as many again: the peak would be two reads' columns, not one.
+    Bun.gc(true);
     const again = await readTraceText(ws, run);
     if (again === undefined) return NOT_CACHED;
     const held = await readDstat(again.chunks, { year, columns: some, signal, expectedBytes: again.size });

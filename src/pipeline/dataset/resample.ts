@@ -27,15 +27,16 @@ export class BinMeans {
   private readonly sum: Float64Array;
   private readonly comp: Float64Array;
   private readonly count: Float64Array;
-  /** per column: the finished bins' means; grows by doubling */
+  /** per column: the finished bins' means, room for `capacity` bins; grows by doubling */
   private means: Float64Array[];
+  private capacity = 64;
 
   constructor(columns: number, seconds: number) {
     this.width = seconds * 1000;
     this.sum = new Float64Array(columns);
     this.comp = new Float64Array(columns);
     this.count = new Float64Array(columns);
-    this.means = Array.from({ length: columns }, () => new Float64Array(64));
+    this.means = Array.from({ length: columns }, () => new Float64Array(this.capacity));
   }
 
   /**
@@ -84,7 +85,10 @@ export class BinMeans {
   /** The current bin's means go into their columns; its sums start again. */
   private close(): void {
     const g = this.edges.length;
-    if (g === this.means[0]?.length) this.means = this.means.map((m) => grown(m));
+    if (g === this.capacity) {
+      this.capacity *= 2;
+      this.means = this.means.map((m) => grown(m, this.capacity));
+    }
     for (let c = 0; c < this.sum.length; c++) {
       this.means[c]![g] = this.count[c] === 0 ? Number.NaN : this.sum[c]! / this.count[c]!;
       this.sum[c] = 0;
@@ -95,8 +99,8 @@ export class BinMeans {
   }
 }
 
-function grown(a: Float64Array): Float64Array {
-  const b = new Float64Array(a.length * 2);
+function grown(a: Float64Array, length: number): Float64Array {
+  const b = new Float64Array(length);
   b.set(a);
   return b;
 }
