@@ -124,6 +124,19 @@ describe("row sink, small traces", () => {
     expect((await readWithSink(later, 4096)).table.rowsStale).toBe(true);
   });
 
+  test("rows past New Year are dated in the next year, as in the table (the header's month says so)", async () => {
+    const lines = classic.split("\n");
+    const header = lines.findIndex((l) => l.startsWith('"time"')) + 1;
+    const crossing = lines
+      .map((l) => l.replace('"Date:","31 Jan 2019 14:44:21 EST"', '"Date:","31 Dec 2019 23:59:58 EST"'))
+      .map((l, i) => (i >= header && l !== "" ? `${i - header < 2 ? "31-12" : "01-01"}${l.slice(5)}` : l))
+      .join("\n");
+    const { sink } = await readWithSink(crossing, 4096);
+    const full = parseDstatCsv(crossing);
+    expect(new Date(sink.times[2]!).getUTCFullYear()).toBe(2020);
+    expect(bits(sink.times)).toEqual(bits(full.times));
+  });
+
   test("without a Date: line the caller's year dates the rows, as in the table", async () => {
     const lines = classic.split("\n").filter((l) => !l.includes('"Date:"'));
     const { sink } = await readWithSink(lines.join("\n"), 4096, { year: 2017 });

@@ -22,7 +22,7 @@ interface ReadOptions {
   columns: readonly string[];
   seconds: number;
   signal: AbortSignal | undefined;
-  /** HELD_BYTES unless told (tests make a short trace take several reads) */
+  /** most bytes of rows a read holds: the text's size, at least HELD_BYTES, unless told (tests make a short trace take several reads) */
   heldBytes?: number;
 }
 
@@ -32,7 +32,7 @@ export async function readResampled(
   run: string,
   options: ReadOptions,
 ): Promise<{ table: DstatTable; resampled: ResampledTrace | undefined } | string> {
-  const { year, columns, seconds, signal, heldBytes = HELD_BYTES } = options;
+  const { year, columns, seconds, signal } = options;
   const text = await readTraceText(ws, run);
   if (text === undefined) return NOT_CACHED;
   const rows = new ResampleRows(columns, seconds);
@@ -40,7 +40,8 @@ export async function readResampled(
   if (!rows.outOfOrder && !table.rowsStale) return { table, resampled: rows };
   // A column the trace lacks: the dataset's checks exclude it, nothing to resample.
   if (columns.some((c) => !table.columns.includes(c))) return { table, resampled: undefined };
-  const perRead = Math.max(1, Math.floor(Math.max(heldBytes, text.size ?? 0) / (8 * Math.max(1, rows.rows))) - 1);
+  const heldBytes = options.heldBytes ?? Math.max(HELD_BYTES, text.size ?? 0);
+  const perRead = Math.max(1, Math.floor(heldBytes / (8 * Math.max(1, rows.rows))) - 1);
   const values: Float64Array[] = [];
   let times: Float64Array = new Float64Array(0);
   for (let i = 0; i < columns.length; i += perRead) {
