@@ -107,9 +107,11 @@ describe("loading a cached run resampled as it is read", () => {
     expect(bitsOf(prepareTrace(loaded.table, shape, loaded.resampled))).toEqual(bitsOf(prepareTrace(whole, shape)));
   });
 
-  // Two rows swapped far apart: the later one lands in an earlier bin.
+  // Two of its 40 rows swapped far apart (rows 5 s apart): the later one lands in an earlier bin, and rows in
+  // order follow the swapped pair, so a sink that forgot it saw rows out of order would be found out.
   const swapped = [...lines];
-  [swapped[header + 2], swapped[header + 40]] = [swapped[header + 40]!, swapped[header + 2]!];
+  expect(swapped[header + 39]).toMatch(/^16-06 /);
+  [swapped[header + 2], swapped[header + 30]] = [swapped[header + 30]!, swapped[header + 2]!];
   const stepsBack = swapped.join("\n");
 
   test("a trace whose clock steps back is read again and sorted, as pandas does", async () => {

@@ -41,7 +41,8 @@ export class ResampleRows implements DstatRowSink, ResampledTrace {
     this.rows++;
     if (this.outOfOrder) return;
     const picks = this.picks;
-    for (let j = 0; j < picks.length; j++) this.picked[j] = picks[j]! < 0 ? Number.NaN : values[picks[j]!]!;
+    // A column the block lacks (-1) reads undefined, which a Float64Array stores as NaN.
+    for (let j = 0; j < picks.length; j++) this.picked[j] = values[picks[j]!]!;
     this.outOfOrder = !this.bins.add(time, this.picked);
   }
 
