@@ -145,6 +145,59 @@ describe("loading a cached run resampled as it is read", () => {
     }
   });
 
+  test("reads of the trace: one in time order; out of order, one to find that and one per group of columns held", async () => {
+    const uuid = uuidFor(++n);
+    const at = join(root, `ws${n}`);
+    await writeCache(at, "b", [{ uuid, trace: stepsBack }]);
+    const inOrder = uuidFor(++n);
+    await writeCache(at, "b", [{ uuid: inOrder, trace: fixture }]);
+    // The workspace's own store, counting its reads (only traces are read here).
+    const local = new Workspace(at).store;
+    let reads = 0;
+    const counting = new Proxy(local, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key === "read") reads++;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const ws = new Workspace(counting);
+    const all = parseDstatCsv(stepsBack).columns;
+    const rows = parseDstatCsv(stepsBack).rows;
+    expect(all.length).toBeGreaterThan(15);
+    const readsOf = async (run: string, heldBytes?: number) => {
+      reads = 0;
+      const read = await readResampled(ws, run, { year: undefined, columns: all, seconds: 60, signal: undefined, heldBytes });
+      if (typeof read === "string") throw new Error(read);
+      return reads;
+    };
+    expect(await readsOf(inOrder)).toBe(1);
+    // A short trace's rows fit the least budget (64 MiB) at once.
+    expect(await readsOf(uuid)).toBe(2);
+    expect(await readsOf(uuid, 8 * rows * 3)).toBe(1 + Math.ceil(all.length / 2));
+    expect(await readsOf(uuid, 8 * rows * 3 - 1)).toBe(1 + all.length);
+  });
+
+  test("read again, the rows are dated in the run's year when the trace has no Date: line", async () => {
+    const undated = stepsBack
+      .split("\n")
+      .filter((l) => !l.includes('"Date:"'))
+      .join("\n");
+    const uuid = uuidFor(++n);
+    const ws = await writeCache(join(root, `ws${n}`), "b", [{ uuid, trace: undated, metadata: { run_at: "2017-06-16T11:00:00Z" } }]);
+    const loaded = await loadCachedRun(ws, uuid, { columns, resampleSeconds: 60 });
+    if (typeof loaded === "string") throw new Error(loaded);
+    const trace = prepareTrace(loaded.table, shape, loaded.resampled);
+    expect(new Date(trace.times[0]!).getUTCFullYear()).toBe(2017);
+    expect(bitsOf(trace)).toEqual(bitsOf(prepareTrace(parseDstatCsv(undated, { year: 2017, columns }), shape)));
+  });
+
+  test("a run whose trace is not cached says so, resampled or not", async () => {
+    const uuid = uuidFor(++n);
+    const ws = await writeCache(join(root, `ws${n}`), "b", [{ uuid }]);
+    expect(await loadCachedRun(ws, uuid, { columns, resampleSeconds: 60 })).toBe("no dstat file in the cache (.raw)");
+  });
+
   test("read again and without any time: the dataset hears why, as it does from resampleMean", async () => {
     // Rows without a time are never out of order; a later Date: line sends them to be read again.
     const redated = `${fixture.trimEnd()}\n"Dstat 0.7.2 CSV output"\n"Cmdline:","dstat",,,,"Date:","01 Jan 2020 00:00:00 UTC"\n`;
