@@ -31,7 +31,7 @@ const MODULES: Module[] = [
   // run in `npm test`.
   {
     file: "src/io/dstat-csv.ts",
-    tests: ["tests/io-dstat-csv.test.ts", "tests/io-dstat-keep-rows.test.ts"],
+    tests: ["tests/io-dstat-csv.test.ts", "tests/io-dstat-keep-rows.test.ts", "tests/io-dstat-row-sink.test.ts"],
     only:
       "small traces|junk is rejected|parseNumber|split at every byte|Date: line below|preamble anywhere|options.year|" +
       "incomplete row before the cap|without keepRows",
@@ -40,6 +40,9 @@ const MODULES: Module[] = [
   { file: "src/io/log-server.ts", tests: ["tests/io-log-server.test.ts", "tests/io-log-server-timeouts.test.ts"] },
   // The exact small-input tests come first in the file, so most mutants fail before the pandas comparison starts python.
   { file: "src/pipeline/dataset/resample.ts", tests: ["tests/pipeline-resample.test.ts"] },
+  // Resampling as a trace is read, and the reads again of a trace out of order: against resampleMean on every fixture.
+  { file: "src/pipeline/dataset/resample-rows.ts", tests: ["tests/pipeline-resample-rows.test.ts"] },
+  { file: "src/pipeline/cache/resampled-run.ts", tests: ["tests/pipeline-resample-rows.test.ts"] },
   { file: "src/pipeline/dataset/sample-interval.ts", tests: ["tests/pipeline-resample.test.ts"] },
   { file: "src/pipeline/dataset/dataset-split.ts", tests: ["tests/pipeline-dataset-split.test.ts"] },
   // Normalisation: the training set's per-feature mean and range, and (x − mean) / range applied to each example.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { dropIncompleteRows, resampleMean } from "../src/pipeline/dataset/resample.ts";
+import { BinMeans, dropIncompleteRows, resampleMean } from "../src/pipeline/dataset/resample.ts";
 import { normalizedLength, parseSampleInterval } from "../src/pipeline/dataset/sample-interval.ts";
 import { CimlError, UsageError } from "../src/pipeline/errors.ts";
 
@@ -75,6 +75,49 @@ describe("what resampling promises beyond the pandas comparison", () => {
     const out = resampleMean(trace([day + 200_000, day + 130_000, day + 70_000, day + 65_000], [1, 2, 3, 5]), 60);
     expect([...out.times]).toEqual([day + 60_000, day + 120_000, day + 180_000]);
     expect([...out.values[0]!]).toEqual([(3 + 5) / 2, 2, 1]);
+  });
+
+  test("rows handed over one at a time must come in time order (equal times may repeat); the others are refused", () => {
+    const bins = new BinMeans(2, 60);
+    expect(bins.add(day + 5000, [1, 2])).toBe(true);
+    expect(bins.add(day + 5000, [3, Number.NaN])).toBe(true);
+    expect(bins.add(Number.NaN, [100, 100])).toBe(true);
+    expect(bins.add(day + 4999, [5, 6])).toBe(false);
+    expect(bins.add(day + 61_000, [7, 8])).toBe(true);
+    const out = bins.finish();
+    expect([...out.times]).toEqual([day, day + 60_000]);
+    expect(out.values.map((c) => [...c])).toEqual([
+      [2, 7],
+      [2, 8],
+    ]);
+  });
+
+  test("a long trace's bins: each mean in its bin, however many bins (the means grow as bins come)", () => {
+    const seconds = Array.from({ length: 300 }, (_, i) => i * 30 + 1);
+    const out = resampleMean(
+      trace(
+        seconds.map((s) => day + s * 1000),
+        seconds.map((_, i) => i),
+        seconds.map((_, i) => -i),
+      ),
+      60,
+    );
+    expect(out.rows).toBe(150);
+    expect([...out.times]).toEqual(Array.from({ length: 150 }, (_, b) => day + b * 60_000));
+    expect([...out.values[0]!]).toEqual(Array.from({ length: 150 }, (_, b) => 2 * b + 0.5));
+    expect([...out.values[1]!]).toEqual(Array.from({ length: 150 }, (_, b) => -(2 * b + 0.5)));
+  });
+
+  test("rows without a time, among rows out of order, are left out before the sort (they have no place in it)", () => {
+    const times = [200, Number.NaN, 70, 65, Number.NaN, 130, 61, Number.NaN, 3, 250].map((s) => day + s * 1000);
+    const out = resampleMean(trace(times, [1, 1000, 3, 5, 2000, 2, 7, 3000, 11, 13]), 60);
+    expect([...out.times]).toEqual([0, 60_000, 120_000, 180_000, 240_000].map((ms) => day + ms));
+    expect([...out.values[0]!]).toEqual([11, (3 + 5 + 7) / 3, 2, 1, 13]);
+  });
+
+  test("a bin's sums start again at zero: a later bin's mean holds only its own values", () => {
+    const out = resampleMean(trace([day, day + 1000, day + 60_000, day + 61_000], [1e16, 3, 1, 2]), 60);
+    expect([...out.values[0]!]).toEqual([(1e16 + 3) / 2, 1.5]);
   });
 
   test("dropIncompleteRows hands back a complete trace itself, not a copy (a long trace would be held twice)", () => {

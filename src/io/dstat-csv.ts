@@ -41,6 +41,28 @@ export interface DstatTable {
   completeRows?: number;
   /** the caller's year that `dd-mm` times were read with; absent when the header's Date: line (or the time format) said it */
   assumedYear?: number;
+  /**
+   * With DstatReadOptions.rows: a line below the trace's rows (a later preamble's Date: or pcp-dstat) changed
+   * how they read, so the rows the sink got are not these; read the trace again without a sink
+   */
+  rowsStale?: true;
+}
+
+/**
+ * Takes the trace's rows as they are parsed (DstatReadOptions.rows), for a caller that needs every row
+ * but not all of them at once (resampling folds them into bins).
+ */
+export interface DstatRowSink {
+  /**
+   * A block's rows begin: the rows handed over before were an earlier block's, which is not the trace.
+   * `columns` are the kept ones, in the order `row` hands over their values.
+   */
+  block(columns: readonly string[]): void;
+  /**
+   * One row the table would hold, with its values as the table would hold them: unix ms (NaN without a
+   * time), NaN for an empty or non-numeric cell. `values` is the same array, refilled, for every row.
+   */
+  row(time: number, values: Float64Array): void;
 }
 
 export class DstatParseError extends CimlError {
@@ -80,6 +102,12 @@ interface DstatReadOptions {
   keepRows?: number;
   /** Ctrl-C: reading stops at the next chunk, throwing the signal's reason (a long trace parses for seconds) */
   signal?: AbortSignal;
+  /**
+   * every row of the trace's block goes to this sink as it is parsed, and (unless keepRows says otherwise)
+   * the table stores only the rows up to the first complete one, for its checks: the rows cost what the
+   * sink keeps. An error the sink throws ends the reading.
+   */
+  rows?: DstatRowSink;
 }
 
 /**
@@ -197,6 +225,8 @@ interface Block {
   badCells: number;
   /** clock times: rows from dayRuns[2k] on are of day dayRuns[2k+1] (an index into days, -1 = no day) */
   dayRuns: number[];
+  /** with a row sink: how its rows were read (year, month, pcp), to compare with how the whole file says */
+  sinkReading?: string;
 }
 
 /**
@@ -230,11 +260,15 @@ class DstatReader {
   private readonly dayIds = new Map<string, number>();
   private lastDay: Uint8Array = new Uint8Array(0);
   private lastDayId = -1;
+  // With a row sink: the kept columns' output indices, the row handed over, and unix ms of each day id.
+  private sinkColumns: number[] = [];
+  private sinkRow = new Float64Array(0);
+  private sinkDayMs: number[] = [];
 
   constructor(private readonly options: DstatReadOptions) {
     this.keep = options.columns ? new Set(options.columns) : null;
     this.maxBytes = options.maxBytes ?? MAX_TRACE_BYTES;
-    this.keepRows = options.keepRows ?? Number.POSITIVE_INFINITY;
+    this.keepRows = options.keepRows ?? (options.rows ? 1 : Number.POSITIVE_INFINITY);
   }
 
   push(chunk: Uint8Array): void {
@@ -269,7 +303,8 @@ class DstatReader {
     if (block.rows === 0) throw new DstatParseError("dstat CSV has no complete data rows");
     if (block.badCells * 2 > block.cells) throw new DstatParseError("not a dstat CSV: most data cells are not numbers");
     const rows = block.rows;
-    const year = this.dateYear ?? this.options.year ?? new Date().getUTCFullYear();
+    const year = this.year();
+    const stale = block.sinkReading !== undefined && block.sinkReading !== this.reading(year);
     if (header.timeKind === "clock") this.resolveDays(block, year);
     header.kib.forEach((kib, c) => {
       const column = block.values[c];
@@ -286,7 +321,18 @@ class DstatReader {
     if (this.options.keepRows !== undefined) table.completeRows = block.complete;
     // Clock times may borrow the year; a reader with another year in mind must parse again.
     if (this.dateYear === undefined && header.timeKind === "clock") table.assumedYear = year;
+    if (stale) table.rowsStale = true;
     return table;
+  }
+
+  /** The year of `dd-mm` times: the last Date: line's, else the caller's, else this one. */
+  private year(): number {
+    return this.dateYear ?? this.options.year ?? new Date().getUTCFullYear();
+  }
+
+  /** What the times and values of a block's rows depend on beyond the row itself. */
+  private reading(year: number): string {
+    return `${year} ${this.dateMonth} ${this.pcp}`;
   }
 
   /** The junk check on the first characters, then the held bytes go on as lines. */
@@ -422,6 +468,15 @@ class DstatReader {
     block.capacity = FIRST_CAPACITY;
     block.times = new Float64Array(FIRST_CAPACITY);
     block.values = header.columns.map((name) => (this.keep === null || this.keep.has(name) ? new Float64Array(FIRST_CAPACITY) : undefined));
+    const sink = this.options.rows;
+    if (sink) {
+      // Preamble lines end a block, so the year, month and producer stay what they are now for all its rows.
+      block.sinkReading = this.reading(this.year());
+      this.sinkColumns = header.columns.flatMap((_, c) => (block.values[c] ? [c] : []));
+      this.sinkRow = new Float64Array(this.sinkColumns.length);
+      this.sinkDayMs = [];
+      sink.block(this.sinkColumns.map((c) => header.columns[c]!));
+    }
   }
 
   private grow(block: Block): void {
@@ -530,7 +585,30 @@ class DstatReader {
       if (rowComplete) block.complete++;
       block.cells += header.columns.length;
       block.badCells += rowBad;
+      if (this.options.rows) this.sinkRowOf(header, values, rows, time, day);
     }
+  }
+
+  /** Row `slot` to the sink, with the time and the KiB scaling that finish() gives the stored rows. */
+  private sinkRowOf(header: Header, values: (Float64Array | undefined)[], slot: number, time: number, day: number): void {
+    if (header.timeKind === "clock") {
+      if (day < 0) time = Number.NaN;
+      else {
+        let ms = this.sinkDayMs[day];
+        if (ms === undefined) {
+          ms = clockDayMs(this.days[day]!, this.year(), this.dateMonth);
+          this.sinkDayMs[day] = ms;
+        }
+        time = ms + time * 1000;
+      }
+    }
+    const out = this.sinkRow;
+    for (let k = 0; k < out.length; k++) {
+      const c = this.sinkColumns[k]!;
+      const v = values[c]![slot]!;
+      out[k] = header.kib[c] && this.pcp ? v * 1024 : v;
+    }
+    this.options.rows!.row(time, out);
   }
 
   /** The index of a `dd-mm` / `dd/mm/yyyy` day text; consecutive rows share their day, so compare bytes first. */

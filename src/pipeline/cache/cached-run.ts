@@ -6,10 +6,14 @@ import { readRunMetadata, readTraceText, type RunMetadata } from "../../io/raw-c
 import type { Workspace } from "../../io/workspace.ts";
 import { StoreError } from "../../io/workspace/store.ts";
 import { AbortedError } from "../errors.ts";
+import type { ResampledTrace } from "../dataset/resample-rows.ts";
+import { NOT_CACHED, readResampled } from "./resampled-run.ts";
 
 interface LoadedRun {
   table: DstatTable;
   metadata: RunMetadata;
+  /** `columns` resampled as the trace was read (LoadOptions.resampleSeconds); `table` then holds only its first rows */
+  resampled?: ResampledTrace | undefined;
 }
 
 interface LoadOptions {
@@ -23,6 +27,12 @@ interface LoadOptions {
   metadata?: RunMetadata;
   /** Ctrl-C stops the reading of a long trace */
   signal?: AbortSignal;
+  /**
+   * with `columns`: resample them into bins of this many seconds while the trace streams in (LoadedRun.resampled),
+   * so a long trace costs its bins, not its rows (a trace out of time order is read again, a few columns at a
+   * time: see resampled-run.ts).
+   */
+  resampleSeconds?: number;
 }
 
 /**
@@ -46,8 +56,12 @@ export async function loadCachedRun(ws: Workspace, run: string, options: LoadOpt
   if (parsed && (parsed.assumedYear === undefined || parsed.assumedYear === (year ?? new Date().getUTCFullYear())))
     return { table: parsed, metadata };
   try {
+    if (columns && options.resampleSeconds !== undefined) {
+      const read = await readResampled(ws, run, { year, columns, seconds: options.resampleSeconds, signal });
+      return typeof read === "string" ? read : { ...read, metadata };
+    }
     const text = await readTraceText(ws, run);
-    if (text === undefined) return "no dstat file in the cache (.raw)";
+    if (text === undefined) return NOT_CACHED;
     return { table: await readDstat(text.chunks, { year, columns, keepRows, expectedBytes: text.size, signal }), metadata };
   } catch (err) {
     if (signal?.aborted) throw new AbortedError();

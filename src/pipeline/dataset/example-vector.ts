@@ -7,6 +7,7 @@ import { AGGREGATIONS } from "./aggregation.ts";
 import type { DatasetConfig } from "./dataset-config.ts";
 import { CimlError, ExampleError } from "../errors.ts";
 import { dropIncompleteRows, resampleMean, type TraceColumns } from "./resample.ts";
+import type { ResampledTrace } from "./resample-rows.ts";
 import { parseSampleInterval } from "./sample-interval.ts";
 
 export type ExampleShape = Pick<DatasetConfig, "columns" | "sample_interval" | "aggregation_functions" | "normalized_length">;
@@ -33,13 +34,16 @@ export function matchingColumns(table: DstatTable, regex: RegExp | null): string
   return regex ? table.columns.filter((c) => regex.test(c)) : [...table.columns];
 }
 
-/** The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame). */
-export function prepareTrace(table: DstatTable, shape: ExampleShape): TraceColumns {
+/**
+ * The dataset's columns of a trace, resampled and without incomplete rows (the original's "downsampled" frame).
+ * `resampled`: the same trace's rows, resampled as they were read (then `table` holds only its first rows).
+ */
+export function prepareTrace(table: DstatTable, shape: ExampleShape, resampled?: ResampledTrace): TraceColumns {
   const selected = selectColumns(table, shape.columns);
   const trace =
     shape.sample_interval === null
       ? dropIncompleteRows(selected)
-      : resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds);
+      : (resampled?.trace() ?? resampleMean(selected, parseSampleInterval(shape.sample_interval).seconds));
   if (trace.rows === 0) throw new ExampleError("no complete samples in the selected columns");
   return trace;
 }

@@ -22,6 +22,7 @@ import {
   type Normalization,
 } from "./example-vector.ts";
 import type { TraceColumns } from "./resample.ts";
+import { parseSampleInterval } from "./sample-interval.ts";
 
 export interface Exclusion {
   run: string;
@@ -157,7 +158,10 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
   // A raw plot draws the whole trace; without one, an unresampled example needs only its first rows.
   const keepRows = plan.plotExamples > 0 ? undefined : rowsUsed(shape);
   let i = 0;
-  for await (const [run, loaded] of loadCachedRuns(plan.cache, list, { columns: shape.columns, keepRows, signal: state.signal })) {
+  // A resampled example needs every row, but only in bins: they are resampled as they are read.
+  const resampleSeconds = shape.sample_interval === null ? undefined : parseSampleInterval(shape.sample_interval).seconds;
+  const options = { columns: shape.columns, keepRows, resampleSeconds, signal: state.signal };
+  for await (const [run, loaded] of loadCachedRuns(plan.cache, list, options)) {
     await state.breather.maybe(state.signal);
     progress(i++, excludedHere, run);
     if (typeof loaded === "string") {
@@ -169,7 +173,7 @@ async function fillSet(state: BuildState, set: SetName, list: string[]): Promise
     let trace: TraceColumns;
     try {
       cls = classOf(loaded.metadata, plan.classLabel);
-      trace = prepareTrace(loaded.table, shape);
+      trace = prepareTrace(loaded.table, shape, loaded.resampled);
     } catch (err) {
       if (!(err instanceof ExampleError)) throw err;
       exclude(run, err.message);
