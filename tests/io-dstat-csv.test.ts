@@ -561,6 +561,24 @@ describe("the numbers and errors a user gets from small traces", () => {
     expect(read('"time","a","a","a.1"\n01-01 00:00:00,1,2,3\n')).toMatchObject({ columns: ["a", "a.2", "a.1"], values: [[1], [2], [3]] });
   });
 
+  test("a cell is a number or junk alike whether its column is kept or only checked", () => {
+    // One row of two cells, the second junk: the trace is refused ("most data cells are not numbers") exactly
+    // when the first cell is junk too. A kept column's cells are parsed for their value, a dropped one's
+    // only checked, by another loop (the hot one of cache-data, which keeps none).
+    const numbers = ["0", "-1.5", "5.", ".5", "-0", "1e5", "+2e3", " 7 ", "", "1".repeat(30), `${"0".repeat(300)}1`];
+    const junk = ["-", ".", "-.", "1.2.3", "--1", "1-2", "a5", "inf", "nan", "abc", "1e999", "9".repeat(400), '"x"', '1"2', "é"];
+    for (const cell of [...numbers, ...junk]) {
+      const text = `"time","a","b"\n01-01 00:00:00,${cell},x\n`;
+      const verdict = (columns?: string[]) => (typeof read(text, { columns }) === "string" ? "junk" : "number");
+      expect([cell, verdict(), verdict(["a"]), verdict([])]).toEqual([cell, ...Array(3).fill(numbers.includes(cell) ? "number" : "junk")]);
+    }
+    // A quoted cell is one cell, commas and all, kept or not.
+    const quoted = '"time","a","b"\n01-01 00:00:00,"x,y",5\n';
+    expect(read(quoted)).toMatchObject({ rows: 1, values: [[Number.NaN], [5]] });
+    expect(read(quoted, { columns: ["b"] })).toMatchObject({ rows: 1, values: [undefined, [5]] });
+    expect(read(quoted, { columns: [] })).toMatchObject({ rows: 1, values: [undefined, undefined] });
+  });
+
   test("columns: only the named ones keep values; the rest are still parsed and checked", () => {
     const text = '"time","a","b","c"\n01-01 00:00:00,1,2,3\n01-01 00:00:01,4,5,6\n';
     expect(read(text, { columns: ["c", "a", "zz"] })).toMatchObject({ columns: ["a", "b", "c"], values: [[1, 4], undefined, [3, 6]] });
