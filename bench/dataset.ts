@@ -7,7 +7,7 @@
 // Run: node_modules/.bin/bun bench/dataset.ts   (BENCH_TRACES, BENCH_RUNS override the sizes)
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gunzipSync } from "fflate";
 import { parseDstatCsv } from "../src/io/dstat-csv.ts";
 import { gunzip, gzip } from "../src/io/gzip-json.ts";
@@ -112,6 +112,8 @@ print(s, rows, pd.__version__)`,
     return path;
   });
   const runs: string[] = [];
+  // The traces are hard links into the cache folder, which no write has made yet.
+  mkdirSync(dirname(ws.rawTrace(uuidFor(0))), { recursive: true });
   for (let i = 0; i < RUNS; i++) {
     const uuid = uuidFor(i);
     linkSync(sources[i % sources.length]!, ws.rawTrace(uuid));
