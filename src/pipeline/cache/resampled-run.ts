@@ -49,21 +49,15 @@ export async function readResampled(
     // The last read's columns (and text chunks) are garbage now, but the collector frees them when it likes,
     // which may be after this read has stored as many again: the peak would be two reads' columns, not one.
     Bun.gc(true);
-    const again = await readTraceText(ws, run);
-    if (again === undefined) return NOT_CACHED;
-    const held = await readDstat(again.chunks, { year, columns: some, signal, expectedBytes: again.size });
-    let bins: TraceColumns;
-    try {
-      const picked = some.map((c) => held.values[held.columns.indexOf(c)]!);
-      bins = binMeansOf({ times: held.times, values: picked, rows: held.rows }, seconds);
-    } catch (err) {
-      // No time to bin by: the same for every column, said when the dataset asks for the trace.
-      if (!(err instanceof ExampleError)) throw err;
+    const bins = await binnedRead(ws, run, some, options);
+    if (bins === NOT_CACHED) return NOT_CACHED;
+    // No time to bin by: the same for every column, said when the dataset asks for the trace.
+    if (bins instanceof ExampleError) {
       return {
         table,
         resampled: {
           trace: () => {
-            throw err;
+            throw bins;
           },
         },
       };
@@ -73,4 +67,27 @@ export async function readResampled(
   }
   const trace = dropIncompleteRows({ times, values, rows: times.length });
   return { table, resampled: { trace: () => trace } };
+}
+
+/**
+ * One read of the trace keeping `some` columns, binned. A function of its own so that the rows it held are
+ * referenced by nothing once it returns: read inline, the last read's columns were still alive at the next
+ * read's start, and the peak was two reads' rows.
+ */
+async function binnedRead(
+  ws: Workspace,
+  run: string,
+  some: readonly string[],
+  { year, seconds, signal }: ReadOptions,
+): Promise<TraceColumns | ExampleError | typeof NOT_CACHED> {
+  const text = await readTraceText(ws, run);
+  if (text === undefined) return NOT_CACHED;
+  const held = await readDstat(text.chunks, { year, columns: some, signal, expectedBytes: text.size });
+  const picked = some.map((c) => held.values[held.columns.indexOf(c)]!);
+  try {
+    return binMeansOf({ times: held.times, values: picked, rows: held.rows }, seconds);
+  } catch (err) {
+    if (!(err instanceof ExampleError)) throw err;
+    return err;
+  }
 }
