@@ -3,7 +3,7 @@
 // worker). Four floats per instruction give the JavaScript loop's bits exactly: a float32 sum rounded once
 // equals the float64 sum of two float32s rounded to float32, and `f32x4.pmax(v, 0)` is `v < 0 ? 0 : v`,
 // which keeps −0 as the loop's `if (v < 0) v = 0` does (`f32x4.max` would not).
-import { body, get, I32, I32_ADD, memoryImport, name, section, set, simd, wasmModule } from "./wasm-bytes.ts";
+import { body, get, I32, I32_ADD, oneFunctionModule, SharedMemoryKernels, set, simd } from "./wasm-bytes.ts";
 
 const BLOCK = 0x02;
 const LOOP = 0x03;
@@ -98,26 +98,13 @@ function biasReluBody(): number[] {
   return body([[3, I32]], code);
 }
 
-function moduleBytes(): Uint8Array {
-  const type = section(1, [1, 0x60, 4, I32, I32, I32, I32, 0]);
-  const funcs = section(3, [1, 0]);
-  const exports = section(7, [1, ...name("biasRelu"), 0, 0]);
-  const code = section(10, [1, ...biasReluBody()]);
-  return wasmModule([type, memoryImport(true, 1), funcs, exports, code]);
-}
-
 /** (out, bias, rows, n): byte addresses in the memory, then sizes in floats. */
 export type BiasRelu = (out: number, bias: number, rows: number, n: number) => void;
 
-let compiled: WebAssembly.Module | null = null;
+const kernels = new SharedMemoryKernels(() => oneFunctionModule("biasRelu", [I32, I32, I32, I32], biasReluBody()));
 
-/** The compiled kernel; it imports a shared memory, so one instance per thread can work on the same buffers. */
-export function biasReluModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(moduleBytes());
-  return compiled;
-}
+/** The compiled kernel, for a worker to instantiate on the same shared memory. */
+export const biasReluModule = (): WebAssembly.Module => kernels.module();
 
 /** The kernel bound to `memory`, a shared memory with a maximum of at most 65,536 pages. */
-export function biasReluFor(memory: WebAssembly.Memory): BiasRelu {
-  return new WebAssembly.Instance(biasReluModule(), { env: { memory } }).exports.biasRelu as BiasRelu;
-}
+export const biasReluFor = (memory: WebAssembly.Memory): BiasRelu => kernels.on(memory).biasRelu as BiasRelu;

@@ -5,7 +5,7 @@
 // the trainer pads its layers to that. The loop keeps a 4-row × 8-column block of C in eight SIMD registers
 // and walks t, loading 8 floats of B and broadcasting one float of A per row, as XNNPACK's kernels do.
 // The bytes are built here rather than shipped, since no wasm toolchain is part of the build.
-import { body, get, I32, I32_ADD, memoryImport, name, section, set, simd, uleb, V128, wasmModule } from "./wasm-bytes.ts";
+import { body, get, I32, I32_ADD, oneFunctionModule, SharedMemoryKernels, set, simd, uleb, V128 } from "./wasm-bytes.ts";
 
 // Instruction bytes (WebAssembly core + SIMD proposals).
 const BLOCK = 0x02;
@@ -175,26 +175,13 @@ function gemmBody(): number[] {
   );
 }
 
-function moduleBytes(): Uint8Array {
-  const type = section(1, [1, 0x60, 8, ...new Array(8).fill(I32), 0]);
-  const funcs = section(3, [1, 0]);
-  const exports = section(7, [1, ...name("gemm"), 0, 0]);
-  const code = section(10, [1, ...gemmBody()]);
-  return wasmModule([type, memoryImport(true, 1), funcs, exports, code]);
-}
-
 /** (a, aRow, aInner, b, c, m, k, n): byte addresses a, b, c in the memory; strides and sizes in floats. */
 export type Gemm = (a: number, aRow: number, aInner: number, b: number, c: number, m: number, k: number, n: number) => void;
 
-let compiled: WebAssembly.Module | null = null;
+const kernels = new SharedMemoryKernels(() => oneFunctionModule("gemm", new Array(8).fill(I32), gemmBody()));
 
-/** The compiled kernel; it imports a shared memory, so one instance per thread can work on the same buffers. */
-export function gemmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(moduleBytes());
-  return compiled;
-}
+/** The compiled kernel, for a worker to instantiate on the same shared memory. */
+export const gemmModule = (): WebAssembly.Module => kernels.module();
 
 /** The kernel bound to `memory`, which must be a shared memory with a maximum of at most 65,536 pages. */
-export function gemmFor(memory: WebAssembly.Memory): Gemm {
-  return new WebAssembly.Instance(gemmModule(), { env: { memory } }).exports.gemm as Gemm;
-}
+export const gemmFor = (memory: WebAssembly.Memory): Gemm => kernels.on(memory).gemm as Gemm;

@@ -5,7 +5,22 @@
 // widened to float64, every assignment rounds to float32 and stores, and a value read again after an assignment
 // is loaded again, so the arithmetic and its rounding are JavaScript's exactly and the weights are the same
 // bit for bit (float64 SIMD lanes round as scalar float64 does).
-import { body, F64, get, I32, I32_ADD, memoryImport, name, section, set, simd, uleb, V128, wasmModule } from "./wasm-bytes.ts";
+import {
+  body,
+  F64,
+  get,
+  I32,
+  I32_ADD,
+  memoryImport,
+  name,
+  section,
+  set,
+  SharedMemoryKernels,
+  simd,
+  uleb,
+  V128,
+  wasmModule,
+} from "./wasm-bytes.ts";
 
 const BLOCK = 0x02;
 const LOOP = 0x03;
@@ -115,15 +130,11 @@ function moduleBytes(): Uint8Array {
 /** (w, g, s1, s2, bytes, ...six constants): byte addresses in the memory, the length in bytes (a multiple of 8). */
 type RuleKernel = (w: number, g: number, s1: number, s2: number, bytes: number, ...k: number[]) => void;
 
-let compiled: WebAssembly.Module | null = null;
+const kernels = new SharedMemoryKernels(moduleBytes);
 
-/** The compiled kernels; they import a shared memory, so that a second thread can run them on the same state. */
-export function ruleModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(moduleBytes());
-  return compiled;
-}
+/** The compiled kernels, for a second thread to run them on the same state. */
+export const ruleModule = (): WebAssembly.Module => kernels.module();
 
 /** Every rule's kernel, working on `memory` (shared, with a maximum of at most 65,536 pages). */
-export function ruleKernels(memory: WebAssembly.Memory): Record<Rule, RuleKernel> {
-  return new WebAssembly.Instance(ruleModule(), { env: { memory } }).exports as unknown as Record<Rule, RuleKernel>;
-}
+export const ruleKernels = (memory: WebAssembly.Memory): Record<Rule, RuleKernel> =>
+  kernels.on(memory) as unknown as Record<Rule, RuleKernel>;

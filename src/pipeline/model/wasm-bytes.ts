@@ -50,3 +50,31 @@ export function body(locals: [number, number][], code: number[]): number[] {
 export function wasmModule(sections: number[][]): Uint8Array {
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...sections.flat()]);
 }
+
+/** A module of one function `exportName(params…)` with no results, over the shared memory "env"."memory". */
+export function oneFunctionModule(exportName: string, params: number[], code: number[]): Uint8Array {
+  const type = section(1, [1, 0x60, ...uleb(params.length), ...params, 0]);
+  const funcs = section(3, [1, 0]);
+  const exports = section(7, [1, ...name(exportName), 0, 0]);
+  return wasmModule([type, memoryImport(true, 1), funcs, exports, section(10, [1, ...code])]);
+}
+
+/**
+ * Kernels that import a shared memory: compiled once, then instantiated on each memory they are given, so
+ * that one instance per thread can work on the same buffers (the worker gets the module itself).
+ */
+export class SharedMemoryKernels {
+  private compiled: WebAssembly.Module | null = null;
+
+  constructor(private readonly bytes: () => Uint8Array) {}
+
+  module(): WebAssembly.Module {
+    this.compiled ??= new WebAssembly.Module(this.bytes());
+    return this.compiled;
+  }
+
+  /** The instance's exports on `memory` (shared, with a maximum of at most 65,536 pages). */
+  on(memory: WebAssembly.Memory): WebAssembly.Instance["exports"] {
+    return new WebAssembly.Instance(this.module(), { env: { memory } }).exports;
+  }
+}
