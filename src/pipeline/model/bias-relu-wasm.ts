@@ -3,23 +3,32 @@
 // worker). Four floats per instruction give the JavaScript loop's bits exactly: a float32 sum rounded once
 // equals the float64 sum of two float32s rounded to float32, and `f32x4.pmax(v, 0)` is `v < 0 ? 0 : v`,
 // which keeps −0 as the loop's `if (v < 0) v = 0` does (`f32x4.max` would not).
-import { body, get, I32, I32_ADD, oneFunctionModule, SharedMemoryKernels, set, simd } from "./wasm-bytes.ts";
+import {
+  BLOCK,
+  body,
+  BR,
+  BR_IF,
+  END,
+  F32X4_ADD,
+  get,
+  I32,
+  I32_ADD,
+  I32_CONST,
+  I32_GE_U,
+  I32_MUL,
+  IF,
+  LOOP,
+  oneFunctionModule,
+  set,
+  SharedMemoryKernels,
+  simd,
+  V128_CONST,
+  V128_LOAD,
+  V128_STORE,
+  VOID,
+} from "./wasm-bytes.ts";
 
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const IF = 0x04;
-const END = 0x0b;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const I32_CONST = 0x41;
 const I32_EQ = 0x46;
-const I32_GE_U = 0x4f;
-const I32_MUL = 0x6c;
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const V128_CONST = 0x0c;
-const F32X4_ADD = 0xe4;
 const F32X4_PMAX = 0xeb;
 
 /** Parameters: byte addresses of out and bias, the row count, floats per row (a multiple of 4); then locals. */

@@ -5,30 +5,41 @@
 // the trainer pads its layers to that. The loop keeps a 4-row × 8-column block of C in eight SIMD registers
 // and walks t, loading 8 floats of B and broadcasting one float of A per row, as XNNPACK's kernels do.
 // The bytes are built here rather than shipped, since no wasm toolchain is part of the build.
-import { body, get, I32, I32_ADD, oneFunctionModule, SharedMemoryKernels, set, simd, uleb, V128 } from "./wasm-bytes.ts";
+import {
+  BLOCK,
+  body,
+  BR,
+  BR_IF,
+  END,
+  F32X4_ADD,
+  get,
+  I32,
+  I32_ADD,
+  I32_CONST,
+  I32_MUL,
+  IF,
+  LOCAL_TEE,
+  LOOP,
+  oneFunctionModule,
+  set,
+  SharedMemoryKernels,
+  simd,
+  uleb,
+  V128,
+  V128_CONST,
+  V128_LOAD,
+  V128_STORE,
+  VOID,
+} from "./wasm-bytes.ts";
 
-// Instruction bytes (WebAssembly core + SIMD proposals).
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const IF = 0x04;
-const END = 0x0b;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const LOCAL_TEE = 0x22;
+// Instruction bytes only this kernel uses (WebAssembly core + SIMD proposals).
 const F32_LOAD = 0x2a;
-const I32_CONST = 0x41;
 const I32_LT_S = 0x48;
 const I32_GT_S = 0x4a;
 const I32_GE_S = 0x4e;
 const I32_SUB = 0x6b;
-const I32_MUL = 0x6c;
 const I32_SHL = 0x74;
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const V128_CONST = 0x0c;
 const F32X4_SPLAT = 0x13;
-const F32X4_ADD = 0xe4;
 const F32X4_MUL = 0xe6;
 
 // Parameters (locals 0–7), then the function's own locals.

@@ -6,11 +6,18 @@
 // is loaded again, so the arithmetic and its rounding are JavaScript's exactly and the weights are the same
 // bit for bit (float64 SIMD lanes round as scalar float64 does).
 import {
+  BLOCK,
   body,
+  BR,
+  BR_IF,
   F64,
   get,
   I32,
   I32_ADD,
+  I32_CONST,
+  I32_GE_U,
+  LOCAL_TEE,
+  LOOP,
   memoryImport,
   name,
   section,
@@ -19,17 +26,10 @@ import {
   simd,
   uleb,
   V128,
+  VOID,
   wasmModule,
 } from "./wasm-bytes.ts";
 
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const LOCAL_TEE = 0x22;
-const I32_CONST = 0x41;
-const I32_GE_U = 0x4f;
 const V128_STORE64_LANE = 0x5b;
 const V128_LOAD64_ZERO = 0x5d;
 const F32X4_DEMOTE_F64X2_ZERO = 0x5e;

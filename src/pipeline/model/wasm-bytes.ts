@@ -3,6 +3,22 @@
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
 export const I32_ADD = 0x6a;
+// Instruction bytes more than one kernel uses (WebAssembly core, then the SIMD proposal's after `simd`).
+export const BLOCK = 0x02;
+export const LOOP = 0x03;
+export const IF = 0x04;
+export const END = 0x0b;
+export const BR = 0x0c;
+export const BR_IF = 0x0d;
+export const VOID = 0x40;
+export const LOCAL_TEE = 0x22;
+export const I32_CONST = 0x41;
+export const I32_GE_U = 0x4f;
+export const I32_MUL = 0x6c;
+export const V128_LOAD = 0x00;
+export const V128_STORE = 0x0b;
+export const V128_CONST = 0x0c;
+export const F32X4_ADD = 0xe4;
 const SIMD = 0xfd;
 export const I32 = 0x7f;
 export const F64 = 0x7c;
