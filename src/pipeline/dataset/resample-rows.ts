@@ -17,7 +17,8 @@ export class ResampleRows implements DstatRowSink, ResampledTrace {
   rows = 0;
   /**
    * a row came earlier than the one before it, so the bins are not the trace's (pandas sorts the rows first):
-   * the rest are only counted, and the trace must be resampled from its rows held (ColumnPasses)
+   * the rest are only counted, and the trace is read again a few columns at a time (readResampled in
+   * cache/resampled-run.ts)
    */
   outOfOrder = false;
 
