@@ -61,9 +61,11 @@ function trainUnderStrace(dataPath: string, killAt?: number): { code: number | n
     ],
     { env: { ...process.env, CI: "true" } },
   );
+  // With several threads, strace splits a call another thread interrupts into `rename("a", "b" <unfinished ...>`
+  // and a later `<... rename resumed>`; a thread killed inside its rename leaves only the first half.
   const renames = readFileSync(log, "utf8")
     .split("\n")
-    .map((l) => /rename\("[^"]*", "([^"]*)"\)/.exec(l)?.[1])
+    .map((l) => /rename\("[^"]*", "([^"]*)"(?:\)| <unfinished)/.exec(l)?.[1])
     .filter((t): t is string => t !== undefined);
   return { code: p.exitCode, renames };
 }
